@@ -1,0 +1,111 @@
+# Ballast - top-level Makefile.
+#
+#   make            build build/ballast.elf and build/ballast.iso
+#   make run        boot it (KVM when usable, else TCG) with a serial shell
+#   make test       host suites, in-kernel suites on every boot path, shell
+#                   and QEMU system tests; ends with "N passed, M failed"
+#   make bench      benchmarks (release build), JSON lines + a table
+#   make iso        the GRUB (multiboot2) ISO
+#   make gdb        QEMU waiting for GDB, and GDB with symbols attached
+#   make deps       install what is missing (Debian packages, as root)
+#   make clean
+#
+# Knobs (plain make variables):
+#   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
+#   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
+
+MEM     ?= 1G
+MACHINE ?= q35
+BOOT    ?= pvh
+ACCEL   ?= auto
+APPEND  ?=
+DEBUG   ?= 1
+BUILD   ?= build
+
+.DEFAULT_GOAL := all
+include mk/deps.mk
+include mk/newlib.mk
+include tests/host/host.mk
+
+CC      := gcc
+LD      := ld
+KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+           -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
+           -mno-omit-leaf-frame-pointer -fno-strict-aliasing -fno-common \
+           -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+           -Iinclude -Iarch/x86_64/include $(NEWLIB_CFLAGS) -MMD -MP
+ifeq ($(DEBUG),1)
+KCFLAGS += -DCONFIG_DEBUG_VM
+endif
+KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
+
+KEXCLUDE ?=
+KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c drivers/virtio/*.c tests/kernel/*.c))
+KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
+KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
+LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+KLIBS  := $(NEWLIB_LIBS) $(LIBGCC)
+KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments
+
+ELF := $(BUILD)/ballast.elf
+ISO := $(BUILD)/ballast.iso
+
+.PHONY: all run test bench iso gdb clean host-tests-only
+all: $(ELF) $(ISO)
+
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(KASFLAGS) -c $< -o $@
+
+# Two links: the first gives the addresses for the symbol table that
+# backtraces use, the second embeds it (text addresses do not move).
+$(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP)
+	@echo "  LD      $@"
+	@printf '\t.section .ksymtab, "a"\n\t.section .note.GNU-stack, "", @progbits\n' > $(BUILD)/symtab0.S
+	@$(CC) -c $(BUILD)/symtab0.S -o $(BUILD)/symtab0.o
+	@$(LD) $(KLDFLAGS) $(KOBJS) $(BUILD)/symtab0.o $(KLIBS) -o $@.pass1
+	@nm -n $@.pass1 | python3 scripts/gensyms.py > $(BUILD)/symtab.S
+	@$(CC) -c $(BUILD)/symtab.S -o $(BUILD)/symtab.o
+	@$(LD) $(KLDFLAGS) $(KOBJS) $(BUILD)/symtab.o $(KLIBS) -o $@
+	@rm -f $@.pass1
+
+# The GRUB ISO (multiboot2): boots the shell. The test ISO runs ktest=all.
+$(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS_STAMP)
+	@echo "  ISO     $@"
+	@rm -rf $(BUILD)/iso-$*
+	@mkdir -p $(BUILD)/iso-$*/boot/grub
+	@cp $(ELF) $(BUILD)/iso-$*/boot/ballast.elf
+	@if [ "$*" = ballast-test ]; then cp boot/grub-test.cfg $(BUILD)/iso-$*/boot/grub/grub.cfg; \
+	 else cp boot/grub.cfg $(BUILD)/iso-$*/boot/grub/grub.cfg; fi
+	@grub-mkrescue -o $@ $(BUILD)/iso-$* >$(BUILD)/iso-$*.log 2>&1 || \
+	 { cat $(BUILD)/iso-$*.log; exit 1; }
+
+iso: $(ISO)
+
+run: $(ELF) $(if $(filter iso,$(BOOT)),$(ISO))
+	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
+	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)")
+
+gdb: $(ELF)
+	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \
+	  $(if $(APPEND),--append "$(APPEND)") </dev/null >$(BUILD)/gdb-qemu.log 2>&1 & \
+	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
+	 kill %1 2>/dev/null || true
+
+test: $(ELF) $(BUILD)/ballast-test.iso host-build fuzz | $(DEPS_STAMP)
+	@python3 scripts/testrun.py
+
+bench: | $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast.elf
+	@python3 scripts/bench.py --kernel build/release/ballast.elf
+
+clean:
+	rm -rf build/k build/release build/host build/*.elf build/*.iso build/iso-* build/sym* build/*.log
+
+-include $(KOBJS:.o=.d)

@@ -1,0 +1,250 @@
+/*
+ * apic.c - interrupt controllers and time.
+ *
+ * The legacy 8259 PICs are remapped out of the exception range and masked.
+ * The local APIC runs in x2APIC mode when the CPU offers it (MSR access),
+ * otherwise in xAPIC mode through an uncached mapping. The IOAPIC routes
+ * ISA/GSI interrupts to vectors on the boot CPU.
+ *
+ * Time: the TSC is the clock. It is calibrated against the PIT (channel 0
+ * polled through latched reads), falling back to the frequency the CPU or the
+ * hypervisor reports in CPUID. The local APIC timer, calibrated against the
+ * TSC, ticks periodically to wake the idle loop for delayed work.
+ */
+#include <arch/x86.h>
+#include <arch/io.h>
+#include <arch/cpu.h>
+#include <kernel/printk.h>
+#include <kernel/kernel.h>
+#include <kernel/bug.h>
+
+#define LAPIC_ID     0x20
+#define LAPIC_TPR    0x80
+#define LAPIC_EOI    0xb0
+#define LAPIC_SVR    0xf0
+#define LAPIC_LVT_T  0x320
+#define LAPIC_TICR   0x380
+#define LAPIC_TCCR   0x390
+#define LAPIC_TDCR   0x3e0
+
+static volatile uint8_t *lapic_mmio;
+static bool use_x2apic;
+static volatile uint32_t *ioapic;
+static unsigned ioapic_nr_pins;
+
+uint64_t tsc_khz;
+const char *tsc_calibration_source = "none";
+unsigned timer_hz;
+static volatile uint64_t tick_count;
+
+static uint32_t lapic_read(unsigned reg)
+{
+	if (use_x2apic)
+		return (uint32_t)rdmsr(0x800 + (reg >> 4));
+	return mmio_read32(lapic_mmio + reg);
+}
+
+static void lapic_write(unsigned reg, uint32_t v)
+{
+	if (use_x2apic)
+		wrmsr(0x800 + (reg >> 4), v);
+	else
+		mmio_write32(lapic_mmio + reg, v);
+}
+
+void apic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+uint32_t lapic_id(void)
+{
+	uint32_t id = lapic_read(LAPIC_ID);
+	return use_x2apic ? id : id >> 24;
+}
+
+static uint32_t ioapic_read(unsigned reg)
+{
+	ioapic[0] = reg;
+	return ioapic[4];
+}
+
+static void ioapic_write(unsigned reg, uint32_t v)
+{
+	ioapic[0] = reg;
+	ioapic[4] = v;
+}
+
+/* Send GSI @gsi to @vector on this CPU, with the given trigger and polarity. */
+void ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low)
+{
+	unsigned pin = gsi - acpi.ioapic_gsi_base;
+	if (pin >= ioapic_nr_pins) {
+		pr_err("ioapic: GSI %u is not on this IOAPIC (%u pins)\n", gsi, ioapic_nr_pins);
+		return;
+	}
+	uint32_t lo = vector | (active_low ? 1u << 13 : 0) | (level ? 1u << 15 : 0);
+	ioapic_write(0x10 + 2 * pin + 1, lapic_id() << 24);
+	ioapic_write(0x10 + 2 * pin, lo);
+}
+
+void ioapic_mask(unsigned gsi, bool masked)
+{
+	unsigned pin = gsi - acpi.ioapic_gsi_base;
+	if (pin >= ioapic_nr_pins)
+		return;
+	uint32_t lo = ioapic_read(0x10 + 2 * pin);
+	ioapic_write(0x10 + 2 * pin, masked ? lo | (1u << 16) : lo & ~(1u << 16));
+}
+
+/* Remap both 8259s to vectors 0x20-0x2f and mask every line. */
+static void pic_disable(void)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);
+	outb(0x21, 0x20); outb(0xa1, 0x28);
+	outb(0x21, 0x04); outb(0xa1, 0x02);
+	outb(0x21, 0x01); outb(0xa1, 0x01);
+	outb(0x21, 0xff); outb(0xa1, 0xff);
+}
+
+/* Bring up the local APIC and the IOAPIC (all pins masked). */
+void apic_init(void)
+{
+	pic_disable();
+	uint64_t base = rdmsr(MSR_APIC_BASE);
+	use_x2apic = cpu_features.x2apic;
+	base |= 1ULL << 11;
+	if (use_x2apic)
+		base |= 1ULL << 10;
+	wrmsr(MSR_APIC_BASE, base);
+	if (!use_x2apic)
+		lapic_mmio = ioremap(acpi.lapic_phys, 4096);
+	lapic_write(LAPIC_TPR, 0);
+	lapic_write(LAPIC_SVR, 0x1ff);          /* enabled, spurious vector 0xff */
+
+	ioapic = ioremap(acpi.ioapic_phys, 4096);
+	ioapic_nr_pins = ((ioapic_read(1) >> 16) & 0xff) + 1;
+	for (unsigned i = 0; i < ioapic_nr_pins; i++)
+		ioapic_write(0x10 + 2 * i, 1u << 16);
+}
+
+/* Latch and read PIT channel 0's current count. */
+static uint16_t pit_read_ch0(void)
+{
+	outb(0x43, 0x00);
+	uint8_t lo = inb(0x40);
+	uint8_t hi = inb(0x40);
+	return (uint16_t)(lo | (hi << 8));
+}
+
+/*
+ * TSC kHz measured against 50 ms of the PIT (1.193182 MHz). Channel 0 is
+ * set free-running (mode 2, full 65536 count; its IRQ stays masked) and
+ * the elapsed PIT ticks are summed from latched reads, so no speaker port
+ * is needed (microvm has none). Returns 0 if the PIT does not count.
+ */
+static uint64_t pit_measure_tsc_khz(void)
+{
+	const uint32_t want = 1193182 / 20;
+	outb(0x43, 0x34);                       /* channel 0, lo/hi, mode 2 */
+	outb(0x40, 0);
+	outb(0x40, 0);
+	uint16_t prev = pit_read_ch0();
+	uint32_t elapsed = 0;
+	uint64_t spins = 0;
+	/* start on a count change so the first partial tick does not count */
+	while (pit_read_ch0() == prev)
+		if (++spins > 1000000)
+			return 0;
+	prev = pit_read_ch0();
+	uint64_t t0 = arch_cycles();
+	spins = 0;
+	while (elapsed < want) {
+		uint16_t now = pit_read_ch0();
+		elapsed += (uint16_t)(prev - now);   /* counts down, wraps at 0 */
+		prev = now;
+		if (++spins > 100000000)
+			return 0;
+	}
+	uint64_t t1 = arch_cycles();
+	return (t1 - t0) * 1193182 / elapsed / 1000;
+}
+
+/* TSC kHz from CPUID leaves 0x15/0x16 or the hypervisor leaf 0x40000010. */
+static uint64_t cpuid_tsc_khz(const char **src)
+{
+	uint32_t a, b, c, d;
+	cpuid(0, 0, &a, &b, &c, &d);
+	if (a >= 0x15) {
+		cpuid(0x15, 0, &a, &b, &c, &d);
+		if (a && b && c) {
+			*src = "CPUID 0x15";
+			return (uint64_t)c * b / a / 1000;
+		}
+	}
+	if (cpu_features.hypervisor) {
+		cpuid(0x40000000, 0, &a, &b, &c, &d);
+		if (a >= 0x40000010) {
+			cpuid(0x40000010, 0, &a, &b, &c, &d);
+			if (a) {
+				*src = "hypervisor CPUID 0x40000010";
+				return a;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Find the TSC rate; panic if no source gives a plausible one. */
+void tsc_calibrate(void)
+{
+	uint64_t khz = pit_measure_tsc_khz();
+	if (khz >= 100000 && khz <= 20000000) {
+		tsc_khz = khz;
+		tsc_calibration_source = "PIT";
+		return;
+	}
+	khz = cpuid_tsc_khz(&tsc_calibration_source);
+	if (khz >= 100000 && khz <= 20000000) {
+		tsc_khz = khz;
+		return;
+	}
+	panic("tsc: cannot calibrate the TSC (no PIT, no CPUID frequency leaf)");
+}
+
+uint64_t tsc_hz(void) { return tsc_khz * 1000; }
+
+uint64_t uptime_ns(void)
+{
+	return (arch_cycles() - boot_tsc_start) * 1000000 / tsc_khz;
+}
+
+void udelay(uint64_t us)
+{
+	uint64_t end = arch_cycles() + us * tsc_khz / 1000;
+	while (arch_cycles() < end)
+		cpu_relax();
+}
+
+uint64_t ticks(void) { return tick_count; }
+
+static void timer_irq(struct regs *r, void *ctx)
+{
+	tick_count++;
+}
+
+/* Start the local APIC timer in periodic mode at @hz. */
+void timer_init(unsigned hz)
+{
+	int vec = irq_alloc_vector(timer_irq, NULL);
+	if (vec < 0)
+		panic("timer: no vector");
+	lapic_write(LAPIC_TDCR, 0x3);           /* divide by 16 */
+	lapic_write(LAPIC_LVT_T, 1u << 16);     /* masked while measuring */
+	lapic_write(LAPIC_TICR, 0xffffffff);
+	udelay(10000);
+	uint32_t per_10ms = 0xffffffff - lapic_read(LAPIC_TCCR);
+	lapic_write(LAPIC_TICR, 0);
+	if (per_10ms == 0)
+		panic("timer: the local APIC timer does not count");
+	timer_hz = hz;
+	lapic_write(LAPIC_LVT_T, (uint32_t)vec | (1u << 17));   /* periodic */
+	lapic_write(LAPIC_TICR, (uint32_t)((uint64_t)per_10ms * 100 / hz));
+}

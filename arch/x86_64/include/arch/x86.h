@@ -1,0 +1,132 @@
+/*
+ * arch/x86.h - x86_64 kernel internals shared between arch/ and kernel/:
+ * the interrupt frame, IRQ registration, paging and MMIO mapping, timers,
+ * ACPI tables found at boot, and fault catching for tests.
+ */
+#ifndef ARCH_X86_H
+#define ARCH_X86_H
+
+#include <kernel/compiler.h>
+
+/* Saved by isr.S, in push order reversed (lowest address first). */
+struct regs {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
+};
+
+/* --- CPU features found at boot --- */
+struct cpu_features {
+	bool nx, gbpages, x2apic, tsc_deadline, invariant_tsc, hypervisor;
+	char vendor[13];
+	char hypervisor_sig[13];
+};
+extern struct cpu_features cpu_features;
+void cpu_detect(uint32_t ext_edx);
+
+/* --- per-CPU area (%gs:0 is the CPU id) --- */
+struct percpu {
+	uint32_t cpu_id;
+	uint32_t pad;
+	struct percpu *self;
+	uint64_t irq_count;
+};
+void percpu_init_boot_cpu(void);
+
+/* --- descriptor tables, interrupts --- */
+void gdt_init(void);
+void idt_init(void);
+typedef void (*irq_handler_t)(struct regs *r, void *ctx);
+/* Route a legacy ISA IRQ through the IOAPIC to a fresh vector; returns the vector. */
+int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx);
+/* Route a GSI (level/active-low when @level) to a fresh vector. */
+int irq_register_gsi(unsigned gsi, bool level, irq_handler_t fn, void *ctx);
+/* Allocate a vector for MSI/MSI-X; returns vector or -1. */
+int irq_alloc_vector(irq_handler_t fn, void *ctx);
+void dump_regs(const struct regs *r);
+void backtrace_from(uint64_t rbp, uint64_t rip);
+const char *symbolize(uint64_t addr, uint64_t *offset);
+
+/* --- fault catching (tests): run fn(arg); a CPU exception inside it is
+ * reported and recorded instead of halting. Returns true if it faulted. --- */
+struct caught_fault {
+	uint64_t vector, error, cr2, rip;
+};
+bool catch_fault(void (*fn)(void *), void *arg, struct caught_fault *out);
+
+/* --- stacks with guard pages (gdt.c) --- */
+#define IST_STACK_SIZE (16 * 1024)
+struct ist_stack {
+	uint8_t guard[4096];
+	uint8_t stack[IST_STACK_SIZE];
+} __aligned(4096);
+extern struct ist_stack ist_stacks[3];
+
+/* --- paging --- */
+struct e820_entry;
+/* Build the direct map and W^X image map from the sanitized map; switch CR3. */
+void paging_init_map(const struct e820_entry *map, int n);
+void paging_set_table_allocator(phys_addr_t (*fn)(void));
+/* Map [phys, phys+size) uncached for device registers; returns the virtual address. */
+void *ioremap(phys_addr_t phys, size_t size);
+/* Page-table entry lookup for tests: returns the leaf entry or 0. */
+uint64_t paging_lookup(uint64_t va, unsigned *level);
+extern uint64_t direct_map_bytes;
+/* Virtual address for reading firmware tables at @pa (direct map if mapped, else ioremap). */
+void *phys_map_any(phys_addr_t pa, size_t len);
+extern unsigned direct_map_page_size_shift;   /* 30 or 21 */
+
+/* --- ACPI --- */
+struct acpi_info {
+	phys_addr_t rsdp, madt, fadt, mcfg, dsdt;
+	phys_addr_t ioapic_phys;
+	uint32_t ioapic_gsi_base;
+	phys_addr_t lapic_phys;
+	uint32_t isa_gsi[16];           /* ISA IRQ -> GSI after overrides */
+	uint16_t isa_flags[16];         /* MPS INTI flags of the override */
+	unsigned ncpus;
+	phys_addr_t ecam_base;          /* from MCFG, segment 0 */
+	uint8_t ecam_bus_start, ecam_bus_end;
+	bool hw_reduced;
+};
+extern struct acpi_info acpi;
+void acpi_init(phys_addr_t rsdp_hint);
+void acpi_poweroff(void);
+
+/* --- APIC and timers --- */
+void apic_init(void);
+void apic_eoi(void);
+void ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
+void ioapic_mask(unsigned gsi, bool masked);
+uint32_t lapic_id(void);
+void tsc_calibrate(void);
+extern uint64_t tsc_khz;
+extern const char *tsc_calibration_source;
+void timer_init(unsigned hz);
+uint64_t uptime_ns(void);
+uint64_t ticks(void);
+extern unsigned timer_hz;
+void udelay(uint64_t us);
+
+/* --- serial console --- */
+void serial_init(void);
+void serial_enable_irq(void);
+void serial_putc(char c);
+void serial_write(const char *s, size_t n);
+/* Next input byte or -1 if none is buffered. */
+int serial_getc(void);
+uint64_t serial_rx_dropped(void);
+bool serial_rx_pending(void);
+
+/* --- power --- */
+__noreturn void machine_poweroff(void);
+__noreturn void qemu_exit(int status);
+
+/* --- image layout (linker.ld) --- */
+extern char _text_start[], _text_end[], _rodata_start[], _rodata_end[];
+extern char _data_start[], _data_end[], _bss_start[], _bss_end[];
+extern char _image_start_phys[], _image_end_phys[];
+extern char boot_stack_guard[], boot_stack_top[];
+
+#endif

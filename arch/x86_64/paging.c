@@ -1,0 +1,217 @@
+/*
+ * paging.c - the kernel's final page tables.
+ *
+ * Three regions in one PML4:
+ *  - the direct map: every 2 MiB chunk that holds RAM, at PAGE_OFFSET +
+ *    phys, read-write, no-execute; whole gigabytes of RAM use 1 GiB pages
+ *    when the CPU has them, the rest 2 MiB pages. MMIO holes stay unmapped.
+ *  - the kernel image at KERNEL_VBASE + phys with 4 KiB pages and W^X:
+ *    text read-only+exec, rodata read-only+NX, data/bss read-write+NX.
+ *    The guard page under each stack (boot stack, IST stacks) is left
+ *    unmapped, so an overflow faults instead of corrupting.
+ *  - ioremap space: device registers, uncached, 4 KiB pages.
+ * The boot identity map is gone once paging_init() switches CR3.
+ */
+#include <arch/x86.h>
+#include <arch/io.h>
+#include <arch/page.h>
+#include <arch/cpu.h>
+#include <kernel/bug.h>
+#include <kernel/printk.h>
+#include <mm/memblock.h>
+#include <mm/e820.h>
+#include <string.h>
+
+#define PTE_P    (1ULL << 0)
+#define PTE_W    (1ULL << 1)
+#define PTE_PWT  (1ULL << 3)
+#define PTE_PCD  (1ULL << 4)
+#define PTE_PS   (1ULL << 7)
+#define PTE_G    (1ULL << 8)
+#define PTE_NX   (1ULL << 63)
+#define PTE_ADDR 0x000ffffffffff000ULL
+
+#define IOREMAP_BASE 0xffffc90000000000ULL
+#define IOREMAP_SIZE (1ULL << 36)
+#define DIRECT_MAP_MAX (1ULL << 40)     /* 1 TiB of physical address space */
+
+uint64_t direct_map_bytes;
+unsigned direct_map_page_size_shift;
+static uint64_t *pml4;
+static bool switched;
+static uint64_t nx_bit;
+static uint64_t ioremap_next = IOREMAP_BASE;
+static phys_addr_t (*pgtable_page_alloc)(void);
+
+
+/* Virtual address through which page-table page @pa can be written now. */
+static uint64_t *table_va(phys_addr_t pa)
+{
+	if (switched)
+		return __va(pa);
+	return (uint64_t *)(pa + KERNEL_VBASE);  /* boot map: low 1 GiB at -2 GiB */
+}
+
+static phys_addr_t early_table_alloc(void)
+{
+	return memblock_alloc(PAGE_SIZE, PAGE_SIZE);
+}
+
+/* Let later code (after the page allocator is up) supply page-table pages. */
+void paging_set_table_allocator(phys_addr_t (*fn)(void))
+{
+	pgtable_page_alloc = fn;
+}
+
+/* A zeroed page for a page table. */
+static phys_addr_t table_alloc(void)
+{
+	phys_addr_t pa = pgtable_page_alloc ? pgtable_page_alloc() : early_table_alloc();
+	if (!pa)
+		panic("paging: out of memory for page tables");
+	memset(table_va(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+/* The table that entry @idx of @table points to, created if absent. */
+static uint64_t *next_level(uint64_t *table, unsigned idx)
+{
+	if (!(table[idx] & PTE_P))
+		table[idx] = table_alloc() | PTE_P | PTE_W;
+	BUG_ON(table[idx] & PTE_PS);
+	return table_va(table[idx] & PTE_ADDR);
+}
+
+/* Map one 4 KiB page @va -> @pa with @flags (PTE_P added). */
+static void map_4k(uint64_t va, phys_addr_t pa, uint64_t flags)
+{
+	uint64_t *pdpt = next_level(pml4, (va >> 39) & 511);
+	uint64_t *pd = next_level(pdpt, (va >> 30) & 511);
+	uint64_t *pt = next_level(pd, (va >> 21) & 511);
+	pt[(va >> 12) & 511] = pa | flags | PTE_P;
+}
+
+static bool chunk_has_ram(const struct e820_entry *map, int n, uint64_t start, uint64_t size)
+{
+	for (int i = 0; i < n; i++)
+		if (map[i].type == E820_RAM && map[i].addr < start + size &&
+		    map[i].addr + map[i].size > start)
+			return true;
+	return false;
+}
+
+static bool chunk_all_ram(const struct e820_entry *map, int n, uint64_t start, uint64_t size)
+{
+	for (int i = 0; i < n; i++)
+		if (map[i].type == E820_RAM && map[i].addr <= start &&
+		    map[i].addr + map[i].size >= start + size)
+			return true;
+	return false;
+}
+
+/* Direct-map every 2 MiB chunk of RAM in the sanitized @map. */
+static void map_direct(const struct e820_entry *map, int n)
+{
+	uint64_t end = 0;
+	for (int i = 0; i < n; i++)
+		if (map[i].type == E820_RAM)
+			end = MAX(end, map[i].addr + map[i].size);
+	if (end > DIRECT_MAP_MAX)
+		end = DIRECT_MAP_MAX;
+	direct_map_bytes = ALIGN_UP(end, 1ULL << 21);
+	direct_map_page_size_shift = cpu_features.gbpages ? 30 : 21;
+
+	for (uint64_t gb = 0; gb < direct_map_bytes; gb += 1ULL << 30) {
+		uint64_t va = PAGE_OFFSET + gb;
+		if (!chunk_has_ram(map, n, gb, 1ULL << 30))
+			continue;
+		uint64_t *pdpt = next_level(pml4, (va >> 39) & 511);
+		if (cpu_features.gbpages && chunk_all_ram(map, n, gb, 1ULL << 30)) {
+			pdpt[(va >> 30) & 511] = gb | PTE_P | PTE_W | PTE_PS | nx_bit;
+			continue;
+		}
+		uint64_t *pd = next_level(pdpt, (va >> 30) & 511);
+		for (uint64_t mb2 = gb; mb2 < gb + (1ULL << 30) && mb2 < direct_map_bytes;
+		     mb2 += 1ULL << 21)
+			if (chunk_has_ram(map, n, mb2, 1ULL << 21))
+				pd[((PAGE_OFFSET + mb2) >> 21) & 511] = mb2 | PTE_P | PTE_W | PTE_PS | nx_bit;
+	}
+}
+
+/* Map [start, end) of the image with @flags, skipping guard pages. */
+static void map_image_range(char *start, char *end, uint64_t flags)
+{
+	for (uint64_t va = (uint64_t)start; va < (uint64_t)end; va += PAGE_SIZE) {
+		bool guard = va == (uint64_t)boot_stack_guard;
+		for (int i = 0; i < 3; i++)
+			guard |= va == (uint64_t)ist_stacks[i].guard;
+		if (guard)
+			continue;
+		map_4k(va, va - KERNEL_VBASE, flags);
+	}
+}
+
+/* Build the final tables from the sanitized map and switch to them. */
+void paging_init_map(const struct e820_entry *map, int n)
+{
+	nx_bit = cpu_features.nx ? PTE_NX : 0;
+	phys_addr_t root = table_alloc();
+	pml4 = table_va(root);
+
+	map_direct(map, n);
+	map_image_range(_text_start, _text_end, 0);
+	map_image_range(_rodata_start, _rodata_end, nx_bit);
+	map_image_range(_data_start, _bss_end, PTE_W | nx_bit);
+
+	write_cr3(root);
+	switched = true;
+	pml4 = __va(root);
+}
+
+/* Map device registers uncached; returns their virtual address. */
+void *ioremap(phys_addr_t phys, size_t size)
+{
+	phys_addr_t base = ALIGN_DOWN(phys, PAGE_SIZE);
+	size_t len = ALIGN_UP(phys + size, PAGE_SIZE) - base;
+	unsigned long f = local_irq_save();
+	uint64_t va = ioremap_next;
+	if (va + len > IOREMAP_BASE + IOREMAP_SIZE)
+		panic("ioremap: out of virtual space mapping %#lx+%#zx", phys, size);
+	ioremap_next += len + PAGE_SIZE;        /* a hole between mappings */
+	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+		map_4k(va + off, base + off, PTE_W | PTE_PCD | PTE_PWT | nx_bit);
+		invlpg((void *)(va + off));
+	}
+	local_irq_restore(f);
+	return (void *)(va + (phys - base));
+}
+
+/* The leaf entry mapping @va (0 if unmapped); *level = 1 (4K), 2 (2M), 3 (1G). */
+uint64_t paging_lookup(uint64_t va, unsigned *level)
+{
+	uint64_t *t = pml4;
+	for (unsigned lvl = 4; lvl >= 1; lvl--) {
+		uint64_t e = t[(va >> (12 + 9 * (lvl - 1))) & 511];
+		if (!(e & PTE_P))
+			return 0;
+		if (lvl == 1 || (e & PTE_PS)) {
+			if (level)
+				*level = lvl;
+			return e;
+		}
+		t = __va(e & PTE_ADDR);
+	}
+	return 0;
+}
+
+/* Firmware tables may sit outside the direct map (reserved/ACPI ranges). */
+void *phys_map_any(phys_addr_t pa, size_t len)
+{
+	bool mapped = true;
+	for (uint64_t p = ALIGN_DOWN(pa, PAGE_SIZE); p < pa + len; p += PAGE_SIZE)
+		if (!paging_lookup((uint64_t)__va(p), NULL)) {
+			mapped = false;
+			break;
+		}
+	return mapped ? __va(pa) : ioremap(pa, len);
+}

@@ -1,0 +1,97 @@
+/*
+ * serial.c - the 16550 UART on COM1: the console.
+ *
+ * Output is polled (wait for the transmit holding register), so a panic
+ * can always print. Input is interrupt driven: the IRQ 4 handler drains
+ * the receive FIFO into a ring buffer, which the shell reads from the idle
+ * loop. Bytes that arrive while the ring is full are counted, not lost
+ * silently.
+ */
+#include <arch/x86.h>
+#include <arch/io.h>
+#include <arch/cpu.h>
+#include <kernel/printk.h>
+
+#define COM1 0x3f8
+#define RX_RING 4096
+
+static uint8_t rx_ring[RX_RING];
+static volatile uint32_t rx_head, rx_tail;
+static uint64_t rx_dropped;
+static bool serial_present;
+
+/* Program COM1 for 115200 8N1 with FIFOs; detect a missing UART. */
+void serial_init(void)
+{
+	outb(COM1 + 1, 0x00);           /* no interrupts yet */
+	outb(COM1 + 3, 0x80);           /* DLAB */
+	outb(COM1 + 0, 0x01);           /* divisor 1: 115200 baud */
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03);           /* 8N1 */
+	outb(COM1 + 2, 0xc7);           /* FIFO on, cleared, 14-byte threshold */
+	outb(COM1 + 4, 0x0b);           /* DTR, RTS, OUT2 (IRQ gate) */
+	outb(COM1 + 7, 0x5a);
+	serial_present = inb(COM1 + 7) == 0x5a;
+}
+
+/* Write one byte, waiting for room (bounded, in case the UART is absent). */
+void serial_putc(char c)
+{
+	if (!serial_present)
+		return;
+	for (int i = 0; i < 100000 && !(inb(COM1 + 5) & 0x20); i++)
+		cpu_relax();
+	outb(COM1, (uint8_t)c);
+}
+
+/* Write @n bytes, turning "\n" into "\r\n". */
+void serial_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			serial_putc('\r');
+		serial_putc(s[i]);
+	}
+}
+
+/* IRQ 4: move every received byte into the ring. */
+static void serial_irq(struct regs *r, void *ctx)
+{
+	for (int i = 0; i < 64 && (inb(COM1 + 5) & 1); i++) {
+		uint8_t c = inb(COM1);
+		uint32_t next = (rx_head + 1) % RX_RING;
+		if (next == rx_tail) {
+			rx_dropped++;
+			continue;
+		}
+		rx_ring[rx_head] = c;
+		rx_head = next;
+	}
+}
+
+/* Route IRQ 4 and enable the receive interrupt. */
+void serial_enable_irq(void)
+{
+	if (!serial_present)
+		return;
+	irq_register_isa(4, serial_irq, NULL);
+	outb(COM1 + 1, 0x01);
+	serial_irq(NULL, NULL);         /* anything that arrived before */
+}
+
+/* Next buffered input byte, or -1. */
+int serial_getc(void)
+{
+	unsigned long f = local_irq_save();
+	int c = -1;
+	if (rx_tail != rx_head) {
+		c = rx_ring[rx_tail];
+		rx_tail = (rx_tail + 1) % RX_RING;
+	}
+	local_irq_restore(f);
+	return c;
+}
+
+uint64_t serial_rx_dropped(void) { return rx_dropped; }
+
+bool serial_rx_pending(void) { return rx_head != rx_tail; }

@@ -1,0 +1,254 @@
+/*
+ * traps.c - the IDT, interrupt dispatch, and exception reports.
+ *
+ * Vectors 0-31 are CPU exceptions: each gets a report (name, vector, error
+ * code decoded, CR2, registers, a symbolized frame-pointer backtrace) and
+ * the CPU halts - unless a test asked to catch it with catch_fault(), in
+ * which case the report is printed and control returns to the test.
+ * Vectors 32-254 are device interrupts registered with irq_*(); each
+ * handler runs with interrupts off and is followed by a LAPIC EOI.
+ */
+#include <arch/x86.h>
+#include <arch/io.h>
+#include <arch/cpu.h>
+#include <arch/page.h>
+#include <kernel/bug.h>
+#include <kernel/printk.h>
+#include <kernel/kernel.h>
+#include <setjmp.h>
+#include <stdio.h>
+
+#define VEC_FIRST_IRQ  48
+#define VEC_SPURIOUS   0xff
+#define IST_DF  1
+#define IST_NMI 2
+#define IST_MC  3
+
+struct idt_entry {
+	uint16_t off0, sel;
+	uint8_t ist, type;
+	uint16_t off1;
+	uint32_t off2, rsvd;
+} __packed;
+
+static struct idt_entry idt[256] __aligned(16);
+static struct { uint16_t limit; uint64_t base; } __packed idt_ptr;
+extern const uint64_t isr_table[256];
+
+static struct {
+	irq_handler_t fn;
+	void *ctx;
+	uint64_t count;
+} irq_table[256];
+static unsigned next_vector = VEC_FIRST_IRQ;
+
+static const char *const exc_names[32] = {
+	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
+	"overflow (#OF)", "bound range (#BR)", "invalid opcode (#UD)",
+	"device not available (#NM)", "double fault (#DF)", "coprocessor overrun",
+	"invalid TSS (#TS)", "segment not present (#NP)", "stack fault (#SS)",
+	"general protection (#GP)", "page fault (#PF)", "reserved 15",
+	"x87 FP error (#MF)", "alignment check (#AC)", "machine check (#MC)",
+	"SIMD FP error (#XM)", "virtualization (#VE)", "control protection (#CP)",
+	"reserved 22", "reserved 23", "reserved 24", "reserved 25", "reserved 26",
+	"reserved 27", "hypervisor injection (#HV)", "VMM communication (#VC)",
+	"security (#SX)", "reserved 31",
+};
+
+/* Fill IDT gate @v: interrupt gate, ring 0, optional IST. */
+static void set_gate(unsigned v, uint64_t handler, unsigned ist)
+{
+	idt[v].off0 = handler & 0xffff;
+	idt[v].sel = 0x08;
+	idt[v].ist = ist;
+	idt[v].type = 0x8e;
+	idt[v].off1 = (handler >> 16) & 0xffff;
+	idt[v].off2 = handler >> 32;
+	idt[v].rsvd = 0;
+}
+
+/* Install all 256 gates and load the IDT. */
+void idt_init(void)
+{
+	for (unsigned v = 0; v < 256; v++)
+		set_gate(v, isr_table[v], 0);
+	set_gate(2, isr_table[2], IST_NMI);
+	set_gate(8, isr_table[8], IST_DF);
+	set_gate(18, isr_table[18], IST_MC);
+	idt_ptr.limit = sizeof(idt) - 1;
+	idt_ptr.base = (uint64_t)idt;
+	__asm__ __volatile__("lidt %0" :: "m"(idt_ptr));
+}
+
+/* Allocate the next free vector for @fn; -1 when none are left. */
+int irq_alloc_vector(irq_handler_t fn, void *ctx)
+{
+	unsigned long f = local_irq_save();
+	int v = -1;
+	if (next_vector < VEC_SPURIOUS) {
+		v = next_vector++;
+		irq_table[v].fn = fn;
+		irq_table[v].ctx = ctx;
+	}
+	local_irq_restore(f);
+	if (v < 0)
+		pr_err("irq: out of interrupt vectors\n");
+	return v;
+}
+
+/* Route GSI @gsi to a new vector running @fn. */
+int irq_register_gsi(unsigned gsi, bool level, irq_handler_t fn, void *ctx)
+{
+	int v = irq_alloc_vector(fn, ctx);
+	if (v >= 0)
+		ioapic_route(gsi, v, level, level);
+	return v;
+}
+
+/* Route ISA IRQ @isa_irq (after MADT overrides) to a new vector running @fn. */
+int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx)
+{
+	int v = irq_alloc_vector(fn, ctx);
+	if (v < 0)
+		return v;
+	uint16_t fl = acpi.isa_flags[isa_irq];
+	bool active_low = (fl & 3) == 3;
+	bool level = ((fl >> 2) & 3) == 3;
+	ioapic_route(acpi.isa_gsi[isa_irq], v, level, active_low);
+	return v;
+}
+
+/* ---------------- exception reports ---------------- */
+
+/* Print the general registers of @r. */
+void dump_regs(const struct regs *r)
+{
+	printk("  RIP %016lx  RSP %016lx  RFLAGS %016lx\n", r->rip, r->rsp, r->rflags);
+	printk("  RAX %016lx  RBX %016lx  RCX %016lx\n", r->rax, r->rbx, r->rcx);
+	printk("  RDX %016lx  RSI %016lx  RDI %016lx\n", r->rdx, r->rsi, r->rdi);
+	printk("  RBP %016lx  R8  %016lx  R9  %016lx\n", r->rbp, r->r8, r->r9);
+	printk("  R10 %016lx  R11 %016lx  R12 %016lx\n", r->r10, r->r11, r->r12);
+	printk("  R13 %016lx  R14 %016lx  R15 %016lx\n", r->r13, r->r14, r->r15);
+	printk("  CS %04lx SS %04lx  CR0 %08lx CR3 %08lx CR4 %08lx\n", r->cs, r->ss,
+	       read_cr0(), read_cr3(), read_cr4());
+}
+
+/* Is [a, a+16) a plausible, mapped kernel stack address? */
+static bool frame_readable(uint64_t a)
+{
+	if (a & 7)
+		return false;
+	if (a >= (uint64_t)_data_start && a + 16 <= (uint64_t)_bss_end)
+		return true;
+	if (a >= PAGE_OFFSET && a + 16 <= PAGE_OFFSET + direct_map_bytes)
+		return true;
+	return false;
+}
+
+/* Print a symbolized backtrace starting at @rip, following frame pointers from @rbp. */
+void backtrace_from(uint64_t rbp, uint64_t rip)
+{
+	uint64_t off;
+	const char *name = symbolize(rip, &off);
+	printk("  backtrace:\n    [<%016lx>] %s+0x%lx\n", rip, name, off);
+	for (int depth = 0; depth < 32 && frame_readable(rbp); depth++) {
+		uint64_t ret = ((uint64_t *)rbp)[1];
+		uint64_t next = ((uint64_t *)rbp)[0];
+		if (ret < (uint64_t)_text_start || ret >= (uint64_t)_text_end)
+			break;
+		name = symbolize(ret - 1, &off);
+		printk("    [<%016lx>] %s+0x%lx\n", ret, name, off + 1);
+		if (next <= rbp)
+			break;
+		rbp = next;
+	}
+}
+
+/* Decode a page-fault error code into words. */
+static void pf_decode(uint64_t e, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s %s %s%s%s",
+		 (e & 1) ? "protection-violation" : "not-present",
+		 (e & 2) ? "write" : "read",
+		 (e & 4) ? "user" : "kernel",
+		 (e & 8) ? " reserved-bit" : "",
+		 (e & 16) ? " instruction-fetch" : "");
+}
+
+/* One exception report: what, where, registers, backtrace. */
+static void exception_report(const struct regs *r, uint64_t cr2)
+{
+	uint64_t off;
+	const char *sym = symbolize(r->rip, &off);
+	printk("\n*** EXCEPTION %lu: %s, error code 0x%lx, on CPU %u\n",
+	       r->vector, exc_names[r->vector & 31], r->error, arch_cpu_id());
+	if (r->vector == 14) {
+		char why[96];
+		pf_decode(r->error, why, sizeof(why));
+		printk("  CR2 %016lx (%s)\n", cr2, why);
+		if (cr2 >= (uint64_t)boot_stack_guard && cr2 < (uint64_t)boot_stack_guard + PAGE_SIZE)
+			printk("  the address is the boot stack's guard page: kernel stack overflow\n");
+	}
+	printk("  at %s+0x%lx\n", sym, off);
+	dump_regs(r);
+	backtrace_from(r->rbp, r->rip);
+}
+
+/* ---------------- fault catching for tests ---------------- */
+
+static struct {
+	bool active;
+	jmp_buf jb;
+	struct caught_fault f;
+} catcher;
+
+/* Run fn(arg); if it raises a CPU exception, report it and return true. */
+bool catch_fault(void (*fn)(void *), void *arg, struct caught_fault *out)
+{
+	unsigned long flags = local_irq_save();
+	bool faulted = false;
+	local_irq_restore(flags);
+	catcher.f = (struct caught_fault){ 0 };
+	if (setjmp(catcher.jb) == 0) {
+		catcher.active = true;
+		fn(arg);
+		catcher.active = false;
+	} else {
+		faulted = true;
+		local_irq_restore(flags);
+	}
+	if (out)
+		*out = catcher.f;
+	return faulted;
+}
+
+/* Handle CPU exception @r: catch it for a test, or report and stop. */
+static void exception(struct regs *r)
+{
+	uint64_t cr2 = read_cr2();
+	if (catcher.active && r->vector != 2 && r->vector != 8 && r->vector != 18) {
+		catcher.active = false;
+		catcher.f = (struct caught_fault){ r->vector, r->error, cr2, r->rip };
+		printk("(caught for a test)");
+		exception_report(r, cr2);
+		longjmp(catcher.jb, 1);
+	}
+	exception_report(r, cr2);
+	kernel_fatal("unhandled CPU exception");
+}
+
+/* C entry from isr_common for every vector. */
+void interrupt_dispatch(struct regs *r)
+{
+	unsigned v = r->vector;
+	if (v < 32) {
+		exception(r);
+		return;
+	}
+	if (v == VEC_SPURIOUS)
+		return;
+	irq_table[v].count++;
+	if (irq_table[v].fn)
+		irq_table[v].fn(r, irq_table[v].ctx);
+	apic_eoi();
+}

@@ -1,0 +1,37 @@
+/*
+ * shell.h - serial shell commands, registered through a linker section:
+ *
+ *   static int cmd_foo(int argc, char **argv) { ... return 0; }
+ *   SHELL_COMMAND(foo, "foo N [M]", "one line of help", cmd_foo);
+ *
+ * argv[0] is the command name. A command prints its own output; on bad
+ * arguments it calls shell_usage_error() (one line, with the usage) and
+ * returns non-zero. Commands run in the idle loop, interrupts enabled.
+ */
+#ifndef KERNEL_SHELL_H
+#define KERNEL_SHELL_H
+
+#include <kernel/compiler.h>
+
+struct shell_cmd {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*fn)(int argc, char **argv);
+};
+
+#define SHELL_COMMAND(cname, usage_str, help_str, func) \
+	static const struct shell_cmd cname##_shell_cmd \
+		__section(".shell_cmds") __used __aligned(8) = { \
+		#cname, usage_str, help_str, func }
+
+/* Parse a decimal or 0x-hex unsigned number; false if @s is not one. */
+bool shell_parse_u64(const char *s, uint64_t *out);
+/* Parse a size like 512, 4K, 64M, 2G (bytes); false if malformed. */
+bool shell_parse_size(const char *s, uint64_t *out);
+/* Print "NAME: WHAT (usage: USAGE)" and return 1 (for `return shell_usage_error(...)`). */
+__printf(2, 3) int shell_usage_error(char **argv, const char *fmt, ...);
+/* Run one command line as if typed; returns the command's status. */
+int shell_exec(const char *line);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * bench.c - runs the benchmarks named by bench= (all, or a comma list)
+ * and prints each figure as a JSON line. Every run starts with the
+ * calibration bench, so figures can be read as ratios to this machine.
+ */
+#include <kernel/bench.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <arch/x86.h>
+#include <string.h>
+
+extern const struct bench __benches_start[], __benches_end[];
+
+void bench_report(const char *bench, const char *metric, double value, const char *unit)
+{
+	printk("{\"bench\": \"%s\", \"metric\": \"%s\", \"value\": %.3f, \"unit\": \"%s\"}\n",
+	       bench, metric, value, unit);
+}
+
+static void sort_u64(uint64_t *v, size_t n)
+{
+	/* shell sort: no allocation, fine for a few thousand samples */
+	for (size_t gap = n / 2; gap > 0; gap /= 2)
+		for (size_t i = gap; i < n; i++) {
+			uint64_t x = v[i];
+			size_t j = i;
+			for (; j >= gap && v[j - gap] > x; j -= gap)
+				v[j] = v[j - gap];
+			v[j] = x;
+		}
+}
+
+uint64_t bench_percentile(uint64_t *v, size_t n, unsigned p)
+{
+	if (!n)
+		return 0;
+	sort_u64(v, n);
+	size_t i = (n - 1) * p / 100;
+	return v[i];
+}
+
+uint64_t bench_median(uint64_t *v, size_t n) { return bench_percentile(v, n, 50); }
+
+static const struct bench *find_bench(const char *name, size_t len)
+{
+	for (const struct bench *b = __benches_start; b < __benches_end; b++)
+		if (strlen(b->name) == len && !strncmp(b->name, name, len))
+			return b;
+	return NULL;
+}
+
+static void run_one(const struct bench *b)
+{
+	printk("# bench %s\n", b->name);
+	uint64_t t0 = uptime_ns();
+	b->fn();
+	printk("# bench %s took %lu ms\n", b->name, (uptime_ns() - t0) / 1000000);
+}
+
+/* Run calibration then the named benches; exits QEMU (0x10 ok, 0x11 unknown name). */
+void bench_run(const char *spec)
+{
+	int bad = 0;
+	const struct bench *cal = find_bench("calibration", 11);
+	if (cal)
+		run_one(cal);
+	if (!strcmp(spec, "all")) {
+		for (const struct bench *b = __benches_start; b < __benches_end; b++)
+			if (b != cal)
+				run_one(b);
+	} else {
+		const char *p = spec;
+		while (true) {
+			const char *e = strchr(p, ',');
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			const struct bench *b = find_bench(p, len);
+			if (!b) {
+				printk("# bench: no benchmark named '%.*s'\n", (int)len, p);
+				bad = 1;
+			} else if (b != cal) {
+				run_one(b);
+			}
+			if (!e)
+				break;
+			p = e + 1;
+		}
+	}
+	printk("# bench: done\n");
+	qemu_exit(bad ? 0x11 : 0x10);
+}

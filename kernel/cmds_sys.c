@@ -1,0 +1,129 @@
+/*
+ * cmds_sys.c - shell commands about the machine: meminfo (the memory map's
+ * view; the page allocator adds its own lines), memmap, cmdline, uptime,
+ * cpuinfo, poweroff.
+ */
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/shell.h>
+#include <arch/x86.h>
+#include <arch/cpu.h>
+#include <mm/e820.h>
+#include <mm/memblock.h>
+#include <string.h>
+
+/*
+ * RAM as the machine has it, from the map: runs of touching entries that
+ * contain RAM, counted whole (so firmware-reserved pieces inside or at the
+ * end of RAM count), with everything below 1 MiB taken as one run from 0
+ * (the legacy VGA/BIOS hole is RAM underneath). On QEMU this equals -m.
+ */
+uint64_t map_installed_ram(void)
+{
+	uint64_t total = 0, s = 0, e = 0;
+	bool ram = false;
+	for (int i = 0; i <= mem_map_n; i++) {
+		if (i < mem_map_n && (mem_map[i].addr == e || mem_map[i].addr <= (1ULL << 20))) {
+			e = MAX(e, mem_map[i].addr + mem_map[i].size);
+			ram |= mem_map[i].type == E820_RAM;
+			continue;
+		}
+		if (ram)
+			total += e - s;
+		if (i < mem_map_n) {
+			s = mem_map[i].addr;
+			e = s + mem_map[i].size;
+			ram = mem_map[i].type == E820_RAM;
+		}
+	}
+	return total;
+}
+
+/* "12345 kB (12.1 MiB)" */
+static void kb_line(const char *label, uint64_t bytes)
+{
+	printk("%-16s %10lu kB  (%lu.%01lu MiB)\n", label, bytes >> 10, bytes >> 20,
+	       ((bytes & ((1 << 20) - 1)) * 10) >> 20);
+}
+
+void __attribute__((weak)) meminfo_mm_lines(void) {}
+
+static int cmd_meminfo(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	uint64_t usable = e820_total(mem_map, mem_map_n, E820_RAM);
+	uint64_t installed = map_installed_ram();
+	kb_line("MemInstalled:", installed);
+	kb_line("MemUsable:", usable);
+	kb_line("MemReserved:", installed > usable ? installed - usable : 0);
+	kb_line("KernelImage:", kernel_image_bytes());
+	meminfo_mm_lines();
+	return 0;
+}
+SHELL_COMMAND(meminfo, "meminfo", "RAM from the memory map, kernel image size, allocator figures", cmd_meminfo);
+
+static int cmd_memmap(int argc, char **argv)
+{
+	bool raw = argc == 2 && !strcmp(argv[1], "raw");
+	if (argc > 2 || (argc == 2 && !raw))
+		return shell_usage_error(argv, "unknown argument '%s'", argv[1]);
+	if (raw) {
+		printk("firmware memory map as given (%d entries):\n", boot_info.nmap);
+		e820_print(boot_info.map, boot_info.nmap);
+	} else {
+		printk("sanitized memory map (%d entries):\n", mem_map_n);
+		e820_print(mem_map, mem_map_n);
+		e820_report_print(&mem_map_report);
+	}
+	return 0;
+}
+SHELL_COMMAND(memmap, "memmap [raw]", "the sanitized memory map (raw: as the firmware gave it)", cmd_memmap);
+
+static int cmd_cmdline(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	printk("%s\n", boot_info.cmdline);
+	if (boot_info.cmdline_truncated)
+		printk("(truncated from %zu bytes)\n", boot_info.cmdline_full_len);
+	return 0;
+}
+SHELL_COMMAND(cmdline, "cmdline", "the kernel command line", cmd_cmdline);
+
+static int cmd_uptime(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	uint64_t ns = uptime_ns();
+	uint64_t ready_us = (boot_tsc_ready - boot_tsc_start) * 1000 / tsc_khz;
+	printk("up %lu.%03lu s, %lu timer ticks at %u Hz; shell ready %lu.%03lu ms after kmain\n",
+	       ns / 1000000000, (ns / 1000000) % 1000, ticks(), timer_hz,
+	       ready_us / 1000, ready_us % 1000);
+	return 0;
+}
+SHELL_COMMAND(uptime, "uptime", "time since boot", cmd_uptime);
+
+static int cmd_cpuinfo(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	printk("vendor %s%s%s, TSC %lu kHz (%s)%s\n", cpu_features.vendor,
+	       cpu_features.hypervisor ? ", hypervisor " : "",
+	       cpu_features.hypervisor ? cpu_features.hypervisor_sig : "",
+	       tsc_khz, tsc_calibration_source, cpu_features.invariant_tsc ? ", invariant" : "");
+	printk("features:%s%s%s%s\n", cpu_features.nx ? " nx" : "",
+	       cpu_features.gbpages ? " pdpe1gb" : "", cpu_features.x2apic ? " x2apic" : "",
+	       cpu_features.tsc_deadline ? " tsc-deadline" : "");
+	printk("CPUs in ACPI: %u (Ballast runs on CPU %u)\n", acpi.ncpus, arch_cpu_id());
+	return 0;
+}
+SHELL_COMMAND(cpuinfo, "cpuinfo", "CPU vendor, features and clock", cmd_cpuinfo);
+
+static int cmd_poweroff(int argc, char **argv)
+{
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	machine_poweroff();
+}
+SHELL_COMMAND(poweroff, "poweroff", "power the machine off", cmd_poweroff);

@@ -1,0 +1,143 @@
+/*
+ * main.c - kmain(): from the boot stub to the shell.
+ *
+ * Order matters and is the whole story of boot:
+ *  1. per-CPU area, serial console, CPU features, GDT/TSS, IDT
+ *     (from here every fault gets a report);
+ *  2. boot information (multiboot2 or PVH) -> struct boot_info;
+ *  3. memory map sanitized; memblock gets RAM, the first MiB, the kernel
+ *     image and the boot data reserved;
+ *  4. final page tables: direct map + W^X image (paging.c);
+ *  5. ACPI tables, APICs, TSC calibration, timer, serial input IRQ;
+ *  6. the page allocator (mm_init);
+ *  7. ktest=/bench= runs, or the shell.
+ */
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/shell.h>
+#include <kernel/work.h>
+#include <arch/x86.h>
+#include <arch/cpu.h>
+#include <arch/io.h>
+#include <arch/page.h>
+#include <mm/memblock.h>
+#include <mm/e820.h>
+#include <errno.h>
+#include <string.h>
+
+#define DIRECT_MAP_LIMIT (1ULL << 40)
+#define BOOT_WINDOW      (1ULL << 30)   /* boot page tables map 1 GiB */
+
+struct boot_info boot_info;
+struct e820_entry mem_map[E820_MAX_ENTRIES];
+int mem_map_n;
+struct e820_report mem_map_report;
+uint64_t boot_tsc_start, boot_tsc_ready;
+
+void ktest_run(const char *spec);
+void bench_run(const char *spec);
+void shell_start(void);
+void shell_poll(void);
+void mm_init_all(void);
+
+/* Boot data lives below 1 GiB, reachable through the boot window. */
+static void *boot_p2v(phys_addr_t pa)
+{
+	if (pa >= BOOT_WINDOW)
+		panic("boot: boot data at %#lx lies above the 1 GiB the boot map covers", pa);
+	return (void *)(pa + KERNEL_VBASE);
+}
+
+uint64_t kernel_image_bytes(void)
+{
+	return (uint64_t)(_image_end_phys - _image_start_phys);
+}
+
+/* Sanitize the firmware map and hand RAM and reservations to memblock. */
+static void memory_init(void)
+{
+	memcpy(mem_map, boot_info.map, sizeof(struct e820_entry) * (size_t)boot_info.nmap);
+	mem_map_n = e820_sanitize(mem_map, boot_info.nmap, E820_MAX_ENTRIES,
+				  DIRECT_MAP_LIMIT, &mem_map_report);
+	if (boot_info.map_truncated)
+		pr_warn("e820: the firmware map has more than %d entries; the rest were ignored\n",
+			E820_MAX_ENTRIES);
+	e820_report_print(&mem_map_report);
+	if (e820_total(mem_map, mem_map_n, E820_RAM) == 0)
+		panic("e820: the memory map contains no usable RAM");
+	for (int i = 0; i < mem_map_n; i++)
+		if (mem_map[i].type == E820_RAM && memblock_add(mem_map[i].addr, mem_map[i].size))
+			pr_warn("memblock: no room for RAM range %#lx+%#lx; ignored\n",
+				mem_map[i].addr, mem_map[i].size);
+	memblock_reserve(0, 1ULL << 20);
+	memblock_reserve((phys_addr_t)_image_start_phys, kernel_image_bytes());
+	if (boot_info.data_end > boot_info.data_start)
+		memblock_reserve(boot_info.data_start, boot_info.data_end - boot_info.data_start);
+	if (memblock_phys_mem_size() - memblock_reserved_size() < (4ULL << 20))
+		panic("memory: only %lu KiB of RAM is free after the kernel; Ballast needs at least 4 MiB",
+		      (unsigned long)((memblock_phys_mem_size() - memblock_reserved_size()) >> 10));
+	memblock.alloc_limit = BOOT_WINDOW;
+	paging_init_map(mem_map, mem_map_n);
+	memblock.alloc_limit = 0;
+}
+
+void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
+{
+	char err[200];
+
+	boot_tsc_start = arch_cycles();
+	percpu_init_boot_cpu();
+	serial_init();
+	cpu_detect(ext_edx);
+	gdt_init();
+	idt_init();
+	printk("\nballast: booting\n");
+
+	if (bootinfo_parse(magic, info_pa, boot_p2v, &boot_info, err, sizeof(err)))
+		panic("boot: %s", err);
+	kernel_test_mode = cmdline_has("ktest") || cmdline_has("bench");
+	printk("ballast: %s boot%s%s, command line \"%s\"\n", boot_info.protocol,
+	       boot_info.loader[0] ? " via " : "", boot_info.loader, boot_info.cmdline);
+	if (boot_info.cmdline_truncated)
+		pr_warn("the command line is %zu bytes; only the first %d were kept\n",
+			boot_info.cmdline_full_len, CMDLINE_MAX - 1);
+	if (!cpu_features.nx)
+		pr_warn("this CPU has no NX bit: data pages stay executable\n");
+
+	memory_init();
+	acpi_init(boot_info.rsdp);
+	apic_init();
+	tsc_calibrate();
+	timer_init(100);
+	serial_enable_irq();
+	local_irq_enable();
+	printk("ballast: TSC %lu.%03lu MHz (%s), %s APIC, %u CPU(s) in ACPI, direct map %lu MiB in %s pages\n",
+	       tsc_khz / 1000, tsc_khz % 1000, tsc_calibration_source,
+	       cpu_features.x2apic ? "x2" : "x", acpi.ncpus, direct_map_bytes >> 20,
+	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
+
+	mm_init_all();
+
+	char spec[128];
+	if (cmdline_get("ktest", spec, sizeof(spec)))
+		ktest_run(spec);
+	if (cmdline_get("bench", spec, sizeof(spec)))
+		bench_run(spec);
+
+	boot_tsc_ready = arch_cycles();
+	shell_start();
+	idle_loop();
+}
+
+void idle_loop(void)
+{
+	for (;;) {
+		work_run_pending();
+		shell_poll();
+		local_irq_disable();
+		if (!work_due() && !serial_rx_pending())
+			__asm__ __volatile__("sti; hlt" ::: "memory");
+		else
+			local_irq_enable();
+	}
+}

@@ -1,0 +1,43 @@
+# mk/newlib.mk -- newlib (libc + libm) for the kernel, built once with the
+# host gcc by scripts/build-newlib.sh and cached under build/newlib.
+#
+# Provides:
+#   NEWLIB_DIR      build/newlib (src/, build/, install/, build.log, .stamp)
+#   NEWLIB_STAMP    file that exists once newlib is built and installed;
+#                   make kernel objects depend on it (order-only is enough)
+#   NEWLIB_INCLUDE  header directory, use as -isystem $(NEWLIB_INCLUDE)
+#   NEWLIB_LIBS     full paths of libc.a and libm.a, for the kernel link
+#   NEWLIB_CFLAGS   convenience: -nostdinc plus newlib's then gcc's headers
+#   newlib          phony: build newlib now;  newlib-clean: remove it
+#
+# The stamp depends on the build script and the source tarball only, so
+# editing this file does not trigger a rebuild; `make newlib-clean` does.
+
+_newlib_saved_goal := $(.DEFAULT_GOAL)
+
+NEWLIB_DIR      := build/newlib
+NEWLIB_TARBALL  ?= /usr/src/newlib/newlib-3.3.0.tar.xz
+NEWLIB_STAMP    := $(NEWLIB_DIR)/.stamp
+NEWLIB_PREFIX   := $(NEWLIB_DIR)/install/x86_64-elf
+NEWLIB_INCLUDE  := $(NEWLIB_PREFIX)/include
+NEWLIB_LIBDIR   := $(NEWLIB_PREFIX)/lib
+NEWLIB_LIBS     := $(NEWLIB_LIBDIR)/libc.a $(NEWLIB_LIBDIR)/libm.a
+NEWLIB_CFLAGS   := -nostdinc -isystem $(NEWLIB_INCLUDE) \
+		   -isystem $(shell gcc -print-file-name=include)
+
+$(NEWLIB_STAMP): scripts/build-newlib.sh $(NEWLIB_TARBALL)
+	@rm -f $@
+	@NEWLIB_TARBALL=$(NEWLIB_TARBALL) sh scripts/build-newlib.sh $(NEWLIB_DIR)
+	@touch $@
+
+# The libraries and headers are produced by the stamp rule.
+$(NEWLIB_LIBS): $(NEWLIB_STAMP) ;
+
+.PHONY: newlib newlib-clean
+newlib: $(NEWLIB_STAMP)
+
+newlib-clean:
+	rm -rf $(NEWLIB_DIR)
+
+# Including this file must not change the includer's default goal.
+.DEFAULT_GOAL := $(_newlib_saved_goal)

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""qemu.py - boot Ballast under QEMU: one place that knows the command lines.
+
+Used by `make run`, `make gdb`, `make bench` and the test harness.
+
+  qemu.py [--machine q35|pc|microvm|microvm-pci] [--boot pvh|iso] [--mem 1G]
+          [--accel auto|kvm|tcg] [--append "..."] [--timeout S] [--qmp PATH]
+          [--gdb] [--no-balloon] [--balloon-opts OPTS] [--print-cmd] [-- extra qemu args]
+
+Accelerator: `auto` uses KVM when /dev/kvm answers KVM_GET_API_VERSION, else
+TCG (and says so). The GRUB ISO path uses TCG under `auto`: BIOS -> GRUB
+boots hang under nested KVM on some hosts.
+
+Standard input: when it is a terminal, the serial console is interactive
+(Ctrl-A c for the QEMU monitor, Ctrl-A x to quit). When it is not, its
+contents are sent to the shell followed by Ctrl-D, which makes Ballast
+power off at the end of input.
+
+Exit status: 0 when the guest powered off or reported success through
+isa-debug-exit, 1 when it reported failure, 2 on a crash/panic, 3 on
+timeout, 4 when QEMU could not start.
+"""
+import argparse
+import fcntl
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+KVM_GET_API_VERSION = 0xAE00
+
+# isa-debug-exit: QEMU exits with (value << 1) | 1
+EXIT_MAP = {0: 0, 1: 0, 33: 0, 35: 1, 37: 2}
+
+
+def kvm_usable(dev="/dev/kvm"):
+    """True if @dev opens read-write and speaks KVM API version 12."""
+    dev = os.environ.get("BALLAST_KVM_DEVICE", dev)
+    try:
+        fd = os.open(dev, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        return fcntl.ioctl(fd, KVM_GET_API_VERSION) == 12
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def pick_accel(accel, boot, quiet=False):
+    if accel == "auto":
+        if boot == "iso":
+            return "tcg"
+        if kvm_usable():
+            return "kvm"
+        if not quiet:
+            print("qemu.py: KVM is not usable here (no /dev/kvm or no access); "
+                  "using TCG, which is slower", file=sys.stderr)
+        return "tcg"
+    if accel == "kvm" and not kvm_usable():
+        sys.exit("qemu.py: ACCEL=kvm asked for, but /dev/kvm is not usable; use ACCEL=tcg or auto")
+    return accel
+
+
+def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
+              kernel=None, iso=None, qmp=None, gdb=False, balloon=True,
+              balloon_opts="", extra=(), quiet=False, smp=1):
+    accel = pick_accel(accel, boot, quiet)
+    kernel = kernel or os.path.join(ROOT, "build", "ballast.elf")
+    iso = iso or os.path.join(ROOT, "build", "ballast.iso")
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        sys.exit("qemu.py: qemu-system-x86_64 not found; run `make deps` (as root)")
+    cmd = [qemu, "-nodefaults", "-no-user-config", "-display", "none",
+           "-m", mem, "-smp", str(smp), "-no-reboot",
+           "-accel", accel, "-cpu", "host" if accel == "kvm" else "max"]
+    mmio = False
+    if machine == "q35":
+        cmd += ["-M", "q35"]
+    elif machine == "pc":
+        cmd += ["-M", "pc"]
+    elif machine == "microvm":
+        cmd += ["-M", "microvm,isa-serial=on,rtc=on,pit=on"]
+        mmio = True
+    elif machine == "microvm-pci":
+        cmd += ["-M", "microvm,isa-serial=on,rtc=on,pit=on,pcie=on"]
+    else:
+        sys.exit(f"qemu.py: unknown machine '{machine}' (q35, pc, microvm, microvm-pci)")
+    if boot == "iso" and machine.startswith("microvm"):
+        sys.exit("qemu.py: the GRUB ISO needs a BIOS machine (q35 or pc), not microvm")
+    cmd += ["-serial", "mon:stdio",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if balloon:
+        dev = "virtio-balloon-device" if mmio else "virtio-balloon-pci"
+        opts = f",{balloon_opts}" if balloon_opts else ""
+        cmd += ["-device", f"{dev},id=balloon0{opts}"]
+    if boot == "pvh":
+        cmd += ["-kernel", kernel]
+        if append:
+            cmd += ["-append", append]
+    elif boot == "iso":
+        if append:
+            sys.exit("qemu.py: a command line cannot be passed to the ISO boot; edit boot/grub.cfg")
+        cmd += ["-cdrom", iso, "-boot", "d"]
+    else:
+        sys.exit(f"qemu.py: unknown boot path '{boot}' (pvh, iso)")
+    if qmp:
+        cmd += ["-qmp", f"unix:{qmp},server=on,wait=off"]
+    if gdb:
+        cmd += ["-s", "-S"]
+    cmd += list(extra)
+    return cmd, accel
+
+
+READY = b"ballast: ready"
+
+
+def run(cmd, stdin_data=None, timeout=None, interactive=False, echo=True):
+    """Run QEMU; returns (mapped status, output text).
+
+    @stdin_data is written to the serial console once Ballast prints
+    "ballast: ready" (earlier bytes would be eaten by GRUB's menu or lost
+    when the UART is initialised)."""
+    if interactive:
+        try:
+            rc = subprocess.call(cmd)
+        except KeyboardInterrupt:
+            rc = 0
+        return EXIT_MAP.get(rc, 2 if rc else 0), ""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    out = bytearray()
+    deadline = time.monotonic() + timeout if timeout else None
+    fd = p.stdout.fileno()
+    pending = stdin_data
+    timed_out = False
+    while True:
+        wait = 0.5
+        if deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = True
+                break
+            wait = min(wait, left)
+        r, _, _ = select.select([fd], [], [], wait)
+        if r:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            out += chunk
+            if echo:
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.flush()
+            if pending is not None and READY in out:
+                try:
+                    p.stdin.write(pending)
+                    p.stdin.flush()
+                except BrokenPipeError:
+                    pass
+                pending = None
+        elif p.poll() is not None:
+            rest = p.stdout.read()
+            if rest:
+                out += rest
+                if echo:
+                    sys.stdout.buffer.write(rest)
+            break
+    if timed_out:
+        p.kill()
+        p.wait()
+        msg = f"\nqemu.py: timed out after {timeout} s; QEMU killed\n"
+        out += msg.encode()
+        if echo:
+            sys.stdout.write(msg)
+        return 3, out.decode(errors="replace")
+    rc = p.wait()
+    return EXIT_MAP.get(rc, 2), out.decode(errors="replace")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--machine", default="q35")
+    ap.add_argument("--boot", default="pvh")
+    ap.add_argument("--mem", default="1G")
+    ap.add_argument("--accel", default="auto")
+    ap.add_argument("--append", default="")
+    ap.add_argument("--timeout", type=float, default=None)
+    ap.add_argument("--qmp", default=None)
+    ap.add_argument("--gdb", action="store_true")
+    ap.add_argument("--no-balloon", action="store_true")
+    ap.add_argument("--balloon-opts", default="")
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--print-cmd", action="store_true")
+    ap.add_argument("extra", nargs="*")
+    a = ap.parse_args()
+    cmd, accel = build_cmd(a.machine, a.boot, a.mem, a.accel, a.append, qmp=a.qmp,
+                           gdb=a.gdb, balloon=not a.no_balloon,
+                           balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp)
+    if a.print_cmd:
+        print(" ".join(cmd))
+        return 0
+    tty = sys.stdin.isatty()
+    print(f"qemu.py: {a.machine}, {a.boot.upper()} boot, {a.mem}, {accel.upper()}"
+          + ("; Ctrl-A c: QEMU monitor, Ctrl-A x: quit" if tty else
+             "; running the commands from standard input"), file=sys.stderr)
+    if tty:
+        rc, _ = run(cmd, interactive=True)
+    else:
+        data = sys.stdin.buffer.read()
+        if not data.endswith(b"\n"):
+            data += b"\n"
+        rc, _ = run(cmd, stdin_data=data + b"\x04", timeout=a.timeout)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+/* arch/cpu.h (host harness) - CPU id is per thread; interrupts are a flag. */
+#ifndef ARCH_CPU_H
+#define ARCH_CPU_H
+
+#include <kernel/compiler.h>
+#include <x86intrin.h>
+
+#define NR_CPUS 8
+
+extern __thread unsigned int host_cpu_id;
+extern __thread bool host_irqs_off;
+
+static inline unsigned int arch_cpu_id(void) { return host_cpu_id; }
+static inline uint64_t arch_cycles(void) { return __rdtsc(); }
+static inline void cpu_relax(void) { _mm_pause(); }
+static inline unsigned long local_irq_save(void)
+{ unsigned long f = host_irqs_off ? 0 : (1UL << 9); host_irqs_off = true; return f; }
+static inline void local_irq_restore(unsigned long f) { if (f & (1UL << 9)) host_irqs_off = false; }
+static inline void local_irq_enable(void)  { host_irqs_off = false; }
+static inline void local_irq_disable(void) { host_irqs_off = true; }
+static inline bool irqs_disabled(void) { return host_irqs_off; }
+
+#endif
