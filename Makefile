@@ -88,7 +88,13 @@ $(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS_STAMP)
 
 iso: $(ISO)
 
-run: $(ELF) $(if $(filter iso,$(BOOT)),$(ISO))
+# A tiny guest that tells scripts/qemu.py whether KVM can run SSE code here.
+build/kvm-probe.elf: scripts/kvm-probe.S | $(DEPS_STAMP)
+	@mkdir -p build
+	@$(CC) -m32 -c $< -o build/kvm-probe.o
+	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/kvm-probe.o -o $@
+
+run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO))
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)")
 
@@ -98,10 +104,10 @@ gdb: $(ELF)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BUILD)/ballast-test.iso host-build fuzz | $(DEPS_STAMP)
+test: $(ELF) build/kvm-probe.elf $(BUILD)/ballast-test.iso host-build fuzz | $(DEPS_STAMP)
 	@python3 scripts/testrun.py
 
-bench: | $(DEPS_STAMP)
+bench: build/kvm-probe.elf | $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast.elf
 	@python3 scripts/bench.py --kernel build/release/ballast.elf
 

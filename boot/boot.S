@@ -183,6 +183,21 @@ boot_stack32_top:
 	.globl kernel_entry64
 kernel_entry64:
 	leaq boot_stack_top(%rip), %rsp
+	/* With XSAVE present, enable it and declare x87+SSE state in XCR0:
+	 * some (nested) hypervisors fault SSE instructions otherwise. */
+	movl $1, %eax
+	xorl %ecx, %ecx
+	cpuid
+	testl $(1 << 26), %ecx
+	jz 1f
+	movq %cr4, %rax
+	orq $(1 << 18), %rax
+	movq %rax, %cr4
+	xorl %ecx, %ecx
+	movl $3, %eax
+	xorl %edx, %edx
+	xsetbv
+1:
 	xorl %ebp, %ebp
 	/* .boot.data is below 2 GiB and still identity mapped. */
 	movl boot_magic, %edi

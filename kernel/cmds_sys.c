@@ -13,27 +13,32 @@
 #include <string.h>
 
 /*
- * RAM as the machine has it, from the map: runs of touching entries that
- * contain RAM, counted whole (so firmware-reserved pieces inside or at the
- * end of RAM count), with everything below 1 MiB taken as one run from 0
- * (the legacy VGA/BIOS hole is RAM underneath). On QEMU this equals -m.
+ * RAM as the machine has it, from the map: runs of touching entries,
+ * counted from their first RAM entry to their end (so firmware-reserved
+ * pieces inside RAM or at its top count, a ROM just below RAM does not),
+ * with everything below 1 MiB taken as one run from 0 (the legacy VGA/BIOS
+ * hole is RAM underneath). On QEMU this equals -m.
  */
 uint64_t map_installed_ram(void)
 {
 	uint64_t total = 0, s = 0, e = 0;
 	bool ram = false;
 	for (int i = 0; i <= mem_map_n; i++) {
-		if (i < mem_map_n && (mem_map[i].addr == e || mem_map[i].addr <= (1ULL << 20))) {
-			e = MAX(e, mem_map[i].addr + mem_map[i].size);
-			ram |= mem_map[i].type == E820_RAM;
+		const struct e820_entry *m = &mem_map[i];
+		if (i < mem_map_n && (m->addr == e || m->addr <= (1ULL << 20))) {
+			e = MAX(e, m->addr + m->size);
+			if (m->type == E820_RAM && !ram) {
+				ram = true;
+				s = m->addr <= (1ULL << 20) ? 0 : m->addr;
+			}
 			continue;
 		}
 		if (ram)
 			total += e - s;
 		if (i < mem_map_n) {
-			s = mem_map[i].addr;
-			e = s + mem_map[i].size;
-			ram = mem_map[i].type == E820_RAM;
+			ram = m->type == E820_RAM;
+			s = m->addr;
+			e = m->addr + m->size;
 		}
 	}
 	return total;

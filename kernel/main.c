@@ -14,6 +14,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <kernel/bug.h>
 #include <kernel/shell.h>
 #include <kernel/work.h>
 #include <arch/x86.h>
@@ -39,6 +40,7 @@ void bench_run(const char *spec);
 void shell_start(void);
 void shell_poll(void);
 void mm_init_all(void);
+void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx);
 
 /* Boot data lives below 1 GiB, reachable through the boot window. */
 static void *boot_p2v(phys_addr_t pa)
@@ -127,6 +129,12 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	boot_tsc_ready = arch_cycles();
 	shell_start();
 	idle_loop();
+}
+
+/* An address inside kmain, for the symbolizer test. */
+void *kmain_symbol_probe(void)
+{
+	return (void *)((uintptr_t)kmain + 4);
 }
 
 void idle_loop(void)

@@ -37,19 +37,59 @@ KVM_GET_API_VERSION = 0xAE00
 EXIT_MAP = {0: 0, 1: 0, 33: 0, 35: 1, 37: 2}
 
 
-def kvm_usable(dev="/dev/kvm"):
+KVM_WHY = ""
+
+
+def kvm_device_ok(dev):
     """True if @dev opens read-write and speaks KVM API version 12."""
-    dev = os.environ.get("BALLAST_KVM_DEVICE", dev)
     try:
         fd = os.open(dev, os.O_RDWR | os.O_CLOEXEC)
-    except OSError:
-        return False
+    except OSError as e:
+        return False, f"{dev}: {e.strerror}"
     try:
-        return fcntl.ioctl(fd, KVM_GET_API_VERSION) == 12
-    except OSError:
-        return False
+        if fcntl.ioctl(fd, KVM_GET_API_VERSION) != 12:
+            return False, f"{dev}: unexpected KVM API version"
+        return True, ""
+    except OSError as e:
+        return False, f"{dev}: {e.strerror}"
     finally:
         os.close(fd)
+
+
+def kvm_probe_guest():
+    """Boot build/kvm-probe.elf under KVM: can a guest run SSE code here?
+    The answer is cached in build/kvm-probe.result for this machine."""
+    probe = os.path.join(ROOT, "build", "kvm-probe.elf")
+    cache = os.path.join(ROOT, "build", "kvm-probe.result")
+    if not os.path.exists(probe):
+        return True, ""      # no probe built: trust the device check
+    if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(probe):
+        ok = open(cache).read().strip() == "ok"
+    else:
+        qemu = shutil.which("qemu-system-x86_64")
+        try:
+            r = subprocess.run([qemu, "-nodefaults", "-display", "none", "-M",
+                                "microvm,isa-serial=off", "-accel", "kvm", "-cpu",
+                                "host,-arch-capabilities", "-m", "32M", "-kernel", probe,
+                                "-device", "isa-debug-exit,iobase=0xf4,iosize=4"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=20)
+            ok = r.returncode == 33
+        except subprocess.TimeoutExpired:
+            ok = False
+        with open(cache, "w") as f:
+            f.write("ok\n" if ok else "fail\n")
+    return ok, "" if ok else "KVM is present but a guest cannot execute SSE instructions under it (nested-KVM quirk)"
+
+
+def kvm_usable(dev="/dev/kvm"):
+    """True if KVM opens and a probe guest runs SSE code under it."""
+    global KVM_WHY
+    dev = os.environ.get("BALLAST_KVM_DEVICE", dev)
+    ok, KVM_WHY = kvm_device_ok(dev)
+    if ok:
+        ok, KVM_WHY = kvm_probe_guest()
+    return ok
 
 
 def pick_accel(accel, boot, quiet=False):
@@ -59,11 +99,11 @@ def pick_accel(accel, boot, quiet=False):
         if kvm_usable():
             return "kvm"
         if not quiet:
-            print("qemu.py: KVM is not usable here (no /dev/kvm or no access); "
+            print(f"qemu.py: KVM is not usable here ({KVM_WHY}); "
                   "using TCG, which is slower", file=sys.stderr)
         return "tcg"
     if accel == "kvm" and not kvm_usable():
-        sys.exit("qemu.py: ACCEL=kvm asked for, but /dev/kvm is not usable; use ACCEL=tcg or auto")
+        sys.exit(f"qemu.py: ACCEL=kvm asked for, but KVM is not usable ({KVM_WHY}); use ACCEL=tcg or auto")
     return accel
 
 
@@ -78,7 +118,7 @@ def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
         sys.exit("qemu.py: qemu-system-x86_64 not found; run `make deps` (as root)")
     cmd = [qemu, "-nodefaults", "-no-user-config", "-display", "none",
            "-m", mem, "-smp", str(smp), "-no-reboot",
-           "-accel", accel, "-cpu", "host" if accel == "kvm" else "max"]
+           "-accel", accel, "-cpu", "host,-arch-capabilities" if accel == "kvm" else "max"]
     mmio = False
     if machine == "q35":
         cmd += ["-M", "q35"]

@@ -206,7 +206,7 @@ static struct {
 bool catch_fault(void (*fn)(void *), void *arg, struct caught_fault *out)
 {
 	unsigned long flags = local_irq_save();
-	bool faulted = false;
+	volatile bool faulted = false;
 	local_irq_restore(flags);
 	catcher.f = (struct caught_fault){ 0 };
 	if (setjmp(catcher.jb) == 0) {

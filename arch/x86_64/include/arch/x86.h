@@ -101,6 +101,7 @@ void ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
 void ioapic_mask(unsigned gsi, bool masked);
 uint32_t lapic_id(void);
 void tsc_calibrate(void);
+uint64_t tsc_measure_khz_again(void);
 extern uint64_t tsc_khz;
 extern const char *tsc_calibration_source;
 void timer_init(unsigned hz);

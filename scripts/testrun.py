@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+"""testrun.py - `make test`: every suite, one summary line.
+
+Steps (each bounded by a timeout):
+  host      tests/host binaries (ASan+UBSan), TAP lines counted
+  fuzz      each libFuzzer target for a bounded number of runs
+  ktest     in-kernel KTAP suites: PVH on q35, PVH on microvm, GRUB ISO (TCG)
+  shell     a scripted shell session checked for expected output
+  boot      bad input and machine shapes: 32M, 6G (RAM above 4 GiB, PCI hole),
+            meminfo against -m, over-long command line, unknown ktest suite,
+            QEMU without KVM
+  qemu      tests/qemu/test_*.py system tests (QMP), if present
+
+Prints "N passed, M failed" (", K skipped") last; exit status 1 on any failure.
+Options: --only STEP[,STEP]  --verbose
+"""
+import argparse
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import qemu  # noqa: E402
+
+TAP_OK = re.compile(r"^\s*ok \d+ (?:- )?(.*?)(\s+#\s*(SKIP|skip).*)?$")
+TAP_NOT_OK = re.compile(r"^\s*not ok \d+ (?:- )?(.*)$")
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    def ok(self, name):
+        self.passed += 1
+
+    def fail(self, name, why=""):
+        self.failed += 1
+        self.failures.append(f"{name}{': ' + why if why else ''}")
+        print(f"  FAIL {name}{': ' + why if why else ''}")
+
+    def skip(self, name, why=""):
+        self.skipped += 1
+        print(f"  skip {name}{': ' + why if why else ''}")
+
+
+def count_tap(text, prefix, t, leaf_indent=None):
+    """Count TAP/KTAP results. For KTAP, only case lines (indented) count;
+    a suite line counts only when it has no cases (e.g. unknown suite)."""
+    lines = text.splitlines()
+    for ln in lines:
+        if leaf_indent is not None:
+            indent = len(ln) - len(ln.lstrip(" "))
+            if indent != leaf_indent and not (indent == 0 and "# unknown suite" in ln):
+                continue
+        m = TAP_NOT_OK.match(ln)
+        if m:
+            t.fail(f"{prefix}{m.group(1).strip()}")
+            continue
+        m = TAP_OK.match(ln)
+        if m:
+            if m.group(3):
+                t.skip(f"{prefix}{m.group(1).strip()}", ln.split("#", 1)[1].strip())
+            else:
+                t.ok(f"{prefix}{m.group(1).strip()}")
+
+
+def step_host(t, verbose):
+    bins = sorted(glob.glob(os.path.join(ROOT, "build/host/test_*")))
+    if not bins:
+        t.fail("host", "no host test binaries were built")
+    for b in bins:
+        name = os.path.basename(b)
+        try:
+            r = subprocess.run([b], capture_output=True, text=True, timeout=600)
+        except subprocess.TimeoutExpired:
+            t.fail(f"host/{name}", "timed out after 600 s")
+            continue
+        before = t.failed
+        count_tap(r.stdout, f"host/{name}/", t)
+        if r.returncode != 0 and t.failed == before:
+            t.fail(f"host/{name}", f"exit status {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        seed = re.search(r"seed=(\d+)", r.stdout)
+        print(f"  host/{name}: exit {r.returncode}" + (f", seed {seed.group(1)}" if seed else ""))
+        if verbose or r.returncode:
+            print(r.stdout[-3000:], r.stderr[-3000:])
+
+
+def step_fuzz(t, verbose):
+    fuzzers = sorted(glob.glob(os.path.join(ROOT, "build/host/fuzz_*")))
+    for f in fuzzers:
+        name = os.path.basename(f)
+        try:
+            r = subprocess.run([f, "-runs=100000", "-seed=1", "-max_len=4096"],
+                               capture_output=True, text=True, timeout=300)
+        except subprocess.TimeoutExpired:
+            t.fail(f"fuzz/{name}", "timed out")
+            continue
+        if r.returncode == 0 and "Done" in r.stderr:
+            t.ok(f"fuzz/{name}")
+            print(f"  fuzz/{name}: 100000 runs clean")
+        else:
+            t.fail(f"fuzz/{name}", r.stderr[-3000:])
+
+
+def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
+         stdin=None, timeout=300, env_kvm=None, balloon=True):
+    if env_kvm is not None:
+        os.environ["BALLAST_KVM_DEVICE"] = env_kvm
+    try:
+        cmd, acc = qemu.build_cmd(machine, boot_path, mem, accel, append,
+                                  iso=os.path.join(ROOT, "build/ballast-test.iso")
+                                  if boot_path == "iso" else None,
+                                  balloon=balloon, quiet=True)
+    finally:
+        if env_kvm is not None:
+            del os.environ["BALLAST_KVM_DEVICE"]
+    t0 = time.monotonic()
+    data = None if stdin is None else stdin.encode() + b"\x04"
+    rc, out = qemu.run(cmd, stdin_data=data, timeout=timeout, echo=False)
+    return rc, out, acc, time.monotonic() - t0
+
+
+def step_ktest(t, verbose):
+    runs = [("q35", "pvh", "512M"), ("microvm", "pvh", "512M"), ("q35", "iso", "512M")]
+    for machine, path, mem in runs:
+        label = f"ktest[{machine},{path}]"
+        rc, out, acc, secs = boot(machine, path, mem,
+                                  append="" if path == "iso" else "ktest=all", timeout=900)
+        before = (t.passed, t.failed)
+        count_tap(out, f"{label}/", t, leaf_indent=4)
+        print(f"  {label}: {acc.upper()}, {secs:.1f} s, exit {rc}, "
+              f"{t.passed - before[0]} passed, {t.failed - before[1]} failed")
+        if "# ktest:" not in out:
+            t.fail(label, f"the run did not finish (exit {rc}):\n{out[-3000:]}")
+        elif rc != 0 and t.failed == before[1]:
+            t.fail(label, f"exit status {rc} but no failing case")
+        if verbose or rc:
+            print(out[-6000:])
+
+
+def expect(t, name, cond, out):
+    if cond:
+        t.ok(name)
+    else:
+        t.fail(name, "output was:\n" + out[-2500:])
+
+
+def step_shell(t, verbose):
+    script = "help\nmeminfo\nmemmap\ncmdline\nuptime\nbogus-command\nuptime 12\nhelp meminfo\n"
+    rc, out, acc, secs = boot("microvm", "pvh", "256M", stdin=script, append="hello=world",
+                              timeout=120)
+    print(f"  shell session: {acc.upper()}, {secs:.1f} s, exit {rc}")
+    expect(t, "shell/ready", "ballast: ready" in out, out)
+    expect(t, "shell/help lists commands", all(c in out for c in ["meminfo", "memmap", "poweroff", "uptime"]), out)
+    expect(t, "shell/meminfo", re.search(r"MemInstalled:\s+262144 kB", out) is not None, out)
+    expect(t, "shell/memmap", "usable" in out and "[mem 0x" in out, out)
+    expect(t, "shell/cmdline", "hello=world" in out, out)
+    expect(t, "shell/uptime", re.search(r"up \d+\.\d{3} s", out) is not None, out)
+    expect(t, "shell/unknown command", "bogus-command: unknown command; type 'help'" in out, out)
+    expect(t, "shell/bad argument", "uptime: takes no arguments (usage: uptime)" in out, out)
+    expect(t, "shell/end of input powers off", "end of input" in out and rc == 0, out)
+
+
+def step_boot(t, verbose):
+    for mem, mib in [("128M", 131072), ("2G", 2097152), ("6G", 6291456)]:
+        rc, out, acc, secs = boot("q35", "pvh", mem, stdin="meminfo\nmemmap\n", timeout=180)
+        print(f"  boot q35 -m {mem}: {acc.upper()}, {secs:.1f} s, exit {rc}")
+        expect(t, f"boot/meminfo matches -m {mem}",
+               re.search(rf"MemInstalled:\s+{mib} kB", out) is not None and rc == 0, out)
+        if mem == "6G":
+            expect(t, "boot/RAM above 4 GiB and a PCI hole",
+                   "[mem 0x0000000100000000-" in out and "reserved" in out, out)
+    rc, out, acc, secs = boot("q35", "pvh", "6G", append="ktest=memmap,wx", timeout=300)
+    before = (t.passed, t.failed, t.skipped)
+    count_tap(out, "boot/6G ktest/", t, leaf_indent=4)
+    expect(t, "boot/6G high RAM suite ran unskipped", t.skipped == before[2] and
+           "# ktest:" in out and rc == 0, out)
+    rc, out, acc, secs = boot("microvm", "pvh", "32M", stdin="meminfo\n", timeout=120)
+    expect(t, "boot/tiny RAM (-m 32M)", "ballast: ready" in out and rc == 0 and
+           re.search(r"MemInstalled:\s+32768 kB", out) is not None, out)
+    rc, out, acc, secs = boot("microvm", "pvh", "256M", append="x" * 2000 + " ktest=memmap",
+                              timeout=120)
+    expect(t, "boot/over-long command line", "only the first 1023 were kept" in out and
+           "KTAP version 1" not in out, out)
+    rc, out, acc, secs = boot("microvm", "pvh", "256M", append="ktest=no_such_suite", timeout=120)
+    expect(t, "boot/unknown ktest suite", "no suite named 'no_such_suite'" in out and
+           "available suites:" in out and rc == 1, out)
+    rc, out, acc, secs = boot("microvm", "pvh", "256M", stdin="uptime\n", env_kvm="/nonexistent/kvm",
+                              timeout=120)
+    expect(t, "boot/QEMU without KVM falls back to TCG", acc == "tcg" and "ballast: ready" in out
+           and rc == 0, out)
+
+
+def step_qemu(t, verbose):
+    tests = sorted(glob.glob(os.path.join(ROOT, "tests/qemu/test_*.py")))
+    for f in tests:
+        name = os.path.basename(f)
+        try:
+            r = subprocess.run([sys.executable, f], capture_output=True, text=True,
+                               timeout=1200, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            t.fail(f"qemu/{name}", "timed out after 1200 s")
+            continue
+        before = t.failed
+        count_tap(r.stdout, f"qemu/{name}/", t)
+        if r.returncode != 0 and t.failed == before:
+            t.fail(f"qemu/{name}", f"exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        print(f"  qemu/{name}: exit {r.returncode}")
+        if verbose or r.returncode:
+            print(r.stdout[-4000:], r.stderr[-2000:])
+
+
+STEPS = [("host", step_host), ("fuzz", step_fuzz), ("ktest", step_ktest),
+         ("shell", step_shell), ("boot", step_boot), ("qemu", step_qemu)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="")
+    ap.add_argument("--verbose", action="store_true")
+    a = ap.parse_args()
+    only = set(a.only.split(",")) if a.only else None
+    t = Tally()
+    t0 = time.monotonic()
+    for name, fn in STEPS:
+        if only and name not in only:
+            continue
+        print(f"== {name}")
+        s0 = time.monotonic()
+        fn(t, a.verbose)
+        print(f"   ({time.monotonic() - s0:.0f} s)")
+    print(f"== done in {time.monotonic() - t0:.0f} s")
+    if t.failures:
+        print("failures:")
+        for f in t.failures:
+            print("  " + f.splitlines()[0])
+    line = f"{t.passed} passed, {t.failed} failed"
+    if t.skipped:
+        line += f", {t.skipped} skipped"
+    print(line)
+    return 1 if t.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
