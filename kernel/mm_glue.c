@@ -1,15 +1,75 @@
 /*
- * mm_glue.c - brings the memory manager up after paging: everything that
- * connects portable mm/ code to this kernel lives here.
+ * mm_glue.c - brings the memory manager up after paging, and connects the
+ * portable mm/ code to this kernel: newlib's malloc goes to kmalloc, page
+ * tables come from the page allocator, boot options reach mm.
+ *
+ * Boot options:
+ *   page_poison=1           fill freed pages, verify on allocation
+ *   fail_page_alloc=SPEC    fault injection (see fault_inject_parse())
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <kernel/malloc.h>
+#include <arch/x86.h>
 #include <mm/memblock.h>
+#include <mm/page.h>
+#include <mm/gfp.h>
+#include <mm/page_alloc.h>
+#include <mm/slab.h>
+#include <mm/fault_inject.h>
+#include <string.h>
+
+/* malloc() promises 16-byte alignment: kmalloc gives it from 16 bytes up. */
+static void *mm_malloc(size_t n) { return kmalloc(n < 16 ? 16 : n, GFP_KERNEL); }
+static void mm_free(void *p) { kfree(p); }
+static void *mm_realloc(void *p, size_t n) { return krealloc(p, n < 16 ? 16 : n, GFP_KERNEL); }
+
+static const struct malloc_backend kmalloc_backend = {
+	.alloc = mm_malloc, .free = mm_free, .realloc = mm_realloc,
+};
+
+/* A page-table page from the buddy allocator (0 if none). */
+static phys_addr_t pgtable_page(void)
+{
+	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	return p ? page_to_phys(p) : 0;
+}
+
+void virtio_init(void) __attribute__((weak));
 
 /* Called by kmain once paging, interrupts and the timer are up. */
 void mm_init_all(void)
 {
-	printk("ballast: %lu MiB usable RAM, %lu KiB reserved by boot\n",
-	       (unsigned long)(memblock_phys_mem_size() >> 20),
-	       (unsigned long)(memblock_reserved_size() >> 10));
+	char opt[128];
+
+	mm_init();
+	uint64_t us = mm_init_stats.total_cycles * 1000 / tsc_khz;
+	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms\n",
+	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
+	       us / 1000, us % 1000);
+	malloc_set_backend(&kmalloc_backend);
+	paging_set_table_allocator(pgtable_page);
+
+	if (cmdline_get("page_poison", opt, sizeof(opt)) && strcmp(opt, "0")) {
+		page_poison_enable(true);
+		printk("ballast: page poisoning on\n");
+	}
+	if (cmdline_get("fail_page_alloc", opt, sizeof(opt))) {
+		if (fault_inject_parse(opt))
+			pr_warn("fail_page_alloc=%s not understood; fault injection stays off\n", opt);
+		else
+			fault_inject_show();
+	}
+	if (virtio_init)
+		virtio_init();
+}
+
+/* Extra meminfo lines once the allocator is up (cmds_sys.c calls this). */
+void meminfo_mm_lines(void)
+{
+	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
+	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
+	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
+	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
 }

@@ -55,6 +55,9 @@ uint64_t kernel_image_bytes(void);
 /* TSC reading when kmain started, and when the shell became ready. */
 extern uint64_t boot_tsc_start, boot_tsc_ready;
 
+/* An address inside kmain (symbolizer test). */
+void *kmain_symbol_probe(void);
+
 /* Hooks run in the idle loop (the shell's input poll etc.). */
 void idle_loop(void) __noreturn;
 

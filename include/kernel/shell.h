@@ -21,9 +21,13 @@ struct shell_cmd {
 };
 
 #define SHELL_COMMAND(cname, usage_str, help_str, func) \
-	static const struct shell_cmd cname##_shell_cmd \
+	SHELL_COMMAND_NAMED(cname, #cname, usage_str, help_str, func)
+
+/* The same, for names that are not C identifiers ("page-types"). */
+#define SHELL_COMMAND_NAMED(ident, name_str, usage_str, help_str, func) \
+	static const struct shell_cmd ident##_shell_cmd \
 		__section(".shell_cmds") __used __aligned(8) = { \
-		#cname, usage_str, help_str, func }
+		name_str, usage_str, help_str, func }
 
 /* Parse a decimal or 0x-hex unsigned number; false if @s is not one. */
 bool shell_parse_u64(const char *s, uint64_t *out);

@@ -65,7 +65,7 @@ static int selected(const char *name, int argc, char **argv, int first)
 
 int main(int argc, char **argv)
 {
-	int first = 1;
+	volatile int first = 1;
 	static int passed, failed, n;  /* static: survive longjmp */
 	const char *env;
 

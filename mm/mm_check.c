@@ -1,0 +1,224 @@
+/*
+ * mm_check.c - the whole-allocator invariant checker.
+ *
+ * mm_check_invariants() takes every pcp lock and zone lock (in the
+ * documented order) and proves, for each zone:
+ *   1. every entry of every free list is PageBuddy with the list's order,
+ *      aligned to it, inside the zone, with refcount 0, no mapping, no
+ *      flags, page->migratetype equal to the list's, and equal to the
+ *      migratetype of every pageblock it covers;
+ *   2. no page is on two lists (each visited head gets a mark in
+ *      page->_check_mark; a second visit is a violation);
+ *   3. list lengths equal nr_free_mt[], their sum nr_free, and the pages
+ *      they hold equal zone->free_pages;
+ *   4. pcp entries are order-0, not PageBuddy, refcount 0, in the zone,
+ *      on the list of their page->migratetype; lengths equal pcp->count;
+ *   5. walking the memmap, every PageBuddy head was found on a list, no
+ *      page inside a free block is a PageBuddy head itself, allocated
+ *      (refcount > 0) or on a pcp list.
+ * Marks are cleared before the locks are dropped.
+ */
+#include "page_alloc_internal.h"
+#include <kernel/printk.h>
+
+#define MARK_BUDDY 0xb0d1
+#define MARK_PCP   0x9c9c
+#define MAX_REPORTS 10
+
+static unsigned long nviol;
+
+/* Record one violation at @pfn; print the first few. */
+static void viol(unsigned long pfn, const char *what)
+{
+	if (nviol++ < MAX_REPORTS)
+		pr_err("mm_check: pfn %#lx: %s\n", pfn, what);
+}
+
+/* Checks 1-3 for one zone; returns pages found on the lists. */
+static unsigned long check_free_lists(struct zone *zone)
+{
+	unsigned long pages = 0;
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		struct free_area *area = &zone->free_area[o];
+		unsigned long blocks = 0;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			unsigned long n = 0;
+			struct list_head *pos;
+
+			list_for_each(pos, &area->free_list[mt]) {
+				struct page *p = list_entry(pos, struct page, lru);
+				unsigned long pfn = page_to_pfn(p);
+
+				if (++n > zone->spanned_pages + 1) {
+					viol(pfn, "free list loops");
+					break;
+				}
+				if (p->_check_mark) {
+					viol(pfn, "free block on two lists");
+					continue;
+				}
+				p->_check_mark = MARK_BUDDY;
+				if (!PageBuddy(p) || buddy_order(p) != o)
+					viol(pfn, "free list entry not PageBuddy of the list's order");
+				if (pfn & ((1UL << o) - 1))
+					viol(pfn, "free block misaligned");
+				if (!zone_spans_pfn(zone, pfn) || !zone_spans_pfn(zone, pfn + (1UL << o) - 1))
+					viol(pfn, "free block outside its zone");
+				if (p->_refcount || p->mapping || p->flags)
+					viol(pfn, "free block with refcount/mapping/flags");
+				if (p->migratetype != mt)
+					viol(pfn, "free block's migratetype differs from its list");
+				for (unsigned long b = pfn; b < pfn + (1UL << o); b += pageblock_nr_pages)
+					if (get_pfnblock_migratetype(b) != mt) {
+						viol(pfn, "free block on a list other than its pageblock's migratetype");
+						break;
+					}
+			}
+			if (n != area->nr_free_mt[mt])
+				viol(zone->zone_start_pfn, "nr_free_mt differs from list length");
+			blocks += n;
+			pages += n << o;
+		}
+		if (blocks != area->nr_free)
+			viol(zone->zone_start_pfn, "nr_free differs from the lists");
+	}
+	if (pages != zone->free_pages)
+		viol(zone->zone_start_pfn, "zone free_pages differs from the lists");
+	return pages;
+}
+
+/* Check 4 for one zone. */
+static void check_pcp_lists(struct zone *zone)
+{
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct per_cpu_pages *pcp = &zone->pcp[cpu];
+		long n = 0;
+
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
+			struct list_head *pos;
+
+			list_for_each(pos, &pcp->lists[mt]) {
+				struct page *p = list_entry(pos, struct page, lru);
+				unsigned long pfn = page_to_pfn(p);
+
+				if (++n > (long)zone->spanned_pages + 1) {
+					viol(pfn, "pcp list loops");
+					break;
+				}
+				if (p->_check_mark) {
+					viol(pfn, "pcp page also on another list");
+					continue;
+				}
+				p->_check_mark = MARK_PCP;
+				if (PageBuddy(p) || p->_refcount || p->mapping || p->flags)
+					viol(pfn, "pcp page is PageBuddy or has refcount/mapping/flags");
+				if (!zone_spans_pfn(zone, pfn))
+					viol(pfn, "pcp page outside its zone");
+				if (p->migratetype != mt)
+					viol(pfn, "pcp page on the wrong migratetype list");
+			}
+		}
+		if (n != pcp->count)
+			viol(zone->zone_start_pfn, "pcp count differs from its lists");
+	}
+}
+
+/* Check 5 for one zone and clear the marks. */
+static void check_memmap(struct zone *zone)
+{
+	unsigned long end = zone_end_pfn(zone);
+
+	for (unsigned long pfn = zone->zone_start_pfn; pfn < end; pfn++) {
+		struct page *p;
+
+		if (!pfn_valid(pfn)) {
+			pfn |= MAX_ORDER_NR_PAGES - 1;
+			continue;
+		}
+		p = pfn_to_page(pfn);
+		if (p->_check_mark == MARK_PCP) {
+			p->_check_mark = 0;
+			continue;
+		}
+		if (!PageBuddy(p))
+			continue;
+		if (p->_check_mark != MARK_BUDDY) {
+			viol(pfn, "PageBuddy page not on any free list");
+			continue;
+		}
+		p->_check_mark = 0;
+		for (unsigned long i = 1; i < (1UL << buddy_order(p)) && pfn + i < end; i++) {
+			struct page *t = pfn_to_page(pfn + i);
+
+			if (PageBuddy(t))
+				viol(pfn + i, "free block overlaps another free block");
+			if (t->_refcount)
+				viol(pfn + i, "page inside a free block is allocated");
+			if (t->_check_mark == MARK_PCP) {
+				viol(pfn + i, "page inside a free block is on a pcp list");
+				t->_check_mark = 0;
+			}
+		}
+		pfn += (1UL << buddy_order(p)) - 1;
+	}
+}
+
+unsigned long mm_check_invariants(void)
+{
+	nviol = 0;
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &zones[z];
+		unsigned long flags;
+
+		if (!zone->spanned_pages)
+			continue;
+		for (int cpu = 0; cpu < NR_CPUS; cpu++)
+			spin_lock(&zone->pcp[cpu].lock);
+		spin_lock_irqsave(&zone->lock, flags);
+		check_free_lists(zone);
+		check_pcp_lists(zone);
+		check_memmap(zone);
+		spin_unlock_irqrestore(&zone->lock, flags);
+		for (int cpu = NR_CPUS - 1; cpu >= 0; cpu--)
+			spin_unlock(&zone->pcp[cpu].lock);
+	}
+	if (nviol > MAX_REPORTS)
+		pr_err("mm_check: %lu more violations not shown\n", nviol - MAX_REPORTS);
+	return nviol;
+}
+
+unsigned long mm_check_counts(void)
+{
+	unsigned long bad = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &zones[z];
+		unsigned long flags, pages = 0;
+
+		spin_lock_irqsave(&zone->lock, flags);
+		for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+			struct free_area *area = &zone->free_area[o];
+			unsigned long blocks = 0;
+
+			for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+				blocks += area->nr_free_mt[mt];
+			if (blocks != area->nr_free)
+				bad++;
+			pages += area->nr_free << o;
+		}
+		if (pages != zone->free_pages)
+			bad++;
+		spin_unlock_irqrestore(&zone->lock, flags);
+		for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+			int c = READ_ONCE(zone->pcp[cpu].count);
+
+			if (c < 0 || (zone->spanned_pages && c > zone->pcp[cpu].high))
+				bad++;
+		}
+	}
+	if (bad)
+		pr_err("mm_check_counts: %lu inconsistent counts\n", bad);
+	return bad;
+}

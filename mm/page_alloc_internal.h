@@ -1,0 +1,73 @@
+/*
+ * page_alloc_internal.h - what the files of the page allocator share and
+ * nobody else should call: free-list primitives (zone->lock held), the
+ * per-subsystem reset hooks of the host harness, the failure report.
+ */
+#ifndef MM_PAGE_ALLOC_INTERNAL_H
+#define MM_PAGE_ALLOC_INTERNAL_H
+
+#include <mm/page_alloc.h>
+#include <mm/vmstat.h>
+
+/* Put the free block @page of @order on @zone's @mt list (zone->lock held). */
+static inline void add_to_free_list(struct page *page, struct zone *zone,
+				    unsigned int order, int mt, bool tail)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	page->private = order;
+	page->migratetype = (uint8_t)mt;
+	page->page_type = PGTY_BUDDY;
+	if (tail)
+		list_add_tail(&page->lru, &area->free_list[mt]);
+	else
+		list_add(&page->lru, &area->free_list[mt]);
+	area->nr_free++;
+	area->nr_free_mt[mt]++;
+	zone->free_pages += 1UL << order;
+}
+
+/* Take the free block @page of @order off its list (zone->lock held); type cleared. */
+static inline void del_from_free_list(struct page *page, struct zone *zone,
+				      unsigned int order)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	list_del(&page->lru);
+	area->nr_free--;
+	area->nr_free_mt[page->migratetype]--;
+	zone->free_pages -= 1UL << order;
+	page->page_type = PGTY_NONE;
+	page->private = 0;
+}
+
+/* Move the free block @page of @order to the @mt list (zone->lock held). */
+static inline void move_to_free_list(struct page *page, struct zone *zone,
+				     unsigned int order, int mt)
+{
+	struct free_area *area = &zone->free_area[order];
+
+	list_move(&page->lru, &area->free_list[mt]);
+	area->nr_free_mt[page->migratetype]--;
+	area->nr_free_mt[mt]++;
+	page->migratetype = (uint8_t)mt;
+}
+
+/* Tag every pageblock of the block [pfn, pfn + 2^order) with @mt (zone->lock held). */
+void change_pageblock_range(unsigned long pfn, unsigned int order, int mt);
+
+/* Fill 2^@order pages at @page with PAGE_POISON. */
+void poison_pages(struct page *page, unsigned int order);
+
+/* Print the allocation-failure report (order, gfp, free areas). */
+void warn_alloc(gfp_t gfp, unsigned int order, const char *why);
+
+/* Per-CPU list initial batch and high. */
+void pcp_init_zone(struct zone *zone);
+
+/* Reset hooks used by mm_reset_for_test(). */
+void page_alloc_reset(void);
+void slab_reset(void);
+void fault_inject_reset(void);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * host_mem.h - "physical memory" for host tests of mm/.
+ *
+ *   host_mem_init(map, n)    mmap (MAP_NORESERVE) a buffer covering the
+ *                            highest address of @map, point __va() at it,
+ *                            fill memblock with the RAM entries, reserve
+ *                            the first MiB like the kernel, call mm_init().
+ *   host_mem_init_mb(mb)     the same for a simple PC-like layout: RAM
+ *                            [0, 640 KiB) and [1 MiB, mb MiB).
+ *   host_mem_teardown()      reset all mm state and unmap (idempotent).
+ * Each test calls one init at its start and teardown at its end.
+ */
+#ifndef HOST_MEM_H
+#define HOST_MEM_H
+
+#include <mm/e820.h>
+#include <stddef.h>
+
+void host_mem_init(const struct e820_entry *map, int n);
+void host_mem_init_mb(unsigned long mb);
+void host_mem_teardown(void);
+/* Size of the current buffer in bytes. */
+size_t host_mem_size(void);
+
+#endif

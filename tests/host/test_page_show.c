@@ -1,0 +1,313 @@
+/* test_page_show.c - introspection: kpageflags, page-types, extfrag, vmstat, the /proc-style views. */
+#include "htest.h"
+#include "support/host_mem.h"
+#include <mm/mm_show.h>
+#include <mm/page_alloc.h>
+#include <mm/slab.h>
+#include <mm/vmstat.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern int host_quiet;
+
+static int saved_fd = -1;
+static FILE *cap;
+
+/* Start capturing stdout (printk) into a temporary file. */
+static void capture_start(void)
+{
+	fflush(stdout);
+	cap = tmpfile();
+	saved_fd = dup(1);
+	dup2(fileno(cap), 1);
+}
+
+/* Stop capturing; the file is rewound for reading. */
+static FILE *capture_end(void)
+{
+	fflush(stdout);
+	dup2(saved_fd, 1);
+	close(saved_fd);
+	rewind(cap);
+	return cap;
+}
+
+/* Expect the indices to follow Linux's formulas on hand-computed cases. */
+TEST(fragmentation_formulas)
+{
+	struct contig_page_info none = { 0, 0, 0 };
+	struct contig_page_info frag = { 100, 100, 0 };	/* 100 free order-0 blocks */
+	struct contig_page_info ok = { 1024, 1, 1 };	/* one order-10 block */
+
+	EXPECT_EQ(unusable_free_index(3, &none), 1000);
+	EXPECT_EQ(fragmentation_index(3, &none), 0);
+	EXPECT_EQ(unusable_free_index(3, &frag), 1000);
+	/* 1000 - (1000 + 100*1000/8) / 100 = 1000 - 135 = 865 */
+	EXPECT_EQ(fragmentation_index(3, &frag), 865);
+	{
+		struct contig_page_info frag0 = { 100, 100, 100 };
+
+		EXPECT_EQ(unusable_free_index(0, &frag0), 0);
+		EXPECT_EQ(fragmentation_index(0, &frag0), -1000);
+	}
+	{
+		/* 40 free pages: 4 order-2 blocks + 24 order-0 blocks; order 2 asked */
+		struct contig_page_info mix = { 40, 28, 4 };
+
+		EXPECT_EQ(unusable_free_index(2, &mix), (40 - 16) * 1000 / 40);
+	}
+	EXPECT_EQ(fragmentation_index(3, &ok), -1000);
+	EXPECT_EQ(unusable_free_index(10, &ok), 0);
+}
+
+/* Expect fill_contig_page_info on a real zone to count blocks and pages exactly. */
+TEST(contig_info_real_zone)
+{
+	struct contig_page_info info;
+	struct zone *z;
+
+	host_mem_init_mb(32);
+	z = &zones[ZONE_DMA32];
+	fill_contig_page_info(z, 10, &info);
+	EXPECT_EQ(info.free_pages, zone_page_free(z));
+	EXPECT_EQ(info.free_blocks_suitable, z->free_area[10].nr_free);
+	EXPECT_EQ(unusable_free_index(10, &info),
+		  (int)((info.free_pages - (z->free_area[10].nr_free << 10)) * 1000 / info.free_pages));
+	EXPECT_EQ(fragmentation_index(10, &info), -1000);
+	/* At order 0 every free page is a suitable block: nothing is unusable. */
+	fill_contig_page_info(z, 0, &info);
+	EXPECT_EQ(info.free_blocks_suitable, info.free_pages);
+	EXPECT_EQ(unusable_free_index(0, &info), 0);
+	host_mem_teardown();
+}
+
+/* Expect kpageflags to report reserved, buddy (every page of a free block), slab, offline, pgtable, hwpoison and the migratetype. */
+TEST(kpageflags_bits)
+{
+	struct page *p, *t, *o;
+	void *obj;
+	unsigned long pfn;
+	uint64_t f;
+
+	host_mem_init_mb(32);
+	EXPECT(page_kpageflags(0) & (1ULL << KPF_RESERVED));
+	EXPECT(!(page_kpageflags(0) & (1ULL << KPF_BUDDY)));
+	p = list_first_entry(&zones[ZONE_DMA32].free_area[MAX_ORDER].free_list[MIGRATE_MOVABLE],
+			     struct page, lru);
+	pfn = page_to_pfn(p);
+	f = page_kpageflags(pfn + 777);
+	EXPECT(f & (1ULL << KPF_BUDDY));
+	EXPECT_EQ((f & KPF_BALLAST_MT_MASK) >> KPF_BALLAST_MT_SHIFT, MIGRATE_MOVABLE + 1);
+	obj = kmalloc(100, GFP_KERNEL);
+	EXPECT(page_kpageflags(page_to_pfn(virt_to_page(obj))) & (1ULL << KPF_SLAB));
+	t = alloc_pages(GFP_KERNEL, 0);
+	__SetPageTable(t);
+	EXPECT(page_kpageflags(page_to_pfn(t)) & (1ULL << KPF_PGTABLE));
+	EXPECT(!(page_kpageflags(page_to_pfn(t)) & (1ULL << KPF_BUDDY)));
+	__ClearPageTable(t);
+	o = alloc_pages(GFP_HIGHUSER_MOVABLE, 0);
+	__SetPageOffline(o);
+	o->mapping = (struct address_space *)(0x1000 | PAGE_MAPPING_MOVABLE);
+	f = page_kpageflags(page_to_pfn(o));
+	EXPECT(f & (1ULL << KPF_OFFLINE));
+	EXPECT(f & (1ULL << KPF_BALLAST_MOVABLE));
+	o->mapping = NULL;
+	__ClearPageOffline(o);
+	__free_pages(o, 0);
+	__free_pages(t, 0);
+	kfree(obj);
+	EXPECT_EQ(page_kpageflags(memmap_end_pfn + 5), 1ULL << KPF_NOPAGE);
+	host_mem_teardown();
+}
+
+/* Expect the page-types summary to count every pfn once and the filter to select by flag. */
+TEST(page_types_summary_and_filter)
+{
+	struct page_types_summary *s = calloc(1, sizeof(*s));
+	struct page_types_filter f;
+	char err[200];
+
+	page_types_init(s, NULL);
+	page_types_add(s, 1ULL << KPF_BUDDY | (2ULL << 56), 100);
+	page_types_add(s, 1ULL << KPF_BUDDY | (1ULL << 56), 50);
+	page_types_add(s, 1ULL << KPF_SLAB, 7);
+	page_types_add(s, 1ULL << KPF_RESERVED, 3);
+	EXPECT_EQ(s->total, 160);
+	EXPECT_EQ(s->nr_rows, 3);		/* migratetype bits stripped */
+	EXPECT_EQ(page_types_parse_filter("buddy", &f, err, sizeof(err)), 0);
+	page_types_init(s, &f);
+	page_types_add(s, 1ULL << KPF_BUDDY, 100);
+	page_types_add(s, 1ULL << KPF_SLAB, 7);
+	EXPECT_EQ(s->total, 100);
+	EXPECT_EQ(page_types_parse_filter("S,~reserved", &f, err, sizeof(err)), 0);
+	EXPECT_EQ(f.mask, (1ULL << KPF_SLAB) | (1ULL << KPF_RESERVED));
+	EXPECT_EQ(f.bits, 1ULL << KPF_SLAB);
+	EXPECT_EQ(page_types_parse_filter("mt=isolate", &f, err, sizeof(err)), 0);
+	EXPECT_EQ(f.bits, 4ULL << KPF_BALLAST_MT_SHIFT);
+	EXPECT_EQ(page_types_parse_filter("buddy,frobbed", &f, err, sizeof(err)), -EINVAL);
+	EXPECT(strstr(err, "frobbed") != NULL);
+	{
+		char sym[64], lng[128];
+
+		page_types_symbolic(1ULL << KPF_BUDDY | 1ULL << KPF_RESERVED, sym, sizeof(sym));
+		EXPECT_EQ(sym[10], 'B');
+		EXPECT_EQ(sym[32], 'r');
+		EXPECT_EQ(sym[0], '_');
+		page_types_long(1ULL << KPF_OFFLINE | 1ULL << KPF_PGTABLE | (2ULL << 56), lng, sizeof(lng));
+		EXPECT(!strcmp(lng, "offline,pgtable,mt=movable"));
+	}
+	free(s);
+}
+
+/* Expect dump lines to parse in both forms and malformed ones to be rejected. */
+TEST(dump_line_parser)
+{
+	unsigned long pfn, count;
+	uint64_t flags;
+
+	EXPECT_EQ(page_types_parse_line("1a00 512 20000000000400\n", &pfn, &count, &flags), 1);
+	EXPECT_EQ(pfn, 0x1a00);
+	EXPECT_EQ(count, 512);
+	EXPECT_EQ(flags, 0x20000000000400ULL);
+	EXPECT_EQ(page_types_parse_line("0x10 0x80\n", &pfn, &count, &flags), 1);
+	EXPECT_EQ(pfn, 0x10);
+	EXPECT_EQ(count, 1);
+	EXPECT_EQ(flags, 0x80);
+	EXPECT_EQ(page_types_parse_line("# kpageflags v1 start=0x0 count=5\n", &pfn, &count, &flags), 0);
+	EXPECT_EQ(page_types_parse_line("\n", &pfn, &count, &flags), 0);
+	EXPECT_EQ(page_types_parse_line("ballast> kpageflags\n", &pfn, &count, &flags), -1);
+	EXPECT_EQ(page_types_parse_line("10 0 400\n", &pfn, &count, &flags), -1);
+	EXPECT_EQ(page_types_parse_line("10 5 400 junk\n", &pfn, &count, &flags), -1);
+}
+
+/* Expect show_kpageflags' run-length dump to reproduce page_kpageflags for every pfn, compactly. */
+TEST(kpageflags_dump_roundtrip)
+{
+	char line[256];
+	unsigned long expect_pfn = 0, lines = 0, pfn, count, mismatches = 0;
+	uint64_t flags;
+	void *obj;
+	FILE *f;
+
+	host_mem_init_mb(64);
+	obj = kmalloc(500, GFP_KERNEL);
+	capture_start();
+	show_kpageflags(0, memmap_end_pfn);
+	f = capture_end();
+	while (fgets(line, sizeof(line), f)) {
+		int r = page_types_parse_line(line, &pfn, &count, &flags);
+
+		if (r == 0)
+			continue;
+		ASSERT(r == 1);
+		lines++;
+		EXPECT_EQ(pfn, expect_pfn);
+		for (unsigned long i = pfn; i < pfn + count; i++)
+			if (page_kpageflags(i) != flags)
+				mismatches++;
+		expect_pfn = pfn + count;
+	}
+	fclose(f);
+	EXPECT_EQ(expect_pfn, memmap_end_pfn);
+	EXPECT_EQ(mismatches, 0);
+	EXPECT(lines < 200);	/* 16384 pfns in runs */
+	printf("# %lu dump lines for %lu pfns\n", lines, memmap_end_pfn);
+	kfree(obj);
+	host_mem_teardown();
+}
+
+/* Expect show_page_types to print one row per combination and a total equal to the pfns asked. */
+TEST(show_page_types_output)
+{
+	char line[512];
+	FILE *f;
+	bool total_ok = false, buddy_row = false;
+
+	host_mem_init_mb(32);
+	capture_start();
+	EXPECT_EQ(show_page_types(0, memmap_end_pfn, NULL), 0);
+	host_quiet = 1;
+	EXPECT_EQ(show_page_types(0, 10, "nonsense"), -1);
+	host_quiet = 0;
+	f = capture_end();
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long n, mb;
+
+		if (sscanf(line, " total %lu %lu", &n, &mb) == 2 && n == memmap_end_pfn)
+			total_ok = true;
+		if (strstr(line, "\tbuddy\n"))
+			buddy_row = true;
+	}
+	fclose(f);
+	EXPECT(total_ok);
+	EXPECT(buddy_row);
+	host_mem_teardown();
+}
+
+/* Expect vmstat counters to move with allocations, names to be unique and looked up. */
+TEST(vmstat_counters)
+{
+	unsigned long a0, f0;
+	struct page *p;
+
+	host_mem_init_mb(32);
+	a0 = vm_stat_read(PGALLOC_DMA32);
+	f0 = vm_stat_read(PGFREE);
+	p = alloc_pages(GFP_KERNEL, 3);
+	EXPECT_EQ(vm_stat_read(PGALLOC_DMA32), a0 + 8);
+	__free_pages(p, 3);
+	EXPECT_EQ(vm_stat_read(PGFREE), f0 + 8);
+	p = alloc_pages(GFP_KERNEL, 0);
+	__free_pages(p, 0);
+	EXPECT_EQ(vm_stat_read(PGALLOC_DMA32), a0 + 9);
+	EXPECT_EQ(vm_stat_read(PGFREE), f0 + 9);
+	EXPECT_EQ(vm_stat_read(NR_FREE_PAGES) + vm_stat_read(NR_FREE_PCP), nr_free_pages_total());
+	EXPECT_EQ(vm_stat_lookup("nr_free_pages"), NR_FREE_PAGES);
+	EXPECT_EQ(vm_stat_lookup("compact_stall"), COMPACTSTALL);
+	EXPECT_EQ(vm_stat_lookup("no_such"), -1);
+	for (int i = 0; i < NR_VM_STAT_ITEMS; i++)
+		for (int j = i + 1; j < NR_VM_STAT_ITEMS; j++)
+			if (vm_stat_name(i) && vm_stat_name(j))
+				EXPECT(strcmp(vm_stat_name(i), vm_stat_name(j)));
+	host_mem_teardown();
+}
+
+/* Expect buddyinfo to print one line per populated zone whose numbers equal nr_free per order. */
+TEST(buddyinfo_matches_counts)
+{
+	char line[512], name[16];
+	unsigned long v[11];
+	int zones_seen = 0;
+	FILE *f;
+
+	host_mem_init_mb(64);
+	capture_start();
+	show_buddyinfo();
+	show_pagetypeinfo();
+	show_zoneinfo();
+	show_vmstat();
+	show_extfrag();
+	show_free_areas();
+	f = capture_end();
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "Node 0, zone %15s %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu %lu",
+			       name, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10]);
+		struct zone *z = NULL;
+
+		if (n != 12)
+			continue;
+		for (int i = 0; i < MAX_NR_ZONES; i++)
+			if (!strcmp(zones[i].name, name))
+				z = &zones[i];
+		ASSERT(z);
+		zones_seen++;
+		for (int o = 0; o <= MAX_ORDER; o++)
+			EXPECT_EQ(v[o], z->free_area[o].nr_free);
+	}
+	fclose(f);
+	EXPECT_EQ(zones_seen, 2);
+	host_mem_teardown();
+}
