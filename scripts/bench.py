@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""bench.py - `make bench`: boot the benchmark kernel, collect its figures.
+
+  bench.py --kernel build/release/ballast.elf [--machine microvm]
+           [--mem 1G,8G] [--accel auto|kvm|tcg] [--bench all|a,b]
+           [--out build/bench.jsonl] [--timeout S]
+
+For each memory size the kernel boots with bench=<list> (KVM when it works
+here, else TCG; the reason is recorded), prints one JSON line per figure
+({"bench", "metric", "value", "unit"}), and exits. Every line is written to
+--out with the run's machine, memory size and accelerator added, and a
+table is printed: one row per (bench, metric), one value column per memory
+size, and the ratio of the value to this run's calibration:
+
+  unit cycles   value / calibration lifo_pair_cycles  (in "LIFO pairs")
+  unit ms/GiB   value / time to cold-copy 1 GiB at copy4k_cold_cycles
+  unit MB/s     value / copy4k_hot_MBps
+  unit x        already a ratio (reported by the kernel); other units: none
+
+The table is generic: later benches appear in it without changes here.
+The goals of issue 3 are checked at the end (figures, not tests: the exit
+status only says whether every boot ran to the end).
+"""
+import argparse
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import qemu  # noqa: E402
+
+# (bench, metric, limit, description): value <= limit is the goal
+GOALS = [
+    ("page_alloc", "order0_pair_pcp_cycles", 100, "order-0 alloc+free pair (per-CPU list), median"),
+    ("page_alloc", "order9_pair_cycles", 2000, "order-9 alloc+free pair, median"),
+    ("page_alloc", "init_ms_per_GiB", 1.0, "memmap + buddy initialisation per GiB"),
+]
+
+
+def run_one(machine, mem, accel, spec, kernel, timeout):
+    """Boot once; returns (status, accel used, why not KVM, records, raw output)."""
+    cmd, used = qemu.build_cmd(machine, "pvh", mem, accel, f"bench={spec}",
+                               kernel=kernel, quiet=True)
+    why = qemu.KVM_WHY if used != "kvm" else ""
+    rc, out = qemu.run(cmd, timeout=timeout, echo=False)
+    recs = []
+    for line in out.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(r, dict) and {"bench", "metric", "value", "unit"} <= r.keys():
+            recs.append(r)
+    return rc, used, why, recs, out
+
+
+def calibration(recs):
+    """Calibration figures of one run, by metric name."""
+    return {r["metric"]: r["value"] for r in recs if r["bench"] == "calibration"}
+
+
+def ratio(rec, cal):
+    """Ratio of @rec to the calibration @cal, with its basis; (None, '') if none applies."""
+    if rec["bench"] == "calibration":
+        return None, ""
+    v, unit = rec["value"], rec["unit"]
+    if unit == "cycles" and cal.get("lifo_pair_cycles"):
+        return v / cal["lifo_pair_cycles"], "LIFO pairs"
+    if unit == "ms/GiB" and cal.get("copy4k_cold_cycles") and cal.get("tsc_hz"):
+        ms_per_gib = cal["copy4k_cold_cycles"] * 262144 / cal["tsc_hz"] * 1000
+        return v / ms_per_gib, "cold-copy GiB"
+    if unit == "MB/s" and cal.get("copy4k_hot_MBps"):
+        return v / cal["copy4k_hot_MBps"], "hot copy"
+    return None, ""
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    a = abs(v)
+    if a >= 1e7:
+        return f"{v:.4g}"
+    if a >= 100 or v == int(v):
+        return f"{v:,.0f}" if a >= 100 else f"{v:.0f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def table(runs):
+    """Print the table for @runs: list of (mem, records)."""
+    keys = []
+    seen = set()
+    for _, recs in runs:
+        for r in recs:
+            k = (r["bench"], r["metric"])
+            if k not in seen:
+                seen.add(k)
+                keys.append(k)
+    vals = [{(r["bench"], r["metric"]): r for r in recs} for _, recs in runs]
+    cals = [calibration(recs) for _, recs in runs]
+    head = ["metric"] + [f"-m {m}" for m, _ in runs] + ["unit"] + \
+           [f"ratio -m {m}" for m, _ in runs] + ["ratio to"]
+    rows = []
+    for k in keys:
+        unit, basis = "", ""
+        cells, rcells = [], []
+        for v, cal in zip(vals, cals):
+            r = v.get(k)
+            if r is None:
+                cells.append("-")
+                rcells.append("-")
+                continue
+            unit = r["unit"]
+            x, b = ratio(r, cal)
+            basis = basis or b
+            cells.append(fmt(r["value"]))
+            rcells.append(fmt(x) if x is not None else "")
+        rows.append([f"{k[0]}/{k[1]}"] + cells + [unit] + rcells + [basis])
+    w = [max(len(str(row[i])) for row in rows + [head]) for i in range(len(head))]
+    line = lambda row: "  ".join(str(c).ljust(w[i]) if i in (0, len(head) - 1) or
+                                 head[i] == "unit" else str(c).rjust(w[i])
+                                 for i, c in enumerate(row))
+    print(line(head))
+    print("  ".join("-" * x for x in w))
+    for row in rows:
+        print(line(row).rstrip())
+
+
+def goals(runs, accel):
+    print("\nGoals (issue 3; cycle goals are stated for KVM):")
+    for bench, metric, limit, what in GOALS:
+        for mem, recs in runs:
+            r = next((r for r in recs if r["bench"] == bench and r["metric"] == metric), None)
+            if r is None:
+                print(f"  {what} (-m {mem}): not measured")
+                continue
+            met = "met" if r["value"] <= limit else "NOT met"
+            print(f"  {what} (-m {mem}): {fmt(r['value'])} {r['unit']} "
+                  f"(goal <= {fmt(limit)}): {met}")
+    if accel != "kvm":
+        print("  note: measured under TCG (emulation): TSC cycles there are host time "
+              "scaled to the TSC rate, each guest instruction costing many host ones; "
+              "compare ratios, not raw cycles, with the KVM goals.")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast.elf"))
+    ap.add_argument("--machine", default="microvm")
+    ap.add_argument("--mem", default="1G,8G")
+    ap.add_argument("--accel", default="auto")
+    ap.add_argument("--bench", default="all")
+    ap.add_argument("--out", default=os.path.join(ROOT, "build/bench.jsonl"))
+    ap.add_argument("--timeout", type=float, default=900)
+    a = ap.parse_args()
+    if not os.path.exists(a.kernel):
+        sys.exit(f"bench.py: no kernel at {a.kernel}; run `make bench`")
+
+    runs, failed, accels, whys = [], False, set(), set()
+    os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
+    with open(a.out, "w") as f:
+        for mem in [m.strip() for m in a.mem.split(",") if m.strip()]:
+            rc, used, why, recs, out = run_one(a.machine, mem, a.accel, a.bench,
+                                               a.kernel, a.timeout)
+            accels.add(used)
+            if why:
+                whys.add(why)
+            print(f"bench.py: {a.machine}, -m {mem}, {used.upper()}: "
+                  f"{len(recs)} figures, exit {rc}", flush=True)
+            if rc != 0 or "# bench: done" not in out:
+                failed = True
+                print(f"bench.py: the -m {mem} run did not finish cleanly (exit {rc}); "
+                      f"last output:\n{out[-3000:]}", flush=True)
+            for r in recs:
+                f.write(json.dumps(dict(r, machine=a.machine, mem=mem, accel=used)) + "\n")
+            runs.append((mem, recs))
+
+    accel = "/".join(sorted(accels))
+    print(f"\nBallast benchmarks: {a.machine}, accelerator {accel.upper()}"
+          + (f" (KVM not used: {'; '.join(sorted(whys))})" if whys else ""))
+    print(f"JSON lines: {os.path.relpath(a.out, os.getcwd())}\n")
+    table(runs)
+    goals(runs, accel)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
