@@ -50,8 +50,15 @@ KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-s
 ELF := $(BUILD)/ballast.elf
 ISO := $(BUILD)/ballast.iso
 
-.PHONY: all run test bench iso gdb clean host-tests-only
-all: $(ELF) $(ISO)
+.PHONY: all run test bench iso gdb clean tools
+all: $(ELF) $(ISO) tools
+
+# Host tools: page-types reads a kpageflags dump captured from the console.
+tools: build/tools/page-types
+build/tools/page-types: tools/page-types.c mm/page_types.c include/mm/kpageflags.h
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOST_CC) -std=gnu11 -O2 -Wall -Iinclude -o $@ tools/page-types.c mm/page_types.c
 
 $(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -104,7 +111,7 @@ gdb: $(ELF)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) build/kvm-probe.elf $(BUILD)/ballast-test.iso host-build fuzz | $(DEPS_STAMP)
+test: $(ELF) build/kvm-probe.elf $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS_STAMP)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS_STAMP)

@@ -165,6 +165,24 @@ def step_shell(t, verbose):
     expect(t, "shell/unknown command", "bogus-command: unknown command; type 'help'" in out, out)
     expect(t, "shell/bad argument", "uptime: takes no arguments (usage: uptime)" in out, out)
     expect(t, "shell/end of input powers off", "end of input" in out and rc == 0, out)
+    # A kpageflags dump captured from the console, summarized on the host.
+    rc, out, acc, secs = boot("microvm", "pvh", "256M", timeout=120,
+                              stdin="alloc 9 10 movable\nkpageflags\npage-types -b buddy\n")
+    m = re.search(r"(# kpageflags v1 start=(?:0x)?[0-9a-f]+ count=(\d+).*?# end)", out, re.S)
+    expect(t, "shell/kpageflags dump", m is not None, out)
+    if m:
+        dump = m.group(1).replace("\r", "")
+        r = subprocess.run([os.path.join(ROOT, "build/tools/page-types")], input=dump,
+                           capture_output=True, text=True, timeout=60)
+        total = re.search(r"^\s+total\s+(\d+)", r.stdout, re.M)
+        expect(t, "tools/page-types summarizes the dump",
+               r.returncode == 0 and total is not None and total.group(1) == m.group(2)
+               and "buddy" in r.stdout, r.stdout + r.stderr)
+        buddy_kernel = re.search(r"^0x0+400\s+(\d+)", out, re.M)
+        buddy_tool = re.search(r"^0x0+400\s+(\d+)", r.stdout, re.M)
+        expect(t, "tools/page-types agrees with the kernel's page-types",
+               buddy_kernel is not None and buddy_tool is not None and
+               buddy_kernel.group(1) == buddy_tool.group(1), out[-1500:] + r.stdout)
 
 
 def step_boot(t, verbose):
