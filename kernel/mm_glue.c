@@ -17,6 +17,7 @@
 #include <mm/page_alloc.h>
 #include <mm/slab.h>
 #include <mm/fault_inject.h>
+#include <mm/compaction.h>
 #include <string.h>
 
 /* malloc() promises 16-byte alignment: kmalloc gives it from 16 bytes up. */
@@ -48,6 +49,7 @@ void mm_init_all(void)
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
 	       us / 1000, us % 1000);
 	malloc_set_backend(&kmalloc_backend);
+	kcompactd_start();      /* direct compaction hook + background daemon */
 	paging_set_table_allocator(pgtable_page);
 
 	if (cmdline_get("page_poison", opt, sizeof(opt)) && strcmp(opt, "0")) {

@@ -1,0 +1,347 @@
+/*
+ * pci.c - PCI enumeration and the pieces of PCI the virtio transports need.
+ *
+ * Configuration mechanism: port I/O (CONFIG_ADDRESS 0xCF8 / CONFIG_DATA
+ * 0xCFC) whenever the machine has it (pc, q35); ECAM, from ACPI's MCFG,
+ * when it does not (microvm,pcie=on has no 0xCF8). ECAM buses are mapped
+ * one MiB at a time, only for buses that enumeration actually visits.
+ *
+ * Enumeration starts at the first bus and follows PCI-to-PCI bridges to
+ * their secondary buses (bounded by the 256 bus numbers and by the table
+ * size). Each function lands in pci_devs[]; BAR sizes are found by the
+ * usual write-all-ones probe with decoding disabled.
+ *
+ * Interrupts: MSI-X when the function has it (messages go to this CPU's
+ * local APIC), else INTx through the IOAPIC (level, active low), its GSI
+ * read from the interrupt line register that SeaBIOS programs on pc/q35.
+ */
+#include <drivers/pci.h>
+#include <kernel/printk.h>
+#include <arch/io.h>
+#include <arch/x86.h>
+#include <errno.h>
+#include <string.h>
+
+static struct pci_dev pci_devs[PCI_MAX_DEVICES];
+static unsigned int pci_ndevs;
+static bool pci_scanned, pci_use_ecam;
+static volatile uint8_t *ecam_bus_va[256];
+
+/* ECAM address of config register @off of (bus,dev,fn); maps the bus once. */
+static volatile uint8_t *ecam_addr(unsigned int bus, unsigned int dev, unsigned int fn,
+				   unsigned int off)
+{
+	if (bus < acpi.ecam_bus_start || bus > acpi.ecam_bus_end)
+		return NULL;
+	if (!ecam_bus_va[bus])
+		ecam_bus_va[bus] = ioremap(acpi.ecam_base + ((phys_addr_t)(bus - acpi.ecam_bus_start) << 20),
+					   1u << 20);
+	return ecam_bus_va[bus] + ((dev << 15) | (fn << 12) | (off & 0xfff));
+}
+
+/* Raw 32-bit config read of (bus,dev,fn) at dword-aligned @off. */
+static uint32_t cfg_read32(unsigned int bus, unsigned int dev, unsigned int fn, unsigned int off)
+{
+	if (pci_use_ecam) {
+		volatile uint8_t *a = ecam_addr(bus, dev, fn, off & ~3u);
+
+		return a ? mmio_read32(a) : 0xffffffffu;
+	}
+	outl(0xcf8, 0x80000000u | (bus << 16) | (dev << 11) | (fn << 8) | (off & 0xfc));
+	return inl(0xcfc);
+}
+
+/* Raw 32-bit config write of (bus,dev,fn) at dword-aligned @off. */
+static void cfg_write32(unsigned int bus, unsigned int dev, unsigned int fn, unsigned int off,
+			uint32_t v)
+{
+	if (pci_use_ecam) {
+		volatile uint8_t *a = ecam_addr(bus, dev, fn, off & ~3u);
+
+		if (a)
+			mmio_write32(a, v);
+		return;
+	}
+	outl(0xcf8, 0x80000000u | (bus << 16) | (dev << 11) | (fn << 8) | (off & 0xfc));
+	outl(0xcfc, v);
+}
+
+uint32_t pci_read32(const struct pci_dev *d, unsigned int off)
+{
+	return cfg_read32(d->bus, d->dev, d->fn, off);
+}
+
+uint16_t pci_read16(const struct pci_dev *d, unsigned int off)
+{
+	return (uint16_t)(pci_read32(d, off & ~3u) >> ((off & 2) * 8));
+}
+
+uint8_t pci_read8(const struct pci_dev *d, unsigned int off)
+{
+	return (uint8_t)(pci_read32(d, off & ~3u) >> ((off & 3) * 8));
+}
+
+void pci_write32(const struct pci_dev *d, unsigned int off, uint32_t v)
+{
+	cfg_write32(d->bus, d->dev, d->fn, off, v);
+}
+
+/* Read-modify-write of @bytes bytes at @off (config writes are dword-wide here). */
+static void pci_write_part(const struct pci_dev *d, unsigned int off, unsigned int bytes,
+			   uint32_t v)
+{
+	unsigned int shift = (off & 3) * 8;
+	uint32_t mask = (bytes == 4 ? 0xffffffffu : ((1u << (bytes * 8)) - 1)) << shift;
+	uint32_t old = pci_read32(d, off & ~3u);
+
+	pci_write32(d, off & ~3u, (old & ~mask) | ((v << shift) & mask));
+}
+
+void pci_write16(const struct pci_dev *d, unsigned int off, uint16_t v)
+{
+	pci_write_part(d, off, 2, v);
+}
+
+void pci_write8(const struct pci_dev *d, unsigned int off, uint8_t v)
+{
+	pci_write_part(d, off, 1, v);
+}
+
+/* Size BAR @i of @d (and the upper half of a 64-bit one); returns BARs consumed. */
+static unsigned int pci_probe_bar(struct pci_dev *d, unsigned int i)
+{
+	unsigned int off = PCI_BAR0 + 4 * i;
+	uint32_t orig = pci_read32(d, off), lo;
+	struct pci_bar *b = &d->bar[i];
+
+	pci_write32(d, off, 0xffffffffu);
+	lo = pci_read32(d, off);
+	pci_write32(d, off, orig);
+	if (orig & 1) {
+		b->io = true;
+		b->base = orig & ~3u;
+		lo &= ~3u;
+		b->size = lo ? (uint32_t)(~lo + 1) & 0xffff : 0;
+		return 1;
+	}
+	b->base = orig & ~0xfu;
+	if (((orig >> 1) & 3) == 2 && i + 1 < PCI_NUM_BARS) {
+		uint32_t orig_hi = pci_read32(d, off + 4), hi;
+		uint64_t mask;
+
+		pci_write32(d, off + 4, 0xffffffffu);
+		hi = pci_read32(d, off + 4);
+		pci_write32(d, off + 4, orig_hi);
+		b->is64 = true;
+		b->base |= (uint64_t)orig_hi << 32;
+		mask = ((uint64_t)hi << 32) | (lo & ~0xfu);
+		b->size = mask ? ~mask + 1 : 0;
+		return 2;
+	}
+	lo &= ~0xfu;
+	b->size = lo ? (uint32_t)(~lo + 1) : 0;
+	return 1;
+}
+
+/* Record function (bus,dev,fn) and size its BARs (decoding off meanwhile). */
+static struct pci_dev *pci_add(unsigned int bus, unsigned int dev, unsigned int fn, uint32_t id)
+{
+	struct pci_dev *d;
+	uint16_t cmd;
+	unsigned int i, cap;
+
+	if (pci_ndevs >= PCI_MAX_DEVICES) {
+		pr_warn("pci: more than %d functions; %02x:%02x.%x and later ignored\n",
+			PCI_MAX_DEVICES, bus, dev, fn);
+		return NULL;
+	}
+	d = &pci_devs[pci_ndevs++];
+	memset(d, 0, sizeof(*d));
+	d->bus = (uint8_t)bus;
+	d->dev = (uint8_t)dev;
+	d->fn = (uint8_t)fn;
+	d->vendor = (uint16_t)id;
+	d->device = (uint16_t)(id >> 16);
+	d->revision = pci_read8(d, PCI_REVISION_ID);
+	d->irq_line = pci_read8(d, PCI_INTERRUPT_LINE);
+	d->irq_pin = pci_read8(d, PCI_INTERRUPT_PIN);
+	if ((pci_read8(d, PCI_HEADER_TYPE) & 0x7f) != 0)
+		return d;		/* bridges: no BARs of interest */
+	d->subsys_id = pci_read16(d, PCI_SUBSYSTEM_ID);
+	cmd = pci_read16(d, PCI_COMMAND);
+	pci_write16(d, PCI_COMMAND, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+	for (i = 0; i < PCI_NUM_BARS; )
+		i += pci_probe_bar(d, i);
+	pci_write16(d, PCI_COMMAND, cmd);
+	cap = pci_find_cap(d, PCI_CAP_ID_MSIX, 0);
+	if (cap) {
+		d->msix_cap = (uint8_t)cap;
+		d->msix_entries = (pci_read16(d, cap + 2) & 0x7ff) + 1;
+	}
+	return d;
+}
+
+/* Scan @bus, following bridges; @depth bounds the recursion. */
+static void pci_scan_bus(unsigned int bus, unsigned int depth)
+{
+	unsigned int dev, fn, nfn;
+
+	if (depth > 8)
+		return;
+	for (dev = 0; dev < 32; dev++) {
+		uint32_t id = cfg_read32(bus, dev, 0, 0);
+
+		if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0)
+			continue;
+		nfn = (cfg_read32(bus, dev, 0, 0xc) >> 16 & 0x80) ? 8 : 1;
+		for (fn = 0; fn < nfn; fn++) {
+			uint32_t hdr;
+
+			id = cfg_read32(bus, dev, fn, 0);
+			if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0)
+				continue;
+			pci_add(bus, dev, fn, id);
+			hdr = (cfg_read32(bus, dev, fn, 0xc) >> 16) & 0x7f;
+			if (hdr == 1) {
+				unsigned int sec = (cfg_read32(bus, dev, fn, 0x18) >> 8) & 0xff;
+
+				if (sec > bus)
+					pci_scan_bus(sec, depth + 1);
+			}
+		}
+	}
+}
+
+/* True if port I/O config access answers (a host bridge at 00:00.0). */
+static bool pci_port_io_works(void)
+{
+	outl(0xcf8, 0x80000000u);
+	return (inl(0xcfc) & 0xffff) != 0xffff;
+}
+
+/*
+ * No MCFG: QEMU's microvm,pcie=on places its ECAM window at 0xe0000000
+ * (hw/i386/microvm.h). Accept it only if 00:00.0 answers there.
+ */
+static bool pci_ecam_guess(void)
+{
+	volatile uint32_t *id = ioremap(0xe0000000ull, 4096);
+	uint32_t v = mmio_read32(id);
+
+	if ((v & 0xffff) == 0xffff || (v & 0xffff) == 0)
+		return false;
+	acpi.ecam_base = 0xe0000000ull;
+	acpi.ecam_bus_start = 0;
+	acpi.ecam_bus_end = 255;
+	pr_info("pci: no MCFG table; using the ECAM window that answers at 0xe0000000\n");
+	return true;
+}
+
+unsigned int pci_enumerate(void)
+{
+	if (pci_scanned)
+		return pci_ndevs;
+	pci_scanned = true;
+	if (pci_port_io_works()) {
+		pci_use_ecam = false;
+		pci_scan_bus(0, 0);
+	} else if (acpi.ecam_base || pci_ecam_guess()) {
+		pci_use_ecam = true;
+		pci_scan_bus(acpi.ecam_bus_start, 0);
+	} else {
+		return 0;
+	}
+	return pci_ndevs;
+}
+
+struct pci_dev *pci_get(unsigned int i)
+{
+	return i < pci_ndevs ? &pci_devs[i] : NULL;
+}
+
+const char *pci_access_name(void)
+{
+	return pci_use_ecam ? "ECAM" : "port I/O";
+}
+
+unsigned int pci_find_cap(const struct pci_dev *d, uint8_t cap_id, unsigned int from)
+{
+	unsigned int off, n;
+
+	if (!(pci_read16(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+		return 0;
+	off = from ? pci_read8(d, from + 1) : pci_read8(d, PCI_CAPABILITY_LIST);
+	for (n = 0; n < 48 && off >= 0x40; n++) {	/* bounded: a looped list ends */
+		off &= ~3u;
+		if (pci_read8(d, off) == cap_id)
+			return off;
+		off = pci_read8(d, off + 1);
+	}
+	return 0;
+}
+
+void pci_enable(struct pci_dev *d)
+{
+	uint16_t cmd = pci_read16(d, PCI_COMMAND);
+
+	pci_write16(d, PCI_COMMAND, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+}
+
+void *pci_map_bar(struct pci_dev *d, unsigned int i)
+{
+	struct pci_bar *b;
+
+	if (i >= PCI_NUM_BARS)
+		return NULL;
+	b = &d->bar[i];
+	if (b->io || !b->size || !b->base)
+		return NULL;
+	if (!b->virt)
+		b->virt = ioremap(b->base, b->size);
+	return b->virt;
+}
+
+int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
+{
+	uint32_t tbl;
+	unsigned int bir, k;
+	uint8_t *base;
+	uint16_t ctrl;
+
+	if (!d->msix_cap)
+		return -ENODEV;
+	if (n == 0 || n > d->msix_entries)
+		return -EINVAL;
+	tbl = pci_read32(d, d->msix_cap + 4);
+	bir = tbl & 7;
+	base = pci_map_bar(d, bir);
+	if (!base)
+		return -ENODEV;
+	d->msix_table = (volatile uint32_t *)(base + (tbl & ~7u));
+	ctrl = pci_read16(d, d->msix_cap + 2);
+	pci_write16(d, d->msix_cap + 2, ctrl | 0xc000);	/* enable + function mask */
+	for (k = 0; k < d->msix_entries; k++) {
+		volatile uint32_t *e = d->msix_table + 4 * k;
+
+		if (k < n) {
+			mmio_write32(&e[0], 0xfee00000u | (lapic_id() << 12));
+			mmio_write32(&e[1], 0);
+			mmio_write32(&e[2], (uint32_t)vectors[k]);
+			mmio_write32(&e[3], 0);		/* unmasked */
+		} else {
+			mmio_write32(&e[3], 1);		/* masked */
+		}
+	}
+	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
+	pci_write16(d, d->msix_cap + 2, (ctrl | 0x8000) & ~0x4000);
+	return 0;
+}
+
+int pci_intx_gsi(const struct pci_dev *d)
+{
+	if (d->irq_pin == 0 || d->irq_pin > 4)
+		return -1;
+	if (d->irq_line != 0 && d->irq_line != 0xff && d->irq_line < 24)
+		return d->irq_line;
+	return -1;
+}

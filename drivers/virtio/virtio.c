@@ -1,0 +1,173 @@
+/*
+ * virtio.c - virtio bring-up: finds devices on every transport, gives
+ * transports their queue memory and interrupt dispatch, and hands devices
+ * to drivers (the balloon is the only one).
+ *
+ * Queue memory comes from the page allocator: the ring area (shared with
+ * the device, physically contiguous, page aligned, which satisfies both the
+ * legacy 4096 and the modern 16-byte alignment) and the driver's private
+ * state area, each a power-of-two block of pages.
+ */
+#include "virtio_transport.h"
+#include <drivers/virtio_balloon.h>
+#include <kernel/printk.h>
+#include <arch/x86.h>
+#include <arch/cpu.h>
+#include <mm/gfp.h>
+#include <errno.h>
+#include <string.h>
+
+static struct vt_device vt_devices[VT_MAX_DEVICES];
+static unsigned int vt_ndevices;
+
+struct vt_device *vt_alloc_device(void)
+{
+	struct vt_device *vt;
+
+	if (vt_ndevices >= VT_MAX_DEVICES)
+		return NULL;
+	vt = &vt_devices[vt_ndevices++];
+	memset(vt, 0, sizeof(*vt));
+	vt->gsi = -1;
+	return vt;
+}
+
+/* Smallest order whose block holds @bytes. */
+static unsigned int bytes_order(size_t bytes)
+{
+	unsigned int order = 0;
+
+	while ((PAGE_SIZE << order) < bytes)
+		order++;
+	return order;
+}
+
+int vt_queue_create(struct vt_device *vt, unsigned int index, unsigned int size, bool legacy,
+		    const char *name, void (*callback)(struct virtqueue *vq),
+		    bool (*notify)(struct virtqueue *vq))
+{
+	struct vt_queue *q;
+	struct page *rp, *sp;
+	struct vq_init in;
+	size_t rb = virtqueue_ring_bytes(size, legacy), sb = virtqueue_state_bytes(size);
+
+	if (index >= VT_MAX_QUEUES || !rb || !sb)
+		return -EINVAL;
+	q = &vt->q[index];
+	if (q->vq)
+		return -EBUSY;
+	q->ring_order = bytes_order(rb);
+	q->state_order = bytes_order(sb);
+	rp = alloc_pages(GFP_KERNEL | __GFP_ZERO, q->ring_order);
+	sp = alloc_pages(GFP_KERNEL | __GFP_ZERO, q->state_order);
+	if (!rp || !sp) {
+		if (rp)
+			__free_pages(rp, q->ring_order);
+		if (sp)
+			__free_pages(sp, q->state_order);
+		return -ENOMEM;
+	}
+	q->ring = page_address(rp);
+	q->state = page_address(sp);
+	memset(&in, 0, sizeof(in));
+	in.name = name;
+	in.index = index;
+	in.size = size;
+	in.legacy = legacy;
+	in.ring = q->ring;
+	in.ring_pa = page_to_phys(rp);
+	in.state = q->state;
+	in.notify = notify;
+	in.callback = callback;
+	in.priv = vt;
+	/* QEMU before 8.x reported bytes read on the balloon's queues. */
+	in.flags = VQ_INIT_CLAMP_USED_LEN;
+	q->vq = virtqueue_create(&in);
+	if (!q->vq) {
+		__free_pages(rp, q->ring_order);
+		__free_pages(sp, q->state_order);
+		q->ring = q->state = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void vt_queue_free(struct vt_device *vt, unsigned int index)
+{
+	struct vt_queue *q = &vt->q[index];
+
+	if (!q->vq)
+		return;
+	q->vq = NULL;
+	__free_pages(virt_to_page(q->ring), q->ring_order);
+	__free_pages(virt_to_page(q->state), q->state_order);
+	q->ring = q->state = NULL;
+}
+
+void vt_queues_free(struct vt_device *vt)
+{
+	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
+		vt_queue_free(vt, i);
+}
+
+void vt_dispatch(struct vt_device *vt, uint32_t isr)
+{
+	vt->irqs++;
+	if (isr & 1)
+		for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
+			if (vt->q[i].vq)
+				virtqueue_interrupt(vt->q[i].vq);
+	if (isr & 2) {
+		vt->config_irqs++;
+		if (vt->vdev.config_changed)
+			vt->vdev.config_changed(&vt->vdev);
+	}
+}
+
+bool vt_wait(bool (*done)(void *arg), void *arg, unsigned int ms)
+{
+	uint64_t end = uptime_ns() + (uint64_t)ms * 1000000u;
+
+	for (;;) {
+		if (done(arg))
+			return true;
+		if (uptime_ns() > end)
+			return done(arg);
+		cpu_relax();
+	}
+}
+
+void vt_probe_driver(struct vt_device *vt)
+{
+	const char *irq = vt->irq_mode == VT_IRQ_MSIX ? "MSI-X" :
+			  vt->irq_mode == VT_IRQ_INTX ? "INTx" : "none (polled)";
+
+	printk("virtio: %s: device %u via %s, interrupts %s", vt->name, vt->vdev.device_id,
+	       vt->vdev.config->name, irq);
+	if (vt->irq_mode == VT_IRQ_INTX)
+		printk(" (GSI %d)", vt->gsi);
+	printk("\n");
+	if (vt->vdev.device_id == VIRTIO_ID_BALLOON)
+		virtio_balloon_probe(&vt->vdev);
+}
+
+/* Probe one PCI function if it is a virtio device (vendor 0x1af4). */
+static void virtio_pci_probe_one(struct pci_dev *d)
+{
+	if (d->vendor != 0x1af4 || d->device < 0x1000 || d->device > 0x107f || d->claimed)
+		return;
+	if (virtio_pci_modern_probe(d) == 0 || virtio_pci_legacy_probe(d) == 0)
+		d->claimed = true;
+}
+
+void virtio_init(void)
+{
+	unsigned int n = pci_enumerate(), i;
+
+
+	if (n)
+		printk("pci: %u functions found through %s\n", n, pci_access_name());
+	for (i = 0; i < n; i++)
+		virtio_pci_probe_one(pci_get(i));
+	virtio_mmio_scan();
+}

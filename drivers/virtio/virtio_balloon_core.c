@@ -1,0 +1,432 @@
+/*
+ * virtio_balloon_core.c - the virtio-balloon driver logic, portable: it
+ * compiles into the kernel and into the host tests (against a simulated
+ * device), reaching time and waiting through vb->env.
+ *
+ * State. vb->num_pages counts the pages the host holds: pages whose
+ * inflate request the device has used, minus pages whose deflate request
+ * it has used. Those pages are exactly the balloon's (listed or isolated in
+ * vb->b_dev_info), so balloon_check(num_pages) is the invariant, true
+ * whenever vb->lock is free. vb->target is the host's num_pages, clamped to
+ * the RAM there is.
+ *
+ * One batch (vb->lock held throughout):
+ *  inflate  allocate up to 256 free pages (no reclaim), enqueue them into
+ *           the balloon (offline, movable), send their PFNs, wait for the
+ *           device to use the buffer, num_pages += n, write `actual`;
+ *  deflate  dequeue up to 256 pages (now ours again, not yet usable), send
+ *           their PFNs, wait for the used buffer, only then free them,
+ *           num_pages -= n, write `actual`.
+ * Every wait is bounded (vb->timeout_ms). A timeout, a broken queue or a
+ * device that reset itself marks the balloon broken: an inflate batch stays
+ * in the balloon (the host may have discarded it), a deflate batch goes
+ * back into it (the host may not have given it back), so no page is ever
+ * lost or reused early; later steps return -EIO.
+ *
+ * Migration (compaction moving a balloon page) takes vb->lock with a
+ * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
+ * "deflate the old one", and only then releases the old page. Deflate on
+ * OOM also uses a trylock: an allocation must never wait for the balloon.
+ */
+#include <drivers/virtio_balloon.h>
+#include <mm/page_alloc.h>
+#include <mm/vmstat.h>
+#include <kernel/printk.h>
+#include <errno.h>
+#include <string.h>
+#include <stdio.h>
+
+/* Mark the balloon broken (first reason kept, printed once). */
+static void vb_set_broken(struct virtio_balloon *vb, const char *why)
+{
+	if (!vb->broken) {
+		snprintf(vb->broken_why, sizeof(vb->broken_why), "%s", why);
+		pr_err("virtio-balloon %s: %s; balloon stopped (pages stay accounted)\n",
+		       vb->vdev->name, why);
+	}
+	vb->broken = true;
+	if (vb->inflate_vq)
+		virtqueue_break(vb->inflate_vq);
+	if (vb->deflate_vq)
+		virtqueue_break(vb->deflate_vq);
+}
+
+/* True if the device has reset itself or asks for a reset. */
+static bool vb_device_gone(struct virtio_balloon *vb)
+{
+	uint8_t s = vb->vdev->config->get_status(vb->vdev);
+
+	return !(s & VIRTIO_CONFIG_S_DRIVER_OK) || (s & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/*
+ * Send vb->pfns[0..n) on @vq and wait (bounded) until the device used the
+ * buffer. 0, or -EIO (broken queue, device reset, timeout: balloon broken).
+ */
+static int vb_tell_host(struct virtio_balloon *vb, struct virtqueue *vq, unsigned int n)
+{
+	struct vq_sg sg = { __pa(vb->pfns), (uint32_t)(n * sizeof(uint32_t)) };
+	uint64_t deadline = vb->env->now_ms() + vb->timeout_ms;
+	unsigned long spins = 0;
+	void *tok;
+	int err;
+
+	err = virtqueue_add(vq, &sg, 1, 0, vb);
+	if (err) {
+		vb_set_broken(vb, err == -EIO ? "queue broken by the device" : "cannot queue a request");
+		return -EIO;
+	}
+	virtqueue_kick(vq);
+	for (;;) {
+		tok = virtqueue_get_buf(vq, NULL);
+		if (tok == vb)
+			return 0;
+		if (virtqueue_is_broken(vq)) {
+			vb_set_broken(vb, "the device broke the queue protocol");
+			return -EIO;
+		}
+		if ((++spins & 1023) == 0) {
+			if (vb_device_gone(vb)) {
+				vb_set_broken(vb, "the device was reset during a request");
+				return -EIO;
+			}
+			if (vb->env->now_ms() > deadline) {
+				char why[96];
+
+				vb->timeouts++;
+				snprintf(why, sizeof(why), "the device did not complete a %s request within %u ms",
+					 vq == vb->inflate_vq ? "inflate" : "deflate", vb->timeout_ms);
+				vb_set_broken(vb, why);
+				return -EIO;
+			}
+		}
+		if (vb->env->wait_poll)
+			vb->env->wait_poll(vb);
+	}
+}
+
+/* Tell the device how many pages we hold (one 4-byte write). */
+static void vb_update_actual(struct virtio_balloon *vb)
+{
+	virtio_cwrite32(vb->vdev, VIRTIO_BALLOON_CFG_ACTUAL, vb->num_pages);
+}
+
+uint32_t virtio_balloon_update_target(struct virtio_balloon *vb)
+{
+	uint32_t want = virtio_cread32(vb->vdev, VIRTIO_BALLOON_CFG_NUM_PAGES);
+	unsigned long ram = totalram_pages();
+
+	if (want != vb->host_target)
+		vb->oom_hold = false;	/* a new target from the host */
+	vb->host_target = want;
+	if (want > ram) {
+		if (vb->target != ram || !vb->clamps)
+			pr_warn("virtio-balloon %s: host asks for %u pages, more than the %lu pages of RAM; clamped\n",
+				vb->vdev->name, want, ram);
+		vb->clamps++;
+		want = (uint32_t)ram;
+	}
+	vb->target = want;
+	return want;
+}
+
+/* One inflate batch of at most @n pages; pages added, or -errno. */
+static int vb_inflate_batch(struct virtio_balloon *vb, unsigned int n)
+{
+	LIST_HEAD(pages);
+	struct page *page;
+	unsigned int got = 0;
+
+	while (got < n && (page = balloon_page_alloc()) != NULL) {
+		vb->pfns[got++] = (uint32_t)page_to_pfn(page);
+		list_add_tail(&page->lru, &pages);
+	}
+	if (!got) {
+		if (!vb->inflate_short)
+			pr_warn("virtio-balloon %s: no free memory to inflate further (%u of %u pages)\n",
+				vb->vdev->name, vb->num_pages, vb->target);
+		vb->inflate_short = true;
+		return -ENOMEM;
+	}
+	vb->inflate_short = false;
+	balloon_page_list_enqueue(&vb->b_dev_info, &pages);
+	/* whatever happens now, these pages are the host's: count them */
+	vb->num_pages += got;
+	if (vb_tell_host(vb, vb->inflate_vq, got))
+		return -EIO;
+	vb->inflated += got;
+	vb->batches++;
+	vb_update_actual(vb);
+	return (int)got;
+}
+
+/* One deflate batch of at most @n pages; pages freed, or -errno. */
+static int vb_deflate_batch(struct virtio_balloon *vb, unsigned int n)
+{
+	LIST_HEAD(pages);
+	struct page *page, *next;
+	unsigned int got = 0;
+
+	if (!balloon_page_list_dequeue(&vb->b_dev_info, &pages, n))
+		return vb->num_pages ? -EAGAIN : 0;
+	list_for_each_entry(page, &pages, lru)
+		vb->pfns[got++] = (uint32_t)page_to_pfn(page);
+	if (vb_tell_host(vb, vb->deflate_vq, got)) {
+		/* not acknowledged: the pages may still be the host's */
+		balloon_page_list_enqueue(&vb->b_dev_info, &pages);
+		return -EIO;
+	}
+	list_for_each_entry_safe(page, next, &pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+	vb->num_pages -= got;
+	vb->deflated += got;
+	vb->batches++;
+	vb_update_actual(vb);
+	return (int)got;
+}
+
+int virtio_balloon_step(struct virtio_balloon *vb, unsigned int max_batches)
+{
+	int ret = 0;
+
+	if (!vb->ready)
+		return -EAGAIN;
+	if (vb->broken)
+		return -EIO;
+	if (!spin_trylock(&vb->lock))
+		return -EBUSY;
+	virtio_balloon_update_target(vb);
+	while (max_batches--) {
+		if (vb->num_pages < vb->target && !vb->oom_hold)
+			ret = vb_inflate_batch(vb, MIN((uint32_t)VB_BATCH, vb->target - vb->num_pages));
+		else if (vb->num_pages > vb->target && !vb->oom_hold)
+			ret = vb_deflate_batch(vb, MIN((uint32_t)VB_BATCH, vb->num_pages - vb->target));
+		else
+			ret = 0;
+		if (ret <= 0)
+			break;
+		virtio_balloon_update_target(vb);
+	}
+	if (ret > 0)
+		ret = (vb->num_pages != vb->target && !vb->oom_hold) ? 1 : 0;
+	spin_unlock(&vb->lock);
+	return ret;
+}
+
+unsigned long virtio_balloon_oom_deflate(struct virtio_balloon *vb, unsigned long nr)
+{
+	unsigned long freed = 0;
+	int got;
+
+	if (!vb->ready || vb->broken ||
+	    !virtio_has_feature(vb->vdev, VIRTIO_BALLOON_F_DEFLATE_ON_OOM))
+		return 0;
+	if (!spin_trylock(&vb->lock))
+		return 0;
+	vb->oom_calls++;
+	while (freed < nr && vb->num_pages) {
+		got = vb_deflate_batch(vb, (unsigned int)MIN(nr - freed, (unsigned long)VB_BATCH));
+		if (got <= 0)
+			break;
+		freed += (unsigned long)got;
+	}
+	if (freed) {
+		vb->oom_pages += freed;
+		vb->oom_hold = true;	/* do not re-inflate until the host sets a new target */
+		pr_info("virtio-balloon %s: out of memory: gave %lu pages back to the guest\n",
+			vb->vdev->name, freed);
+	}
+	spin_unlock(&vb->lock);
+	return freed;
+}
+
+/* Add one stats entry. */
+static void vb_stat(struct virtio_balloon *vb, unsigned int *i, uint16_t tag, uint64_t val)
+{
+	vb->stats[*i].tag = tag;
+	vb->stats[*i].val = val;
+	(*i)++;
+}
+
+unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb)
+{
+	unsigned int i = 0;
+	uint64_t free = (uint64_t)nr_free_pages() << 12;
+
+	/* no swap, no page faults in this kernel: these are true zeros */
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_SWAP_IN, 0);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_SWAP_OUT, 0);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_MAJFLT, 0);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_MINFLT, 0);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMFREE, free);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMTOT, (uint64_t)totalram_pages() << 12);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_AVAIL, free);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_CACHES, 0);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_ALLOC_STALL, vm_stat_read(ALLOCSTALL));
+	return i;
+}
+
+/* Expose the stats buffer to the device. */
+static void vb_queue_stats(struct virtio_balloon *vb)
+{
+	unsigned int n = virtio_balloon_fill_stats(vb);
+	struct vq_sg sg = { __pa(vb->stats), (uint32_t)(n * sizeof(vb->stats[0])) };
+
+	if (virtqueue_add(vb->stats_vq, &sg, 1, 0, vb->stats) == 0) {
+		vb->stats_outstanding = true;
+		virtqueue_kick(vb->stats_vq);
+	}
+}
+
+void virtio_balloon_stats_service(struct virtio_balloon *vb)
+{
+	if (!vb->stats_vq || !vb->ready)
+		return;
+	while (virtqueue_get_buf(vb->stats_vq, NULL) == vb->stats) {
+		vb->stats_outstanding = false;
+		vb->stats_requests++;
+	}
+	if (!vb->stats_outstanding && !virtqueue_is_broken(vb->stats_vq))
+		vb_queue_stats(vb);
+}
+
+unsigned long virtio_balloon_check(struct virtio_balloon *vb)
+{
+	return balloon_check(&vb->b_dev_info, vb->num_pages);
+}
+
+/* Compaction moves balloon page @page to @newpage (both locked by the core). */
+static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, struct page *page,
+			  enum migrate_mode mode)
+{
+	struct virtio_balloon *vb = container_of(b, struct virtio_balloon, b_dev_info);
+
+	if (vb->broken || !vb->ready)
+		return -EIO;
+	if (!spin_trylock(&vb->lock)) {
+		vb->migrate_busy++;
+		return -EAGAIN;
+	}
+	balloon_page_migrate_insert(b, newpage);
+	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
+	if (vb_tell_host(vb, vb->inflate_vq, 1) == 0) {
+		vb->pfns[0] = (uint32_t)page_to_pfn(page);
+		if (vb_tell_host(vb, vb->deflate_vq, 1) == 0) {
+			balloon_page_migrate_release(b, page);
+			vb->migrated++;
+			spin_unlock(&vb->lock);
+			return MIGRATEPAGE_SUCCESS;
+		}
+	}
+	/*
+	 * The host did not acknowledge: it may hold both pages now. Keep both
+	 * (the balloon grows by one page, accounted) rather than reuse either:
+	 * newpage stays listed, and page, which the core now puts back, counts
+	 * as isolated again until it is.
+	 */
+	{
+		unsigned long flags;
+
+		spin_lock_irqsave(&b->pages_lock, flags);
+		b->isolated_pages++;
+		spin_unlock_irqrestore(&b->pages_lock, flags);
+	}
+	vb->num_pages++;
+	spin_unlock(&vb->lock);
+	return -EIO;
+}
+
+int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
+			const struct virtio_balloon_env *env)
+{
+	const struct virtio_config_ops *ops = vdev->config;
+	uint64_t offered, want;
+	struct virtqueue *vqs[3] = { NULL, NULL, NULL };
+	unsigned int idx = 0;
+	int err;
+
+	memset(vb, 0, sizeof(*vb));
+	vb->vdev = vdev;
+	vb->env = env;
+	vb->timeout_ms = VB_DEFAULT_TIMEOUT_MS;
+	spin_lock_init(&vb->lock);
+	balloon_devinfo_init(&vb->b_dev_info, vb_migratepage);
+	vdev->priv = vb;
+
+	ops->reset(vdev);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER);
+	offered = ops->get_features(vdev);
+	want = (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) | (1ull << VIRTIO_BALLOON_F_STATS_VQ) |
+	       (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | (1ull << VIRTIO_F_VERSION_1);
+	if (page_poisoning_enabled())
+		want |= 1ull << VIRTIO_BALLOON_F_PAGE_POISON;
+	vdev->features = offered & want;
+	err = ops->finalize_features(vdev);
+	if (err)
+		goto fail;
+	if (!virtio_is_legacy(vdev)) {
+		virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
+		if (!(ops->get_status(vdev) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+			err = -ENODEV;
+			goto fail;
+		}
+	}
+	/* Queues are numbered over the negotiated ones only, without gaps. */
+	err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "inflate", NULL, &vqs[0]);
+	if (!err)
+		err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "deflate", NULL, &vqs[1]);
+	if (!err && virtio_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ))
+		err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "stats", env->stats_callback, &vqs[2]);
+	if (err)
+		goto fail_vqs;
+	vb->inflate_vq = vqs[0];
+	vb->deflate_vq = vqs[1];
+	vb->stats_vq = vqs[2];
+	if (virtio_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
+		virtio_cwrite32(vdev, VIRTIO_BALLOON_CFG_POISON_VAL, 0xaaaaaaaau);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
+	vb->ready = true;
+	if (vb->stats_vq)
+		vb_queue_stats(vb);
+	vb_update_actual(vb);
+	virtio_balloon_update_target(vb);
+	return 0;
+
+fail_vqs:
+	ops->reset(vdev);
+	ops->del_vqs(vdev);
+fail:
+	pr_err("virtio-balloon %s: initialization failed (%d)\n", vdev->name, err);
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+	return err;
+}
+
+void virtio_balloon_remove(struct virtio_balloon *vb)
+{
+	LIST_HEAD(pages);
+	struct page *page, *next;
+
+	spin_lock(&vb->lock);
+	vb->ready = false;
+	if (!vb->broken) {
+		while (vb->num_pages > vb->b_dev_info.isolated_pages)
+			if (vb_deflate_batch(vb, VB_BATCH) <= 0)
+				break;
+	}
+	vb->vdev->config->reset(vb->vdev);
+	/* After reset the device has dropped every request; nothing is in flight. */
+	if (!vb->broken) {
+		balloon_page_list_dequeue(&vb->b_dev_info, &pages, vb->num_pages);
+		list_for_each_entry_safe(page, next, &pages, lru) {
+			list_del(&page->lru);
+			__free_page(page);
+			vb->num_pages--;
+		}
+	}
+	vb->vdev->config->del_vqs(vb->vdev);
+	vb->inflate_vq = vb->deflate_vq = vb->stats_vq = NULL;
+	spin_unlock(&vb->lock);
+}

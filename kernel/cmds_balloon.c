@@ -1,0 +1,62 @@
+/*
+ * cmds_balloon.c - the `balloon` shell command: what each virtio-balloon
+ * device holds, what the host wants, and what happened so far.
+ *
+ *   balloon          target, actual, isolated, counters, per device
+ *   balloon check    run the balloon invariant check (0 problems expected)
+ */
+#include <kernel/shell.h>
+#include <kernel/printk.h>
+#include <drivers/virtio_balloon.h>
+#include <string.h>
+
+/* Print one device's state. */
+static void balloon_show(unsigned int i, struct virtio_balloon *vb)
+{
+	struct balloon_dev_info *b = &vb->b_dev_info;
+
+	printk("balloon%u: %s via %s, features %#llx%s%s\n", i, vb->vdev->name,
+	       vb->vdev->config->name, (unsigned long long)vb->vdev->features,
+	       vb->broken ? ", BROKEN: " : "", vb->broken ? vb->broken_why : "");
+	printk("  target   %u pages (%u MiB)%s\n", vb->target, vb->target >> 8,
+	       vb->host_target != vb->target ? " (clamped)" : "");
+	printk("  actual   %u pages (%u MiB)\n", vb->num_pages, vb->num_pages >> 8);
+	printk("  isolated %lu pages\n", b->isolated_pages);
+	printk("  listed   %zu pages\n", balloon_page_count(b));
+	printk("  reported 0 pages (free page reporting not negotiated)\n");
+	printk("  inflated %lu deflated %lu batches %lu migrated %lu (busy %lu)\n",
+	       vb->inflated, vb->deflated, vb->batches, vb->migrated, vb->migrate_busy);
+	printk("  oom_deflate calls %lu pages %lu, stats_requests %lu, config_events %lu, timeouts %lu, clamps %lu\n",
+	       vb->oom_calls, vb->oom_pages, vb->stats_requests, vb->config_events,
+	       vb->timeouts, vb->clamps);
+}
+
+static int cmd_balloon(int argc, char **argv)
+{
+	struct virtio_balloon *vb;
+	unsigned int i;
+	bool check = argc > 1 && !strcmp(argv[1], "check");
+
+	if (argc > 2 || (argc == 2 && !check))
+		return shell_usage_error(argv, "unknown argument '%s'", argv[1]);
+	if (!virtio_balloon_get(0)) {
+		printk("balloon: no virtio-balloon device\n");
+		return 1;
+	}
+	for (i = 0; (vb = virtio_balloon_get(i)) != NULL; i++) {
+		if (check) {
+			unsigned long bad = virtio_balloon_check(vb);
+
+			printk("balloon%u: check: %lu problems (%u pages held, %lu isolated)\n", i, bad,
+			       vb->num_pages, vb->b_dev_info.isolated_pages);
+			if (bad)
+				return 1;
+		} else {
+			balloon_show(i, vb);
+		}
+	}
+	return 0;
+}
+
+SHELL_COMMAND(balloon, "balloon [check]", "virtio-balloon state: target, actual, isolated, counters",
+	      cmd_balloon);

@@ -1,0 +1,348 @@
+/*
+ * page_isolation.c - range isolation and contiguous allocation.
+ *
+ * Isolating a pfn range sets each of its pageblocks to MIGRATE_ISOLATE
+ * (move_freepages_block() moves their free pages to the ISOLATE free
+ * lists, and the buddy never merges across an ISOLATE boundary nor
+ * allocates from those lists), so free pages in the range stay free and
+ * pages freed inside it land there too. Then the range is emptied:
+ * movable pages are migrated out through the seed-004 interface, and once
+ * test_pages_isolated() sees every page free, alloc_contig_range() takes
+ * them out of the buddy. Undoing the isolation moves the free pages back
+ * to the original migratetype lists.
+ *
+ * What counts as movable (has_unmovable_pages): free buddy pages, free
+ * pages on their way (refcount 0), __PageMovable pages. PageOffline pages
+ * with refcount 0 (seed 003) are skippable with SKIP_OFFLINE (memory
+ * offlining) and unmovable otherwise (alloc_contig_range). Everything
+ * else allocated, and PG_reserved pages, is unmovable.
+ *
+ * Invariant: on return from any function here, each pageblock of the
+ * range is either ISOLATE (only between start_ and undo_) or back to the
+ * caller's migratetype, and no free page is lost (mm_check_invariants()).
+ */
+#include <mm/page_isolation.h>
+#include <mm/page_alloc.h>
+#include <mm/migrate.h>
+#include <kernel/printk.h>
+#include <errno.h>
+#include <string.h>
+
+#define CONTIG_MIGRATE_TRIES	5
+
+struct page *has_unmovable_pages(struct zone *zone, unsigned long start, unsigned long end,
+				 int flags)
+{
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (PageReserved(page))
+			return page;
+		if (PageHWPoison(page) && (flags & SKIP_HWPOISON))
+			continue;
+		if (page_ref_count(page) == 0) {
+			if (PageBuddy(page)) {
+				unsigned int o = buddy_order_unsafe(page);
+
+				if (o <= MAX_ORDER)
+					pfn += (1UL << o) - 1;
+				continue;
+			}
+			if (PageOffline(page) && !(flags & SKIP_OFFLINE))
+				return page;
+			continue;
+		}
+		if (__PageMovable(page))
+			continue;
+		return page;
+	}
+	return NULL;
+}
+
+/* Isolate the pageblock at @page; -EBUSY if [s, e) of it holds an unmovable page. */
+static int set_migratetype_isolate(struct page *page, unsigned long s, unsigned long e,
+				   int flags)
+{
+	struct zone *zone = page_zone(page);
+	struct page *bad;
+	unsigned long irq;
+
+	spin_lock_irqsave(&zone->lock, irq);
+	if (is_migrate_isolate(get_pageblock_migratetype(page))) {
+		spin_unlock_irqrestore(&zone->lock, irq);
+		return -EBUSY;
+	}
+	bad = has_unmovable_pages(zone, s, e, flags);
+	if (bad || move_freepages_block(zone, page, MIGRATE_ISOLATE) < 0) {
+		spin_unlock_irqrestore(&zone->lock, irq);
+		if (bad && (flags & REPORT_FAILURE))
+			dump_page(bad, "unmovable page");
+		return -EBUSY;
+	}
+	spin_unlock_irqrestore(&zone->lock, irq);
+	return 0;
+}
+
+/* Give the isolated pageblock at @page back @mt. */
+static void unset_migratetype_isolate(struct page *page, int mt)
+{
+	struct zone *zone = page_zone(page);
+	unsigned long irq;
+
+	spin_lock_irqsave(&zone->lock, irq);
+	if (is_migrate_isolate(get_pageblock_migratetype(page)))
+		move_freepages_block(zone, page, mt);
+	spin_unlock_irqrestore(&zone->lock, irq);
+}
+
+/* True if [start, end) is a non-empty range of valid pfns of one zone. */
+static bool range_ok(unsigned long start, unsigned long end)
+{
+	if (start >= end || !pfn_valid(start) || !pfn_valid(end - 1))
+		return false;
+	if (pfn_zonenum(start) != pfn_zonenum(end - 1))
+		return false;
+	for (unsigned long pfn = start; pfn < end; pfn += MAX_ORDER_NR_PAGES)
+		if (!pfn_valid(pfn))
+			return false;
+	return zone_spans_pfn(&zones[pfn_zonenum(start)], start);
+}
+
+/* Isolate blocks of [start, end), checking only [cs, ce) for unmovable pages. */
+static int __start_isolate(unsigned long start, unsigned long end, unsigned long cs,
+			   unsigned long ce, int migratetype, int flags)
+{
+	struct zone *zone;
+	unsigned long pfn;
+
+	if ((start | end) & (pageblock_nr_pages - 1) || !range_ok(start, end))
+		return -EINVAL;
+	zone = &zones[pfn_zonenum(start)];
+	for (pfn = start; pfn < end; pfn += pageblock_nr_pages) {
+		struct page *page = pageblock_pfn_to_page(pfn, pfn + pageblock_nr_pages, zone);
+		unsigned long s = MAX(pfn, cs), e = MIN(pfn + pageblock_nr_pages, ce);
+
+		if (!page || set_migratetype_isolate(page, s, e, flags)) {
+			undo_isolate_page_range(start, pfn, migratetype);
+			return -EBUSY;
+		}
+	}
+	drain_all_pages(zone);
+	return 0;
+}
+
+int start_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn,
+			     int migratetype, int flags)
+{
+	return __start_isolate(start_pfn, end_pfn, start_pfn, end_pfn, migratetype, flags);
+}
+
+void undo_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn, int migratetype)
+{
+	for (unsigned long pfn = start_pfn; pfn < end_pfn; pfn += pageblock_nr_pages)
+		if (pfn_valid(pfn))
+			unset_migratetype_isolate(pfn_to_page(pfn), migratetype);
+}
+
+/* Walk [pfn, end) under zone->lock; returns the first pfn that is not isolated-free. */
+static unsigned long __test_page_isolated(unsigned long pfn, unsigned long end, int flags)
+{
+	while (pfn < end) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (PageBuddy(page))
+			pfn += 1UL << buddy_order(page);
+		else if ((flags & SKIP_HWPOISON) && PageHWPoison(page))
+			pfn++;
+		else if ((flags & SKIP_OFFLINE) && PageOffline(page) && !page_count(page))
+			pfn++;
+		else
+			break;
+	}
+	return pfn;
+}
+
+int test_pages_isolated(unsigned long start_pfn, unsigned long end_pfn, int flags)
+{
+	struct zone *zone;
+	unsigned long pfn, irq;
+
+	if (!range_ok(start_pfn, end_pfn))
+		return -EINVAL;
+	for (pfn = pageblock_start_pfn(start_pfn); pfn < end_pfn; pfn += pageblock_nr_pages)
+		if (!is_migrate_isolate(get_pfnblock_migratetype(pfn)))
+			return -EBUSY;
+	zone = &zones[pfn_zonenum(start_pfn)];
+	/* a free block may begin before start_pfn: start at its head */
+	pfn = start_pfn;
+	spin_lock_irqsave(&zone->lock, irq);
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		unsigned long h = start_pfn & ~((1UL << o) - 1);
+
+		if (h >= zone->zone_start_pfn && pfn_valid(h) && PageBuddy(pfn_to_page(h)) &&
+		    buddy_order(pfn_to_page(h)) >= o) {
+			pfn = h;
+			break;
+		}
+	}
+	pfn = __test_page_isolated(pfn, end_pfn, flags);
+	spin_unlock_irqrestore(&zone->lock, irq);
+	return pfn >= end_pfn ? 0 : -EBUSY;
+}
+
+/* Migration target for alloc_contig_range: any movable page (never from the isolated range). */
+static struct page *contig_new_page(struct page *page, unsigned long gfp)
+{
+	return alloc_page((gfp_t)gfp | __GFP_MOVABLE | __GFP_NOWARN);
+}
+
+/* Migrate every movable page of [start, end) elsewhere; 0 or -EBUSY/-ENOMEM. */
+static int contig_migrate_range(unsigned long start, unsigned long end, gfp_t gfp)
+{
+	for (int tries = 0; tries < CONTIG_MIGRATE_TRIES; tries++) {
+		unsigned long pfn = start, busy = 0;
+
+		while (pfn < end) {
+			LIST_HEAD(l);
+			unsigned int n = 0;
+			int rc;
+
+			for (; pfn < end && n < 32; pfn++) {
+				struct page *page = pfn_to_page(pfn);
+
+				if (PageBuddy(page)) {
+					unsigned int o = buddy_order_unsafe(page);
+
+					if (o <= MAX_ORDER)
+						pfn += (1UL << o) - 1;
+					continue;
+				}
+				if (page_ref_count(page) == 0)
+					continue;
+				if (!__PageMovable(page)) {
+					busy++;
+					continue;
+				}
+				if (isolate_movable_page(page, 0)) {
+					list_add_tail(&page->lru, &l);
+					n++;
+				} else {
+					busy++;
+				}
+			}
+			if (!n)
+				continue;
+			rc = migrate_pages(&l, contig_new_page, NULL, gfp, MIGRATE_SYNC,
+					   MR_CONTIG_RANGE, NULL);
+			if (rc)
+				busy++;
+			putback_movable_pages(&l);
+			if (rc == -ENOMEM)
+				return -ENOMEM;
+		}
+		if (!busy)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+/* Take every free block covering [start, end) out of the buddy; 0 or -EBUSY (nothing held). */
+static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp)
+{
+	struct zone *zone = &zones[pfn_zonenum(start)];
+	unsigned long pfn, irq, outer = start, outer_end;
+
+	spin_lock_irqsave(&zone->lock, irq);
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		unsigned long h = start & ~((1UL << o) - 1);
+
+		if (h >= zone->zone_start_pfn && pfn_valid(h) && PageBuddy(pfn_to_page(h)) &&
+		    buddy_order(pfn_to_page(h)) >= o) {
+			outer = h;
+			break;
+		}
+	}
+	if (__test_page_isolated(outer, end, 0) < end) {
+		spin_unlock_irqrestore(&zone->lock, irq);
+		return -EBUSY;
+	}
+	for (pfn = outer; pfn < end; ) {
+		struct page *page = pfn_to_page(pfn);
+		unsigned int o = buddy_order(page);
+
+		VM_BUG_ON_PAGE(!PageBuddy(page), page);
+		__isolate_free_page(page, o);
+		post_alloc_hook(page, o, gfp);
+		split_page(page, o);
+		pfn += 1UL << o;
+	}
+	outer_end = pfn;
+	spin_unlock_irqrestore(&zone->lock, irq);
+	/* give back what the covering blocks had outside the range */
+	for (pfn = outer; pfn < start; pfn++)
+		__free_page(pfn_to_page(pfn));
+	for (pfn = end; pfn < outer_end; pfn++)
+		__free_page(pfn_to_page(pfn));
+	return 0;
+}
+
+int alloc_contig_range(unsigned long start, unsigned long end, int migratetype, gfp_t gfp)
+{
+	unsigned long istart = pageblock_start_pfn(start);
+	unsigned long iend = pageblock_start_pfn(end + pageblock_nr_pages - 1);
+	int ret;
+
+	if (!range_ok(start, end) || !range_ok(istart, iend))
+		return -EINVAL;
+	gfp &= ~(GFP_ZONEMASK | GFP_MOVABLE_MASK);
+	ret = __start_isolate(istart, iend, start, end, migratetype, 0);
+	if (ret)
+		return ret;
+	ret = contig_migrate_range(start, end, gfp);
+	drain_all_pages(&zones[pfn_zonenum(start)]);
+	if (!ret)
+		ret = test_pages_isolated(start, end, 0);
+	if (!ret)
+		ret = take_isolated_range(start, end, gfp);
+	undo_isolate_page_range(istart, iend, migratetype);
+	return ret ? -EBUSY : 0;
+}
+
+void free_contig_range(unsigned long pfn, unsigned long nr_pages)
+{
+	for (unsigned long i = 0; i < nr_pages; i++)
+		__free_page(pfn_to_page(pfn + i));
+}
+
+/* Quick lockless look: could [pfn, pfn + n) be emptied (free or movable only)? */
+static bool contig_range_candidate(unsigned long pfn, unsigned long n)
+{
+	struct zone *zone = &zones[pfn_zonenum(pfn)];
+
+	if (!range_ok(pfn, pfn + n))
+		return false;
+	return has_unmovable_pages(zone, pfn, pfn + n, 0) == NULL;
+}
+
+unsigned long alloc_contig_pages(unsigned int order, gfp_t gfp)
+{
+	unsigned long n = 1UL << order;
+
+	if (order > MAX_ORDER)
+		return 0;
+	for (int zi = gfp_zone(gfp); zi >= 0; zi--) {
+		struct zone *zone = &zones[zi];
+		unsigned long pfn;
+
+		if (!zone->managed_pages)
+			continue;
+		pfn = (zone->zone_start_pfn + n - 1) & ~(n - 1);
+		for (; pfn + n <= zone_end_pfn(zone); pfn += n) {
+			if (!contig_range_candidate(pfn, n))
+				continue;
+			if (!alloc_contig_range(pfn, pfn + n, MIGRATE_MOVABLE, gfp))
+				return pfn;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * balloon_sim.h - a simulated virtio-balloon device for host tests: config
+ * space, feature negotiation, three queues driven through virtio_sim, and
+ * the host's view of which PFNs it holds (a byte per PFN). Honest by
+ * default; bsim.never makes it stop completing requests.
+ */
+#ifndef BALLOON_SIM_H
+#define BALLOON_SIM_H
+
+#include <drivers/virtio_balloon.h>
+#include "virtio_sim.h"
+
+struct bsim {
+	struct virtio_device vdev;
+	uint8_t status;
+	uint64_t offered;
+	uint32_t cfg[4];		/* num_pages, actual, cmd id, poison */
+	struct virtqueue *vq[3];
+	void *ring[3], *state[3];
+	struct vsim_queue q[3];
+	bool have_q[3];
+	uint8_t *held;			/* [npfn]: 1 if the host holds the pfn */
+	unsigned long npfn, held_count;
+	bool never;			/* pop requests, never complete them */
+	bool reset_on_next;		/* reset itself when the next request arrives */
+	unsigned long inflate_reqs, deflate_reqs, errors;
+};
+
+extern const struct virtio_balloon_env bsim_env;
+
+/* A device offering @features for a guest of @npfn page frames. */
+void bsim_init(struct bsim *s, uint64_t features, unsigned long npfn);
+void bsim_destroy(struct bsim *s);
+/* Process everything pending on the inflate and deflate queues. */
+void bsim_run(struct bsim *s);
+/* True if the host's set of held pfns equals the balloon's pages plus isolated ones given. */
+unsigned long bsim_held_count(const struct bsim *s);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * test_balloon.c - balloon compaction (mm/balloon_compaction.c) and the
+ * virtio-balloon driver logic (drivers/virtio/virtio_balloon_core.c)
+ * against a simulated device (support/balloon_sim.c). After every step:
+ * listed + isolated == the driver's count == the PFNs the device holds,
+ * and the allocator's own invariants hold.
+ */
+#include "htest.h"
+#include "support/host_mem.h"
+#include "support/balloon_sim.h"
+#include <drivers/virtio_balloon.h>
+#include <mm/page_alloc.h>
+#include <mm/migrate.h>
+#include <mm/vmstat.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+
+#define FEAT_ALL ((1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) | (1ull << VIRTIO_BALLOON_F_STATS_VQ) | \
+		  (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | (1ull << VIRTIO_F_VERSION_1))
+
+static struct bsim sim;
+static struct virtio_balloon vb;
+
+static void setup(uint64_t features)
+{
+	host_mem_init_mb(64);
+	migrate_stats_reset();
+	bsim_init(&sim, features, memmap_end_pfn);
+	ASSERT_EQ(virtio_balloon_init(&vb, &sim.vdev, &bsim_env), 0);
+	vb.timeout_ms = 200;
+}
+
+static void teardown(void)
+{
+	bsim_destroy(&sim);
+	host_mem_teardown();
+}
+
+/* Every PFN the device holds is a balloon page of ours, and the counts agree. */
+static void expect_consistent(void)
+{
+	unsigned long held_offline = 0;
+
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);
+	EXPECT_EQ(sim.held_count, vb.num_pages);
+	EXPECT_EQ(sim.errors, 0);
+	for (unsigned long pfn = 0; pfn < sim.npfn; pfn++)
+		if (sim.held[pfn]) {
+			struct page *p = pfn_to_page(pfn);
+
+			EXPECT(pfn_valid(pfn) && PageOffline(p) && __PageMovable(p));
+			held_offline++;
+		}
+	EXPECT_EQ(held_offline, vb.num_pages);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(nr_bad_pages, 0);
+}
+
+/* Run steps until the driver says it is done (bounded). */
+static int settle(void)
+{
+	int ret = 1;
+
+	for (int i = 0; i < 10000 && ret == 1; i++)
+		ret = virtio_balloon_step(&vb, 8);
+	return ret;
+}
+
+/* Expect the driver to negotiate exactly the supported subset and number the queues 0,1,2. */
+TEST(negotiates_features_and_queues)
+{
+	setup(FEAT_ALL | (1ull << VIRTIO_BALLOON_F_FREE_PAGE_HINT));
+	EXPECT_EQ(vb.vdev->features, FEAT_ALL);
+	EXPECT(vb.inflate_vq && virtqueue_index(vb.inflate_vq) == 0);
+	EXPECT(vb.deflate_vq && virtqueue_index(vb.deflate_vq) == 1);
+	EXPECT(vb.stats_vq && virtqueue_index(vb.stats_vq) == 2);
+	EXPECT(sim.status & VIRTIO_CONFIG_S_DRIVER_OK);
+	EXPECT(sim.status & VIRTIO_CONFIG_S_FEATURES_OK);
+	teardown();
+}
+
+/* Expect inflate to the target in 256-PFN batches with `actual` tracking, then deflate back, every page accounted. */
+TEST(inflate_deflate_roundtrip)
+{
+	unsigned long free0;
+
+	setup(FEAT_ALL);
+	drain_all_pages(NULL);
+	free0 = nr_free_pages_total();
+	sim.cfg[0] = 3000;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 3000);
+	EXPECT_EQ(sim.cfg[1], 3000);
+	EXPECT_EQ(sim.inflate_reqs, (3000 + VB_BATCH - 1) / VB_BATCH);
+	expect_consistent();
+	sim.cfg[0] = 1000;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 1000);
+	EXPECT_EQ(sim.cfg[1], 1000);
+	expect_consistent();
+	sim.cfg[0] = 0;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 0);
+	expect_consistent();
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages_total(), free0);
+	teardown();
+}
+
+/* Expect a target beyond RAM (2^32-1) to be clamped and to stop at "no memory" without breaking. */
+TEST(huge_target_is_clamped)
+{
+	setup(FEAT_ALL);
+	sim.cfg[0] = 0xffffffffu;
+	EXPECT_EQ(settle(), -ENOMEM);
+	EXPECT(vb.target <= totalram_pages());
+	EXPECT(vb.clamps > 0);
+	EXPECT(!vb.broken);
+	EXPECT(vb.num_pages > 0);
+	expect_consistent();
+	sim.cfg[0] = 0;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 0);
+	expect_consistent();
+	teardown();
+}
+
+/* Expect a device that never completes to end in a bounded error, broken balloon, and no page lost or reused. */
+TEST(never_completing_device_breaks_cleanly)
+{
+	setup(FEAT_ALL);
+	sim.cfg[0] = 512;
+	EXPECT_EQ(settle(), 0);
+	sim.never = true;
+	sim.cfg[0] = 0;
+	EXPECT_EQ(settle(), -EIO);
+	EXPECT(vb.broken);
+	EXPECT_EQ(vb.timeouts, 1);
+	/* the deflate was not acknowledged: the pages are still the balloon's */
+	EXPECT_EQ(vb.num_pages, 512);
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);
+	EXPECT_EQ(virtio_balloon_step(&vb, 1), -EIO);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	teardown();
+}
+
+/* Expect a device reset in the middle of an inflate to break the balloon with the batch still accounted. */
+TEST(reset_mid_inflate)
+{
+	setup(FEAT_ALL);
+	sim.reset_on_next = true;
+	sim.cfg[0] = 300;
+	EXPECT_EQ(settle(), -EIO);
+	EXPECT(vb.broken);
+	EXPECT_EQ(vb.num_pages, VB_BATCH);	/* the batch in flight stays ballooned */
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	teardown();
+}
+
+/* Target allocator for migration. */
+static struct page *new_any(struct page *page, unsigned long private)
+{
+	return alloc_page(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN);
+}
+
+/* Expect isolation + migrate_pages to move balloon pages: host told inflate new/deflate old, counts unchanged. */
+TEST(compaction_moves_balloon_pages)
+{
+	LIST_HEAD(iso);
+	struct page *page, *next;
+	unsigned long n = 0, held_before;
+	unsigned int ok = 0;
+	unsigned long *old_pfns = calloc(64, sizeof(*old_pfns));
+
+	setup(FEAT_ALL);
+	sim.cfg[0] = 400;
+	EXPECT_EQ(settle(), 0);
+	held_before = vb.num_pages;
+	list_for_each_entry_safe(page, next, &vb.b_dev_info.pages, lru) {
+		if (n == 64)
+			break;
+		old_pfns[n] = page_to_pfn(page);
+		if (isolate_movable_page(page, 0)) {
+			list_add_tail(&page->lru, &iso);
+			n++;
+		}
+	}
+	EXPECT_EQ(n, 64);
+	EXPECT_EQ(vb.b_dev_info.isolated_pages, 64);
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);	/* listed + isolated == held */
+	EXPECT_EQ(migrate_pages(&iso, new_any, NULL, 0, MIGRATE_SYNC, MR_COMPACTION, &ok), 0);
+	putback_movable_pages(&iso);
+	EXPECT_EQ(ok, 64);
+	EXPECT_EQ(vb.migrated, 64);
+	EXPECT_EQ(vb.b_dev_info.isolated_pages, 0);
+	EXPECT_EQ(vb.num_pages, held_before);
+	/* an old pfn the host still holds must be a balloon page again (reused as a target) */
+	for (unsigned long i = 0; i < n; i++)
+		EXPECT(!sim.held[old_pfns[i]] || PageOffline(pfn_to_page(old_pfns[i])));
+	EXPECT_EQ(sim.deflate_reqs, 64);		/* one "deflate old" per migrated page */
+	expect_consistent();
+	sim.cfg[0] = 0;
+	EXPECT_EQ(settle(), 0);
+	expect_consistent();
+	free(old_pfns);
+	teardown();
+}
+
+/* Expect isolated-then-put-back balloon pages to return to the list, and migration to say -EAGAIN while the balloon is busy. */
+TEST(putback_and_busy_migration)
+{
+	LIST_HEAD(iso);
+	struct page *page;
+	unsigned int ok = 0;
+
+	setup(FEAT_ALL);
+	sim.cfg[0] = 100;
+	EXPECT_EQ(settle(), 0);
+	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
+	ASSERT(isolate_movable_page(page, 0));
+	list_add(&page->lru, &iso);
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);
+	spin_lock(&vb.lock);			/* the driver is busy inflating */
+	EXPECT(migrate_pages(&iso, new_any, NULL, 0, MIGRATE_SYNC, MR_COMPACTION, &ok) > 0);
+	spin_unlock(&vb.lock);
+	EXPECT_EQ(ok, 0);
+	EXPECT(vb.migrate_busy > 0);
+	putback_movable_pages(&iso);
+	EXPECT_EQ(vb.b_dev_info.isolated_pages, 0);
+	EXPECT_EQ(balloon_page_count(&vb.b_dev_info), 100);
+	expect_consistent();
+	teardown();
+}
+
+/* Expect deflate-on-OOM to give pages back only when negotiated, and to hold off re-inflation until a new target. */
+TEST(deflate_on_oom)
+{
+	setup(FEAT_ALL & ~(1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+	sim.cfg[0] = 600;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(virtio_balloon_oom_deflate(&vb, 256), 0);
+	teardown();
+
+	setup(FEAT_ALL);
+	sim.cfg[0] = 600;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(virtio_balloon_oom_deflate(&vb, 256), 256);
+	EXPECT_EQ(vb.num_pages, 344);
+	EXPECT_EQ(sim.cfg[1], 344);
+	expect_consistent();
+	EXPECT_EQ(settle(), 0);			/* same target: no re-inflation */
+	EXPECT_EQ(vb.num_pages, 344);
+	sim.cfg[0] = 700;			/* a new target lifts the hold */
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 700);
+	expect_consistent();
+	teardown();
+}
+
+/* Expect random targets interleaved with random migrations to keep every page accounted (seeded). */
+TEST(random_targets_and_migrations)
+{
+	uint64_t iters = htest_iters(60);
+
+	setup(FEAT_ALL);
+	for (uint64_t it = 0; it < iters; it++) {
+		LIST_HEAD(iso);
+		struct page *page, *next;
+		unsigned int ok = 0, want = (unsigned int)(htest_rand() % 8) + 1, n = 0;
+
+		sim.cfg[0] = (uint32_t)(htest_rand() % 4000);
+		virtio_balloon_step(&vb, (unsigned int)(htest_rand() % 6) + 1);
+		list_for_each_entry_safe(page, next, &vb.b_dev_info.pages, lru) {
+			if (n == want)
+				break;
+			if (htest_rand() % 3 == 0 && isolate_movable_page(page, 0)) {
+				list_add_tail(&page->lru, &iso);
+				n++;
+			}
+		}
+		EXPECT_EQ(virtio_balloon_check(&vb), 0);
+		if (htest_rand() & 1)
+			migrate_pages(&iso, new_any, NULL, 0, MIGRATE_SYNC, MR_COMPACTION, &ok);
+		putback_movable_pages(&iso);
+		expect_consistent();
+	}
+	sim.cfg[0] = 0;
+	EXPECT_EQ(settle(), 0);
+	EXPECT_EQ(vb.num_pages, 0);
+	expect_consistent();
+	teardown();
+}
+
+/* Expect the stats buffer to carry MEMFREE/MEMTOT equal to the allocator's own figures. */
+TEST(stats_values)
+{
+	unsigned int n;
+	bool seen_free = false, seen_tot = false;
+
+	setup(FEAT_ALL);
+	n = virtio_balloon_fill_stats(&vb);
+	EXPECT(n <= VB_NR_STATS);
+	for (unsigned int i = 0; i < n; i++) {
+		if (vb.stats[i].tag == VIRTIO_BALLOON_S_MEMFREE) {
+			EXPECT_EQ(vb.stats[i].val, (uint64_t)nr_free_pages() << 12);
+			seen_free = true;
+		}
+		if (vb.stats[i].tag == VIRTIO_BALLOON_S_MEMTOT) {
+			EXPECT_EQ(vb.stats[i].val, (uint64_t)totalram_pages() << 12);
+			seen_tot = true;
+		}
+	}
+	EXPECT(seen_free && seen_tot);
+	EXPECT_EQ(sizeof(struct virtio_balloon_stat), 10);
+	teardown();
+}

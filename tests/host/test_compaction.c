@@ -1,0 +1,276 @@
+/* test_compaction.c - zone compaction, direct compaction, deferral, proactive compaction. */
+#include "htest.h"
+#include "support/host_mem.h"
+#include "test_owner.h"
+#include <mm/page_alloc.h>
+#include <mm/compaction.h>
+#include <mm/vmstat.h>
+#include <string.h>
+
+static unsigned long step_calls, step_violations;
+
+/* Invariant check after every migrated batch. */
+static void check_step(struct compact_control *cc)
+{
+	step_calls++;
+	step_violations += mm_check_invariants();
+	if (!list_empty(&cc->migratepages))
+		step_violations++;
+}
+
+static unsigned long free_now(void)
+{
+	drain_all_pages(NULL);
+	return nr_free_pages_total();
+}
+
+/* Free pages in blocks of order >= @order, all zones. */
+static unsigned long free_in_order(unsigned int order)
+{
+	unsigned long n = 0;
+
+	drain_all_pages(NULL);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		for (unsigned int o = order; o <= MAX_ORDER; o++)
+			n += zones[z].free_area[o].nr_free << o;
+	return n;
+}
+
+/*
+ * Fill free memory with @o's movable pages, then release three of every
+ * four (by pfn), leaving one in four pinned in every pageblock.
+ */
+static void fragment(struct test_owner *o)
+{
+	struct page *p, *next;
+	unsigned long i = 0;
+
+	while (towner_alloc(o, __GFP_MOVABLE, i))
+		i++;
+	list_for_each_entry_safe(p, next, &o->pages, lru)
+		if (page_to_pfn(p) % 4)
+			towner_release(o, p);
+}
+
+static void setup(unsigned long mb)
+{
+	host_mem_init_mb(mb);
+	compaction_init();
+	migrate_stats_reset();
+	step_calls = step_violations = 0;
+}
+
+/* Expect defer_compaction to back off 1, 2, 4 .. 64 attempts and a reset to clear it. */
+TEST(deferral_backoff)
+{
+	struct zone *z;
+	int tries;
+
+	setup(32);
+	z = &zones[ZONE_DMA32];
+	EXPECT(!compaction_deferred(z, 4));
+	defer_compaction(z, 4);
+	EXPECT_EQ(z->compact_order_failed, 4);
+	EXPECT(!compaction_deferred(z, 3));	/* lower orders unaffected */
+	EXPECT(compaction_deferred(z, 4));	/* shift 1: every 2nd try */
+	EXPECT(!compaction_deferred(z, 4));
+	for (int k = 0; k < 8; k++)
+		defer_compaction(z, 4);
+	EXPECT_EQ(z->compact_defer_shift, 6);
+	tries = 0;
+	while (compaction_deferred(z, 5))
+		tries++;
+	EXPECT_EQ(tries, 63);
+	compaction_defer_reset(z, 4, true);
+	EXPECT_EQ(z->compact_defer_shift, 0);
+	EXPECT_EQ(z->compact_order_failed, 5);
+	host_mem_teardown();
+}
+
+/* Expect full compaction of a 3-of-4-freed memory to turn >= 90% of free memory into order-9 blocks, invariants holding after every batch, contents intact, counters adding up. */
+TEST(full_compaction_defragments)
+{
+	struct test_owner o;
+	struct compact_stats st;
+	unsigned long before, free_frag, s0, iso0;
+
+	setup(64);
+	before = free_now();
+	towner_init(&o, 21);
+	fragment(&o);
+	free_frag = free_now();
+	EXPECT(free_in_order(pageblock_order) < free_frag / 10);
+	EXPECT(fragmentation_score() > 80);
+	s0 = vm_stat_read(PGMIGRATE_SUCCESS);
+	iso0 = vm_stat_read(COMPACTISOLATED);
+	compact_step_hook = check_step;
+	memset(&st, 0, sizeof(st));
+	compact_all(&st);
+	compact_step_hook = NULL;
+	EXPECT(step_calls > 10);
+	EXPECT_EQ(step_violations, 0);
+	EXPECT_EQ(o.corrupt, 0);
+	EXPECT_EQ(towner_verify(&o), 0);
+	EXPECT(st.moved > 1000);
+	EXPECT_EQ(vm_stat_read(PGMIGRATE_SUCCESS) - s0, st.moved);
+	EXPECT_EQ(vm_stat_read(COMPACTISOLATED) - iso0, st.isolated_migrate + st.isolated_free);
+	EXPECT(st.isolated_migrate >= st.moved);
+	EXPECT_EQ(free_now(), free_frag);	/* compaction neither leaks nor creates pages */
+	EXPECT(free_in_order(pageblock_order) * 100 >= free_frag * 90);
+	printf("# free %lu, in order>=9 before-frag n/a, after %lu (%lu%%), moved %lu\n",
+	       free_frag, free_in_order(pageblock_order),
+	       free_in_order(pageblock_order) * 100 / free_frag, st.moved);
+	EXPECT(fragmentation_score() < 20);
+	EXPECT_EQ(o.nr_isolated, 0);
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(free_now(), before);
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}
+
+/* Expect an order-9 allocation on fragmented memory to succeed through direct compaction, counting a stall and a success. */
+TEST(direct_compaction_serves_order9)
+{
+	struct test_owner o;
+	struct page *big;
+	unsigned long stall0, succ0;
+
+	setup(64);
+	towner_init(&o, 22);
+	fragment(&o);
+	EXPECT_EQ(free_in_order(pageblock_order), 0);
+	stall0 = vm_stat_read(COMPACTSTALL);
+	succ0 = vm_stat_read(COMPACTSUCCESS);
+	big = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 9);
+	ASSERT(big);
+	EXPECT(vm_stat_read(COMPACTSTALL) > stall0);
+	EXPECT(vm_stat_read(COMPACTSUCCESS) > succ0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(towner_verify(&o), 0);
+	__free_pages(big, 9);
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}
+
+/* Expect compaction to fail when every page refuses isolation, count compact_fail, and defer the next attempt. */
+TEST(direct_compaction_fails_and_defers)
+{
+	struct test_owner o;
+	unsigned long fail0;
+	struct zone *z = &zones[ZONE_DMA32];
+
+	setup(64);
+	towner_init(&o, 23);
+	fragment(&o);
+	o.refuse_isolate = true;
+	fail0 = vm_stat_read(COMPACTFAIL);
+	EXPECT(alloc_pages(GFP_KERNEL | __GFP_NOWARN, 9) == NULL);
+	EXPECT(vm_stat_read(COMPACTFAIL) > fail0);
+	EXPECT(z->compact_defer_shift > 0);
+	EXPECT(z->compact_order_failed <= 9);
+	EXPECT(compaction_deferred(z, 9));
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT(kcompactd_wakeups > 0);
+	o.refuse_isolate = false;
+	EXPECT(towner_release_all(&o));
+	host_mem_teardown();
+}
+
+/* Expect compaction_suitable to report success when a block exists and skipped when memory is nearly full. */
+TEST(suitability)
+{
+	struct test_owner o;
+	struct zone *z = &zones[ZONE_DMA32];
+
+	setup(64);
+	EXPECT_EQ(compaction_suitable(z, 9), COMPACT_SUCCESS);
+	towner_init(&o, 24);
+	while (towner_alloc(&o, __GFP_MOVABLE, 0))
+		;
+	EXPECT_EQ(compaction_suitable(z, 9), COMPACT_SKIPPED);
+	EXPECT(towner_release_all(&o));
+	host_mem_teardown();
+}
+
+/* Expect direct compaction under random callback failures and releases to keep invariants and contents. */
+TEST(compaction_with_injected_failures)
+{
+	struct test_owner o;
+	struct compact_stats st;
+	unsigned long free_frag;
+
+	setup(64);
+	towner_init(&o, 25);
+	fragment(&o);
+	free_frag = free_now();
+	o.fail_ppm = 300000;
+	compact_step_hook = check_step;
+	memset(&st, 0, sizeof(st));
+	compact_all(&st);
+	compact_step_hook = NULL;
+	EXPECT_EQ(step_violations, 0);
+	EXPECT(st.failed > 0);
+	EXPECT(st.moved > 0);
+	EXPECT_EQ(o.nr_isolated, 0);
+	EXPECT_EQ(o.corrupt, 0);
+	EXPECT_EQ(towner_verify(&o), 0);
+	EXPECT_EQ(free_now(), free_frag);
+	o.fail_ppm = 0;
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}
+
+/* Expect proactive compaction to bring the score at or below its target and to do nothing at proactiveness 0. */
+TEST(proactive_compaction_reaches_target)
+{
+	struct test_owner o;
+
+	setup(64);
+	towner_init(&o, 26);
+	fragment(&o);
+	sysctl_compaction_proactiveness = 0;
+	EXPECT(!should_proactive_compact());
+	sysctl_compaction_proactiveness = 50;
+	EXPECT(should_proactive_compact());
+	EXPECT(proactive_compact(NULL) > 0);
+	EXPECT(fragmentation_score() <= fragmentation_score_wmark(true));
+	EXPECT(!should_proactive_compact());
+	EXPECT_EQ(towner_verify(&o), 0);
+	EXPECT_EQ(kcompactd_do_work(), 0);	/* nothing left to do */
+	sysctl_compaction_proactiveness = 20;
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
+/* Expect skip hints to be set on blocks with nothing to take and honoured by a later non-whole-zone run. */
+TEST(skip_hints)
+{
+	struct test_owner o;
+	struct compact_stats st1, st2;
+	struct zone *z = &zones[ZONE_DMA32];
+
+	setup(64);
+	towner_init(&o, 27);
+	fragment(&o);
+	o.refuse_isolate = true;
+	memset(&st1, 0, sizeof(st1));
+	memset(&st2, 0, sizeof(st2));
+	compact_zone_order(z, 9, __GFP_MOVABLE, MIGRATE_SYNC, &st1);
+	{
+		unsigned long skipped = 0;
+
+		for (unsigned long pfn = z->zone_start_pfn; pfn < zone_end_pfn(z);
+		     pfn += pageblock_nr_pages)
+			skipped += get_pageblock_skip(pfn_to_page(pfn));
+		EXPECT(skipped > 10);
+	}
+	/* the pass completed: the next run flushes hints and rescans */
+	compact_zone_order(z, 9, __GFP_MOVABLE, MIGRATE_SYNC, &st2);
+	EXPECT(st2.migrate_scanned > 0);
+	o.refuse_isolate = false;
+	EXPECT(towner_release_all(&o));
+	host_mem_teardown();
+}
