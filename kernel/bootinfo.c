@@ -152,19 +152,28 @@ int bootinfo_parse(uint32_t magic, phys_addr_t info_pa, void *(*p2v)(phys_addr_t
 	return -EINVAL;
 }
 
+/* The next space-separated word of the command line at *@p; false at the end. */
+static bool next_word(const char **p, const char **w, size_t *len)
+{
+	while (**p == ' ')
+		(*p)++;
+	if (!**p)
+		return false;
+	*w = *p;
+	while (**p && **p != ' ')
+		(*p)++;
+	*len = (size_t)(*p - *w);
+	return true;
+}
+
 /* Find "key=value" as a whole word on the command line. */
 const char *cmdline_get(const char *key, char *buf, size_t len)
 {
-	size_t kl = strlen(key);
-	const char *p = boot_info.cmdline;
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		const char *w = p;
-		while (*p && *p != ' ')
-			p++;
-		if ((size_t)(p - w) > kl && !strncmp(w, key, kl) && w[kl] == '=') {
-			size_t vl = (size_t)(p - w) - kl - 1;
+	size_t kl = strlen(key), wl;
+	const char *p = boot_info.cmdline, *w;
+	while (next_word(&p, &w, &wl)) {
+		if (wl > kl && !strncmp(w, key, kl) && w[kl] == '=') {
+			size_t vl = wl - kl - 1;
 			if (vl >= len)
 				vl = len - 1;
 			memcpy(buf, w + kl + 1, vl);
@@ -175,19 +184,13 @@ const char *cmdline_get(const char *key, char *buf, size_t len)
 	return NULL;
 }
 
+/* True if the bare word @flag or "flag=..." is on the command line. */
 bool cmdline_has(const char *flag)
 {
-	size_t kl = strlen(flag);
-	const char *p = boot_info.cmdline;
-	while (*p) {
-		while (*p == ' ')
-			p++;
-		const char *w = p;
-		while (*p && *p != ' ')
-			p++;
-		if ((size_t)(p - w) >= kl && !strncmp(w, flag, kl) &&
-		    ((size_t)(p - w) == kl || w[kl] == '='))
+	size_t kl = strlen(flag), wl;
+	const char *p = boot_info.cmdline, *w;
+	while (next_word(&p, &w, &wl))
+		if (wl >= kl && !strncmp(w, flag, kl) && (wl == kl || w[kl] == '='))
 			return true;
-	}
 	return false;
 }

@@ -1,41 +1,6 @@
 /*
- * arch/spinlock.h (host harness) - same spinlocks as the kernel, on host atomics.
- * spin_lock_irqsave() disables interrupts first, so a lock taken from an
- * interrupt handler never deadlocks against the code it interrupted.
+ * arch/spinlock.h (host harness) - the kernel's spinlocks, unchanged: they
+ * use only GCC atomics and <arch/cpu.h>, which resolves to the host's
+ * version (interrupt state is a per-thread flag there).
  */
-#ifndef ARCH_SPINLOCK_H
-#define ARCH_SPINLOCK_H
-
-#include <arch/cpu.h>
-
-typedef struct {
-	volatile uint32_t locked;
-} spinlock_t;
-
-#define SPINLOCK_INIT { 0 }
-
-static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; }
-
-static inline void spin_lock(spinlock_t *l)
-{
-	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (l->locked)
-			cpu_relax();
-}
-
-static inline bool spin_trylock(spinlock_t *l)
-{
-	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
-}
-
-static inline void spin_unlock(spinlock_t *l)
-{
-	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
-}
-
-static inline bool spin_is_locked(spinlock_t *l) { return l->locked != 0; }
-
-#define spin_lock_irqsave(l, flags) do { (flags) = local_irq_save(); spin_lock(l); } while (0)
-#define spin_unlock_irqrestore(l, flags) do { spin_unlock(l); local_irq_restore(flags); } while (0)
-
-#endif
+#include "../../../../arch/x86_64/include/arch/spinlock.h"
