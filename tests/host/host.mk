@@ -44,3 +44,6 @@ host-test: $(HOST_TESTS)
 host-test-long: $(HOST_TESTS)
 	@set -e; for t in $(HOST_TESTS); do $$t --long; done
 fuzz: $(HOST_FUZZERS)
+
+# Keep the object files: no "rm" chatter after the test summary line.
+.SECONDARY: $(HOST_OBJS)
