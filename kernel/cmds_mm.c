@@ -19,59 +19,23 @@
 
 #define no_args(argc, argv) ((argc) == 1 ? 0 : shell_usage_error(argv, "takes no arguments"))
 
-static int cmd_buddyinfo(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_buddyinfo();
-	return 0;
-}
-SHELL_COMMAND(buddyinfo, "buddyinfo", "free blocks per zone and order (like /proc/buddyinfo)", cmd_buddyinfo);
+/* A command that takes no arguments and prints one mm view. */
+#define SHOW_COMMAND(cname, showfn, help_str) \
+	static int cmd_##cname(int argc, char **argv) \
+	{ \
+		if (no_args(argc, argv)) \
+			return 1; \
+		showfn(); \
+		return 0; \
+	} \
+	SHELL_COMMAND(cname, #cname, help_str, cmd_##cname)
 
-static int cmd_pagetypeinfo(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_pagetypeinfo();
-	return 0;
-}
-SHELL_COMMAND(pagetypeinfo, "pagetypeinfo", "free blocks per migratetype, pageblocks per type", cmd_pagetypeinfo);
-
-static int cmd_zoneinfo(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_zoneinfo();
-	return 0;
-}
-SHELL_COMMAND(zoneinfo, "zoneinfo", "zones: spans, watermarks, per-CPU lists", cmd_zoneinfo);
-
-static int cmd_vmstat(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_vmstat();
-	return 0;
-}
-SHELL_COMMAND(vmstat, "vmstat", "event counters (like /proc/vmstat)", cmd_vmstat);
-
-static int cmd_extfrag(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_extfrag();
-	return 0;
-}
-SHELL_COMMAND(extfrag, "extfrag", "unusable free space and fragmentation index per zone and order", cmd_extfrag);
-
-static int cmd_slabinfo(int argc, char **argv)
-{
-	if (no_args(argc, argv))
-		return 1;
-	show_slabinfo();
-	return 0;
-}
-SHELL_COMMAND(slabinfo, "slabinfo", "kmalloc caches", cmd_slabinfo);
+SHOW_COMMAND(buddyinfo, show_buddyinfo, "free blocks per zone and order (like /proc/buddyinfo)");
+SHOW_COMMAND(pagetypeinfo, show_pagetypeinfo, "free blocks per migratetype, pageblocks per type");
+SHOW_COMMAND(zoneinfo, show_zoneinfo, "zones: spans, watermarks, per-CPU lists");
+SHOW_COMMAND(vmstat, show_vmstat, "event counters (like /proc/vmstat)");
+SHOW_COMMAND(extfrag, show_extfrag, "unusable free space and fragmentation index per zone and order");
+SHOW_COMMAND(slabinfo, show_slabinfo, "kmalloc caches");
 
 /* Parse "[START [COUNT]]" defaulting to the whole memmap. */
 static int pfn_range(int argc, char **argv, int first, unsigned long *start, unsigned long *count)

@@ -36,7 +36,7 @@
 #define PCI_MAX_DEVICES		64
 #define PCI_NUM_BARS		6
 
-/* One BAR as found at enumeration (size 0: not implemented). */
+/* One BAR as found at enumeration (size 0: the device has no such BAR). */
 struct pci_bar {
 	uint64_t base;		/* bus address (memory) or port number (I/O) */
 	uint64_t size;

@@ -216,10 +216,10 @@ unsigned int vsim_process(struct vsim_queue *q, unsigned int max)
 		while (q->nheld > base)
 			vsim_finish(q, q->nheld - 1);
 	} else {
-		unsigned int todo = q->nheld - base;
+		unsigned int left = q->nheld - base;
 
-		while (todo--)
-			vsim_finish(q, (q->hostile & VSIM_BAD_ID) ? base + todo : base);
+		while (left--)
+			vsim_finish(q, (q->hostile & VSIM_BAD_ID) ? base + left : base);
 	}
 	return n;
 }
