@@ -4,8 +4,10 @@
 Steps (each bounded by a timeout):
   host      tests/host binaries (ASan+UBSan), TAP lines counted
   fuzz      each libFuzzer target for a bounded number of runs
+  tools     tests/tools/test_*.py: host tools (tools/pagemap.py) on synthetic dumps
   ktest     in-kernel KTAP suites: PVH on q35, PVH on microvm, GRUB ISO (TCG)
-  shell     a scripted shell session checked for expected output
+  shell     a scripted shell session checked for expected output; its kpageflags
+            dump through tools/page-types and tools/pagemap.py
   boot      bad input and machine shapes: 32M, 6G (RAM above 4 GiB, PCI hole),
             meminfo against -m, over-long command line, unknown ktest suite,
             QEMU without KVM
@@ -183,6 +185,51 @@ def step_shell(t, verbose):
         expect(t, "tools/page-types agrees with the kernel's page-types",
                buddy_kernel is not None and buddy_tool is not None and
                buddy_kernel.group(1) == buddy_tool.group(1), out[-1500:] + r.stdout)
+        shell_pagemap(t, out, int(m.group(2)))
+
+
+def shell_pagemap(t, out, count):
+    """tools/pagemap.py renders the booted guest's dump (whole console output as input)."""
+    tool = [sys.executable, os.path.join(ROOT, "tools/pagemap.py")]
+    r = subprocess.run(tool + ["--ascii", "-"], input=out, capture_output=True, text=True,
+                       timeout=60)
+    rows = [ln.split(" ", 1)[1] for ln in r.stdout.splitlines() if ln.startswith("0x")]
+    cells = "".join(rows)
+    # "alloc 9 10 movable" holds ten whole pageblocks that are not __PageMovable: 'A'
+    expect(t, "tools/pagemap.py --ascii maps the guest's dump",
+           r.returncode == 0 and len(cells) == (count + 511) // 512 and
+           cells.count("A") >= 10 and "." in cells, r.stdout + r.stderr)
+    png = os.path.join(ROOT, "build/tools/shell-pagemap.png")
+    os.makedirs(os.path.dirname(png), exist_ok=True)
+    r = subprocess.run(tool + ["-o", png, "-"], input=out, capture_output=True, text=True,
+                       timeout=60)
+    ok = r.returncode == 0 and os.path.exists(png)
+    head = b""
+    if ok:
+        with open(png, "rb") as f:
+            head = f.read(24)
+    expect(t, "tools/pagemap.py writes a PNG of the guest's dump",
+           ok and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and
+           int.from_bytes(head[20:24], "big") >= (count + 511) // 512, r.stdout + r.stderr)
+
+
+def step_tools(t, verbose):
+    """tests/tools/test_*.py: host tools against synthetic input (TAP)."""
+    for f in sorted(glob.glob(os.path.join(ROOT, "tests/tools/test_*.py"))):
+        name = os.path.basename(f)
+        try:
+            r = subprocess.run([sys.executable, f], capture_output=True, text=True,
+                               timeout=300, cwd=ROOT)
+        except subprocess.TimeoutExpired:
+            t.fail(f"tools/{name}", "timed out after 300 s")
+            continue
+        before = t.failed
+        count_tap(r.stdout, f"tools/{name}/", t)
+        if r.returncode != 0 and t.failed == before:
+            t.fail(f"tools/{name}", f"exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        print(f"  tools/{name}: exit {r.returncode}")
+        if verbose or r.returncode:
+            print(r.stdout[-4000:], r.stderr[-2000:])
 
 
 def step_boot(t, verbose):
@@ -234,7 +281,7 @@ def step_qemu(t, verbose):
             print(r.stdout[-4000:], r.stderr[-2000:])
 
 
-STEPS = [("host", step_host), ("fuzz", step_fuzz), ("ktest", step_ktest),
+STEPS = [("host", step_host), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
          ("shell", step_shell), ("boot", step_boot), ("qemu", step_qemu)]
 
 
