@@ -211,6 +211,16 @@ def shell_pagemap(t, out, count):
     expect(t, "tools/pagemap.py writes a PNG of the guest's dump",
            ok and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR" and
            int.from_bytes(head[20:24], "big") >= (count + 511) // 512, r.stdout + r.stderr)
+    # its per-category page counts agree with the kernel's "page-types -b buddy"
+    cats = {m.group(2): int(m.group(1))
+            for m in re.finditer(r"^\s+(\d+)\s+(.+)$", r.stdout, re.M)}
+    free = sum(n for name, n in cats.items() if name.startswith("free"))
+    buddy = re.search(r"-b buddy.*?^\s+total\s+(\d+)", out, re.S | re.M)
+    expect(t, "tools/pagemap.py: free pages = kernel page-types buddy total, "
+           "the held order-9 blocks are used-movable",
+           buddy is not None and free == int(buddy.group(1)) and
+           cats.get("used, movable block, not movable", 0) >= 10 * 512,
+           r.stdout + (buddy.group(0) if buddy else "no page-types -b buddy output"))
 
 
 def step_tools(t, verbose):
