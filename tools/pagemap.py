@@ -30,7 +30,9 @@ tell balloon pages: those are also PageOffline (seeds 000, 002).
 The PNG (standard library only: zlib + struct) has a title, the map
 (rows of --width cells, 512 = one pageblock per row in page mode), and a
 legend of the categories present with their page counts. --bare writes
-the map alone: cell (x, y) is then pixels [x*scale, (x+1)*scale).
+the map alone: cell (x, y) is then pixels [x*scale, (x+1)*scale), less a
+one-pixel grid line at its right and bottom in --block mode with a scale
+of 4 or more.
 """
 import argparse
 import re
@@ -257,6 +259,7 @@ GLYPH_W, GLYPH_H, ADVANCE = 5, 7, 6
 INK = (0, 0, 0)
 PAPER = (255, 255, 255)
 FRAME = (128, 128, 128)
+GRID = (200, 200, 200)
 MARGIN = 8
 
 
@@ -382,11 +385,14 @@ def render_png(dump, width, scale, block_pages, per_block, bare, title):
             canvas.fill(MARGIN + 1, ly + 1, GLYPH_H - 2, GLYPH_H - 2, rgb)
             canvas.text(MARGIN + GLYPH_H + 4, ly, t)
             ly += line_h
+    gap = 1 if per_block and scale >= 4 else 0     # grid lines between pageblock cells
+    if gap:
+        canvas.fill(ox, oy, map_w, map_h, GRID)
     for first, n, rgb in cells:
         while n:                         # split the run at row ends
             y, x = divmod(first, width)
             take = min(n, width - x)
-            canvas.fill(ox + x * scale, oy + y * scale, take * scale, scale, rgb)
+            canvas.fill(ox + x * scale, oy + y * scale, take * scale - gap, scale - gap, rgb)
             first += take
             n -= take
     return png_encode(canvas.width, canvas.height, canvas.rows)

@@ -22,7 +22,7 @@ MT_UNMOV, MT_MOV, MT_RECL, MT_ISO = 1 << 56, 2 << 56, 3 << 56, 4 << 56
 BUDDY, SLAB, ISOLATED, OFFLINE, PGTABLE = 1 << 10, 1 << 7, 1 << 9, 1 << 23, 1 << 26
 NOPAGE, RESERVED, MOVABLE = 1 << 20, 1 << 32, 1 << 60
 
-WHITE, GREY = (255, 255, 255), (128, 128, 128)
+GREY = (128, 128, 128)
 EXPECT = {   # the colour table documented in tools/pagemap.py, restated
     "hole": (0, 0, 0), "reserved": (96, 96, 96), "isolated": (0, 200, 200),
     "balloon": (40, 90, 230), "offline": (20, 30, 110), "slab": (245, 140, 30),
@@ -192,6 +192,20 @@ def test_block_map(tmp):
     # block 7: hole x2 beats pinned x1 and is free-paled: 1 free of 4 -> opacity 0.8375
     want[7] = (41, 41, 41)
     check("block map: each block's colour", got == want, f"got  {got}\nwant {want}")
+    rc, so, se = run([path, "-o", out, "--bare", "--block", "--pageblock-order", "2",
+                      "--width", "4", "--scale", "4"])
+    try:
+        w, h, rows = png_decode(open(out, "rb").read())
+    except (OSError, ValueError, zlib.error) as e:
+        check("block map, scale 4: PNG decodes", False, f"{e}\n{se}")
+        return
+    grid = (200, 200, 200)
+    inner = all(rows[(b // 4) * 4 + dy][(b % 4) * 4 + dx] == want[b]
+                for b in range(8) for dy in range(3) for dx in range(3))
+    lines = all(rows[y][x] == grid for y in range(h) for x in range(w)
+                if x % 4 == 3 or y % 4 == 3)
+    check("block map, scale 4: 3x3 cells separated by one-pixel grid lines",
+          (w, h) == (16, 8) and inner and lines, (w, h, se))
 
 
 def test_ascii():
