@@ -35,6 +35,7 @@ one-pixel grid line at its right and bottom in --block mode with a scale
 of 4 or more.
 """
 import argparse
+import functools
 import re
 import struct
 import sys
@@ -91,8 +92,9 @@ def bit(flags, n):
     return (flags >> n) & 1 == 1
 
 
+@functools.lru_cache(maxsize=4096)
 def categorize(flags):
-    """The CATEGORIES index of one page with these kpageflags."""
+    """The CATEGORIES index of one page with these kpageflags (memoized: few distinct values)."""
     mt = (flags >> MT_SHIFT) & 0xf
     if bit(flags, KPF_NOPAGE):
         return CAT_INDEX["hole"]
@@ -354,8 +356,8 @@ def totals(dump):
     return tot
 
 
-def render_png(dump, width, scale, block_pages, per_block, bare, title):
-    """The PNG bytes of a dump: optional title, the map, optional legend."""
+def render_png(dump, width, scale, block_pages, per_block, bare, title, tot):
+    """The PNG bytes of a dump (tot: totals(dump)): optional title, the map, optional legend."""
     if per_block:
         base, blocks = block_counts(dump, block_pages)
         cells = [(i, 1, block_colour(c, block_pages)) for i, c in enumerate(blocks)]
@@ -365,7 +367,6 @@ def render_png(dump, width, scale, block_pages, per_block, bare, title):
         ncells = dump.count
     nrows = (ncells + width - 1) // width
     map_w, map_h = width * scale, nrows * scale
-    tot = totals(dump)
     legend = [(CATEGORIES[i][2], f"{CATEGORIES[i][3]}: {tot[i]} pages")
               for i in range(len(CATEGORIES)) if tot[i]]
     if bare:
@@ -485,10 +486,10 @@ def main(argv=None):
     width = a.width or (64 if a.block else 512)
     scale = a.scale or (8 if a.block else 1)
     title = a.title if a.title is not None else default_title(dump, a.block, block_pages, width)
-    png = render_png(dump, width, scale, block_pages, a.block, a.bare, title)
+    tot = totals(dump)
+    png = render_png(dump, width, scale, block_pages, a.block, a.bare, title, tot)
     with open(a.output, "wb") as f:
         f.write(png)
-    tot = totals(dump)
     print(f"pagemap: wrote {a.output} ({dump.count} pages from pfn {dump.start:#x})")
     for i, n in enumerate(tot):
         if n:
