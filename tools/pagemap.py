@@ -36,6 +36,7 @@ of 4 or more.
 """
 import argparse
 import functools
+import io
 import re
 import struct
 import sys
@@ -457,7 +458,8 @@ def main(argv=None):
     block_pages = 1 << a.pageblock_order
     try:
         if a.input == "-":
-            dumps = parse_dumps(sys.stdin)
+            # console captures may hold stray non-UTF-8 bytes: never fail on them
+            dumps = parse_dumps(io.TextIOWrapper(sys.stdin.buffer, errors="replace"))
         else:
             with open(a.input, "r", errors="replace") as f:
                 dumps = parse_dumps(f)

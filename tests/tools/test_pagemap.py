@@ -269,6 +269,18 @@ def test_dump_choice():
           and "1 line(s) inside the dump were not data" in se, so + se)
 
 
+def test_binary_noise():
+    """Non-UTF-8 console bytes around and inside a dump do not break parsing."""
+    text = dump_text(0x200, [(0x200, 2, SLAB | MT_UNMOV), (0x202, 2, BUDDY | MT_MOV)])
+    data = b"\xff\xfe\x00boot noise\r\n" + text.replace("202 2", "\x1b[0m\xc3\r\n202 2", 1) \
+        .encode() + b"\xff\r\n"
+    r = subprocess.run([sys.executable, TOOL, "--ascii", "--pageblock-order", "2", "-"],
+                       input=data, capture_output=True, timeout=120)
+    out = r.stdout.decode(errors="replace")
+    check("binary console noise on stdin is tolerated", r.returncode == 0 and
+          "0x00000200 s" in out, out + r.stderr.decode(errors="replace"))
+
+
 BAD = [
     ("no dump at all", "hello\nballast> \n", "no kpageflags dump found"),
     ("no '# end'", "# kpageflags v1 start=0 count=4\n0 4 400\n", "has no '# end'"),
@@ -324,6 +336,7 @@ def main():
         test_ascii()
         test_full_image(tmp)
         test_dump_choice()
+        test_binary_noise()
         test_malformed(tmp)
         test_usage()
     print(f"1..{n_test}")
