@@ -274,8 +274,9 @@ def test_binary_noise():
     text = dump_text(0x200, [(0x200, 2, SLAB | MT_UNMOV), (0x202, 2, BUDDY | MT_MOV)])
     data = b"\xff\xfe\x00boot noise\r\n" + text.replace("202 2", "\x1b[0m\xc3\r\n202 2", 1) \
         .encode() + b"\xff\r\n"
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")   # as on a strict UTF-8 host
     r = subprocess.run([sys.executable, TOOL, "--ascii", "--pageblock-order", "2", "-"],
-                       input=data, capture_output=True, timeout=120)
+                       input=data, capture_output=True, timeout=120, env=env)
     out = r.stdout.decode(errors="replace")
     check("binary console noise on stdin is tolerated", r.returncode == 0 and
           "0x00000200 s" in out, out + r.stderr.decode(errors="replace"))
