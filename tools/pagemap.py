@@ -61,7 +61,7 @@ KNOWN_BITS = (1 << 42) - 1 | (0x1f << MT_SHIFT)
 CATEGORIES = [
     ("hole",        "_", (0, 0, 0),       "hole (no memmap)"),
     ("reserved",    "X", (96, 96, 96),    "reserved"),
-    ("hwpoison",    "#", (255, 0, 255),   "hwpoison"),
+    ("hwpoison",    "#", (70, 0, 70),     "hwpoison"),
     ("isolated",    "I", (0, 200, 200),   "isolated for migration"),
     ("balloon",     "B", (40, 90, 230),   "balloon (offline, movable)"),
     ("offline",     "O", (20, 30, 110),   "offline"),
@@ -73,7 +73,7 @@ CATEGORIES = [
     ("free_iso",    ".", (225, 200, 255), "free, isolated block"),
     ("free_other",  ".", (235, 235, 235), "free, no migratetype"),
     ("movable",     "M", (40, 170, 60),   "movable (zsmalloc or other owner)"),
-    ("pinned_mov",  "A", (160, 210, 120), "used, movable block, not movable"),
+    ("pinned_mov",  "A", (235, 60, 150),  "used, movable block, not movable"),
     ("unmovable",   "U", (210, 40, 40),   "used, unmovable block"),
     ("reclaimable", "R", (220, 190, 30),  "used, reclaimable block"),
     ("used_iso",    "Z", (130, 60, 180),  "used, isolated block"),

@@ -28,7 +28,7 @@ EXPECT = {   # the colour table documented in tools/pagemap.py, restated
     "balloon": (40, 90, 230), "offline": (20, 30, 110), "slab": (245, 140, 30),
     "pgtable": (140, 80, 30), "free_mov": (255, 255, 255), "free_unmov": (255, 205, 205),
     "free_recl": (255, 240, 190), "free_iso": (225, 200, 255), "movable": (40, 170, 60),
-    "pinned_mov": (160, 210, 120), "unmovable": (210, 40, 40), "reclaimable": (220, 190, 30),
+    "pinned_mov": (235, 60, 150), "unmovable": (210, 40, 40), "reclaimable": (220, 190, 30),
 }
 
 n_test = 0
