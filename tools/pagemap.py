@@ -325,7 +325,7 @@ def block_category(counts):
     return max(pool, key=lambda c: (pool[c], -c))
 
 
-def block_colour(counts, block_pages):
+def block_colour(counts):
     """A pageblock's colour: its main used category, paler the more of it is free."""
     cat = block_category(counts)
     rgb = CATEGORIES[cat][2]
@@ -360,8 +360,8 @@ def totals(dump):
 def render_png(dump, width, scale, block_pages, per_block, bare, title, tot):
     """The PNG bytes of a dump (tot: totals(dump)): optional title, the map, optional legend."""
     if per_block:
-        base, blocks = block_counts(dump, block_pages)
-        cells = [(i, 1, block_colour(c, block_pages)) for i, c in enumerate(blocks)]
+        _, blocks = block_counts(dump, block_pages)
+        cells = [(i, 1, block_colour(c)) for i, c in enumerate(blocks)]
         ncells = len(blocks)
     else:
         cells = ((c, n, CATEGORIES[k][2]) for c, n, k in page_cells(dump))
@@ -415,7 +415,7 @@ def render_ascii(dump, cols, block_pages):
                f"(lower case), {len(blocks) - nfree - npart} without free pages (upper case)")
     seen = set()
     legend = []
-    for key, ch, _, text in CATEGORIES:
+    for _, ch, _, text in CATEGORIES:
         if ch != "." and ch not in seen:
             seen.add(ch)
             legend.append(f"{ch} {text}")
