@@ -135,9 +135,11 @@ static void vb_reporting_broken(struct virtio_balloon *vb, const char *why)
 }
 
 /*
- * page_reporting report(): one device-readable descriptor per block
- * (address, 4096 << order bytes), then wait until the device used the
- * buffer. Only the reporting pass uses reporting_vq, so no lock is needed.
+ * page_reporting report(): one descriptor per block (address, 4096 <<
+ * order bytes), device-writable as the spec and QEMU want them (QEMU
+ * discards only the writable segments of a report; it writes nothing),
+ * then wait until the device used the buffer. Only the reporting pass uses
+ * reporting_vq, so no lock is needed.
  */
 static int vb_report(struct page_reporting_dev_info *prdev,
 		     const struct page_reporting_entry *ents, unsigned int n)
@@ -152,7 +154,7 @@ static int vb_report(struct page_reporting_dev_info *prdev,
 		vb->report_sg[i].addr = PFN_PHYS(ents[i].pfn);
 		vb->report_sg[i].len = (uint32_t)(PAGE_SIZE << ents[i].order);
 	}
-	err = virtqueue_add(vb->reporting_vq, vb->report_sg, n, 0, vb->report_sg);
+	err = virtqueue_add(vb->reporting_vq, vb->report_sg, 0, n, vb->report_sg);
 	if (err == -ENOSPC)
 		return -ENOSPC;		/* cannot happen with one buffer at a time; retry later */
 	if (err) {

@@ -616,7 +616,7 @@ TEST(vb_declines_reporting_when_unsafe)
 	vb_teardown();
 }
 
-/* Expect each block sent as one device-readable descriptor of its size, the device to see them free-and-isolated, and the flag set. */
+/* Expect each block sent as one device-writable descriptor of its size, the device to see them free-and-isolated, and the flag set. */
 TEST(vb_reports_blocks_to_device)
 {
 	long n;

@@ -106,7 +106,7 @@ static void bs_report(struct bsim *s, const struct vsim_chain *c)
 		uint64_t addr = c->seg[k].addr, len = c->seg[k].len;
 		unsigned long pfn = (unsigned long)(addr >> PAGE_SHIFT), np = (unsigned long)(len >> PAGE_SHIFT);
 
-		if (c->seg[k].write || len < PAGE_SIZE || (len & (len - 1)) || (addr & (len - 1)) ||
+		if (!c->seg[k].write || len < PAGE_SIZE || (len & (len - 1)) || (addr & (len - 1)) ||
 		    pfn + np > s->npfn) {
 			s->report_errors++;
 			continue;

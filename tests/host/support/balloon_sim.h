@@ -25,8 +25,8 @@ struct bsim {
 	bool reset_on_next;		/* reset itself when the next request arrives */
 	unsigned long inflate_reqs, deflate_reqs, errors;
 	/*
-	 * Free page reporting (queue "reporting"): each readable segment must
-	 * be one whole block (4096 << order, aligned to its size) of pages that
+	 * Free page reporting (queue "reporting"): each segment must be
+	 * device-writable (as QEMU expects) and one whole block (4096 << order, aligned to its size) of pages that
 	 * are out of the buddy (not PageBuddy, not offline); the sim "discards"
 	 * them (zero fill). report_never: pop reports, never complete them.
 	 */
