@@ -23,6 +23,13 @@
  * back into it (the host may not have given it back), so no page is ever
  * lost or reused early; later steps return -EIO.
  *
+ * Free page reporting (PAGE_REPORTING negotiated): vb->pr_dev is
+ * registered with mm/page_reporting.c; its report() sends one batch of
+ * free blocks as device-writable descriptors on reporting_vq and waits,
+ * bounded, for the used buffer. Only the reporting pass touches that
+ * queue, so it needs no lock; a failure stops reporting only (the blocks
+ * go back unreported), never the balloon.
+ *
  * Migration (compaction moving a balloon page) takes vb->lock with a
  * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
  * "deflate the old one", and only then releases the old page. Deflate on
