@@ -663,3 +663,29 @@ TEST(vb_report_timeout_returns_blocks)
 	EXPECT_EQ(vb.num_pages, 300);
 	vb_teardown();
 }
+
+/* Expect a hostile answer (used id out of range) or a reset during a report to stop reporting with every block back. */
+TEST(vb_hostile_report_answers)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		unsigned long free0;
+
+		vb_setup(FEAT_REP);
+		free0 = nr_free_pages_total();
+		if (mode == 0)
+			sim.report_bad_id = true;
+		else
+			sim.report_reset = true;
+		EXPECT_EQ(page_reporting_process(), -EIO);
+		EXPECT(vb.reporting_broken);
+		EXPECT(vb.pr_dev.disabled);
+		EXPECT_EQ(vb.pr_dev.reported_blocks, 0);
+		EXPECT_EQ(page_reporting_count_reported(), 0);
+		drain_all_pages(NULL);
+		EXPECT_EQ(nr_free_pages_total(), free0);
+		EXPECT_EQ(mm_check_invariants(), 0);
+		EXPECT_EQ(nr_bad_pages, 0);
+		EXPECT_EQ(page_reporting_process(), -EIO);
+		vb_teardown();
+	}
+}

@@ -132,6 +132,14 @@ void bsim_run(struct bsim *s)
 		while (vsim_pop(q) == 1) {
 			if (s->report_never)
 				continue;
+			if (s->report_bad_id) {
+				vsim_push_raw(q, q->size + 7, 0);
+				continue;
+			}
+			if (s->report_reset) {
+				s->status = 0;
+				continue;
+			}
 			bs_report(s, &q->held[q->nheld - 1]);
 			vsim_complete(q, q->nheld - 1, 0);
 		}

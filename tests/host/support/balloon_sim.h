@@ -28,10 +28,13 @@ struct bsim {
 	 * Free page reporting (queue "reporting"): each segment must be
 	 * device-writable (as QEMU expects) and one whole block (4096 << order, aligned to its size) of pages that
 	 * are out of the buddy (not PageBuddy, not offline); the sim "discards"
-	 * them (zero fill). report_never: pop reports, never complete them.
+	 * them (zero fill). report_never: pop reports, never complete them;
+	 * report_bad_id / report_reset: hostile answers.
 	 */
 	int rep_index;			/* reporting queue number, -1 if none */
 	bool report_never;
+	bool report_bad_id;		/* answer a report with a used id out of range */
+	bool report_reset;		/* reset the device when a report arrives */
 	unsigned long report_reqs, reported_blocks, reported_pages, report_errors;
 	unsigned int max_report_segs;
 };
