@@ -13,12 +13,14 @@
 # Knobs (plain make variables):
 #   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
 #   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
+#   BALLOON_OPTS="free-page-reporting=on" (extra virtio-balloon properties)
 
 MEM     ?= 1G
 MACHINE ?= q35
 BOOT    ?= pvh
 ACCEL   ?= auto
 APPEND  ?=
+BALLOON_OPTS ?=
 DEBUG   ?= 1
 BUILD   ?= build
 
@@ -103,7 +105,8 @@ build/kvm-probe.elf: scripts/kvm-probe.S | $(DEPS_STAMP)
 
 run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO))
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
-	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)")
+	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
+	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
 
 gdb: $(ELF)
 	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \

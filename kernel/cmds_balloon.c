@@ -2,13 +2,33 @@
  * cmds_balloon.c - the `balloon` shell command: what each virtio-balloon
  * device holds, what the host wants, and what happened so far.
  *
- *   balloon          target, actual, isolated, counters, per device
+ *   balloon          target, actual, isolated, reported, counters, per device
  *   balloon check    run the balloon invariant check (0 problems expected)
  */
 #include <kernel/shell.h>
 #include <kernel/printk.h>
 #include <drivers/virtio_balloon.h>
+#include <mm/page_reporting.h>
 #include <string.h>
+
+/* Free page reporting state of @vb. */
+static void balloon_show_reporting(struct virtio_balloon *vb)
+{
+	struct page_reporting_dev_info *pr = &vb->pr_dev;
+
+	if (!vb->reporting) {
+		printk("  reported 0 pages (free page reporting %s)\n",
+		       virtio_has_feature(vb->vdev, VIRTIO_BALLOON_F_REPORTING) ?
+		       "negotiated, another device reports" : "not negotiated");
+		return;
+	}
+	printk("  reported %lu pages (%lu MiB) in %lu blocks, %lu requests, %lu passes, %lu errors%s%s\n",
+	       pr->reported_pages, pr->reported_pages >> 8, pr->reported_blocks, pr->requests,
+	       pr->passes, pr->errors, pr->disabled ? ", STOPPED: " : "",
+	       pr->disabled ? vb->reporting_why : "");
+	printk("  reported_free %lu pages now (order >= %u), skipped_poison %lu\n",
+	       page_reporting_count_reported(), pr->order, pr->skipped_poison);
+}
 
 /* Print one device's state. */
 static void balloon_show(unsigned int i, struct virtio_balloon *vb)
@@ -23,7 +43,7 @@ static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 	printk("  actual   %u pages (%u MiB)\n", vb->num_pages, vb->num_pages >> 8);
 	printk("  isolated %lu pages\n", b->isolated_pages);
 	printk("  listed   %zu pages\n", balloon_page_count(b));
-	printk("  reported 0 pages (free page reporting not negotiated)\n");
+	balloon_show_reporting(vb);
 	printk("  inflated %lu deflated %lu batches %lu migrated %lu (busy %lu)\n",
 	       vb->inflated, vb->deflated, vb->batches, vb->migrated, vb->migrate_busy);
 	printk("  oom_deflate calls %lu pages %lu, stats_requests %lu, config_events %lu, timeouts %lu, clamps %lu\n",

@@ -134,6 +134,11 @@ static int cmd_alloc(int argc, char **argv)
 {
 	uint64_t order, count = 1;
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
+	/* a trailing "zero" writes every page, so a hypervisor has to back it */
+	if (argc >= 3 && !strcmp(argv[argc - 1], "zero")) {
+		gfp |= __GFP_ZERO;
+		argc--;
+	}
 	if (argc < 2 || argc > 4)
 		return shell_usage_error(argv, "wrong number of arguments");
 	if (!shell_parse_u64(argv[1], &order) || order > MAX_ORDER)
@@ -162,7 +167,7 @@ static int cmd_alloc(int argc, char **argv)
 	       got, (unsigned long)count, (unsigned long)order, (got << order) * 4, nheld, nr_free_pages());
 	return got == count ? 0 : 1;
 }
-SHELL_COMMAND(alloc, "alloc ORDER [COUNT] [movable|unmovable|reclaimable]",
+SHELL_COMMAND(alloc, "alloc ORDER [COUNT] [movable|unmovable|reclaimable] [zero]",
 	      "allocate and hold blocks (see free)", cmd_alloc);
 
 static int cmd_free(int argc, char **argv)

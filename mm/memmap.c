@@ -29,6 +29,7 @@
 #include <mm/memblock.h>
 #include <mm/mm_show.h>
 #include <mm/slab.h>
+#include <mm/page_reporting.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <string.h>
@@ -242,7 +243,7 @@ void dump_page(const struct page *page, const char *reason)
 {
 	static const char * const flag_names[NR_PAGEFLAGS] = {
 		"locked", "referenced", "uptodate", "dirty", "reserved", "private",
-		"reclaim/isolated", "hwpoison", "owner_priv_1", "arch_1" };
+		"reclaim/isolated", "hwpoison", "owner_priv_1", "arch_1", "reported" };
 	unsigned long pfn = page_to_pfn(page);
 	char fl[160];
 	size_t n = 0;
@@ -276,6 +277,7 @@ void lock_page(struct page *page)
 void mm_reset_for_test(void)
 {
 	page_alloc_reset();
+	page_reporting_reset();
 	slab_reset();
 	fault_inject_reset();
 	vm_events_reset();

@@ -5,7 +5,8 @@
  * documented order) and proves, for each zone:
  *   1. every entry of every free list is PageBuddy with the list's order,
  *      aligned to it, inside the zone, with refcount 0, no mapping, no
- *      flags, page->migratetype equal to the list's, and equal to the
+ *      flags but PG_reported (and that only from the reporting order up),
+ *      page->migratetype equal to the list's, and equal to the
  *      migratetype of every pageblock it covers;
  *   2. no page is on two lists (each visited head gets a mark in
  *      page->_check_mark; a second visit is a violation);
@@ -20,6 +21,7 @@
  */
 #include "page_alloc_internal.h"
 #include <kernel/printk.h>
+#include <mm/page_reporting.h>
 
 #define MARK_BUDDY 0xb0d1
 #define MARK_PCP   0x9c9c
@@ -66,8 +68,10 @@ static unsigned long check_free_lists(struct zone *zone)
 					viol(pfn, "free block misaligned");
 				if (!zone_spans_pfn(zone, pfn) || !zone_spans_pfn(zone, pfn + (1UL << o) - 1))
 					viol(pfn, "free block outside its zone");
-				if (p->_refcount || p->mapping || p->flags)
+				if (p->_refcount || p->mapping || (p->flags & ~(1UL << PG_reported)))
 					viol(pfn, "free block with refcount/mapping/flags");
+				if (PageReported(p) && o < page_reporting_order())
+					viol(pfn, "reported free block below the reporting order");
 				if (p->migratetype != mt)
 					viol(pfn, "free block's migratetype differs from its list");
 				for (unsigned long b = pfn; b < pfn + (1UL << o); b += pageblock_nr_pages)

@@ -40,6 +40,7 @@
 #include "page_alloc_internal.h"
 #include <mm/fault_inject.h>
 #include <mm/mm_show.h>
+#include <mm/page_reporting.h>
 #include <kernel/printk.h>
 #include <string.h>
 #include <stdio.h>
@@ -131,6 +132,15 @@ bool is_free_buddy_page(const struct page *page)
 static void __free_one_page(struct page *page, unsigned long pfn, struct zone *zone,
 			    unsigned int order, int mt)
 {
+	/*
+	 * Free page reporting: only the reporting pass hands back PageReported
+	 * blocks. The merged block stays reported only if every part was
+	 * (del_from_free_list() clears the buddies' flag); reported blocks go
+	 * to the tail so allocations prefer memory the host still backs.
+	 */
+	bool reported = PageReported(page);
+
+	__ClearPageReported(page);
 	while (order < MAX_ORDER) {
 		unsigned long buddy_pfn = pfn ^ (1UL << order);
 		struct page *buddy = pfn_to_page(buddy_pfn);
@@ -138,6 +148,7 @@ static void __free_one_page(struct page *page, unsigned long pfn, struct zone *z
 		/* a buddy of order < MAX_ORDER is in the same 4 MiB block: valid, same zone */
 		if (!PageBuddy(buddy) || buddy_order(buddy) != order)
 			break;
+		reported = reported && PageReported(buddy);
 		if (order >= pageblock_order) {
 			int bmt = get_pfnblock_migratetype(buddy_pfn);
 
@@ -155,23 +166,37 @@ merged:
 		pfn &= buddy_pfn;
 		order++;
 	}
-	add_to_free_list(pfn_to_page(pfn), zone, order, mt, false);
-	(void)page;
+	add_to_free_list(pfn_to_page(pfn), zone, order, mt, reported);
+	if (reported)
+		__SetPageReported(pfn_to_page(pfn));
+	else
+		page_reporting_notify_free(order);
 }
 
-/* Split the block @page of order @high down to @low, freeing the upper halves as @mt. */
+/*
+ * Split the block @page of order @high down to @low, freeing the upper
+ * halves as @mt. @reported: the block was reported (free page reporting);
+ * its untouched halves of the reporting order and up stay reported.
+ */
 static void expand(struct zone *zone, struct page *page, unsigned int low,
-		   unsigned int high, int mt)
+		   unsigned int high, int mt, bool reported)
 {
 	while (high > low) {
+		struct page *half;
+
 		high--;
-		add_to_free_list(page + (1UL << high), zone, high, mt, false);
+		half = page + (1UL << high);
+		add_to_free_list(half, zone, high, mt, false);
+		if (reported && high >= page_reporting_order())
+			__SetPageReported(half);
 	}
 }
 
 /* Take the smallest block of at least @order from @mt's lists; NULL if none. */
 static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, int mt)
 {
+	bool reported;
+
 	for (unsigned int o = order; o <= MAX_ORDER; o++) {
 		struct free_area *area = &zone->free_area[o];
 		struct page *page;
@@ -179,8 +204,9 @@ static struct page *__rmqueue_smallest(struct zone *zone, unsigned int order, in
 		if (list_empty(&area->free_list[mt]))
 			continue;
 		page = list_first_entry(&area->free_list[mt], struct page, lru);
+		reported = PageReported(page);
 		del_from_free_list(page, zone, o);
-		expand(zone, page, order, o, mt);
+		expand(zone, page, order, o, mt, reported);
 		return page;
 	}
 	return NULL;
@@ -242,9 +268,11 @@ static struct page *try_to_claim_block(struct zone *zone, struct page *page,
 	unsigned long pfn, start, end, free = 0, movable = 0, alike;
 
 	if (cur >= pageblock_order) {
+		bool reported = PageReported(page);
+
 		del_from_free_list(page, zone, cur);
 		change_pageblock_range(page_to_pfn(page), cur, start_mt);
-		expand(zone, page, order, cur, start_mt);
+		expand(zone, page, order, cur, start_mt, reported);
 		count_vm_event(PGALLOC_STEAL_BLOCK);
 		return page;
 	}
@@ -284,7 +312,7 @@ static struct page *try_to_claim_block(struct zone *zone, struct page *page,
 /* Allocate @order for @start_mt from another migratetype's lists; NULL if all empty. */
 static struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, int start_mt)
 {
-	bool can_steal;
+	bool can_steal, reported;
 	int fmt;
 
 	/* claim: the largest stealable block first */
@@ -311,8 +339,9 @@ static struct page *__rmqueue_fallback(struct zone *zone, unsigned int order, in
 		if (fmt < 0)
 			continue;
 		page = list_first_entry(&area->free_list[fmt], struct page, lru);
+		reported = PageReported(page);
 		del_from_free_list(page, zone, o);
-		expand(zone, page, order, o, fmt);
+		expand(zone, page, order, o, fmt, reported);
 		count_vm_event(PGALLOC_FALLBACK);
 		return page;
 	}
@@ -344,10 +373,13 @@ long move_freepages_block(struct zone *zone, struct page *page, int mt)
 	if (PageBuddy(head) && buddy_order(head) > pageblock_order) {
 		int old = head->migratetype;
 		unsigned int o = buddy_order(head);
+		bool reported = PageReported(head);
 
 		del_from_free_list(head, zone, o);
-		expand(zone, head, pageblock_order, o, old);
+		expand(zone, head, pageblock_order, o, old, reported);
 		add_to_free_list(head, zone, pageblock_order, old, false);
+		if (reported)
+			__SetPageReported(head);
 	}
 	for (unsigned long pfn = start; pfn < end; ) {
 		struct page *p = pfn_to_page(pfn);
@@ -366,7 +398,11 @@ long move_freepages_block(struct zone *zone, struct page *page, int mt)
 	/* a wholly free pageblock may merge with its buddy pageblock again */
 	head = pfn_to_page(start);
 	if (PageBuddy(head) && buddy_order(head) == pageblock_order) {
+		bool reported = PageReported(head);
+
 		del_from_free_list(head, zone, pageblock_order);
+		if (reported)
+			__SetPageReported(head);	/* __free_one_page() decides after merging */
 		__free_one_page(head, start, zone, pageblock_order, mt);
 	}
 	return moved;

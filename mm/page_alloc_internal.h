@@ -39,6 +39,8 @@ static inline void del_from_free_list(struct page *page, struct zone *zone,
 	zone->free_pages -= 1UL << order;
 	page->page_type = PGTY_NONE;
 	page->private = 0;
+	/* free page reporting: a block leaving the lists is no longer "reported" */
+	page->flags &= ~(1UL << PG_reported);
 }
 
 /* Move the free block @page of @order to the @mt list (zone->lock held). */

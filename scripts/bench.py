@@ -19,7 +19,9 @@ size, and the ratio of the value to this run's calibration:
 
 The table is generic: later benches appear in it without changes here.
 The goals of issue 3 are checked at the end (figures, not tests: the exit
-status only says whether every boot ran to the end).
+status only says whether every boot ran to the end). --reporting adds the
+free page reporting figure (issue 5): seconds from freeing 1 GiB in a q35
+guest to QEMU's VmRSS dropping by 95% of it (column "2G q35").
 """
 import argparse
 import json
@@ -136,6 +138,8 @@ def goals(runs, accel):
     print("\nGoals (issue 3; cycle goals are stated for KVM):")
     for bench, metric, limit, what in GOALS:
         for mem, recs in runs:
+            if mem.endswith(" q35"):
+                continue        # the QMP benchmarks' column (page reporting)
             r = next((r for r in recs if r["bench"] == bench and r["metric"] == metric), None)
             if r is None:
                 print(f"  {what} (-m {mem}): not measured")
@@ -149,6 +153,59 @@ def goals(runs, accel):
               "compare ratios, not raw cycles, with the KVM goals.")
 
 
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def reporting_bench(kernel, accel, rounds=3, mib=1024, timeout=120):
+    """
+    Free page reporting as the host sees it: a 2 GiB q35 guest with
+    free-page-reporting=on allocates and zeroes `mib` MiB (QEMU's VmRSS
+    grows), frees it, and the time from the end of the free to VmRSS having
+    dropped by 95% of `mib` is measured (polled every 20 ms); median of
+    `rounds`. Includes the reporting delay (PAGE_REPORTING_DELAY_MS, 2 s).
+    """
+    import time
+    sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
+    from qmp import Guest  # noqa: E402
+    recs, times = [], []
+    g = Guest(machine="q35", mem="2G", balloon_opts="free-page-reporting=on",
+              accel=accel, boot_timeout=300, kernel=kernel)
+    try:
+        for _ in range(rounds):
+            out = g.shell(f"alloc 9 {mib // 2} zero", timeout=900)
+            if f"got {mib // 2} of" not in out:
+                print(f"bench.py: reporting: allocation failed: {out}", flush=True)
+                break
+            high = rss_mib(g.pid())
+            g.shell("free")
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < timeout:
+                if rss_mib(g.pid()) <= high - 0.95 * mib:
+                    times.append(time.monotonic() - t0)
+                    break
+                time.sleep(0.02)
+            else:
+                print(f"bench.py: reporting: RSS did not drop by 95% within {timeout} s", flush=True)
+                break
+        used = g.accel
+    finally:
+        g.close()
+    if times:
+        times.sort()
+        med = times[len(times) // 2]
+        recs.append({"bench": "page_reporting", "metric": "rss_drop_95pct_1GiB_s",
+                     "value": round(med, 3), "unit": "s", "rounds": len(times),
+                     "all": [round(t, 3) for t in times], "delay_s": 2.0})
+        recs.append({"bench": "page_reporting", "metric": "after_delay_s",
+                     "value": round(med - 2.0, 3), "unit": "s"})
+    return recs, used
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast.elf"))
@@ -158,6 +215,8 @@ def main():
     ap.add_argument("--bench", default="all")
     ap.add_argument("--out", default=os.path.join(ROOT, "build/bench.jsonl"))
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--reporting", choices=("on", "off", "only"), default="on",
+                    help="free page reporting RSS benchmark (q35, QMP): run it, skip it, or only it")
     a = ap.parse_args()
     if not os.path.exists(a.kernel):
         sys.exit(f"bench.py: no kernel at {a.kernel}; run `make bench`")
@@ -165,7 +224,7 @@ def main():
     runs, failed, accels, whys = [], False, set(), set()
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
-        for mem in [m.strip() for m in a.mem.split(",") if m.strip()]:
+        for mem in [m.strip() for m in a.mem.split(",") if m.strip()] if a.reporting != "only" else []:
             rc, used, why, recs, out = run_one(a.machine, mem, a.accel, a.bench,
                                                a.kernel, a.timeout)
             accels.add(used)
@@ -180,6 +239,13 @@ def main():
             for r in recs:
                 f.write(json.dumps(dict(r, machine=a.machine, mem=mem, accel=used)) + "\n")
             runs.append((mem, recs))
+        if a.reporting != "off":
+            recs, used = reporting_bench(a.kernel, a.accel)
+            accels.add(used)
+            failed = failed or not recs
+            for r in recs:
+                f.write(json.dumps(dict(r, machine="q35", mem="2G", accel=used)) + "\n")
+            runs.append(("2G q35", recs))
 
     accel = "/".join(sorted(accels))
     print(f"\nBallast benchmarks: {a.machine}, accelerator {accel.upper()}"

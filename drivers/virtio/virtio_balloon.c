@@ -2,7 +2,8 @@
  * virtio_balloon.c - kernel glue of the virtio-balloon driver: probe, the
  * config-change and stats interrupts turned into work items, a slow poll
  * that covers devices without a usable interrupt, and the allocator's
- * deflate-on-OOM hook. The protocol logic is in virtio_balloon_core.c.
+ * deflate-on-OOM hook, and the work item that runs free page reporting
+ * passes. The protocol logic is in virtio_balloon_core.c.
  *
  * Contexts: interrupt handlers only queue work. Every queue operation runs
  * in a work item (the idle loop), in the allocation slow path (OOM
@@ -22,7 +23,7 @@
 
 struct vb_kernel {
 	struct virtio_balloon vb;
-	struct work config_work, stats_work, poll_work;
+	struct work config_work, stats_work, poll_work, report_work;
 	struct alloc_slowpath_hook oom_hook;
 };
 
@@ -35,11 +36,13 @@ static uint64_t vb_now_ms(void)
 }
 
 static void vb_stats_callback(struct virtqueue *vq);
+static void vb_schedule_reporting(struct virtio_balloon *vb, unsigned int delay_ms);
 
 static const struct virtio_balloon_env vb_kernel_env = {
 	.now_ms = vb_now_ms,
 	.wait_poll = NULL,
 	.stats_callback = vb_stats_callback,
+	.schedule_reporting = vb_schedule_reporting,
 };
 
 /* Move toward the target; requeue while there is more to do. */
@@ -59,6 +62,23 @@ static void vb_stats_work(struct work *w)
 	struct vb_kernel *k = container_of(w, struct vb_kernel, stats_work);
 
 	virtio_balloon_stats_service(&k->vb);
+}
+
+/* A free page reporting pass (mm/page_reporting.c requeues it when needed). */
+static void vb_report_work(struct work *w)
+{
+	page_reporting_process();
+}
+
+/* page_reporting asks for a pass (any context, zone->lock may be held). */
+static void vb_schedule_reporting(struct virtio_balloon *vb, unsigned int delay_ms)
+{
+	struct vb_kernel *k = container_of(vb, struct vb_kernel, vb);
+
+	if (delay_ms)
+		work_queue_delayed(&k->report_work, delay_ms);
+	else
+		work_queue(&k->report_work);
 }
 
 /* Slow poll: a missed or unroutable interrupt still gets served. */
@@ -116,6 +136,7 @@ int virtio_balloon_probe(struct virtio_device *vdev)
 	work_init(&k->config_work, vb_config_work);
 	work_init(&k->stats_work, vb_stats_work);
 	work_init(&k->poll_work, vb_poll_work);
+	work_init(&k->report_work, vb_report_work);
 	err = virtio_balloon_init(&k->vb, vdev, &vb_kernel_env);
 	if (err) {
 		kfree(k);

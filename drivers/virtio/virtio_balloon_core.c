@@ -23,6 +23,13 @@
  * back into it (the host may not have given it back), so no page is ever
  * lost or reused early; later steps return -EIO.
  *
+ * Free page reporting (PAGE_REPORTING negotiated): vb->pr_dev is
+ * registered with mm/page_reporting.c; its report() sends one batch of
+ * free blocks as device-writable descriptors on reporting_vq and waits,
+ * bounded, for the used buffer. Only the reporting pass touches that
+ * queue, so it needs no lock; a failure stops reporting only (the blocks
+ * go back unreported), never the balloon.
+ *
  * Migration (compaction moving a balloon page) takes vb->lock with a
  * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
  * "deflate the old one", and only then releases the old page. Deflate on
@@ -31,6 +38,7 @@
 #include <drivers/virtio_balloon.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
+#include <mm/page_reporting.h>
 #include <kernel/printk.h>
 #include <errno.h>
 #include <string.h>
@@ -60,15 +68,47 @@ static bool vb_device_gone(struct virtio_balloon *vb)
 }
 
 /*
+ * Wait (bounded by vb->timeout_ms) until the device used the buffer
+ * @token on @vq. 0, or -EIO with *@why set: the queue broke, the device
+ * was reset, or the time ran out.
+ */
+static int vb_wait_used(struct virtio_balloon *vb, struct virtqueue *vq, void *token,
+			const char **why)
+{
+	uint64_t deadline = vb->env->now_ms() + vb->timeout_ms;
+	unsigned long spins = 0;
+
+	for (;;) {
+		if (virtqueue_get_buf(vq, NULL) == token)
+			return 0;
+		if (virtqueue_is_broken(vq)) {
+			*why = "the device broke the queue protocol";
+			return -EIO;
+		}
+		if ((++spins & 1023) == 0) {
+			if (vb_device_gone(vb)) {
+				*why = "the device was reset during a request";
+				return -EIO;
+			}
+			if (vb->env->now_ms() > deadline) {
+				vb->timeouts++;
+				*why = "the device did not complete a request in time";
+				return -EIO;
+			}
+		}
+		if (vb->env->wait_poll)
+			vb->env->wait_poll(vb);
+	}
+}
+
+/*
  * Send vb->pfns[0..n) on @vq and wait (bounded) until the device used the
  * buffer. 0, or -EIO (broken queue, device reset, timeout: balloon broken).
  */
 static int vb_tell_host(struct virtio_balloon *vb, struct virtqueue *vq, unsigned int n)
 {
 	struct vq_sg sg = { __pa(vb->pfns), (uint32_t)(n * sizeof(uint32_t)) };
-	uint64_t deadline = vb->env->now_ms() + vb->timeout_ms;
-	unsigned long spins = 0;
-	void *tok;
+	const char *why = NULL;
 	int err;
 
 	err = virtqueue_add(vq, &sg, 1, 0, vb);
@@ -77,32 +117,72 @@ static int vb_tell_host(struct virtio_balloon *vb, struct virtqueue *vq, unsigne
 		return -EIO;
 	}
 	virtqueue_kick(vq);
-	for (;;) {
-		tok = virtqueue_get_buf(vq, NULL);
-		if (tok == vb)
-			return 0;
-		if (virtqueue_is_broken(vq)) {
-			vb_set_broken(vb, "the device broke the queue protocol");
-			return -EIO;
-		}
-		if ((++spins & 1023) == 0) {
-			if (vb_device_gone(vb)) {
-				vb_set_broken(vb, "the device was reset during a request");
-				return -EIO;
-			}
-			if (vb->env->now_ms() > deadline) {
-				char why[96];
+	if (vb_wait_used(vb, vq, vb, &why)) {
+		char msg[96];
 
-				vb->timeouts++;
-				snprintf(why, sizeof(why), "the device did not complete a %s request within %u ms",
-					 vq == vb->inflate_vq ? "inflate" : "deflate", vb->timeout_ms);
-				vb_set_broken(vb, why);
-				return -EIO;
-			}
-		}
-		if (vb->env->wait_poll)
-			vb->env->wait_poll(vb);
+		snprintf(msg, sizeof(msg), "%s (%s queue, %u ms)", why,
+			 vq == vb->inflate_vq ? "inflate" : "deflate", vb->timeout_ms);
+		vb_set_broken(vb, msg);
+		return -EIO;
 	}
+	return 0;
+}
+
+/* Stop free page reporting for good (first reason kept, printed once). */
+static void vb_reporting_broken(struct virtio_balloon *vb, const char *why)
+{
+	if (!vb->reporting_broken) {
+		snprintf(vb->reporting_why, sizeof(vb->reporting_why), "%s", why);
+		pr_err("virtio-balloon %s: free page reporting: %s; reporting stopped, blocks returned unreported\n",
+		       vb->vdev->name, why);
+	}
+	vb->reporting_broken = true;
+	if (vb->reporting_vq)
+		virtqueue_break(vb->reporting_vq);
+}
+
+/*
+ * page_reporting report(): one descriptor per block (address, 4096 <<
+ * order bytes), device-writable as the spec and QEMU want them (QEMU
+ * discards only the writable segments of a report; it writes nothing),
+ * then wait until the device used the buffer. Only the reporting pass uses
+ * reporting_vq, so no lock is needed.
+ */
+static int vb_report(struct page_reporting_dev_info *prdev,
+		     const struct page_reporting_entry *ents, unsigned int n)
+{
+	struct virtio_balloon *vb = container_of(prdev, struct virtio_balloon, pr_dev);
+	const char *why = NULL;
+	int err;
+
+	if (vb->reporting_broken || !vb->ready)
+		return -EIO;
+	for (unsigned int i = 0; i < n; i++) {
+		vb->report_sg[i].addr = PFN_PHYS(ents[i].pfn);
+		vb->report_sg[i].len = (uint32_t)(PAGE_SIZE << ents[i].order);
+	}
+	err = virtqueue_add(vb->reporting_vq, vb->report_sg, 0, n, vb->report_sg);
+	if (err == -ENOSPC)
+		return -ENOSPC;		/* cannot happen with one buffer at a time; retry later */
+	if (err) {
+		vb_reporting_broken(vb, err == -EIO ? "queue broken by the device" : "cannot queue a report");
+		return -EIO;
+	}
+	virtqueue_kick(vb->reporting_vq);
+	if (vb_wait_used(vb, vb->reporting_vq, vb->report_sg, &why)) {
+		vb_reporting_broken(vb, why);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* page_reporting schedule(): hand the delayed pass to the environment. */
+static void vb_report_schedule(struct page_reporting_dev_info *prdev, unsigned int delay_ms)
+{
+	struct virtio_balloon *vb = container_of(prdev, struct virtio_balloon, pr_dev);
+
+	if (vb->env->schedule_reporting)
+		vb->env->schedule_reporting(vb, delay_ms);
 }
 
 /* Tell the device how many pages we hold (one 4-byte write). */
@@ -338,12 +418,57 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 	return -EIO;
 }
 
+/*
+ * Whether to accept PAGE_REPORTING from @offered. Not when FREE_PAGE_HINT
+ * is offered: we never negotiate it, and devices disagree on whether the
+ * reporting queue number then skips its slot (QEMU numbers queues by the
+ * features it offers, the spec and Linux by the negotiated ones). Not when
+ * page poisoning is on and the device cannot keep our poison value: a
+ * reported page may come back as zeroes (see mm/page_reporting.c).
+ */
+static uint64_t vb_reporting_wanted(struct virtio_device *vdev, uint64_t offered)
+{
+	if (!(offered & (1ull << VIRTIO_BALLOON_F_REPORTING)))
+		return 0;
+	if (offered & (1ull << VIRTIO_BALLOON_F_FREE_PAGE_HINT)) {
+		pr_warn("virtio-balloon %s: free page reporting declined: FREE_PAGE_HINT is offered too, so the reporting queue number is ambiguous\n",
+			vdev->name);
+		return 0;
+	}
+	if (page_poisoning_enabled() && !(offered & (1ull << VIRTIO_BALLOON_F_PAGE_POISON))) {
+		pr_warn("virtio-balloon %s: free page reporting declined: page poisoning is on and the device lacks PAGE_POISON\n",
+			vdev->name);
+		return 0;
+	}
+	return 1ull << VIRTIO_BALLOON_F_REPORTING;
+}
+
+/* Register with mm/page_reporting.c (one device system-wide; others go without). */
+static void vb_reporting_start(struct virtio_balloon *vb)
+{
+	int err;
+
+	vb->pr_dev.report = vb_report;
+	vb->pr_dev.schedule = vb_report_schedule;
+	vb->pr_dev.order = pageblock_order;
+	vb->pr_dev.capacity = MIN((unsigned int)PAGE_REPORTING_CAPACITY,
+				  virtqueue_size(vb->reporting_vq));
+	vb->pr_dev.keeps_poison = virtio_has_feature(vb->vdev, VIRTIO_BALLOON_F_PAGE_POISON);
+	err = page_reporting_register(&vb->pr_dev);
+	if (err) {
+		pr_warn("virtio-balloon %s: free page reporting not started (%d: another device reports)\n",
+			vb->vdev->name, err);
+		return;
+	}
+	vb->reporting = true;
+}
+
 int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 			const struct virtio_balloon_env *env)
 {
 	const struct virtio_config_ops *ops = vdev->config;
 	uint64_t offered, want;
-	struct virtqueue *vqs[3] = { NULL, NULL, NULL };
+	struct virtqueue *vqs[4] = { NULL, NULL, NULL, NULL };
 	unsigned int idx = 0;
 	int err;
 
@@ -363,6 +488,7 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 	       (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | (1ull << VIRTIO_F_VERSION_1);
 	if (page_poisoning_enabled())
 		want |= 1ull << VIRTIO_BALLOON_F_PAGE_POISON;
+	want |= vb_reporting_wanted(vdev, offered);
 	vdev->features = offered & want;
 	err = ops->finalize_features(vdev);
 	if (err)
@@ -380,11 +506,15 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 		err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "deflate", NULL, &vqs[1]);
 	if (!err && virtio_has_feature(vdev, VIRTIO_BALLOON_F_STATS_VQ))
 		err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "stats", env->stats_callback, &vqs[2]);
+	/* FREE_PAGE_HINT is never negotiated, so reporting follows stats */
+	if (!err && virtio_has_feature(vdev, VIRTIO_BALLOON_F_REPORTING))
+		err = ops->setup_vq(vdev, idx++, VB_QUEUE_CAP, "reporting", NULL, &vqs[3]);
 	if (err)
 		goto fail_vqs;
 	vb->inflate_vq = vqs[0];
 	vb->deflate_vq = vqs[1];
 	vb->stats_vq = vqs[2];
+	vb->reporting_vq = vqs[3];
 	if (virtio_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
 		virtio_cwrite32(vdev, VIRTIO_BALLOON_CFG_POISON_VAL, 0xaaaaaaaau);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
@@ -393,6 +523,8 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 		vb_queue_stats(vb);
 	vb_update_actual(vb);
 	virtio_balloon_update_target(vb);
+	if (vb->reporting_vq)
+		vb_reporting_start(vb);
 	return 0;
 
 fail_vqs:
@@ -409,6 +541,10 @@ void virtio_balloon_remove(struct virtio_balloon *vb)
 	LIST_HEAD(pages);
 	struct page *page, *next;
 
+	if (vb->reporting) {
+		page_reporting_unregister(&vb->pr_dev);
+		vb->reporting = false;
+	}
 	spin_lock(&vb->lock);
 	vb->ready = false;
 	if (!vb->broken) {
@@ -427,6 +563,6 @@ void virtio_balloon_remove(struct virtio_balloon *vb)
 		}
 	}
 	vb->vdev->config->del_vqs(vb->vdev);
-	vb->inflate_vq = vb->deflate_vq = vb->stats_vq = NULL;
+	vb->inflate_vq = vb->deflate_vq = vb->stats_vq = vb->reporting_vq = NULL;
 	spin_unlock(&vb->lock);
 }

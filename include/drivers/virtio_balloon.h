@@ -23,6 +23,7 @@
 #include <drivers/virtio.h>
 #include <drivers/virtqueue.h>
 #include <mm/balloon_compaction.h>
+#include <mm/page_reporting.h>
 
 struct virtio_balloon;
 
@@ -73,12 +74,17 @@ struct virtio_balloon_env {
 	void (*wait_poll)(struct virtio_balloon *vb);
 	/* stats queue interrupt callback (interrupt context), may be NULL */
 	void (*stats_callback)(struct virtqueue *vq);
+	/*
+	 * Run page_reporting_process() in about @delay_ms (any context, even
+	 * with a zone lock held); NULL: the caller runs passes itself.
+	 */
+	void (*schedule_reporting)(struct virtio_balloon *vb, unsigned int delay_ms);
 };
 
 struct virtio_balloon {
 	struct virtio_device *vdev;
 	const struct virtio_balloon_env *env;
-	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq;
+	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq, *reporting_vq;
 	struct balloon_dev_info b_dev_info;
 	spinlock_t lock;		/* queue traffic and the pfns array */
 
@@ -94,6 +100,13 @@ struct virtio_balloon {
 	uint32_t pfns[VB_BATCH] __aligned(64);
 	struct virtio_balloon_stat stats[VB_NR_STATS];
 	bool stats_outstanding;		/* our stats buffer is with the device */
+
+	/* free page reporting (REPORTING negotiated and registered) */
+	struct page_reporting_dev_info pr_dev;
+	bool reporting;			/* pr_dev is registered */
+	bool reporting_broken;		/* a report timed out or the queue broke */
+	struct vq_sg report_sg[PAGE_REPORTING_CAPACITY];
+	char reporting_why[96];
 
 	/* counters */
 	unsigned long inflated, deflated, batches, migrated, migrate_busy;

@@ -51,6 +51,7 @@ enum pageflags {
 	PG_hwpoison,	/* bad page: taken out of circulation, never handed out */
 	PG_owner_priv_1,
 	PG_arch_1,
+	PG_reported,	/* free buddy head already reported to the host (mm/page_reporting.c) */
 	NR_PAGEFLAGS,
 	PG_isolated = PG_reclaim,
 };
@@ -217,6 +218,8 @@ PAGEFLAG(Private, PG_private)
 PAGEFLAG(Reclaim, PG_reclaim)
 PAGEFLAG(HWPoison, PG_hwpoison)
 PAGEFLAG(OwnerPriv1, PG_owner_priv_1)
+/* Only on the head of a free buddy block (or one the reporting pass holds). */
+PAGEFLAG(Reported, PG_reported)
 
 /*
  * PG_isolated (alias of PG_reclaim, seed 004): set by the migration core

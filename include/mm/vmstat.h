@@ -62,7 +62,11 @@
 	X(PGMIGRATE_FAIL, "pgmigrate_fail") \
 	X(BALLOON_INFLATE, "balloon_inflate") \
 	X(BALLOON_DEFLATE, "balloon_deflate") \
-	X(BALLOON_MIGRATE, "balloon_migrate")
+	X(BALLOON_MIGRATE, "balloon_migrate") \
+	X(PGREPORT_BLOCKS, "page_reporting_blocks") \
+	X(PGREPORT_PAGES, "page_reporting_pages") \
+	X(PGREPORT_REQUESTS, "page_reporting_requests") \
+	X(PGREPORT_FAILS, "page_reporting_fails")
 
 #define VM_STAT_ENUM(e, s) e,
 enum vm_stat_item { VM_STAT_ITEMS(VM_STAT_ENUM) NR_VM_STAT_ITEMS };

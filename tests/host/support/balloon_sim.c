@@ -32,8 +32,10 @@ static int bs_setup_vq(struct virtio_device *v, unsigned int index, unsigned int
 	struct vq_init in;
 	unsigned int size = cap < 64 ? cap : 64;
 
-	if (index >= 3)
+	if (index >= 4)
 		return -ENOENT;
+	if (!strcmp(name, "reporting"))
+		s->rep_index = (int)index;
 	s->ring[index] = aligned_alloc(4096, ALIGN_UP(virtqueue_ring_bytes(size, false), 4096));
 	s->state[index] = aligned_alloc(64, ALIGN_UP(virtqueue_state_bytes(size), 64));
 	memset(&in, 0, sizeof(in));
@@ -59,7 +61,7 @@ static void bs_del_vqs(struct virtio_device *v)
 {
 	struct bsim *s = to_bsim(v);
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (!s->have_q[i])
 			continue;
 		vsim_destroy(&s->q[i]);
@@ -95,8 +97,53 @@ static void bs_apply(struct bsim *s, const struct vsim_chain *c, bool inflate)
 	}
 }
 
+/* Check and "discard" one popped free page report. */
+static void bs_report(struct bsim *s, const struct vsim_chain *c)
+{
+	if (c->nseg > s->max_report_segs)
+		s->max_report_segs = c->nseg;
+	for (unsigned int k = 0; k < c->nseg; k++) {
+		uint64_t addr = c->seg[k].addr, len = c->seg[k].len;
+		unsigned long pfn = (unsigned long)(addr >> PAGE_SHIFT), np = (unsigned long)(len >> PAGE_SHIFT);
+
+		if (!c->seg[k].write || len < PAGE_SIZE || (len & (len - 1)) || (addr & (len - 1)) ||
+		    pfn + np > s->npfn) {
+			s->report_errors++;
+			continue;
+		}
+		for (unsigned long p = pfn; p < pfn + np; p++) {
+			struct page *page = pfn_to_page(p);
+
+			if (PageBuddy(page) || PageOffline(page) || page_ref_count(page) || s->held[p])
+				s->report_errors++;
+			memset(__va(PFN_PHYS(p)), 0, PAGE_SIZE);
+		}
+		s->reported_blocks++;
+		s->reported_pages += np;
+	}
+	s->report_reqs++;
+}
+
 void bsim_run(struct bsim *s)
 {
+	if (s->rep_index >= 0 && s->have_q[s->rep_index]) {
+		struct vsim_queue *q = &s->q[s->rep_index];
+
+		while (vsim_pop(q) == 1) {
+			if (s->report_never)
+				continue;
+			if (s->report_bad_id) {
+				vsim_push_raw(q, q->size + 7, 0);
+				continue;
+			}
+			if (s->report_reset) {
+				s->status = 0;
+				continue;
+			}
+			bs_report(s, &q->held[q->nheld - 1]);
+			vsim_complete(q, q->nheld - 1, 0);
+		}
+	}
 	for (int i = 0; i < 2; i++) {
 		struct vsim_queue *q = &s->q[i];
 
@@ -143,6 +190,7 @@ void bsim_init(struct bsim *s, uint64_t features, unsigned long npfn)
 	s->vdev.config = &bs_ops;
 	s->offered = features;
 	s->npfn = npfn;
+	s->rep_index = -1;
 	s->held = calloc(npfn, 1);
 	if (!s->held)
 		abort();

@@ -15,15 +15,28 @@ struct bsim {
 	uint8_t status;
 	uint64_t offered;
 	uint32_t cfg[4];		/* num_pages, actual, cmd id, poison */
-	struct virtqueue *vq[3];
-	void *ring[3], *state[3];
-	struct vsim_queue q[3];
-	bool have_q[3];
+	struct virtqueue *vq[4];
+	void *ring[4], *state[4];
+	struct vsim_queue q[4];
+	bool have_q[4];
 	uint8_t *held;			/* [npfn]: 1 if the host holds the pfn */
 	unsigned long npfn, held_count;
 	bool never;			/* pop requests, never complete them */
 	bool reset_on_next;		/* reset itself when the next request arrives */
 	unsigned long inflate_reqs, deflate_reqs, errors;
+	/*
+	 * Free page reporting (queue "reporting"): each segment must be
+	 * device-writable (as QEMU expects) and one whole block (4096 << order, aligned to its size) of pages that
+	 * are out of the buddy (not PageBuddy, not offline); the sim "discards"
+	 * them (zero fill). report_never: pop reports, never complete them;
+	 * report_bad_id / report_reset: hostile answers.
+	 */
+	int rep_index;			/* reporting queue number, -1 if none */
+	bool report_never;
+	bool report_bad_id;		/* answer a report with a used id out of range */
+	bool report_reset;		/* reset the device when a report arrives */
+	unsigned long report_reqs, reported_blocks, reported_pages, report_errors;
+	unsigned int max_report_segs;
 };
 
 extern const struct virtio_balloon_env bsim_env;

@@ -19,7 +19,7 @@
 
 #include <drivers/virtqueue.h>
 
-#define VSIM_MAX_SEGS	16
+#define VSIM_MAX_SEGS	32	/* a full free page report (PAGE_REPORTING_CAPACITY) */
 
 /* Knobs for vsim_process(); any combination. */
 #define VSIM_BAD_ID	0x01	/* used id = size + something */

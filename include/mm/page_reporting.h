@@ -1,0 +1,102 @@
+/*
+ * page_reporting.h - free page reporting: tell a device (virtio-balloon)
+ * which large free blocks the guest is not using, so the host can take
+ * their memory back, and remember what was told.
+ *
+ * A device registers a struct page_reporting_dev_info. Freeing a block of
+ * order >= prdev->order (pageblock_order unless set) into the buddy asks
+ * for a reporting pass, which runs about PAGE_REPORTING_DELAY_MS later
+ * through prdev->schedule (the kernel queues a delayed work item; host
+ * tests call page_reporting_process() themselves). A pass takes
+ * unreported free blocks off the free lists in batches of at most
+ * prdev->capacity (<= PAGE_REPORTING_CAPACITY), hands each batch to
+ * prdev->report() with no lock held, and puts the blocks back; after a
+ * successful report the blocks are PageReported and are not offered again
+ * until they leave the buddy (allocated, split or merged with an
+ * unreported block). See mm/page_reporting.c.
+ */
+#ifndef MM_PAGE_REPORTING_H
+#define MM_PAGE_REPORTING_H
+
+#include <kernel/compiler.h>
+#include <mm/page.h>
+
+#define PAGE_REPORTING_CAPACITY		32	/* blocks per report() call */
+#define PAGE_REPORTING_DELAY_MS		2000	/* from a free to the pass */
+#define PAGE_REPORTING_BUDGET		64	/* report() calls per pass, then requeue */
+
+/* One reported block: 2^order pages from pfn. */
+struct page_reporting_entry {
+	unsigned long pfn;
+	unsigned int order;
+};
+
+struct page_reporting_dev_info {
+	/*
+	 * Tell the device about @n blocks (1 <= n <= capacity) and return
+	 * once it has finished with them. 0: reported (the device may have
+	 * discarded their contents; they read as zeroes afterwards). -EIO:
+	 * the device is broken, reporting stops for good. Any other -errno:
+	 * not reported this time, try again in a later pass. Called with no
+	 * lock held, never concurrently with itself.
+	 */
+	int (*report)(struct page_reporting_dev_info *prdev,
+		      const struct page_reporting_entry *ents, unsigned int n);
+	/* Ask for page_reporting_process() in about @delay_ms (any context; may be NULL). */
+	void (*schedule)(struct page_reporting_dev_info *prdev, unsigned int delay_ms);
+	unsigned int order;	/* smallest order reported; 0 means pageblock_order */
+	unsigned int capacity;	/* blocks per report(); 0 means PAGE_REPORTING_CAPACITY */
+	/*
+	 * With page poisoning on, free pages must keep the poison pattern. Set
+	 * this only if the device promised to preserve contents (virtio:
+	 * PAGE_POISON negotiated with our poison value); otherwise passes are
+	 * skipped while poisoning is on (counted in skipped_poison).
+	 */
+	bool keeps_poison;
+	void *priv;
+
+	/* counters (read by the shell; written by the pass) */
+	unsigned long reported_blocks, reported_pages;
+	unsigned long requests, errors, passes, skipped_poison;
+	bool disabled;		/* report() returned -EIO: no more passes */
+};
+
+/*
+ * Register @prdev as the (single) reporting device and ask for a first
+ * pass. 0, -EBUSY if another device is registered, -EINVAL if @prdev has
+ * no report() or an order outside [pageblock_order - 4, MAX_ORDER] or a
+ * capacity above PAGE_REPORTING_CAPACITY.
+ */
+int page_reporting_register(struct page_reporting_dev_info *prdev);
+
+/* Unregister @prdev (not during its own pass). Reported flags stay: harmless hints. */
+void page_reporting_unregister(struct page_reporting_dev_info *prdev);
+
+/*
+ * Free-path hook, zone->lock held: a block of @order became free (after
+ * merging) and is not reported. Cheap when reporting is off or @order is
+ * below the threshold; otherwise requests a pass (at most one pending).
+ */
+void page_reporting_notify_free(unsigned int order);
+
+/*
+ * Run one reporting pass over every zone now (what the scheduled work
+ * calls). Returns the blocks reported, or -EAGAIN if a pass is already
+ * running or nothing is registered, -EIO once the device broke. Requests
+ * another pass itself when its budget ran out or frees came in meanwhile.
+ */
+long page_reporting_process(void);
+
+/* Free pages currently marked reported, all zones (walks the lists under zone->lock). */
+unsigned long page_reporting_count_reported(void);
+
+/* The registered device, or NULL. */
+struct page_reporting_dev_info *page_reporting_device(void);
+
+/* The order a block must reach to be reported (0 when nothing is registered). */
+unsigned int page_reporting_order(void);
+
+/* Host harness: forget the registered device and the request state. */
+void page_reporting_reset(void);
+
+#endif
