@@ -6,7 +6,9 @@
  * the CPU halts - unless a test asked to catch it with catch_fault(), in
  * which case the report is printed and control returns to the test.
  * Vectors 32-254 are device interrupts registered with irq_*(); each
- * handler runs with interrupts off and is followed by a LAPIC EOI.
+ * handler runs with interrupts off and is followed by a LAPIC EOI. Every
+ * vector counts its interrupts (the `irqs` shell command lists them); one
+ * that arrives on a vector nobody registered is counted and acknowledged.
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -39,8 +41,12 @@ static struct {
 	irq_handler_t fn;
 	void *ctx;
 	uint64_t count;
+	const char *name;
+	int gsi;		/* -1: not an IOAPIC line */
+	bool used, level, active_low;
 } irq_table[256];
 static unsigned next_vector = VEC_FIRST_IRQ;
+static uint64_t irq_unhandled;
 
 static const char *const exc_names[32] = {
 	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
@@ -80,8 +86,8 @@ void idt_init(void)
 	__asm__ __volatile__("lidt %0" :: "m"(idt_ptr));
 }
 
-/* Allocate the next free vector for @fn; -1 when none are left. */
-int irq_alloc_vector(irq_handler_t fn, void *ctx)
+/* Allocate the next free vector for @fn, named @name; -1 when none are left. */
+int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx)
 {
 	unsigned long f = local_irq_save();
 	int v = -1;
@@ -89,6 +95,9 @@ int irq_alloc_vector(irq_handler_t fn, void *ctx)
 		v = next_vector++;
 		irq_table[v].fn = fn;
 		irq_table[v].ctx = ctx;
+		irq_table[v].name = name;
+		irq_table[v].gsi = -1;
+		irq_table[v].used = true;
 	}
 	local_irq_restore(f);
 	if (v < 0)
@@ -96,26 +105,77 @@ int irq_alloc_vector(irq_handler_t fn, void *ctx)
 	return v;
 }
 
-/* Route GSI @gsi to a new vector running @fn. */
-int irq_register_gsi(unsigned gsi, bool level, irq_handler_t fn, void *ctx)
+int irq_alloc_vector(irq_handler_t fn, void *ctx)
 {
-	int v = irq_alloc_vector(fn, ctx);
-	if (v >= 0)
-		ioapic_route(gsi, v, level, level);
+	return irq_alloc_vector_named(NULL, fn, ctx);
+}
+
+void irq_free_vector(int vec)
+{
+	unsigned long f;
+
+	if (vec < VEC_FIRST_IRQ || vec >= VEC_SPURIOUS)
+		return;
+	f = local_irq_save();
+	if (irq_table[vec].gsi >= 0)
+		ioapic_mask((unsigned)irq_table[vec].gsi, true);
+	irq_table[vec].fn = NULL;
+	irq_table[vec].ctx = NULL;
+	irq_table[vec].name = "(freed)";
+	local_irq_restore(f);
+}
+
+/* Route GSI @gsi to a new vector running @fn. */
+int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name,
+		     irq_handler_t fn, void *ctx)
+{
+	int v;
+
+	if (!ioapic_has_gsi(gsi)) {
+		pr_err("irq: no IOAPIC serves GSI %u (%s)\n", gsi, name ? name : "?");
+		return -1;
+	}
+	v = irq_alloc_vector_named(name, fn, ctx);
+	if (v < 0)
+		return v;
+	irq_table[v].gsi = (int)gsi;
+	irq_table[v].level = level;
+	irq_table[v].active_low = active_low;
+	ioapic_route(gsi, (uint8_t)v, level, active_low);
 	return v;
+}
+
+bool irq_get_info(unsigned vec, struct irq_info *out)
+{
+	if (vec >= 256 || !irq_table[vec].used)
+		return false;
+	out->name = irq_table[vec].name ? irq_table[vec].name : "?";
+	out->count = irq_table[vec].count;
+	out->gsi = irq_table[vec].gsi;
+	out->level = irq_table[vec].level;
+	out->active_low = irq_table[vec].active_low;
+	return true;
+}
+
+uint64_t irq_unhandled_count(void)
+{
+	return irq_unhandled;
 }
 
 /* Route ISA IRQ @isa_irq (after MADT overrides) to a new vector running @fn. */
 int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx)
 {
-	int v = irq_alloc_vector(fn, ctx);
-	if (v < 0)
-		return v;
+	if (isa_irq >= 16)
+		return -1;
 	uint16_t fl = acpi.isa_flags[isa_irq];
 	bool active_low = (fl & 3) == 3;
 	bool level = ((fl >> 2) & 3) == 3;
-	ioapic_route(acpi.isa_gsi[isa_irq], v, level, active_low);
-	return v;
+	static const char *const names[16] = {
+		"ISA 0", "ISA 1", "ISA 2", "ISA 3 (COM2)", "ISA 4 (COM1)", "ISA 5", "ISA 6",
+		"ISA 7", "ISA 8", "ISA 9", "ISA 10", "ISA 11", "ISA 12", "ISA 13", "ISA 14", "ISA 15",
+	};
+	return irq_register_gsi(acpi.isa_gsi[isa_irq], level, active_low,
+				names[isa_irq], fn, ctx);
 }
 
 /* ---------------- exception reports ---------------- */
@@ -250,5 +310,7 @@ void interrupt_dispatch(struct regs *r)
 	irq_table[v].count++;
 	if (irq_table[v].fn)
 		irq_table[v].fn(r, irq_table[v].ctx);
+	else
+		irq_unhandled++;	/* nobody registered it: count, acknowledge, ignore */
 	apic_eoi();
 }
