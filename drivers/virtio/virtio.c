@@ -1,7 +1,7 @@
 /*
  * virtio.c - virtio bring-up: finds devices on every transport, gives
  * transports their queue memory and interrupt dispatch, and hands devices
- * to drivers (the balloon is the only one).
+ * to drivers (the balloon, and a small entropy driver).
  *
  * Queue memory comes from the page allocator: the ring area (shared with
  * the device, physically contiguous, page aligned, which satisfies both the
@@ -10,6 +10,7 @@
  */
 #include "virtio_transport.h"
 #include <drivers/virtio_balloon.h>
+#include <drivers/virtio_rng.h>
 #include <kernel/printk.h>
 #include <kernel/shell.h>
 #include <arch/x86.h>
@@ -142,8 +143,10 @@ void vt_msix_dispatch(struct vt_msix_vec *v)
 	bool any = false;
 
 	vt->irqs++;
+	/* MSI-X carries no cause: a queue vector counts only if a used buffer waits */
 	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
-		if (vt->q[i].vq && vt->q[i].msix_entry == (int)v->entry) {
+		if (vt->q[i].vq && vt->q[i].msix_entry == (int)v->entry &&
+		    virtqueue_more_used(vt->q[i].vq)) {
 			virtqueue_interrupt(vt->q[i].vq);
 			any = true;
 		}
@@ -154,7 +157,7 @@ void vt_msix_dispatch(struct vt_msix_vec *v)
 		if (vt->vdev.config_changed)
 			vt->vdev.config_changed(&vt->vdev);
 	} else if (!any) {
-		vt->spurious_irqs++;	/* before its queue exists, or after a reset */
+		vt->spurious_irqs++;	/* nothing used: early, after a reset, or injected */
 	}
 }
 
@@ -191,6 +194,8 @@ void vt_probe_driver(struct vt_device *vt)
 	       vt->vdev.config->name, vt_irq_mode_name(vt, irq, sizeof(irq)));
 	if (vt->vdev.device_id == VIRTIO_ID_BALLOON)
 		virtio_balloon_probe(&vt->vdev);
+	else if (vt->vdev.device_id == VIRTIO_ID_RNG)
+		virtio_rng_probe(&vt->vdev);
 }
 
 /* Probe one PCI function if it is a virtio device (vendor 0x1af4). */

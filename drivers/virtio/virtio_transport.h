@@ -76,7 +76,10 @@ void vt_queues_free(struct vt_device *vt);
  * as spurious (a shared line, or a device that raised nothing).
  */
 void vt_dispatch(struct vt_device *vt, uint32_t isr);
-/* MSI-X handler body for vector @v: its queues, and config changes on entry 0. */
+/*
+ * MSI-X handler body for vector @v: its queues that have used buffers, and
+ * config changes on entry 0; a queue vector with nothing used is spurious.
+ */
 void vt_msix_dispatch(struct vt_msix_vec *v);
 /* A device's interrupt mode as text ("MSI-X (3 vectors)", "INTx GSI 16", ...). */
 const char *vt_irq_mode_name(const struct vt_device *vt, char *buf, size_t len);
