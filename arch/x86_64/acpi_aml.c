@@ -19,7 +19,6 @@
  * Nesting is bounded (16 levels).
  */
 #include <arch/x86.h>
-#include <kernel/printk.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -45,9 +44,12 @@ static uint64_t le(const uint8_t *p, unsigned n)
 /* Decode a PkgLength at @p; sets *len (bytes from @p) and returns its size, 0 if bad. */
 static unsigned pkg_length(const uint8_t *p, const uint8_t *end, size_t *len)
 {
-	unsigned extra = p[0] >> 6;
+	unsigned extra;
 	size_t v;
 
+	if (p >= end)
+		return 0;
+	extra = p[0] >> 6;
 	if (p + 1 + extra > end)
 		return 0;
 	if (!extra) {
