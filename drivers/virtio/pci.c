@@ -395,9 +395,13 @@ unsigned int pci_find_cap(const struct pci_dev *d, uint8_t cap_id, unsigned int 
 
 void pci_enable(struct pci_dev *d)
 {
-	uint16_t cmd = pci_read16(d, PCI_COMMAND);
+	uint16_t cmd = pci_read16(d, PCI_COMMAND) | PCI_COMMAND_MASTER;
 
-	pci_write16(d, PCI_COMMAND, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* decode only the spaces that have an address: an unassigned BAR sits at 0 */
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++)
+		if (d->bar[i].size && d->bar[i].base)
+			cmd |= d->bar[i].io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+	pci_write16(d, PCI_COMMAND, cmd);
 }
 
 void *pci_map_bar(struct pci_dev *d, unsigned int i)

@@ -86,7 +86,7 @@ const char *pci_access_name(void);
 
 /* Next capability with id @cap_id after offset @from (0: from the start); 0 if none. */
 unsigned int pci_find_cap(const struct pci_dev *d, uint8_t cap_id, unsigned int from);
-/* Enable decoding and bus mastering. */
+/* Enable bus mastering, and decoding of the spaces whose BARs have an address. */
 void pci_enable(struct pci_dev *d);
 /* Virtual address of memory BAR @i (mapped uncached once), NULL if not a memory BAR. */
 void *pci_map_bar(struct pci_dev *d, unsigned int i);

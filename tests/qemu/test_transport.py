@@ -15,6 +15,7 @@ commands show modes and per-vector counts), and nothing may poll:
   q35          balloon modern INTx (SeaBIOS line), rng MSI-X with a single
                vector shared by config and queue
   q35 legacy   balloon and rng with disable-modern=on: legacy INTx
+  pc           balloon legacy INTx (an ISA line with a MADT override), rng MSI-X
   microvm      virtio-mmio, GSIs 24+ on the second IOAPIC, from the DSDT
   microvm      acpi=off: virtio-mmio slots and GSIs from the command line
 
@@ -207,6 +208,8 @@ def main():
              {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(1 vectors\)", 1)})
     run_case(args, "q35 legacy", "q35", "disable-modern=on", "virtio-rng-pci,disable-modern=on",
              {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"INTx GSI \d+", 1)}, harden=True)
+    run_case(args, "pc", "pc", "disable-modern=on", "virtio-rng-pci",
+             {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(2 vectors\)", 2)})
     run_case(args, "microvm mmio", "microvm", "", "virtio-rng-device",
              {BALLOON: (r"IOAPIC GSI (2[4-9]|3\d|4[0-7])", 1), RNG: (r"IOAPIC GSI (2[4-9]|3\d|4[0-7])", 1)})
     # without ACPI: one IOAPIC, slots and GSIs from QEMU's virtio_mmio.device= words
