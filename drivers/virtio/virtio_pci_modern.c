@@ -24,6 +24,7 @@
 #include <kernel/printk.h>
 #include <arch/io.h>
 #include <arch/x86.h>
+#include <arch/cpu.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -263,11 +264,19 @@ static bool vpm_setup_intx(struct vt_device *vt)
 	return true;
 }
 
-/* Give up on MSI-X: no vectors in the device, vectors freed, INTx instead. */
+/*
+ * Give up on MSI-X: no vectors in the device, vectors freed, INTx instead.
+ * Safe with live queues (the `virtio intx` shell command uses it to test
+ * this path): interrupts are off while the mode changes.
+ */
 static void vpm_msix_fallback(struct vt_device *vt)
 {
 	volatile uint8_t *c = vt->common;
+	unsigned long flags;
 
+	if (vt->irq_mode != VT_IRQ_MSIX)
+		return;
+	flags = local_irq_save();
 	mmio_write16(c + VPC_MSIX_CONFIG, VIRTIO_MSI_NO_VECTOR);
 	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++) {
 		if (vt->q[i].msix_entry < 0)
@@ -283,6 +292,15 @@ static void vpm_msix_fallback(struct vt_device *vt)
 	vt->irq_mode = VT_IRQ_NONE;
 	if (!vpm_setup_intx(vt))
 		pr_warn("virtio %s: no INTx line either; the driver has to poll\n", vt->name);
+	vt->vdev.has_irq = vt->irq_mode != VT_IRQ_NONE;
+	local_irq_restore(flags);
+	/* anything that arrived while switching is found on the ISR/used rings */
+	if (vt->irq_mode == VT_IRQ_INTX) {
+		uint8_t isr = mmio_read8(vt->isr);
+
+		if (isr)
+			vt_dispatch(vt, isr);
+	}
 }
 
 /*
@@ -405,6 +423,7 @@ int virtio_pci_modern_probe(struct pci_dev *d)
 	vt->vdev.device_id = id;
 	vt->vdev.vendor_id = d->subsys_id;
 	vt->vdev.config = &vpm_ops;
+	vt->force_intx = vpm_msix_fallback;
 	vpm_reset(&vt->vdev);
 	vpm_setup_irq(vt);
 	vt_probe_driver(vt);

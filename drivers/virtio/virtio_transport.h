@@ -53,6 +53,7 @@ struct vt_device {
 	struct vt_msix_vec msix[VT_MAX_QUEUES + 1];
 	unsigned int msix_nvec;		/* entries in use (0: no MSI-X) */
 	char irq_name[32];		/* INTx / MMIO line name, shown by `irqs` */
+	void (*force_intx)(struct vt_device *vt); /* modern PCI: the MSI-X fallback, on demand */
 	unsigned long irqs, config_irqs, queue_irqs, spurious_irqs;
 };
 

@@ -19,6 +19,10 @@ commands show modes and per-vector counts), and nothing may poll:
   microvm      virtio-mmio, GSIs 24+ on the second IOAPIC, from the DSDT
   microvm      acpi=off: virtio-mmio slots and GSIs from the command line
 
+MSI-X fallback (microvm-pci, q35): `virtio intx` takes the path a refused
+vector takes (vectors freed, MSI-X off, INTx routed) and the rng must keep
+working on its INTx line.
+
 Hardening (microvm-pci and q35 legacy): every vector of both devices and an
 unallocated one get a spurious self-IPI; the counts say they were seen and
 ignored, and the balloon and rng still work afterwards.
@@ -173,8 +177,27 @@ def hardening(g, label, vecs):
     rng_read(g, f"{label} after spurious interrupts")
 
 
+def msix_fallback(g, label):
+    """Force the rng from MSI-X to INTx (the refused-vector fallback) and use it there."""
+    devs, text = virtio_devices(g)
+    rng = devs.get(RNG)
+    out = g.shell(f"virtio intx {rng['name']}") if rng else text
+    devs, text = virtio_devices(g)
+    rows, _, itext = irq_table(g)
+    mine = device_vectors(rows, rng["name"]) if rng else {}
+    live = {k: v for k, v in mine.items() if not k.endswith("(freed)")}
+    tap(devs.get(RNG, {}).get("mode", "").startswith("INTx GSI") and len(live) == 1,
+        f"{label}: rng falls back from MSI-X to one INTx line", out + text + itext)
+    before = sum(v[1] for v in live.values())
+    rng_read(g, f"{label} after the INTx fallback")
+    rows, _, itext = irq_table(g)
+    after = sum(v[1] for k, v in device_vectors(rows, rng["name"]).items()
+                if not k.endswith("(freed)")) if rng else 0
+    tap(after > before, f"{label}: rng interrupts now arrive on its INTx line", itext)
+
+
 def run_case(args, label, machine, balloon_opts, rng_dev, modes, harden=False, extra=(),
-             expect_log=None):
+             expect_log=None, fallback=False):
     if args.only and args.only not in label:
         return
     g = None
@@ -189,6 +212,8 @@ def run_case(args, label, machine, balloon_opts, rng_dev, modes, harden=False, e
         devs, vecs = check_modes(g, label, modes)
         if harden:
             hardening(g, label, vecs)
+        if fallback:
+            msix_fallback(g, label)
     except (QMPError, OSError, StopIteration) as e:
         tap(False, f"{label}: guest session", f"{e}\n{g.out[-3000:] if g else ''}")
     finally:
@@ -203,9 +228,10 @@ def main():
     args = ap.parse_args()
     print("TAP version 13", flush=True)
     run_case(args, "microvm-pci", "microvm-pci", "", "virtio-rng-pci",
-             {BALLOON: (r"INTx GSI 1[6-9]", 1), RNG: (r"MSI-X \(2 vectors\)", 2)}, harden=True)
+             {BALLOON: (r"INTx GSI 1[6-9]", 1), RNG: (r"MSI-X \(2 vectors\)", 2)}, harden=True,
+             fallback=True)
     run_case(args, "q35 modern", "q35", "disable-legacy=on", "virtio-rng-pci,disable-legacy=on,vectors=1",
-             {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(1 vectors\)", 1)})
+             {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(1 vectors\)", 1)}, fallback=True)
     run_case(args, "q35 legacy", "q35", "disable-modern=on", "virtio-rng-pci,disable-modern=on",
              {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"INTx GSI \d+", 1)}, harden=True)
     run_case(args, "pc", "pc", "disable-modern=on", "virtio-rng-pci",
