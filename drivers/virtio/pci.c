@@ -248,7 +248,7 @@ static void host_bridge_found(const struct acpi_device *d, void *arg)
 
 		if (!m->len)
 			continue;
-		if (m->base + m->len <= (1ull << 32) && !host.mmio32_size) {
+		if (m->base < (1ull << 32) && m->len <= (1ull << 32) - m->base && !host.mmio32_size) {
 			host.mmio32_base = m->base;
 			host.mmio32_size = m->len;
 		} else if (m->base >= (1ull << 32) && !host.mmio64_size) {
@@ -258,7 +258,11 @@ static void host_bridge_found(const struct acpi_device *d, void *arg)
 	}
 }
 
-/* acpi_for_each_device() callback: INTx link device _UID 0-3 and its GSI. */
+/*
+ * acpi_for_each_device() callback: INTx link device _UID 0-3 and its GSI.
+ * (Extra host bridges - QEMU's pxb - would bring links of their own; only
+ * the single-bridge layout microvm has is supported.)
+ */
 static void intx_link_found(const struct acpi_device *d, void *arg)
 {
 	(void)arg;

@@ -208,6 +208,7 @@ static int vpm_setup_vq(struct virtio_device *vdev, unsigned int index, unsigned
 			pr_warn("virtio %s: queue %u refused MSI-X entry %u; falling back to INTx\n",
 				vt->name, index, entry);
 			vpm_msix_fallback(vt);
+			mmio_write16(c + VPC_Q_SELECT, (uint16_t)index);	/* the fallback moved it */
 		}
 	}
 	mmio_write16(c + VPC_Q_ENABLE, 1);
