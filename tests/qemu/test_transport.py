@@ -18,6 +18,7 @@ commands show modes and per-vector counts), and nothing may poll:
   pc           balloon legacy INTx (an ISA line with a MADT override), rng MSI-X
   microvm      virtio-mmio, GSIs 24+ on the second IOAPIC, from the DSDT
   microvm      acpi=off: virtio-mmio slots and GSIs from the command line
+  ioapic2=off  microvm and microvm-pci with one IOAPIC (GSIs 16-23, 12-15)
 
 MSI-X fallback (microvm-pci, q35): `virtio intx` takes the path a refused
 vector takes (vectors freed, MSI-X off, INTx routed) and the rng must keep
@@ -230,6 +231,10 @@ def main():
     run_case(args, "microvm-pci", "microvm-pci", "", "virtio-rng-pci",
              {BALLOON: (r"INTx GSI 1[6-9]", 1), RNG: (r"MSI-X \(2 vectors\)", 2)}, harden=True,
              fallback=True)
+    # one IOAPIC: the bridge's links move to GSIs 12-15, rng without MSI-X uses INTx too
+    run_case(args, "microvm-pci ioapic2=off", "microvm-pci", "", "virtio-rng-pci,vectors=0",
+             {BALLOON: (r"INTx GSI 1[2-5]", 1), RNG: (r"INTx GSI 1[2-5]", 1)},
+             extra=["-machine", "ioapic2=off"])
     run_case(args, "q35 modern", "q35", "disable-legacy=on", "virtio-rng-pci,disable-legacy=on,vectors=1",
              {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(1 vectors\)", 1)}, fallback=True)
     run_case(args, "q35 legacy", "q35", "disable-modern=on", "virtio-rng-pci,disable-modern=on",
@@ -238,6 +243,9 @@ def main():
              {BALLOON: (r"INTx GSI \d+", 1), RNG: (r"MSI-X \(2 vectors\)", 2)})
     run_case(args, "microvm mmio", "microvm", "", "virtio-rng-device",
              {BALLOON: (r"IOAPIC GSI (2[4-9]|3\d|4[0-7])", 1), RNG: (r"IOAPIC GSI (2[4-9]|3\d|4[0-7])", 1)})
+    run_case(args, "microvm mmio ioapic2=off", "microvm", "", "virtio-rng-device",
+             {BALLOON: (r"IOAPIC GSI (1[6-9]|2[0-3])", 1), RNG: (r"IOAPIC GSI (1[6-9]|2[0-3])", 1)},
+             extra=["-machine", "ioapic2=off"])
     # without ACPI: one IOAPIC, slots and GSIs from QEMU's virtio_mmio.device= words
     run_case(args, "microvm mmio acpi=off", "microvm", "", "virtio-rng-device",
              {BALLOON: (r"IOAPIC GSI \d+", 1), RNG: (r"IOAPIC GSI \d+", 1)},
