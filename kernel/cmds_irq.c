@@ -2,7 +2,8 @@
  * cmds_irq.c - shell commands that show interrupt routing and PCI:
  *
  *   irqs              every allocated vector: count, name, GSI and trigger
- *                     (or MSI), the IOAPICs, and interrupts nobody handled
+ *                     (or MSI), the IOAPICs, and interrupts nobody handled;
+ *                     a shared line shows one row per handler
  *   irqs inject VEC   send vector VEC to this CPU (a spurious interrupt, for
  *                     tests: every handler must shrug it off)
  *   lspci             the PCI functions found, their BARs and MSI-X state
@@ -36,7 +37,9 @@ static void irqs_show(void)
 				 in.active_low ? "low" : "high");
 		else
 			snprintf(src, sizeof(src), "MSI/local");
-		printk(" %3u %11llu  %-18s  %s\n", v, (unsigned long long)in.count, src, in.name);
+		for (unsigned int k = 0; k < in.nnames; k++)	/* a shared line: one row per handler */
+			printk(" %3u %11llu  %-18s  %s\n", v, (unsigned long long)in.count, src,
+			       in.names[k]);
 	}
 	printk("unhandled: %llu\n", (unsigned long long)irq_unhandled_count());
 }

@@ -37,11 +37,17 @@ static struct idt_entry idt[256] __aligned(16);
 static struct { uint16_t limit; uint64_t base; } __packed idt_ptr;
 extern const uint64_t isr_table[256];
 
-static struct {
+/* One handler on a vector; a level-triggered GSI may carry several (a shared line). */
+struct irq_action {
 	irq_handler_t fn;
 	void *ctx;
-	uint64_t count;
 	const char *name;
+};
+
+static struct {
+	struct irq_action act[IRQ_MAX_SHARED];
+	unsigned nact;
+	uint64_t count;
 	int gsi;		/* -1: not an IOAPIC line */
 	bool used, level, active_low;
 } irq_table[256];
@@ -93,9 +99,8 @@ int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx)
 	int v = -1;
 	if (next_vector < VEC_SPURIOUS) {
 		v = next_vector++;
-		irq_table[v].fn = fn;
-		irq_table[v].ctx = ctx;
-		irq_table[v].name = name;
+		irq_table[v].act[0] = (struct irq_action){ fn, ctx, name };
+		irq_table[v].nact = 1;
 		irq_table[v].gsi = -1;
 		irq_table[v].used = true;
 	}
@@ -114,25 +119,49 @@ void irq_free_vector(int vec)
 {
 	unsigned long f;
 
-	if (vec < VEC_FIRST_IRQ || vec >= VEC_SPURIOUS)
-		return;
+	if (vec < VEC_FIRST_IRQ || vec >= VEC_SPURIOUS || irq_table[vec].gsi >= 0)
+		return;		/* IOAPIC lines may be shared: never taken back */
 	f = local_irq_save();
-	if (irq_table[vec].gsi >= 0)
-		ioapic_mask((unsigned)irq_table[vec].gsi, true);
-	irq_table[vec].fn = NULL;
-	irq_table[vec].ctx = NULL;
-	irq_table[vec].name = "(freed)";
+	irq_table[vec].act[0] = (struct irq_action){ NULL, NULL, "(freed)" };
+	irq_table[vec].nact = 1;
 	local_irq_restore(f);
 }
 
-/* Route GSI @gsi to a new vector running @fn. */
+/*
+ * The vector already serving level-triggered @gsi with the same polarity
+ * (PCI INTx lines are shared), or -1.
+ */
+static int irq_find_shared_gsi(unsigned gsi, bool level, bool active_low)
+{
+	for (unsigned v = VEC_FIRST_IRQ; v < next_vector; v++)
+		if (irq_table[v].used && irq_table[v].gsi == (int)gsi)
+			return level && irq_table[v].level && irq_table[v].active_low == active_low ?
+			       (int)v : -2;
+	return -1;
+}
+
+/* Route GSI @gsi to a new vector running @fn, or add @fn to the vector sharing it. */
 int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name,
 		     irq_handler_t fn, void *ctx)
 {
 	int v;
+	unsigned long f;
 
 	if (!ioapic_has_gsi(gsi)) {
 		pr_err("irq: no IOAPIC serves GSI %u (%s)\n", gsi, name ? name : "?");
+		return -1;
+	}
+	f = local_irq_save();
+	v = irq_find_shared_gsi(gsi, level, active_low);
+	if (v >= 0 && irq_table[v].nact < IRQ_MAX_SHARED) {
+		irq_table[v].act[irq_table[v].nact++] = (struct irq_action){ fn, ctx, name };
+		local_irq_restore(f);
+		return v;
+	}
+	local_irq_restore(f);
+	if (v != -1) {
+		pr_err("irq: GSI %u cannot take %s (%s)\n", gsi, name ? name : "?",
+		       v == -2 ? "edge or other polarity already there" : "too many sharers");
 		return -1;
 	}
 	v = irq_alloc_vector_named(name, fn, ctx);
@@ -149,7 +178,10 @@ bool irq_get_info(unsigned vec, struct irq_info *out)
 {
 	if (vec >= 256 || !irq_table[vec].used)
 		return false;
-	out->name = irq_table[vec].name ? irq_table[vec].name : "?";
+	out->nnames = irq_table[vec].nact;
+	for (unsigned i = 0; i < irq_table[vec].nact; i++)
+		out->names[i] = irq_table[vec].act[i].name ? irq_table[vec].act[i].name : "?";
+	out->name = out->names[0];
 	out->count = irq_table[vec].count;
 	out->gsi = irq_table[vec].gsi;
 	out->level = irq_table[vec].level;
@@ -308,9 +340,11 @@ void interrupt_dispatch(struct regs *r)
 	if (v == VEC_SPURIOUS)
 		return;
 	irq_table[v].count++;
-	if (irq_table[v].fn)
-		irq_table[v].fn(r, irq_table[v].ctx);
-	else
+	if (irq_table[v].nact && irq_table[v].act[0].fn) {
+		for (unsigned i = 0; i < irq_table[v].nact; i++)	/* a shared line: ask each */
+			irq_table[v].act[i].fn(r, irq_table[v].act[i].ctx);
+	} else {
 		irq_unhandled++;	/* nobody registered it: count, acknowledge, ignore */
+	}
 	apic_eoi();
 }

@@ -40,10 +40,14 @@ void idt_init(void);
 typedef void (*irq_handler_t)(struct regs *r, void *ctx);
 /* Route a legacy ISA IRQ through the IOAPIC to a fresh vector; returns the vector. */
 int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx);
+#define IRQ_MAX_SHARED 4	/* handlers on one shared INTx line */
 /*
  * Route GSI @gsi (level or edge, active low or high, as the firmware
  * describes the line) to a fresh vector named @name; vector or -1 (no
- * vector left, or no IOAPIC serves @gsi).
+ * vector left, or no IOAPIC serves @gsi). A level-triggered GSI that is
+ * already routed with the same polarity is shared (PCI INTx): @fn joins the
+ * handlers of its vector (up to IRQ_MAX_SHARED), and every handler runs on
+ * each interrupt, so each must check whether its device raised it.
  */
 int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name,
 		     irq_handler_t fn, void *ctx);
@@ -51,11 +55,13 @@ int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name
 int irq_alloc_vector(irq_handler_t fn, void *ctx);
 /* The same, with a name shown by the `irqs` shell command (@name must stay valid). */
 int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx);
-/* Give vector @vec back (a failed MSI-X setup): masked GSIs and MSI-X entries only. */
+/* Drop the handler of MSI/MSI-X vector @vec (a failed MSI-X setup); GSI vectors stay. */
 void irq_free_vector(int vec);
 /* What `irqs` shows of vector @vec: false if it was never allocated. */
 struct irq_info {
-	const char *name;
+	const char *name;		/* the first handler's */
+	const char *names[IRQ_MAX_SHARED];
+	unsigned nnames;		/* handlers (more than 1: a shared line) */
 	uint64_t count;
 	int gsi;		/* -1: no IOAPIC line (MSI/MSI-X, timer) */
 	bool level, active_low;
