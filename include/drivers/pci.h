@@ -77,7 +77,10 @@ void pci_write32(const struct pci_dev *d, unsigned int off, uint32_t v);
 void pci_write16(const struct pci_dev *d, unsigned int off, uint16_t v);
 void pci_write8(const struct pci_dev *d, unsigned int off, uint8_t v);
 
-/* Scan the buses once (later calls return the cached count). */
+/*
+ * Scan the buses once (later calls return the cached count). Through ECAM
+ * found in the DSDT (microvm) it also assigns the unassigned memory BARs.
+ */
 unsigned int pci_enumerate(void);
 /* The i-th function found, or NULL. */
 struct pci_dev *pci_get(unsigned int i);
