@@ -1,8 +1,9 @@
 /*
  * acpi.c - just enough ACPI: find the RSDP (given by the boot protocol, or
  * by scanning the BIOS area), walk the RSDT/XSDT, and read the MADT (local
- * APIC, IOAPIC, ISA interrupt overrides, CPU count), the MCFG (PCIe ECAM
- * window) and the FADT (power-off registers, and \_S5 from the DSDT).
+ * APIC, every IOAPIC, ISA interrupt overrides, CPU count), the MCFG (PCIe
+ * ECAM window) and the FADT (power-off registers, and \_S5 from the DSDT).
+ * Devices described only in the DSDT's AML are found by acpi_aml.c.
  * Every table's checksum is verified; a bad table is reported and skipped.
  */
 #include <arch/x86.h>
@@ -78,6 +79,12 @@ static void parse_madt(const struct sdt_header *h)
 				acpi.ioapic_phys = *(const uint32_t *)(p + 4);
 				acpi.ioapic_gsi_base = *(const uint32_t *)(p + 8);
 			}
+			if (acpi.nioapics < ACPI_MAX_IOAPICS)
+				acpi.ioapics[acpi.nioapics++] = (struct acpi_ioapic){
+					*(const uint32_t *)(p + 4), *(const uint32_t *)(p + 8) };
+			else
+				pr_warn("acpi: more than %d IOAPICs; the rest are not used\n",
+					ACPI_MAX_IOAPICS);
 			break;
 		case 2:         /* interrupt source override */
 			if (p[3] < 16) {
@@ -161,6 +168,8 @@ void acpi_init(phys_addr_t rsdp_hint)
 		pr_warn("acpi: no RSDP found; using default IOAPIC/LAPIC addresses\n");
 		acpi.lapic_phys = 0xfee00000;
 		acpi.ioapic_phys = 0xfec00000;
+		acpi.ioapics[0] = (struct acpi_ioapic){ acpi.ioapic_phys, 0 };
+		acpi.nioapics = 1;
 		acpi.ncpus = 1;
 		return;
 	}
@@ -173,12 +182,10 @@ void acpi_init(phys_addr_t rsdp_hint)
 		esz = 8;
 	}
 	const struct sdt_header *rt = map_table(root);
-	if (!rt) {
-		pr_warn("acpi: root table unusable\n");
-		return;
-	}
-	size_t n = (rt->length - sizeof(*rt)) / esz;
-	const uint8_t *ents = (const uint8_t *)rt + sizeof(*rt);
+	if (!rt)
+		pr_warn("acpi: root table unusable; using default IOAPIC/LAPIC addresses\n");
+	size_t n = rt ? (rt->length - sizeof(*rt)) / esz : 0;
+	const uint8_t *ents = rt ? (const uint8_t *)rt + sizeof(*rt) : NULL;
 	for (size_t i = 0; i < n && i < 64; i++) {
 		phys_addr_t pa = esz == 8 ? *(const uint64_t *)(ents + 8 * i)
 					  : *(const uint32_t *)(ents + 4 * i);
@@ -200,6 +207,8 @@ void acpi_init(phys_addr_t rsdp_hint)
 		acpi.lapic_phys = 0xfee00000;
 	if (!acpi.ioapic_phys)
 		acpi.ioapic_phys = 0xfec00000;
+	if (!acpi.nioapics)
+		acpi.ioapics[acpi.nioapics++] = (struct acpi_ioapic){ acpi.ioapic_phys, 0 };
 	if (!acpi.ncpus)
 		acpi.ncpus = 1;
 }

@@ -3,8 +3,9 @@
  *
  * The legacy 8259 PICs are remapped out of the exception range and masked.
  * The local APIC runs in x2APIC mode when the CPU offers it (MSR access),
- * otherwise in xAPIC mode through an uncached mapping. The IOAPIC routes
- * ISA/GSI interrupts to vectors on the boot CPU.
+ * otherwise in xAPIC mode through an uncached mapping. Every IOAPIC of the
+ * MADT is used (microvm has a second one for GSIs 24-47); each serves a
+ * GSI range and routes it to vectors on the boot CPU.
  *
  * Time: the TSC is the clock. It is calibrated against the PIT (channel 0
  * polled through latched reads), falling back to the frequency the CPU or the
@@ -29,8 +30,15 @@
 
 static volatile uint8_t *lapic_mmio;
 static bool use_x2apic;
-static volatile uint32_t *ioapic;
-static unsigned ioapic_nr_pins;
+
+/* One IOAPIC: its registers and the GSIs [gsi_base, gsi_base + nr_pins) it serves. */
+struct ioapic {
+	volatile uint32_t *regs;
+	uint32_t gsi_base;
+	unsigned nr_pins;
+};
+static struct ioapic ioapics[ACPI_MAX_IOAPICS];
+static unsigned nr_ioapics;
 
 uint64_t tsc_khz;
 const char *tsc_calibration_source = "none";
@@ -60,38 +68,75 @@ uint32_t lapic_id(void)
 	return use_x2apic ? id : id >> 24;
 }
 
-static uint32_t ioapic_read(unsigned reg)
+static uint32_t ioapic_read(struct ioapic *io, unsigned reg)
 {
-	ioapic[0] = reg;
-	return ioapic[4];
+	io->regs[0] = reg;
+	return io->regs[4];
 }
 
-static void ioapic_write(unsigned reg, uint32_t v)
+static void ioapic_write(struct ioapic *io, unsigned reg, uint32_t v)
 {
-	ioapic[0] = reg;
-	ioapic[4] = v;
+	io->regs[0] = reg;
+	io->regs[4] = v;
+}
+
+/* The IOAPIC serving @gsi (its pin in *pin), or NULL. */
+static struct ioapic *ioapic_for_gsi(unsigned gsi, unsigned *pin)
+{
+	for (unsigned i = 0; i < nr_ioapics; i++) {
+		struct ioapic *io = &ioapics[i];
+
+		if (gsi >= io->gsi_base && gsi - io->gsi_base < io->nr_pins) {
+			*pin = gsi - io->gsi_base;
+			return io;
+		}
+	}
+	return NULL;
+}
+
+bool ioapic_has_gsi(unsigned gsi)
+{
+	unsigned pin;
+
+	return ioapic_for_gsi(gsi, &pin) != NULL;
 }
 
 /* Send GSI @gsi to @vector on this CPU, with the given trigger and polarity. */
-void ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low)
+int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low)
 {
-	unsigned pin = gsi - acpi.ioapic_gsi_base;
-	if (pin >= ioapic_nr_pins) {
-		pr_err("ioapic: GSI %u is not on this IOAPIC (%u pins)\n", gsi, ioapic_nr_pins);
-		return;
+	unsigned pin;
+	struct ioapic *io = ioapic_for_gsi(gsi, &pin);
+
+	if (!io) {
+		pr_err("ioapic: no IOAPIC serves GSI %u\n", gsi);
+		return -1;
 	}
 	uint32_t lo = vector | (active_low ? 1u << 13 : 0) | (level ? 1u << 15 : 0);
-	ioapic_write(0x10 + 2 * pin + 1, lapic_id() << 24);
-	ioapic_write(0x10 + 2 * pin, lo);
+	ioapic_write(io, 0x10 + 2 * pin + 1, lapic_id() << 24);
+	ioapic_write(io, 0x10 + 2 * pin, lo);
+	return 0;
 }
 
 void ioapic_mask(unsigned gsi, bool masked)
 {
-	unsigned pin = gsi - acpi.ioapic_gsi_base;
-	if (pin >= ioapic_nr_pins)
+	unsigned pin;
+	struct ioapic *io = ioapic_for_gsi(gsi, &pin);
+
+	if (!io)
 		return;
-	uint32_t lo = ioapic_read(0x10 + 2 * pin);
-	ioapic_write(0x10 + 2 * pin, masked ? lo | (1u << 16) : lo & ~(1u << 16));
+	uint32_t lo = ioapic_read(io, 0x10 + 2 * pin);
+	ioapic_write(io, 0x10 + 2 * pin, masked ? lo | (1u << 16) : lo & ~(1u << 16));
+}
+
+void apic_self_ipi(uint8_t vec)
+{
+	if (use_x2apic) {
+		wrmsr(0x83f, vec);			/* SELF IPI register */
+		return;
+	}
+	for (int i = 0; i < 100000 && (lapic_read(0x300) & (1u << 12)); i++)
+		cpu_relax();			/* previous IPI still pending (bounded) */
+	lapic_write(0x300, (1u << 18) | vec);	/* shorthand: self, fixed */
 }
 
 /* Remap both 8259s to vectors 0x20-0x2f and mask every line. */
@@ -119,10 +164,24 @@ void apic_init(void)
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_SVR, 0x1ff);          /* enabled, spurious vector 0xff */
 
-	ioapic = ioremap(acpi.ioapic_phys, 4096);
-	ioapic_nr_pins = ((ioapic_read(1) >> 16) & 0xff) + 1;
-	for (unsigned i = 0; i < ioapic_nr_pins; i++)
-		ioapic_write(0x10 + 2 * i, 1u << 16);
+	for (unsigned k = 0; k < acpi.nioapics; k++) {
+		struct ioapic *io = &ioapics[nr_ioapics++];
+
+		io->regs = ioremap(acpi.ioapics[k].phys, 4096);
+		io->gsi_base = acpi.ioapics[k].gsi_base;
+		io->nr_pins = ((ioapic_read(io, 1) >> 16) & 0xff) + 1;
+		for (unsigned i = 0; i < io->nr_pins; i++)
+			ioapic_write(io, 0x10 + 2 * i, 1u << 16);
+	}
+}
+
+unsigned ioapic_describe(unsigned i, uint64_t *phys, uint32_t *gsi_base)
+{
+	if (i >= nr_ioapics)
+		return 0;
+	*phys = acpi.ioapics[i].phys;
+	*gsi_base = ioapics[i].gsi_base;
+	return ioapics[i].nr_pins;
 }
 
 /* Latch and read PIT channel 0's current count. */
@@ -239,7 +298,7 @@ static void timer_irq(struct regs *r, void *ctx)
 /* Start the local APIC timer in periodic mode at @hz. */
 void timer_init(unsigned hz)
 {
-	int vec = irq_alloc_vector(timer_irq, NULL);
+	int vec = irq_alloc_vector_named("LAPIC timer", timer_irq, NULL);
 	if (vec < 0)
 		panic("timer: no vector");
 	lapic_write(LAPIC_TDCR, 0x3);           /* divide by 16 */

@@ -6,7 +6,9 @@
  * the CPU halts - unless a test asked to catch it with catch_fault(), in
  * which case the report is printed and control returns to the test.
  * Vectors 32-254 are device interrupts registered with irq_*(); each
- * handler runs with interrupts off and is followed by a LAPIC EOI.
+ * handler runs with interrupts off and is followed by a LAPIC EOI. Every
+ * vector counts its interrupts (the `irqs` shell command lists them); one
+ * that arrives on a vector nobody registered is counted and acknowledged.
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -35,12 +37,22 @@ static struct idt_entry idt[256] __aligned(16);
 static struct { uint16_t limit; uint64_t base; } __packed idt_ptr;
 extern const uint64_t isr_table[256];
 
-static struct {
+/* One handler on a vector; a level-triggered GSI may carry several (a shared line). */
+struct irq_action {
 	irq_handler_t fn;
 	void *ctx;
+	const char *name;
+};
+
+static struct {
+	struct irq_action act[IRQ_MAX_SHARED];
+	unsigned nact;
 	uint64_t count;
+	int gsi;		/* -1: not an IOAPIC line */
+	bool used, level, active_low;
 } irq_table[256];
 static unsigned next_vector = VEC_FIRST_IRQ;
+static uint64_t irq_unhandled;
 
 static const char *const exc_names[32] = {
 	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
@@ -80,15 +92,17 @@ void idt_init(void)
 	__asm__ __volatile__("lidt %0" :: "m"(idt_ptr));
 }
 
-/* Allocate the next free vector for @fn; -1 when none are left. */
-int irq_alloc_vector(irq_handler_t fn, void *ctx)
+/* Allocate the next free vector for @fn, named @name; -1 when none are left. */
+int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx)
 {
 	unsigned long f = local_irq_save();
 	int v = -1;
 	if (next_vector < VEC_SPURIOUS) {
 		v = next_vector++;
-		irq_table[v].fn = fn;
-		irq_table[v].ctx = ctx;
+		irq_table[v].act[0] = (struct irq_action){ fn, ctx, name };
+		irq_table[v].nact = 1;
+		irq_table[v].gsi = -1;
+		irq_table[v].used = true;
 	}
 	local_irq_restore(f);
 	if (v < 0)
@@ -96,26 +110,104 @@ int irq_alloc_vector(irq_handler_t fn, void *ctx)
 	return v;
 }
 
-/* Route GSI @gsi to a new vector running @fn. */
-int irq_register_gsi(unsigned gsi, bool level, irq_handler_t fn, void *ctx)
+int irq_alloc_vector(irq_handler_t fn, void *ctx)
 {
-	int v = irq_alloc_vector(fn, ctx);
-	if (v >= 0)
-		ioapic_route(gsi, v, level, level);
+	return irq_alloc_vector_named(NULL, fn, ctx);
+}
+
+void irq_free_vector(int vec)
+{
+	unsigned long f;
+
+	if (vec < VEC_FIRST_IRQ || vec >= VEC_SPURIOUS || irq_table[vec].gsi >= 0)
+		return;		/* IOAPIC lines may be shared: never taken back */
+	f = local_irq_save();
+	irq_table[vec].act[0] = (struct irq_action){ NULL, NULL, "(freed)" };
+	irq_table[vec].nact = 1;
+	local_irq_restore(f);
+}
+
+/*
+ * The vector already serving level-triggered @gsi with the same polarity
+ * (PCI INTx lines are shared), or -1.
+ */
+static int irq_find_shared_gsi(unsigned gsi, bool level, bool active_low)
+{
+	for (unsigned v = VEC_FIRST_IRQ; v < next_vector; v++)
+		if (irq_table[v].used && irq_table[v].gsi == (int)gsi)
+			return level && irq_table[v].level && irq_table[v].active_low == active_low ?
+			       (int)v : -2;
+	return -1;
+}
+
+/* Route GSI @gsi to a new vector running @fn, or add @fn to the vector sharing it. */
+int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name,
+		     irq_handler_t fn, void *ctx)
+{
+	int v;
+	unsigned long f;
+
+	if (!ioapic_has_gsi(gsi)) {
+		pr_err("irq: no IOAPIC serves GSI %u (%s)\n", gsi, name ? name : "?");
+		return -1;
+	}
+	f = local_irq_save();
+	v = irq_find_shared_gsi(gsi, level, active_low);
+	if (v >= 0 && irq_table[v].nact < IRQ_MAX_SHARED) {
+		irq_table[v].act[irq_table[v].nact++] = (struct irq_action){ fn, ctx, name };
+		local_irq_restore(f);
+		return v;
+	}
+	local_irq_restore(f);
+	if (v != -1) {
+		pr_err("irq: GSI %u cannot take %s (%s)\n", gsi, name ? name : "?",
+		       v == -2 ? "edge or other polarity already there" : "too many sharers");
+		return -1;
+	}
+	v = irq_alloc_vector_named(name, fn, ctx);
+	if (v < 0)
+		return v;
+	irq_table[v].gsi = (int)gsi;
+	irq_table[v].level = level;
+	irq_table[v].active_low = active_low;
+	ioapic_route(gsi, (uint8_t)v, level, active_low);
 	return v;
+}
+
+bool irq_get_info(unsigned vec, struct irq_info *out)
+{
+	if (vec >= 256 || !irq_table[vec].used)
+		return false;
+	out->nnames = irq_table[vec].nact;
+	for (unsigned i = 0; i < irq_table[vec].nact; i++)
+		out->names[i] = irq_table[vec].act[i].name ? irq_table[vec].act[i].name : "?";
+	out->name = out->names[0];
+	out->count = irq_table[vec].count;
+	out->gsi = irq_table[vec].gsi;
+	out->level = irq_table[vec].level;
+	out->active_low = irq_table[vec].active_low;
+	return true;
+}
+
+uint64_t irq_unhandled_count(void)
+{
+	return irq_unhandled;
 }
 
 /* Route ISA IRQ @isa_irq (after MADT overrides) to a new vector running @fn. */
 int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx)
 {
-	int v = irq_alloc_vector(fn, ctx);
-	if (v < 0)
-		return v;
+	if (isa_irq >= 16)
+		return -1;
 	uint16_t fl = acpi.isa_flags[isa_irq];
 	bool active_low = (fl & 3) == 3;
 	bool level = ((fl >> 2) & 3) == 3;
-	ioapic_route(acpi.isa_gsi[isa_irq], v, level, active_low);
-	return v;
+	static const char *const names[16] = {
+		"ISA 0", "ISA 1", "ISA 2", "ISA 3 (COM2)", "ISA 4 (COM1)", "ISA 5", "ISA 6",
+		"ISA 7", "ISA 8", "ISA 9", "ISA 10", "ISA 11", "ISA 12", "ISA 13", "ISA 14", "ISA 15",
+	};
+	return irq_register_gsi(acpi.isa_gsi[isa_irq], level, active_low,
+				names[isa_irq], fn, ctx);
 }
 
 /* ---------------- exception reports ---------------- */
@@ -248,7 +340,11 @@ void interrupt_dispatch(struct regs *r)
 	if (v == VEC_SPURIOUS)
 		return;
 	irq_table[v].count++;
-	if (irq_table[v].fn)
-		irq_table[v].fn(r, irq_table[v].ctx);
+	if (irq_table[v].nact && irq_table[v].act[0].fn) {
+		for (unsigned i = 0; i < irq_table[v].nact; i++)	/* a shared line: ask each */
+			irq_table[v].act[i].fn(r, irq_table[v].act[i].ctx);
+	} else {
+		irq_unhandled++;	/* nobody registered it: count, acknowledge, ignore */
+	}
 	apic_eoi();
 }

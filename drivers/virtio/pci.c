@@ -2,9 +2,19 @@
  * pci.c - PCI enumeration and the pieces of PCI the virtio transports need.
  *
  * Configuration mechanism: port I/O (CONFIG_ADDRESS 0xCF8 / CONFIG_DATA
- * 0xCFC) whenever the machine has it (pc, q35); ECAM, from ACPI's MCFG,
- * when it does not (microvm,pcie=on has no 0xCF8). ECAM buses are mapped
- * one MiB at a time, only for buses that enumeration actually visits.
+ * 0xCFC) whenever the machine has it (pc, q35); ECAM when it does not
+ * (microvm,pcie=on has no 0xCF8). The ECAM window comes from ACPI's MCFG,
+ * else from the DSDT's PCIe host bridge (_HID PNP0A08: _CBA is the ECAM
+ * base, _CRS the bus range and the MMIO windows) - QEMU's microvm has no
+ * MCFG. ECAM buses are mapped one MiB at a time, only for buses that
+ * enumeration actually visits.
+ *
+ * BARs: on microvm no firmware runs, so memory BARs come up unassigned
+ * (0). Ballast then assigns them itself, naturally aligned, from the host
+ * bridge's windows: 64-bit BARs from the window above 4 GiB when there is
+ * one, everything else from the 32-bit window. I/O BARs stay unassigned
+ * (microvm's bridge decodes no I/O space). Bridges are not programmed, so
+ * only functions on the root bus get addresses.
  *
  * Enumeration starts at the first bus and follows PCI-to-PCI bridges to
  * their secondary buses (bounded by the 256 bus numbers and by the table
@@ -12,8 +22,11 @@
  * usual write-all-ones probe with decoding disabled.
  *
  * Interrupts: MSI-X when the function has it (messages go to this CPU's
- * local APIC), else INTx through the IOAPIC (level, active low), its GSI
- * read from the interrupt line register that SeaBIOS programs on pc/q35.
+ * local APIC), else INTx through the IOAPIC, level-triggered, active high
+ * (QEMU's PCI links). The GSI: on pc/q35 the interrupt line register that
+ * SeaBIOS programs (an ISA number goes through the MADT overrides); on
+ * microvm the host bridge's link devices (_HID PNP0C0F, _UID 0-3) with the
+ * usual swizzle: device d, pin p (1-4) uses link (d + p - 1) mod 4.
  */
 #include <drivers/pci.h>
 #include <kernel/printk.h>
@@ -26,6 +39,7 @@ static struct pci_dev pci_devs[PCI_MAX_DEVICES];
 static unsigned int pci_ndevs;
 static bool pci_scanned, pci_use_ecam;
 static volatile uint8_t *ecam_bus_va[256];
+static struct pci_host_info host;
 
 /* ECAM address of config register @off of (bus,dev,fn); maps the bus once. */
 static volatile uint8_t *ecam_addr(unsigned int bus, unsigned int dev, unsigned int fn,
@@ -219,22 +233,123 @@ static bool pci_port_io_works(void)
 	return (inl(0xcfc) & 0xffff) != 0xffff;
 }
 
-/*
- * No MCFG: QEMU's microvm,pcie=on places its ECAM window at 0xe0000000
- * (hw/i386/microvm.h). Accept it only if 00:00.0 answers there.
- */
-static bool pci_ecam_guess(void)
+/* acpi_for_each_device() callback: the PCIe host bridge of segment 0. */
+static void host_bridge_found(const struct acpi_device *d, void *arg)
 {
-	volatile uint32_t *id = ioremap(0xe0000000ull, 4096);
-	uint32_t v = mmio_read32(id);
+	(void)arg;
+	if (host.found || !d->cba)
+		return;		/* the first bridge with an ECAM base (_CBA) is segment 0's */
+	host.found = true;
+	host.ecam_base = d->cba;
+	host.bus_start = d->has_bus ? (uint8_t)d->bus_min : 0;
+	host.bus_end = d->has_bus ? (uint8_t)MIN(d->bus_max, 255) : 255;
+	for (unsigned int i = 0; i < d->nmem; i++) {
+		const struct acpi_res_mem *m = &d->mem[i];
 
-	if ((v & 0xffff) == 0xffff || (v & 0xffff) == 0)
+		if (!m->len)
+			continue;
+		if (m->base < (1ull << 32) && m->len <= (1ull << 32) - m->base && !host.mmio32_size) {
+			host.mmio32_base = m->base;
+			host.mmio32_size = m->len;
+		} else if (m->base >= (1ull << 32) && !host.mmio64_size) {
+			host.mmio64_base = m->base;
+			host.mmio64_size = m->len;
+		}
+	}
+}
+
+/*
+ * acpi_for_each_device() callback: INTx link device _UID 0-3 and its GSI.
+ * (Extra host bridges - QEMU's pxb - would bring links of their own; only
+ * the single-bridge layout microvm has is supported.)
+ */
+static void intx_link_found(const struct acpi_device *d, void *arg)
+{
+	(void)arg;
+	if (d->uid < 0 || d->uid > 3 || d->nirq < 1)
+		return;
+	host.link_gsi[d->uid] = (int)d->irq[0];
+	host.link_level = d->irq_level;
+	host.link_active_low = d->irq_active_low;
+}
+
+/* Find the ECAM window and the bridge's resources in the DSDT; true if ECAM is known. */
+static bool pci_host_from_dsdt(void)
+{
+	for (int i = 0; i < 4; i++)
+		host.link_gsi[i] = -1;
+	acpi_for_each_device("PNP0A08", host_bridge_found, NULL);
+	if (!host.found)
 		return false;
-	acpi.ecam_base = 0xe0000000ull;
-	acpi.ecam_bus_start = 0;
-	acpi.ecam_bus_end = 255;
-	pr_info("pci: no MCFG table; using the ECAM window that answers at 0xe0000000\n");
-	return true;
+	acpi_for_each_device("PNP0C0F", intx_link_found, NULL);
+	pr_info("pci: host bridge in the DSDT: ECAM %#llx, buses %u-%u, MMIO %#llx+%#llx, %#llx+%#llx, INTx GSIs %d %d %d %d\n",
+		(unsigned long long)host.ecam_base, host.bus_start, host.bus_end,
+		(unsigned long long)host.mmio32_base, (unsigned long long)host.mmio32_size,
+		(unsigned long long)host.mmio64_base, (unsigned long long)host.mmio64_size,
+		host.link_gsi[0], host.link_gsi[1], host.link_gsi[2], host.link_gsi[3]);
+	if (!acpi.ecam_base && host.ecam_base) {
+		acpi.ecam_base = host.ecam_base;
+		acpi.ecam_bus_start = host.bus_start;
+		acpi.ecam_bus_end = host.bus_end;
+	}
+	return acpi.ecam_base != 0;
+}
+
+/* Take @size bytes aligned to @size from window [*next, end); 0 if it does not fit. */
+static uint64_t window_take(uint64_t *next, uint64_t end, uint64_t size)
+{
+	uint64_t at = (*next + size - 1) & ~(size - 1);
+
+	if (at < *next || at + size > end || at + size < at)
+		return 0;
+	*next = at + size;
+	return at;
+}
+
+/* Give every unassigned memory BAR of root-bus functions an address from the windows. */
+static void pci_assign_bars(void)
+{
+	uint64_t next32 = host.mmio32_base, end32 = host.mmio32_base + host.mmio32_size;
+	uint64_t next64 = host.mmio64_base, end64 = host.mmio64_base + host.mmio64_size;
+	unsigned int assigned = 0, failed = 0;
+
+	for (unsigned int n = 0; n < pci_ndevs; n++) {
+		struct pci_dev *d = &pci_devs[n];
+
+		for (unsigned int i = 0; i < PCI_NUM_BARS; i++) {
+			struct pci_bar *b = &d->bar[i];
+			uint64_t at = 0;
+
+			if (b->io || !b->size || b->base || (b->size & (b->size - 1)))
+				continue;
+			if (d->bus != host.bus_start) {
+				pr_warn("pci %02x:%02x.%x: BAR %u unassigned behind a bridge; not supported\n",
+					d->bus, d->dev, d->fn, i);
+				failed++;
+				continue;
+			}
+			if (b->is64 && host.mmio64_size)
+				at = window_take(&next64, end64, b->size);
+			if (!at && host.mmio32_size)
+				at = window_take(&next32, end32, b->size);
+			if (!at) {
+				pr_warn("pci %02x:%02x.%x: no room for BAR %u (%#llx bytes)\n",
+					d->bus, d->dev, d->fn, i, (unsigned long long)b->size);
+				failed++;
+				continue;
+			}
+			b->base = at;
+			pci_write32(d, PCI_BAR0 + 4 * i, (pci_read32(d, PCI_BAR0 + 4 * i) & 0xfu) |
+				    (uint32_t)at);
+			if (b->is64)
+				pci_write32(d, PCI_BAR0 + 4 * i + 4, (uint32_t)(at >> 32));
+			b->assigned_here = true;
+			assigned++;
+		}
+	}
+	if (assigned || failed)
+		pr_info("pci: assigned %u memory BARs from the host bridge windows%s\n", assigned,
+			failed ? " (some could not be)" : "");
 }
 
 unsigned int pci_enumerate(void)
@@ -245,12 +360,14 @@ unsigned int pci_enumerate(void)
 	if (pci_port_io_works()) {
 		pci_use_ecam = false;
 		pci_scan_bus(0, 0);
-	} else if (acpi.ecam_base || pci_ecam_guess()) {
-		pci_use_ecam = true;
-		pci_scan_bus(acpi.ecam_bus_start, 0);
-	} else {
-		return 0;
+		return pci_ndevs;
 	}
+	if (!pci_host_from_dsdt() && !acpi.ecam_base)
+		return 0;		/* no PCI on this machine (microvm without pcie=on) */
+	pci_use_ecam = true;
+	pci_scan_bus(acpi.ecam_bus_start, 0);
+	if (host.found)
+		pci_assign_bars();
 	return pci_ndevs;
 }
 
@@ -282,9 +399,13 @@ unsigned int pci_find_cap(const struct pci_dev *d, uint8_t cap_id, unsigned int 
 
 void pci_enable(struct pci_dev *d)
 {
-	uint16_t cmd = pci_read16(d, PCI_COMMAND);
+	uint16_t cmd = pci_read16(d, PCI_COMMAND) | PCI_COMMAND_MASTER;
 
-	pci_write16(d, PCI_COMMAND, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+	/* decode only the spaces that have an address: an unassigned BAR sits at 0 */
+	for (unsigned int i = 0; i < PCI_NUM_BARS; i++)
+		if (d->bar[i].size && d->bar[i].base)
+			cmd |= d->bar[i].io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+	pci_write16(d, PCI_COMMAND, cmd);
 }
 
 void *pci_map_bar(struct pci_dev *d, unsigned int i)
@@ -314,6 +435,8 @@ int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
 		return -EINVAL;
 	tbl = pci_read32(d, d->msix_cap + 4);
 	bir = tbl & 7;
+	if (bir >= PCI_NUM_BARS || (uint64_t)(tbl & ~7u) + 16ull * d->msix_entries > d->bar[bir].size)
+		return -EINVAL;		/* the table must lie inside its BAR */
 	base = pci_map_bar(d, bir);
 	if (!base)
 		return -ENODEV;
@@ -334,14 +457,55 @@ int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
 	}
 	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
 	pci_write16(d, d->msix_cap + 2, (ctrl | 0x8000) & ~0x4000);
+	d->msix_enabled = true;
 	return 0;
 }
 
-int pci_intx_gsi(const struct pci_dev *d)
+void pci_msix_disable(struct pci_dev *d)
 {
-	if (d->irq_pin == 0 || d->irq_pin > 4)
+	if (!d->msix_cap)
+		return;
+	pci_write16(d, d->msix_cap + 2, pci_read16(d, d->msix_cap + 2) & ~0xc000);
+	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	d->msix_enabled = false;
+}
+
+int pci_intx_gsi(const struct pci_dev *d, bool *level, bool *active_low)
+{
+	unsigned int pin = d->irq_pin;
+
+	*level = true;		/* QEMU's PCI links: level-triggered, active high */
+	*active_low = false;
+	if (pin == 0 || pin > 4)
 		return -1;
-	if (d->irq_line != 0 && d->irq_line != 0xff && d->irq_line < 24)
-		return d->irq_line;
-	return -1;
+	if (pci_use_ecam && host.found) {
+		int gsi;
+
+		if (d->bus != host.bus_start)
+			return -1;	/* no swizzle through bridges */
+		gsi = host.link_gsi[(d->dev + pin - 1) % 4];
+		if (gsi >= 0) {
+			*level = host.link_level;
+			*active_low = host.link_active_low;
+		}
+		return gsi;
+	}
+	if (d->irq_line == 0 || d->irq_line == 0xff)
+		return -1;
+	if (d->irq_line < 16) {
+		/* an ISA number: the MADT may move it and states its trigger */
+		uint16_t fl = acpi.isa_flags[d->irq_line];
+
+		if (fl & 3)
+			*active_low = (fl & 3) == 3;
+		if ((fl >> 2) & 3)
+			*level = ((fl >> 2) & 3) == 3;
+		return (int)acpi.isa_gsi[d->irq_line];
+	}
+	return d->irq_line;
+}
+
+const struct pci_host_info *pci_host(void)
+{
+	return &host;
 }

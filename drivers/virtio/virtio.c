@@ -1,7 +1,7 @@
 /*
  * virtio.c - virtio bring-up: finds devices on every transport, gives
  * transports their queue memory and interrupt dispatch, and hands devices
- * to drivers (the balloon is the only one).
+ * to drivers (the balloon, and a small entropy driver).
  *
  * Queue memory comes from the page allocator: the ring area (shared with
  * the device, physically contiguous, page aligned, which satisfies both the
@@ -10,12 +10,15 @@
  */
 #include "virtio_transport.h"
 #include <drivers/virtio_balloon.h>
+#include <drivers/virtio_rng.h>
 #include <kernel/printk.h>
+#include <kernel/shell.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <mm/gfp.h>
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 
 static struct vt_device vt_devices[VT_MAX_DEVICES];
 static unsigned int vt_ndevices;
@@ -29,6 +32,8 @@ struct vt_device *vt_alloc_device(void)
 	vt = &vt_devices[vt_ndevices++];
 	memset(vt, 0, sizeof(*vt));
 	vt->gsi = -1;
+	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
+		vt->q[i].msix_entry = -1;
 	return vt;
 }
 
@@ -99,6 +104,7 @@ void vt_queue_free(struct vt_device *vt, unsigned int index)
 	if (!q->vq)
 		return;
 	q->vq = NULL;
+	q->msix_entry = -1;
 	__free_pages(virt_to_page(q->ring), q->ring_order);
 	__free_pages(virt_to_page(q->state), q->state_order);
 	q->ring = q->state = NULL;
@@ -113,15 +119,57 @@ void vt_queues_free(struct vt_device *vt)
 void vt_dispatch(struct vt_device *vt, uint32_t isr)
 {
 	vt->irqs++;
-	if (isr & 1)
+	if (!(isr & 3)) {
+		vt->spurious_irqs++;
+		return;
+	}
+	if (isr & 1) {
+		vt->queue_irqs++;
 		for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
 			if (vt->q[i].vq)
 				virtqueue_interrupt(vt->q[i].vq);
+	}
 	if (isr & 2) {
 		vt->config_irqs++;
+		/* NULL until the driver is ready: an early change is read at its init */
 		if (vt->vdev.config_changed)
 			vt->vdev.config_changed(&vt->vdev);
 	}
+}
+
+void vt_msix_dispatch(struct vt_msix_vec *v)
+{
+	struct vt_device *vt = v->vt;
+	bool any = false;
+
+	vt->irqs++;
+	/* MSI-X carries no cause: a queue vector counts only if a used buffer waits */
+	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++)
+		if (vt->q[i].vq && vt->q[i].msix_entry == (int)v->entry &&
+		    virtqueue_more_used(vt->q[i].vq)) {
+			virtqueue_interrupt(vt->q[i].vq);
+			any = true;
+		}
+	if (any)
+		vt->queue_irqs++;
+	if (v->entry == 0) {
+		vt->config_irqs++;
+		if (vt->vdev.config_changed)
+			vt->vdev.config_changed(&vt->vdev);
+	} else if (!any) {
+		vt->spurious_irqs++;	/* nothing used: early, after a reset, or injected */
+	}
+}
+
+const char *vt_irq_mode_name(const struct vt_device *vt, char *buf, size_t len)
+{
+	if (vt->irq_mode == VT_IRQ_MSIX)
+		snprintf(buf, len, "MSI-X (%u vectors)", vt->msix_nvec);
+	else if (vt->irq_mode == VT_IRQ_INTX)
+		snprintf(buf, len, "%s GSI %d", vt->mmio ? "IOAPIC" : "INTx", vt->gsi);
+	else
+		snprintf(buf, len, "none (polled)");
+	return buf;
 }
 
 bool vt_wait(bool (*done)(void *arg), void *arg, unsigned int ms)
@@ -139,16 +187,15 @@ bool vt_wait(bool (*done)(void *arg), void *arg, unsigned int ms)
 
 void vt_probe_driver(struct vt_device *vt)
 {
-	const char *irq = vt->irq_mode == VT_IRQ_MSIX ? "MSI-X" :
-			  vt->irq_mode == VT_IRQ_INTX ? "INTx" : "none (polled)";
+	char irq[40];
 
-	printk("virtio: %s: device %u via %s, interrupts %s", vt->name, vt->vdev.device_id,
-	       vt->vdev.config->name, irq);
-	if (vt->irq_mode == VT_IRQ_INTX)
-		printk(" (GSI %d)", vt->gsi);
-	printk("\n");
+	vt->vdev.has_irq = vt->irq_mode != VT_IRQ_NONE;
+	printk("virtio: %s: device %u via %s, interrupts %s\n", vt->name, vt->vdev.device_id,
+	       vt->vdev.config->name, vt_irq_mode_name(vt, irq, sizeof(irq)));
 	if (vt->vdev.device_id == VIRTIO_ID_BALLOON)
 		virtio_balloon_probe(&vt->vdev);
+	else if (vt->vdev.device_id == VIRTIO_ID_RNG)
+		virtio_rng_probe(&vt->vdev);
 }
 
 /* Probe one PCI function if it is a virtio device (vendor 0x1af4). */
@@ -171,3 +218,52 @@ void virtio_init(void)
 		virtio_pci_probe_one(pci_get(i));
 	virtio_mmio_scan();
 }
+
+/* `virtio intx NAME`: drop MSI-X for INTx on a modern PCI device (tests the fallback). */
+static int cmd_virtio_intx(char **argv)
+{
+	char mode[40];
+
+	for (unsigned int i = 0; i < vt_ndevices; i++) {
+		struct vt_device *vt = &vt_devices[i];
+
+		if (strcmp(vt->name, argv[2]) != 0)
+			continue;
+		if (vt->irq_mode != VT_IRQ_MSIX || !vt->force_intx) {
+			printk("virtio: %s does not use MSI-X\n", vt->name);
+			return 1;
+		}
+		vt->force_intx(vt);
+		printk("virtio: %s now uses %s\n", vt->name, vt_irq_mode_name(vt, mode, sizeof(mode)));
+		return vt->irq_mode == VT_IRQ_INTX ? 0 : 1;
+	}
+	return shell_usage_error(argv, "no virtio device named '%s'", argv[2]);
+}
+
+/* `virtio`: each device, its transport, interrupt mode and interrupt counts. */
+static int cmd_virtio(int argc, char **argv)
+{
+	char mode[40];
+
+	if (argc == 3 && !strcmp(argv[1], "intx"))
+		return cmd_virtio_intx(argv);
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments, or intx NAME");
+	if (!vt_ndevices)
+		printk("virtio: no devices\n");
+	for (unsigned int i = 0; i < vt_ndevices; i++) {
+		struct vt_device *vt = &vt_devices[i];
+
+		printk("%s: device %u via %s, interrupts %s\n", vt->name, vt->vdev.device_id,
+		       vt->vdev.config->name, vt_irq_mode_name(vt, mode, sizeof(mode)));
+		printk("  irqs %lu config %lu queue %lu spurious %lu\n", vt->irqs, vt->config_irqs,
+		       vt->queue_irqs, vt->spurious_irqs);
+		for (unsigned int k = 0; k < vt->msix_nvec; k++)
+			printk("  msix entry %u -> vector %d (%s)\n", k, vt->msix[k].vector,
+			       vt->msix[k].name);
+	}
+	return 0;
+}
+SHELL_COMMAND(virtio, "virtio [intx NAME]",
+	      "virtio devices: transport, interrupt mode and counts (intx: fall back from MSI-X)",
+	      cmd_virtio);

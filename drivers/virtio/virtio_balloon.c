@@ -155,7 +155,10 @@ int virtio_balloon_probe(struct virtio_device *vdev)
 	       (unsigned long long)vdev->features, virtio_is_legacy(vdev) ? "legacy" : "1.0",
 	       k->vb.target);
 	work_queue(&k->config_work);
-	work_queue_delayed(&k->poll_work, VB_POLL_MS);
+	if (!vdev->has_irq) {
+		printk("virtio-balloon %s: no interrupt; polling every %d ms\n", vdev->name, VB_POLL_MS);
+		work_queue_delayed(&k->poll_work, VB_POLL_MS);
+	}
 	return 0;
 }
 

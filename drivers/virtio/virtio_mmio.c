@@ -9,10 +9,18 @@
  * config generation at 0xfc and device config from 0x100.
  *
  * Discovery: the DSDT describes each slot as a device with _HID
- * "LNRO0005" whose resources are a Memory32Fixed window and an extended
- * interrupt; we take both from the AML bytes. Without a DSDT entry we probe
- * QEMU's microvm window, 0xfeb00000 + n * 0x200, for the magic, and leave
- * such devices without an interrupt (the driver then polls).
+ * "LNRO0005" whose _CRS holds a Memory32Fixed window and an extended
+ * interrupt (level, active high on QEMU), found by acpi_for_each_device().
+ * Without ACPI, QEMU appends "virtio_mmio.device=512@0xfeb00e00:12" words
+ * (size@base:GSI) to the kernel command line; we take those. Failing both,
+ * we probe QEMU's microvm window, 0xfeb00000 + n * 0x200, for the magic and
+ * leave such devices without an interrupt (the driver then polls, and the
+ * log says so).
+ *
+ * Interrupts: QEMU's microvm wires slot n to GSI 16 + n with one IOAPIC,
+ * or to GSI 24 + n on its second IOAPIC (the default with ACPI); both are
+ * routed. The handler reads InterruptStatus, acknowledges exactly those
+ * bits, and treats 0 as spurious.
  */
 #include "virtio_transport.h"
 #include <kernel/printk.h>
@@ -21,6 +29,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <kernel/kernel.h>
 
 #define VMM_MAGIC		0x000
 #define VMM_VERSION		0x004
@@ -230,13 +240,14 @@ static const struct virtio_config_ops vmm_ops = {
 static void vmm_irq(struct regs *r, void *ctx)
 {
 	struct vt_device *vt = ctx;
-	uint32_t st = rd(vt, VMM_INT_STATUS);
+	uint32_t st = rd(vt, VMM_INT_STATUS) & 3;
 
-	wr(vt, VMM_INT_ACK, st);
+	if (st)
+		wr(vt, VMM_INT_ACK, st);
 	vt_dispatch(vt, st);
 }
 
-int virtio_mmio_probe(phys_addr_t pa, int gsi, bool level)
+int virtio_mmio_probe(phys_addr_t pa, int gsi, bool level, bool active_low)
 {
 	volatile uint8_t *regs = ioremap(pa, MMIO_SLOT_SIZE);
 	struct vt_device *vt;
@@ -266,77 +277,78 @@ int virtio_mmio_probe(phys_addr_t pa, int gsi, bool level)
 	if (version == 1)
 		wr(vt, VMM_GUEST_PAGE_SIZE, 4096);
 	vt->gsi = gsi;
-	if (gsi >= 0 && gsi < 24 && irq_register_gsi((unsigned)gsi, level, vmm_irq, vt) >= 0)
+	snprintf(vt->irq_name, sizeof(vt->irq_name), "%s", vt->name);
+	if (gsi >= 0 && irq_register_gsi((unsigned)gsi, level, active_low, vt->irq_name, vmm_irq,
+					 vt) >= 0)
 		vt->irq_mode = VT_IRQ_INTX;
+	else
+		pr_warn("virtio %s: %s; the driver polls it\n", vt->name,
+			gsi < 0 ? "no interrupt line is known" : "its interrupt cannot be routed");
 	vt_probe_driver(vt);
 	return 0;
 }
 
-/*
- * From the AML bytes after a "LNRO0005" _HID string: the Memory32Fixed
- * base (descriptor 0x86, length 9) and the first extended interrupt
- * (descriptor 0x89). false if not both were found within @limit bytes.
- */
-static bool aml_mmio_resources(const uint8_t *p, size_t limit, phys_addr_t *base, int *gsi,
-			       bool *level)
+/* acpi_for_each_device() callback: one virtio-mmio slot of the DSDT. */
+static void mmio_slot_found(const struct acpi_device *d, void *arg)
 {
-	bool have_mem = false;
+	unsigned int *found = arg;
 
-	for (size_t i = 0; i + 12 < limit; i++) {
-		if (!have_mem && p[i] == 0x86 && p[i + 1] == 0x09 && p[i + 2] == 0x00) {
-			*base = (uint32_t)(p[i + 4] | p[i + 5] << 8 | p[i + 6] << 16 |
-					   (uint32_t)p[i + 7] << 24);
-			have_mem = true;
-			i += 11;
-			continue;
-		}
-		if (have_mem && p[i] == 0x89 && p[i + 4] >= 1) {
-			*gsi = (int)(p[i + 5] | p[i + 6] << 8 | p[i + 7] << 16 | (uint32_t)p[i + 8] << 24);
-			*level = !(p[i + 3] & 2);	/* flags bit 1: edge */
-			return true;
-		}
-		if (i > 0 && !memcmp(p + i, "LNRO0005", 8))
-			break;		/* ran into the next device */
-	}
-	return false;
+	if (d->nmem < 1 || d->mem[0].len < MMIO_SLOT_SIZE)
+		return;
+	(*found)++;
+	virtio_mmio_probe(d->mem[0].base, d->nirq ? (int)d->irq[0] : -1,
+			  d->nirq ? d->irq_level : true, d->nirq ? d->irq_active_low : false);
 }
 
-/* Probe every virtio-mmio device the DSDT names; returns how many were found. */
-static unsigned int virtio_mmio_scan_dsdt(void)
+/*
+ * Probe the slots named by "virtio_mmio.device=SIZE@BASE:GSI" words on the
+ * command line (QEMU adds them on microvm); returns how many were probed.
+ */
+static unsigned int virtio_mmio_scan_cmdline(void)
 {
-	const uint8_t *t;
-	uint32_t len;
+	static const char key[] = "virtio_mmio.device=";
+	const char *p = boot_info.cmdline;
 	unsigned int found = 0;
 
-	if (!acpi.dsdt)
-		return 0;
-	t = phys_map_any(acpi.dsdt, 36);
-	len = *(const uint32_t *)(t + 4);
-	if (len < 36 || len > (1u << 20))
-		return 0;
-	t = phys_map_any(acpi.dsdt, len);
-	for (uint32_t i = 36; i + 8 < len; i++) {
-		phys_addr_t base;
-		int gsi;
-		bool level;
+	while ((p = strstr(p, key)) != NULL) {
+		char *e;
+		unsigned long size, base, gsi;
 
-		if (memcmp(t + i, "LNRO0005", 8))
+		if (p != boot_info.cmdline && p[-1] != ' ') {
+			p++;
 			continue;
-		if (aml_mmio_resources(t + i + 8, MIN((size_t)256, (size_t)(len - i - 8)), &base, &gsi, &level)) {
-			found++;
-			virtio_mmio_probe(base, gsi, level);
 		}
+		p += sizeof(key) - 1;
+		size = strtoul(p, &e, 0);
+		if (*e == 'K' || *e == 'k')
+			size <<= 10, e++;
+		if (*e != '@') {
+			pr_warn("virtio-mmio: cannot parse '%.40s' on the command line\n", p);
+			continue;
+		}
+		base = strtoul(e + 1, &e, 0);
+		if (*e != ':' || size < MMIO_SLOT_SIZE) {
+			pr_warn("virtio-mmio: cannot parse '%.40s' on the command line\n", p);
+			continue;
+		}
+		gsi = strtoul(e + 1, &e, 0);
+		found++;
+		/* Linux's reading of this word: a level-triggered, active-high line */
+		virtio_mmio_probe(base, gsi > 1023 ? -1 : (int)gsi, true, false);
 	}
 	return found;
 }
 
 void virtio_mmio_scan(void)
 {
-	if (virtio_mmio_scan_dsdt())
+	unsigned int found = 0;
+
+	acpi_for_each_device("LNRO0005", mmio_slot_found, &found);
+	if (found || virtio_mmio_scan_cmdline())
 		return;
-	/* No PCI and no DSDT entries: probe the microvm window. */
+	/* No PCI and no description: probe the microvm window. */
 	if (pci_get(0))
 		return;
 	for (unsigned int i = 0; i < MICROVM_MMIO_SLOTS; i++)
-		virtio_mmio_probe(MICROVM_MMIO_BASE + (phys_addr_t)i * MMIO_SLOT_SIZE, -1, false);
+		virtio_mmio_probe(MICROVM_MMIO_BASE + (phys_addr_t)i * MMIO_SLOT_SIZE, -1, false, false);
 }

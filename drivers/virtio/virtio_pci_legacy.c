@@ -7,7 +7,9 @@
  * bits only), 4 driver features, 8 queue address as a 4096-byte page frame
  * number, 12 queue size (fixed by the device: the driver cannot shrink
  * it), 14 queue select, 16 queue notify, 18 status, 19 ISR, 20 device
- * config (24 while MSI-X is enabled; this transport uses INTx, so 20).
+ * config (24 while MSI-X is enabled; this transport uses INTx - routed
+ * through the IOAPIC - so 20). Reading the ISR byte reports the cause and
+ * lowers the line; 0 means the interrupt was not ours (a shared line).
  * Queues use the legacy layout: the used ring on the next 4096 boundary.
  * The balloon's config is little-endian even here, which on x86 is the
  * CPU order of inl/outl.
@@ -161,6 +163,7 @@ static void vpl_intx_irq(struct regs *r, void *ctx)
 int virtio_pci_legacy_probe(struct pci_dev *d)
 {
 	struct vt_device *vt;
+	bool level, active_low;
 
 	if (d->device < 0x1000 || d->device > 0x103f || !d->bar[0].io || d->bar[0].size < 24)
 		return -ENODEV;
@@ -181,8 +184,10 @@ int virtio_pci_legacy_probe(struct pci_dev *d)
 	vt->vdev.vendor_id = 0x1af4;
 	vt->vdev.config = &vpl_ops;
 	vpl_reset(&vt->vdev);
-	vt->gsi = pci_intx_gsi(d);
-	if (vt->gsi >= 0 && irq_register_gsi((unsigned)vt->gsi, true, vpl_intx_irq, vt) >= 0)
+	vt->gsi = pci_intx_gsi(d, &level, &active_low);
+	snprintf(vt->irq_name, sizeof(vt->irq_name), "%s INTx", vt->name);
+	if (vt->gsi >= 0 && irq_register_gsi((unsigned)vt->gsi, level, active_low, vt->irq_name,
+					     vpl_intx_irq, vt) >= 0)
 		vt->irq_mode = VT_IRQ_INTX;
 	vt_probe_driver(vt);
 	return 0;

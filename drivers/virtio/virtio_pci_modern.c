@@ -5,10 +5,16 @@
  * capabilities (cfg_type 1 common, 2 notify, 3 ISR, 4 device config), each
  * a window {bar, offset, length} into a memory BAR. The common block holds
  * the feature and queue select/value registers; a queue's notify register
- * is notify_base + queue_notify_off * notify_off_multiplier. Interrupts:
- * MSI-X with vector 0 for configuration changes and vector 1 for all
- * queues when the function has two entries, else INTx, where reading the
- * ISR byte both reports the cause and deasserts the line.
+ * is notify_base + queue_notify_off * notify_off_multiplier.
+ *
+ * Interrupts: MSI-X when the function has a table - entry 0 for
+ * configuration changes and one entry per queue when there are enough
+ * (else the queues share entry 1, or with a single entry everything shares
+ * entry 0), each on its own CPU vector. The spec makes the driver read back
+ * every vector it writes (msix_config, queue_msix_vector): a device that
+ * answers VIRTIO_MSI_NO_VECTOR could not map it. Then MSI-X is turned off
+ * for the whole device and it falls back to INTx, where reading the ISR
+ * byte both reports the cause and deasserts the line.
  *
  * Every window is checked to lie inside its BAR before use; a device whose
  * capabilities do not add up is left alone (the legacy transport may still
@@ -18,6 +24,7 @@
 #include <kernel/printk.h>
 #include <arch/io.h>
 #include <arch/x86.h>
+#include <arch/cpu.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -45,6 +52,8 @@
 #define CAP_ISR		3
 #define CAP_DEVICE	4
 
+static void vpm_msix_fallback(struct vt_device *vt);
+
 static uint8_t vpm_get_status(struct virtio_device *vdev)
 {
 	return mmio_read8(to_vt(vdev)->common + VPC_STATUS);
@@ -68,6 +77,14 @@ static void vpm_reset(struct virtio_device *vdev)
 	mmio_write8(vt->common + VPC_STATUS, 0);
 	if (!vt_wait(vpm_status_zero, (void *)vt->common, 1000))
 		pr_err("virtio %s: device did not finish its reset within 1 s\n", vt->name);
+	/* a reset forgets msix_config; queue vectors come back with setup_vq */
+	if (vt->irq_mode == VT_IRQ_MSIX) {
+		mmio_write16(vt->common + VPC_MSIX_CONFIG, 0);
+		if (mmio_read16(vt->common + VPC_MSIX_CONFIG) != 0) {
+			pr_warn("virtio %s: config MSI-X vector refused after reset\n", vt->name);
+			vpm_msix_fallback(vt);
+		}
+	}
 }
 
 static uint64_t vpm_get_features(struct virtio_device *vdev)
@@ -182,9 +199,17 @@ static int vpm_setup_vq(struct virtio_device *vdev, unsigned int index, unsigned
 	mmio_write64(c + VPC_Q_AVAIL, virtqueue_avail_pa(q->vq));
 	mmio_write64(c + VPC_Q_USED, virtqueue_used_pa(q->vq));
 	if (vt->irq_mode == VT_IRQ_MSIX) {
-		mmio_write16(c + VPC_Q_MSIX, 1);
-		if (mmio_read16(c + VPC_Q_MSIX) != 1)
-			pr_warn("virtio %s: queue %u refused its MSI-X vector\n", vt->name, index);
+		unsigned int entry = index + 1 < vt->msix_nvec ? index + 1 : vt->msix_nvec > 1 ? 1 : 0;
+
+		mmio_write16(c + VPC_Q_MSIX, (uint16_t)entry);
+		if (mmio_read16(c + VPC_Q_MSIX) == entry) {
+			q->msix_entry = (int)entry;
+		} else {
+			pr_warn("virtio %s: queue %u refused MSI-X entry %u; falling back to INTx\n",
+				vt->name, index, entry);
+			vpm_msix_fallback(vt);
+			mmio_write16(c + VPC_Q_SELECT, (uint16_t)index);	/* the fallback moved it */
+		}
 	}
 	mmio_write16(c + VPC_Q_ENABLE, 1);
 	*out = q->vq;
@@ -219,14 +244,122 @@ static void vpm_intx_irq(struct regs *r, void *ctx)
 	vt_dispatch(vt, mmio_read8(vt->isr));
 }
 
-static void vpm_msix_config_irq(struct regs *r, void *ctx)
+static void vpm_msix_irq(struct regs *r, void *ctx)
 {
-	vt_dispatch(ctx, 2);
+	vt_msix_dispatch(ctx);
 }
 
-static void vpm_msix_queue_irq(struct regs *r, void *ctx)
+/* Route INTx through the IOAPIC; false if the line has no GSI or no vector. */
+static bool vpm_setup_intx(struct vt_device *vt)
 {
-	vt_dispatch(ctx, 1);
+	bool level, active_low;
+
+	vt->gsi = pci_intx_gsi(vt->pdev, &level, &active_low);
+	if (vt->gsi < 0)
+		return false;
+	snprintf(vt->irq_name, sizeof(vt->irq_name), "%s INTx", vt->name);
+	if (irq_register_gsi((unsigned)vt->gsi, level, active_low, vt->irq_name, vpm_intx_irq,
+			     vt) < 0)
+		return false;
+	vt->irq_mode = VT_IRQ_INTX;
+	return true;
+}
+
+/*
+ * Give up on MSI-X: no vectors in the device, vectors freed, INTx instead.
+ * Safe with live queues (the `virtio intx` shell command uses it to test
+ * this path): interrupts are off while the mode changes.
+ */
+static void vpm_msix_fallback(struct vt_device *vt)
+{
+	volatile uint8_t *c = vt->common;
+	unsigned long flags;
+
+	if (vt->irq_mode != VT_IRQ_MSIX)
+		return;
+	flags = local_irq_save();
+	mmio_write16(c + VPC_MSIX_CONFIG, VIRTIO_MSI_NO_VECTOR);
+	for (unsigned int i = 0; i < VT_MAX_QUEUES; i++) {
+		if (vt->q[i].msix_entry < 0)
+			continue;
+		mmio_write16(c + VPC_Q_SELECT, (uint16_t)i);
+		mmio_write16(c + VPC_Q_MSIX, VIRTIO_MSI_NO_VECTOR);
+		vt->q[i].msix_entry = -1;
+	}
+	pci_msix_disable(vt->pdev);
+	for (unsigned int k = 0; k < vt->msix_nvec; k++)
+		irq_free_vector(vt->msix[k].vector);
+	vt->msix_nvec = 0;
+	vt->irq_mode = VT_IRQ_NONE;
+	if (!vpm_setup_intx(vt))
+		pr_warn("virtio %s: no INTx line either; the driver has to poll\n", vt->name);
+	vt->vdev.has_irq = vt->irq_mode != VT_IRQ_NONE;
+	local_irq_restore(flags);
+	/* anything that arrived while switching is found on the ISR/used rings */
+	if (vt->irq_mode == VT_IRQ_INTX) {
+		uint8_t isr = mmio_read8(vt->isr);
+
+		if (isr)
+			vt_dispatch(vt, isr);
+	}
+}
+
+/*
+ * MSI-X: entry 0 for config changes, then one per queue while the table
+ * lasts. The config vector is written and read back here; queue vectors
+ * are in vpm_setup_vq. false (nothing left enabled) if MSI-X cannot work.
+ */
+static bool vpm_setup_msix(struct vt_device *vt)
+{
+	struct pci_dev *d = vt->pdev;
+	unsigned int nq = mmio_read16(vt->common + VPC_NUM_QUEUES), n, k;
+	int vec[VT_MAX_QUEUES + 1];
+
+	if (!d->msix_cap || d->msix_entries < 1)
+		return false;
+	n = 1 + MIN(nq, (unsigned int)VT_MAX_QUEUES);
+	n = MIN(n, (unsigned int)d->msix_entries);
+	for (k = 0; k < n; k++) {
+		struct vt_msix_vec *v = &vt->msix[k];
+
+		v->vt = vt;
+		v->entry = k;
+		if (k == 0)
+			snprintf(v->name, sizeof(v->name), "%s config", vt->name);
+		else if (k + 1 == n && n < 1 + nq)
+			snprintf(v->name, sizeof(v->name), "%s q%u+", vt->name, k - 1);
+		else
+			snprintf(v->name, sizeof(v->name), "%s q%u", vt->name, k - 1);
+		v->vector = vec[k] = irq_alloc_vector_named(v->name, vpm_msix_irq, v);
+		if (v->vector < 0)
+			break;
+	}
+	if (k < n || pci_msix_enable(d, vec, n) != 0) {
+		for (unsigned int j = 0; j < k; j++)
+			irq_free_vector(vec[j]);
+		return false;
+	}
+	vt->msix_nvec = n;
+	vt->irq_mode = VT_IRQ_MSIX;
+	mmio_write16(vt->common + VPC_MSIX_CONFIG, 0);
+	if (mmio_read16(vt->common + VPC_MSIX_CONFIG) != 0) {
+		pr_warn("virtio %s: device refused the config MSI-X vector\n", vt->name);
+		pci_msix_disable(d);
+		for (k = 0; k < n; k++)
+			irq_free_vector(vec[k]);
+		vt->msix_nvec = 0;
+		vt->irq_mode = VT_IRQ_NONE;
+		return false;
+	}
+	return true;
+}
+
+/* Set up interrupts: MSI-X (config + queues) if possible, else INTx. */
+static void vpm_setup_irq(struct vt_device *vt)
+{
+	if (vpm_setup_msix(vt))
+		return;
+	vpm_setup_intx(vt);
 }
 
 /* Map the window of capability @cap; NULL if it falls outside its BAR. */
@@ -240,29 +373,6 @@ static volatile uint8_t *vpm_map_cap(struct pci_dev *d, unsigned int cap, uint32
 		return NULL;
 	base = pci_map_bar(d, bar);
 	return base ? (volatile uint8_t *)base + off : NULL;
-}
-
-/* Set up interrupts: MSI-X (config + queues) if possible, else INTx. */
-static void vpm_setup_irq(struct vt_device *vt)
-{
-	struct pci_dev *d = vt->pdev;
-
-	if (d->msix_entries >= 2) {
-		int vec[2] = { irq_alloc_vector(vpm_msix_config_irq, vt),
-			       irq_alloc_vector(vpm_msix_queue_irq, vt) };
-
-		if (vec[0] >= 0 && vec[1] >= 0 && pci_msix_enable(d, vec, 2) == 0) {
-			vt->irq_mode = VT_IRQ_MSIX;
-			mmio_write16(vt->common + VPC_MSIX_CONFIG, 0);
-			if (mmio_read16(vt->common + VPC_MSIX_CONFIG) == 0)
-				return;
-			pr_warn("virtio %s: config MSI-X vector refused\n", vt->name);
-			return;
-		}
-	}
-	vt->gsi = pci_intx_gsi(d);
-	if (vt->gsi >= 0 && irq_register_gsi((unsigned)vt->gsi, true, vpm_intx_irq, vt) >= 0)
-		vt->irq_mode = VT_IRQ_INTX;
 }
 
 int virtio_pci_modern_probe(struct pci_dev *d)
@@ -314,6 +424,7 @@ int virtio_pci_modern_probe(struct pci_dev *d)
 	vt->vdev.device_id = id;
 	vt->vdev.vendor_id = d->subsys_id;
 	vt->vdev.config = &vpm_ops;
+	vt->force_intx = vpm_msix_fallback;
 	vpm_reset(&vt->vdev);
 	vpm_setup_irq(vt);
 	vt_probe_driver(vt);

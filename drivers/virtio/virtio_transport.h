@@ -22,6 +22,17 @@ struct vt_queue {
 	unsigned int ring_order, state_order;
 	volatile void *notify_addr;	/* modern/mmio notify register */
 	uint16_t notify_data;
+	int msix_entry;			/* MSI-X table entry that signals it, -1 if none */
+};
+
+struct vt_device;
+
+/* One MSI-X vector of a device: which entry it is, for the handler. */
+struct vt_msix_vec {
+	struct vt_device *vt;
+	unsigned int entry;		/* 0: configuration changes */
+	int vector;			/* CPU vector, -1 if none */
+	char name[32];			/* shown by `irqs` */
 };
 
 /* One device as a transport sees it. */
@@ -39,7 +50,11 @@ struct vt_device {
 	volatile uint8_t *mmio;		/* virtio-mmio registers */
 	uint32_t mmio_version;
 	bool msix_config;		/* legacy: config moved to 24 */
-	unsigned long irqs, config_irqs;
+	struct vt_msix_vec msix[VT_MAX_QUEUES + 1];
+	unsigned int msix_nvec;		/* entries in use (0: no MSI-X) */
+	char irq_name[32];		/* INTx / MMIO line name, shown by `irqs` */
+	void (*force_intx)(struct vt_device *vt); /* modern PCI: the MSI-X fallback, on demand */
+	unsigned long irqs, config_irqs, queue_irqs, spurious_irqs;
 };
 
 static inline struct vt_device *to_vt(struct virtio_device *vdev)
@@ -57,8 +72,18 @@ int vt_queue_create(struct vt_device *vt, unsigned int index, unsigned int size,
 void vt_queue_free(struct vt_device *vt, unsigned int index);
 /* Free every queue's memory (after a reset). */
 void vt_queues_free(struct vt_device *vt);
-/* Interrupt body: @isr bit 0 -> queues, bit 1 -> config change. */
+/*
+ * Interrupt body: @isr bit 0 -> queues, bit 1 -> config change; 0 counts
+ * as spurious (a shared line, or a device that raised nothing).
+ */
 void vt_dispatch(struct vt_device *vt, uint32_t isr);
+/*
+ * MSI-X handler body for vector @v: its queues that have used buffers, and
+ * config changes on entry 0; a queue vector with nothing used is spurious.
+ */
+void vt_msix_dispatch(struct vt_msix_vec *v);
+/* A device's interrupt mode as text ("MSI-X (3 vectors)", "INTx GSI 16", ...). */
+const char *vt_irq_mode_name(const struct vt_device *vt, char *buf, size_t len);
 /* Poll @done(@arg) until true or @ms milliseconds pass; true if done. */
 bool vt_wait(bool (*done)(void *arg), void *arg, unsigned int ms);
 /* Hand a ready device to its driver. */
@@ -67,7 +92,7 @@ void vt_probe_driver(struct vt_device *vt);
 /* Transports: try to take @pdev / the MMIO slot at @pa; 0 on success. */
 int virtio_pci_modern_probe(struct pci_dev *pdev);
 int virtio_pci_legacy_probe(struct pci_dev *pdev);
-int virtio_mmio_probe(phys_addr_t pa, int gsi, bool level);
+int virtio_mmio_probe(phys_addr_t pa, int gsi, bool level, bool active_low);
 /* Find virtio-mmio slots (DSDT, else the microvm window) and probe them. */
 void virtio_mmio_scan(void);
 

@@ -106,6 +106,7 @@ struct virtio_device {
 	void *transport_priv;			/* owned by the transport */
 	void *priv;				/* owned by the driver */
 	void (*config_changed)(struct virtio_device *vdev); /* set by the driver */
+	bool has_irq;		/* the transport routed an interrupt; else drivers must poll */
 };
 
 /* True if feature bit @fbit was accepted (is in vdev->features). */

@@ -47,3 +47,6 @@ fuzz: $(HOST_FUZZERS)
 
 # Keep the object files: no "rm" chatter after the test summary line.
 .SECONDARY: $(HOST_OBJS)
+
+# test_acpi_aml compiles the arch AML walker in (#include): rebuild when it changes.
+build/host/test_acpi_aml: arch/x86_64/acpi_aml.c

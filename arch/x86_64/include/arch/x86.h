@@ -40,10 +40,37 @@ void idt_init(void);
 typedef void (*irq_handler_t)(struct regs *r, void *ctx);
 /* Route a legacy ISA IRQ through the IOAPIC to a fresh vector; returns the vector. */
 int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx);
-/* Route a GSI (level/active-low when @level) to a fresh vector. */
-int irq_register_gsi(unsigned gsi, bool level, irq_handler_t fn, void *ctx);
+#define IRQ_MAX_SHARED 4	/* handlers on one shared INTx line */
+/*
+ * Route GSI @gsi (level or edge, active low or high, as the firmware
+ * describes the line) to a fresh vector named @name; vector or -1 (no
+ * vector left, or no IOAPIC serves @gsi). A level-triggered GSI that is
+ * already routed with the same polarity is shared (PCI INTx): @fn joins the
+ * handlers of its vector (up to IRQ_MAX_SHARED), and every handler runs on
+ * each interrupt, so each must check whether its device raised it.
+ */
+int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name,
+		     irq_handler_t fn, void *ctx);
 /* Allocate a vector for MSI/MSI-X; returns vector or -1. */
 int irq_alloc_vector(irq_handler_t fn, void *ctx);
+/* The same, with a name shown by the `irqs` shell command (@name must stay valid). */
+int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx);
+/* Drop the handler of MSI/MSI-X vector @vec (a failed MSI-X setup); GSI vectors stay. */
+void irq_free_vector(int vec);
+/* What `irqs` shows of vector @vec: false if it was never allocated. */
+struct irq_info {
+	const char *name;		/* the first handler's */
+	const char *names[IRQ_MAX_SHARED];
+	unsigned nnames;		/* handlers (more than 1: a shared line) */
+	uint64_t count;
+	int gsi;		/* -1: no IOAPIC line (MSI/MSI-X, timer) */
+	bool level, active_low;
+};
+bool irq_get_info(unsigned vec, struct irq_info *out);
+/* Interrupts that arrived on vectors nobody registered (counted, then ignored). */
+uint64_t irq_unhandled_count(void);
+/* Send vector @vec to this CPU through the local APIC (tests: spurious interrupts). */
+void apic_self_ipi(uint8_t vec);
 void dump_regs(const struct regs *r);
 void backtrace_from(uint64_t rbp, uint64_t rip);
 const char *symbolize(uint64_t addr, uint64_t *offset);
@@ -78,10 +105,17 @@ void *phys_map_any(phys_addr_t pa, size_t len);
 extern unsigned direct_map_page_size_shift;   /* 30 or 21 */
 
 /* --- ACPI --- */
+#define ACPI_MAX_IOAPICS 4
+struct acpi_ioapic {
+	phys_addr_t phys;
+	uint32_t gsi_base;
+};
 struct acpi_info {
 	phys_addr_t rsdp, madt, fadt, mcfg, dsdt;
-	phys_addr_t ioapic_phys;
+	phys_addr_t ioapic_phys;        /* the first IOAPIC (serves the ISA IRQs) */
 	uint32_t ioapic_gsi_base;
+	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];   /* every IOAPIC of the MADT */
+	unsigned nioapics;
 	phys_addr_t lapic_phys;
 	uint32_t isa_gsi[16];           /* ISA IRQ -> GSI after overrides */
 	uint16_t isa_flags[16];         /* MPS INTI flags of the override */
@@ -94,11 +128,49 @@ extern struct acpi_info acpi;
 void acpi_init(phys_addr_t rsdp_hint);
 void acpi_poweroff(void);
 
+/*
+ * A device of the DSDT as acpi_for_each_device() reports it: its _HID,
+ * _UID, the value _CBA returns (a constant method; PCIe host bridges) and
+ * the resources of its _CRS (when _CRS is a constant buffer).
+ */
+#define ACPI_MAX_RES 6
+struct acpi_res_mem {
+	uint64_t base, len;
+};
+struct acpi_device {
+	char hid[16];
+	int64_t uid;                    /* -1 if none */
+	uint64_t cba;                   /* 0 if none */
+	bool has_crs;
+	unsigned nmem;
+	struct acpi_res_mem mem[ACPI_MAX_RES];  /* memory ranges, in _CRS order */
+	bool has_bus;
+	uint16_t bus_min, bus_max;
+	unsigned nirq;
+	uint32_t irq[ACPI_MAX_RES];     /* extended interrupt descriptors (GSIs) */
+	bool irq_level, irq_active_low; /* of the first interrupt descriptor */
+};
+/*
+ * Call @fn for every Device of the DSDT whose _HID string is @hid (nested
+ * devices included), in table order; returns how many matched. Parses only
+ * the constant parts of the AML it needs and skips what it does not know.
+ */
+unsigned acpi_for_each_device(const char *hid, void (*fn)(const struct acpi_device *d, void *arg),
+			      void *arg);
+/* The AML walker over a table body in memory (host tests call it directly). */
+unsigned acpi_aml_for_each_device(const uint8_t *aml, size_t len, const char *hid,
+				  void (*fn)(const struct acpi_device *d, void *arg), void *arg);
+
 /* --- APIC and timers --- */
 void apic_init(void);
 void apic_eoi(void);
-void ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
+/* Route GSI @gsi to @vector on this CPU; -1 if no IOAPIC serves it. */
+int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
 void ioapic_mask(unsigned gsi, bool masked);
+/* True if an IOAPIC serves @gsi. */
+bool ioapic_has_gsi(unsigned gsi);
+/* IOAPIC @i: its pin count (0 past the last), address and first GSI. */
+unsigned ioapic_describe(unsigned i, uint64_t *phys, uint32_t *gsi_base);
 uint32_t lapic_id(void);
 void tsc_calibrate(void);
 uint64_t tsc_measure_khz_again(void);
