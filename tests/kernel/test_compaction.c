@@ -132,7 +132,13 @@ static void test_frag_compact_all(struct ktest *t)
 	KT_EXPECT_EQ(t, mm_check_invariants(), 0);
 	/* counters: moved pages are frag's migrations and pgmigrate_success */
 	KT_EXPECT(t, st.moved > fs1.held_movable / 2);
-	KT_EXPECT_EQ(t, st.failed, 0);
+	/*
+	 * Pages fail only where the scanners meet and the last batch of a
+	 * zone finds no target left (-ENOMEM): at most one batch per zone.
+	 * Each failed page went back to its owner.
+	 */
+	KT_EXPECT(t, st.failed <= COMPACT_CLUSTER_MAX * MAX_NR_ZONES);
+	KT_EXPECT_EQ(t, fs1.putbacks - fs0.putbacks, st.failed);
 	KT_EXPECT_EQ(t, fs1.migrated - fs0.migrated, st.moved);
 	KT_EXPECT_EQ(t, vm_stat_read(PGMIGRATE_SUCCESS) - ev[0], st.moved);
 	KT_EXPECT_EQ(t, vm_stat_read(PGMIGRATE_FAIL) - ev[1], st.failed);
