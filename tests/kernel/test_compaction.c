@@ -227,14 +227,19 @@ KTEST_SUITE(compaction,
 
 /* ---------------- contig ---------------- */
 
-/* First pageblock of @zone whose pages are all free or frag's (kind @want somewhere in it); 0 if none. */
+/*
+ * The pageblock of @zone whose pages are all free or frag's and that holds
+ * the most frag pages of kind @want; 0 if no block holds any.
+ */
 static unsigned long find_block(struct zone *zone, int want)
 {
 	unsigned long start = ALIGN_UP(zone->zone_start_pfn, pageblock_nr_pages);
+	unsigned long best = 0, best_n = 0;
 
 	for (unsigned long b = start; b + pageblock_nr_pages <= zone_end_pfn(zone);
 	     b += pageblock_nr_pages) {
-		bool ok = true, has = false;
+		unsigned long n = 0;
+		bool ok = true;
 
 		if (!pageblock_pfn_to_page(b, b + pageblock_nr_pages, zone))
 			continue;
@@ -242,14 +247,15 @@ static unsigned long find_block(struct zone *zone, int want)
 			struct page *p = pfn_to_page(pfn);
 			int k = frag_page_owner(p);
 
-			if (k == want)
-				has = true;
+			n += k == want;
 			ok = k || page_count(p) == 0;
 		}
-		if (ok && has)
-			return b;
+		if (ok && n > best_n) {
+			best = b;
+			best_n = n;
+		}
 	}
-	return 0;
+	return best;
 }
 
 /* Expect alloc_contig_range over a block full of movable pages to return exactly that block, the moved pages intact. */
