@@ -154,6 +154,10 @@ static int cmd_frag(int argc, char **argv)
 	show_buddyinfo();
 	frag_summary();
 	frag_status();
+	if (sysctl_compaction_proactiveness)
+		printk("frag: note: proactive compaction (compaction_proactiveness %u) will start "
+		       "moving these pages in the background; 'compaction_proactiveness 0' keeps "
+		       "memory fragmented\n", sysctl_compaction_proactiveness);
 	return 0;
 }
 SHELL_COMMAND(frag, "frag PATTERN [unmovable=PCT] [seed=N] [max=SIZE] | frag verify | frag free | frag",
