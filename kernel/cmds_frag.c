@@ -171,8 +171,9 @@ static void zs_status(void)
 
 	frag_zs_get_stats(&st);
 	printk("zs: objects %lu bytes %lu pages %lu (%lu bytes/page) migrated %lu migrate_busy %lu "
-	       "alloc_failures %lu\n", st.objects, st.bytes, st.pages,
-	       st.pages ? st.bytes / st.pages : 0, st.migrated, st.migrate_busy, st.alloc_failures);
+	       "alloc_failures %lu%s\n", st.objects, st.bytes, st.pages,
+	       st.pages ? st.bytes / st.pages : 0, st.migrated, st.migrate_busy, st.alloc_failures,
+	       st.stopped_at_reserve ? " (last fill stopped at the free-memory reserve)" : "");
 }
 
 /* zs fill MiB [SIZE|mixed] | zs thin N | zs verify | zs free | zs */

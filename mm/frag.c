@@ -568,6 +568,7 @@ static struct {
 	struct zs_pool *pool;
 	struct zsw_chunk *head, *tail;
 	unsigned long next_id, objects, bytes, alloc_failures;
+	bool stopped_at_reserve;	/* the last fill stopped to leave the reserve free */
 } zsw;
 
 /* Byte @j of object @id. */
@@ -605,7 +606,7 @@ static bool zsw_record(unsigned long handle)
 
 unsigned long frag_zs_fill(unsigned long bytes, unsigned int size)
 {
-	unsigned long added = 0, done = 0, streak = 0;
+	unsigned long added = 0, done = 0, streak = 0, reserve;
 
 	if (size > ZS_MAX_ALLOC_SIZE)
 		return 0;
@@ -615,6 +616,8 @@ unsigned long frag_zs_fill(unsigned long bytes, unsigned int size)
 			return 0;
 	}
 	zsw.alloc_failures = 0;
+	zsw.stopped_at_reserve = false;
+	reserve = frag_reserve_pages();
 	while (done < bytes && streak < FRAG_FAIL_STREAK) {
 		unsigned long id = zsw.next_id;
 		unsigned int sz = zsw_size(id, size);
@@ -625,6 +628,12 @@ unsigned long frag_zs_fill(unsigned long bytes, unsigned int size)
 			zsw.alloc_failures++;
 			streak++;
 			continue;
+		}
+		/* leave the reserve free, as frag_fill() does */
+		if (!(added & 255) && nr_free_pages_total() < reserve) {
+			zs_free(zsw.pool, h);
+			zsw.stopped_at_reserve = true;
+			break;
 		}
 		if (!zsw_record(h)) {
 			zs_free(zsw.pool, h);
@@ -727,6 +736,7 @@ void frag_zs_get_stats(struct frag_zs_stats *st)
 	st->objects = zsw.objects;
 	st->bytes = zsw.bytes;
 	st->alloc_failures = zsw.alloc_failures;
+	st->stopped_at_reserve = zsw.stopped_at_reserve;
 	st->next_id = zsw.next_id;
 	if (zsw.pool) {
 		zs_pool_stats(zsw.pool, &ps);

@@ -108,6 +108,7 @@ struct frag_zs_stats {
 	unsigned long objects, bytes, pages;	/* live objects, their bytes, backing pages */
 	unsigned long migrated, migrate_busy;	/* from the pool */
 	unsigned long alloc_failures;		/* zs_malloc failures of the last fill */
+	bool stopped_at_reserve;		/* the last fill stopped to leave the reserve free */
 	unsigned long next_id;
 };
 
@@ -115,7 +116,8 @@ struct frag_zs_stats {
  * Allocate objects totalling about @bytes in the workload's pool (created
  * on first use): all of size @size, or of mixed sizes 16..2048 when
  * @size is 0. Each object is painted with its id. Returns objects added;
- * stops early (and counts alloc_failures) when zs_malloc keeps failing.
+ * stops early when free memory reaches frag's reserve (stopped_at_reserve)
+ * or when zs_malloc keeps failing (alloc_failures).
  */
 unsigned long frag_zs_fill(unsigned long bytes, unsigned int size);
 /* Free every @nth object (1 = all of them; ids where id % nth == 0); returns objects freed. */

@@ -213,6 +213,36 @@ TEST(fill_under_fault_injection)
 	host_mem_teardown();
 }
 
+/* Expect max= to bound the pages a fill takes, and a zs fill to stop at the reserve instead of exhausting memory. */
+TEST(bounded_fills)
+{
+	struct frag_opts o;
+	struct frag_stats st;
+	struct frag_zs_stats zs;
+	unsigned long before;
+
+	setup(32);
+	before = free_now();
+	memset(&o, 0, sizeof(o));
+	ASSERT_EQ(frag_parse_pattern("1of2", &o.pattern), 0);
+	o.max_pages = 1000;
+	ASSERT_EQ(frag_fill(&o), 0);
+	frag_get_stats(&st);
+	EXPECT(st.taken <= 1000 && st.taken >= 990);
+	EXPECT_EQ(st.held_movable + st.freed, st.taken);
+	EXPECT_EQ(frag_verify(), 0);
+	frag_release();
+	EXPECT_EQ(free_now(), before);
+	frag_zs_fill(1UL << 30, 1024);
+	frag_zs_get_stats(&zs);
+	EXPECT(zs.stopped_at_reserve);
+	EXPECT(free_now() > 256);
+	EXPECT_EQ(frag_zs_verify(), 0);
+	frag_zs_release();
+	EXPECT_EQ(free_now(), before);
+	host_mem_teardown();
+}
+
 /* Expect a page released while the core has it isolated to be freed when it is put back. */
 TEST(release_while_isolated)
 {
