@@ -22,7 +22,9 @@
  *
  * Locks: the page lock (taken by the migration core around the callbacks,
  * by us around __SetPageMovable/__ClearPageMovable), then frag.lock over
- * the lists and counts. Never the other way round.
+ * the lists and counts. Never the other way round. No interrupt handler
+ * takes frag.lock (migration never runs in interrupt context), so
+ * frag_verify() holds it with interrupts on during its long walk.
  *
  * Filling (frag_fill()): phase 1 allocates movable order-0 pages with
  * GFP_NOWAIT (no compaction, no reclaim: the allocator's watermarks hold)
@@ -456,11 +458,12 @@ static bool frag_page_ok(const struct page *page, bool pinned)
 
 unsigned long frag_verify(void)
 {
-	unsigned long bad = 0, nm = 0, np = 0, irq;
+	unsigned long bad = 0, nm = 0, np = 0;
 	uint64_t sum = 0;
 	struct page *page;
 
-	spin_lock_irqsave(&frag.lock, irq);
+	/* a long walk: interrupts stay on (no interrupt handler takes frag.lock) */
+	spin_lock(&frag.lock);
 	list_for_each_entry(page, &frag.movable, lru) {
 		nm++;
 		sum += page->index;
@@ -477,7 +480,7 @@ unsigned long frag_verify(void)
 		bad++;
 	if (!frag.nr_isolated && sum != frag.idx_sum)
 		bad++;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	return bad;
 }
 
