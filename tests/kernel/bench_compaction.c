@@ -13,7 +13,7 @@
  *                                   isolation, copying, freeing)
  *   compact_vs_cold_copy            that rate divided by the cold 4 KiB
  *                                   copy rate of this run's calibration
- *   direct_p50_us/p99_us/max_us     latency of order-9 movable allocations
+ *   direct_p50/p90/p99/max_us       latency of order-9 movable allocations
  *                                   that entered direct compaction, taken
  *                                   one after the other (each kept) on a
  *                                   freshly fragmented memory; allocations
@@ -193,6 +193,7 @@ static void bench_direct_compaction(const char *B)
 	bench_report(B, "direct_failed", (double)failed, "allocs");
 	if (n) {
 		bench_report(B, "direct_p50_us", (double)bench_percentile(lat, n, 50), "us");
+		bench_report(B, "direct_p90_us", (double)bench_percentile(lat, n, 90), "us");
 		bench_report(B, "direct_p99_us", (double)bench_percentile(lat, n, 99), "us");
 		bench_report(B, "direct_max_us", (double)bench_percentile(lat, n, 100), "us");
 	}
