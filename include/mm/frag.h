@@ -57,6 +57,7 @@ struct frag_stats {
 	unsigned long freed;		/* of which freed again by the pattern */
 	unsigned long alloc_failures;	/* failed allocations during the last fill */
 	unsigned long residue_blocks;	/* >= pageblock free blocks broken up (phase 2) */
+	/* callback outcomes, counted since boot: */
 	unsigned long isolations, putbacks, migrated, refused;
 	unsigned long deferred_release;	/* released at putback (released while isolated) */
 	char pattern[24];
