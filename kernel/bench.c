@@ -57,16 +57,31 @@ static void run_one(const struct bench *b)
 	printk("# bench %s took %lu ms\n", b->name, (uptime_ns() - t0) / 1000000);
 }
 
-/* Run calibration then the named benches; exits QEMU (0x10 ok, 0x11 unknown name). */
+/* Does the comma list @spec hold "-NAME" for @name (excluded from "all")? */
+static bool excluded(const char *spec, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = spec; (p = strchr(p, '-')); p++)
+		if ((p == spec || p[-1] == ',') && !strncmp(p + 1, name, n) &&
+		    (p[1 + n] == ',' || !p[1 + n]))
+			return true;
+	return false;
+}
+
+/*
+ * Run calibration then the named benches ("all", or "all,-NAME,..." for
+ * all but some); exits QEMU (0x10 ok, 0x11 unknown name).
+ */
 void bench_run(const char *spec)
 {
 	int bad = 0;
 	const struct bench *cal = find_bench("calibration", 11);
 	if (cal)
 		run_one(cal);
-	if (!strcmp(spec, "all")) {
+	if (!strcmp(spec, "all") || !strncmp(spec, "all,", 4)) {
 		for (const struct bench *b = __benches_start; b < __benches_end; b++)
-			if (b != cal)
+			if (b != cal && !excluded(spec, b->name))
 				run_one(b);
 	} else {
 		const char *p = spec;

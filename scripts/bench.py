@@ -3,7 +3,10 @@
 
   bench.py --kernel build/release/ballast.elf [--machine microvm]
            [--mem 1G,8G] [--accel auto|kvm|tcg] [--bench all|a,b]
-           [--out build/bench.jsonl] [--timeout S]
+           [--compaction-mem 1G,4G] [--out build/bench.jsonl] [--timeout S]
+
+Benches listed in OWN_RUNS (compaction) boot on their own sizes instead
+(bench=NAME, --NAME-mem), and the "all" runs leave them out ("all,-NAME").
 
 For each memory size the kernel boots with bench=<list> (KVM when it works
 here, else TCG; the reason is recorded), prints one JSON line per figure
@@ -18,7 +21,7 @@ size, and the ratio of the value to this run's calibration:
   unit x        already a ratio (reported by the kernel); other units: none
 
 The table is generic: later benches appear in it without changes here.
-The goals of issue 3 are checked at the end (figures, not tests: the exit
+The goals of issues 3 and 4 are checked at the end (figures, not tests: the exit
 status only says whether every boot ran to the end). --reporting adds the
 free page reporting figure (issue 5): seconds from freeing 1 GiB in a q35
 guest to QEMU's VmRSS dropping by 95% of it (column "2G q35").
@@ -33,12 +36,20 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import qemu  # noqa: E402
 
-# (bench, metric, limit, description): value <= limit is the goal
+# (bench, metric, op, limit, description): "value op limit" is the goal
 GOALS = [
-    ("page_alloc", "order0_pair_pcp_cycles", 100, "order-0 alloc+free pair (per-CPU list), median"),
-    ("page_alloc", "order9_pair_cycles", 2000, "order-9 alloc+free pair, median"),
-    ("page_alloc", "init_ms_per_GiB", 1.0, "memmap + buddy initialisation per GiB"),
+    ("page_alloc", "order0_pair_pcp_cycles", "<=", 100, "order-0 alloc+free pair (per-CPU list), median"),
+    ("page_alloc", "order9_pair_cycles", "<=", 2000, "order-9 alloc+free pair, median"),
+    ("page_alloc", "init_ms_per_GiB", "<=", 1.0, "memmap + buddy initialisation per GiB"),
+    ("compaction", "order9_share_after_pct", ">=", 98, "free memory in order-9 blocks after full compaction (frag 3of4)"),
+    ("compaction", "compact_vs_cold_copy", ">=", 0.5, "compaction throughput / cold 4 KiB copy bandwidth"),
+    ("compaction", "direct_p50_us", "<=", 1000, "order-9 allocation through direct compaction, p50"),
 ]
+
+# Benches that boot on their own memory sizes (option --NAME-mem), not in
+# the "all" runs: compaction fragments all of RAM, its figures are about
+# how cost grows with memory (issue 4: 1 GiB and 4 GiB).
+OWN_RUNS = {"compaction": "1G,4G"}
 
 
 def run_one(machine, mem, accel, spec, kernel, timeout):
@@ -135,18 +146,19 @@ def table(runs):
 
 
 def goals(runs, accel):
-    print("\nGoals (issue 3; cycle goals are stated for KVM):")
-    for bench, metric, limit, what in GOALS:
+    print("\nGoals (issues 3 and 4; cycle goals are stated for KVM):")
+    for bench, metric, op, limit, what in GOALS:
         for mem, recs in runs:
             if mem.endswith(" q35"):
                 continue        # the QMP benchmarks' column (page reporting)
             r = next((r for r in recs if r["bench"] == bench and r["metric"] == metric), None)
             if r is None:
-                print(f"  {what} (-m {mem}): not measured")
+                if any(x["bench"] == bench for x in recs):
+                    print(f"  {what} (-m {mem}): not measured")
                 continue
-            met = "met" if r["value"] <= limit else "NOT met"
+            ok = r["value"] <= limit if op == "<=" else r["value"] >= limit
             print(f"  {what} (-m {mem}): {fmt(r['value'])} {r['unit']} "
-                  f"(goal <= {fmt(limit)}): {met}")
+                  f"(goal {op} {fmt(limit)}): {'met' if ok else 'NOT met'}")
     if accel != "kvm":
         print("  note: measured under TCG (emulation): TSC cycles there are host time "
               "scaled to the TSC rate, each guest instruction costing many host ones; "
@@ -206,6 +218,16 @@ def reporting_bench(kernel, accel, rounds=3, mib=1024, timeout=120):
     return recs, used
 
 
+def mem_bytes(m):
+    """Bytes of a QEMU -m size ("512M", "4G"); plain numbers are MiB."""
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    m = m.strip().upper()
+    try:
+        return int(float(m[:-1]) * mult[m[-1]]) if m[-1] in mult else int(m) << 20
+    except ValueError:
+        return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast.elf"))
@@ -217,35 +239,58 @@ def main():
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--reporting", choices=("on", "off", "only"), default="on",
                     help="free page reporting RSS benchmark (q35, QMP): run it, skip it, or only it")
+    for name, sizes in OWN_RUNS.items():
+        ap.add_argument(f"--{name}-mem", default=sizes,
+                        help=f"memory sizes of the {name} bench's own boots")
     a = ap.parse_args()
     if not os.path.exists(a.kernel):
         sys.exit(f"bench.py: no kernel at {a.kernel}; run `make bench`")
 
-    runs, failed, accels, whys = [], False, set(), set()
+    # (spec, sizes) of every boot: the main runs, then each own-size bench
+    if a.bench == "all":
+        main_spec = ",".join(["all"] + [f"-{n}" for n in OWN_RUNS])
+        own = list(OWN_RUNS)
+    else:
+        names = [n.strip() for n in a.bench.split(",") if n.strip()]
+        own = [n for n in names if n in OWN_RUNS]
+        main_spec = ",".join(n for n in names if n not in OWN_RUNS)
+    plan = [(main_spec, a.mem)] if main_spec else []
+    plan += [(n, getattr(a, f"{n}_mem")) for n in own]
+
+    bymem, failed, accels, whys = {}, False, set(), set()
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
-        for mem in [m.strip() for m in a.mem.split(",") if m.strip()] if a.reporting != "only" else []:
-            rc, used, why, recs, out = run_one(a.machine, mem, a.accel, a.bench,
-                                               a.kernel, a.timeout)
-            accels.add(used)
-            if why:
-                whys.add(why)
-            print(f"bench.py: {a.machine}, -m {mem}, {used.upper()}: "
-                  f"{len(recs)} figures, exit {rc}", flush=True)
-            if rc != 0 or "# bench: done" not in out:
-                failed = True
-                print(f"bench.py: the -m {mem} run did not finish cleanly (exit {rc}); "
-                      f"last output:\n{out[-3000:]}", flush=True)
-            for r in recs:
-                f.write(json.dumps(dict(r, machine=a.machine, mem=mem, accel=used)) + "\n")
-            runs.append((mem, recs))
+        for spec, sizes in (plan if a.reporting != "only" else []):
+            for mem in [m.strip() for m in sizes.split(",") if m.strip()]:
+                rc, used, why, recs, out = run_one(a.machine, mem, a.accel, spec,
+                                                   a.kernel, a.timeout)
+                accels.add(used)
+                if why:
+                    whys.add(why)
+                print(f"bench.py: {a.machine}, -m {mem}, bench={spec}, {used.upper()}: "
+                      f"{len(recs)} figures, exit {rc}", flush=True)
+                if rc != 0 or "# bench: done" not in out:
+                    failed = True
+                    print(f"bench.py: the -m {mem} bench={spec} run did not finish cleanly "
+                          f"(exit {rc}); last output:\n{out[-3000:]}", flush=True)
+                for r in recs:
+                    f.write(json.dumps(dict(r, machine=a.machine, mem=mem, accel=used,
+                                            spec=spec)) + "\n")
+                # one table column per size; keep the first run's calibration
+                col = bymem.setdefault(mem, [])
+                have_cal = any(r["bench"] == "calibration" for r in col)
+                col.extend(r for r in recs if not (have_cal and r["bench"] == "calibration"))
+        reporting = None
         if a.reporting != "off":
             recs, used = reporting_bench(a.kernel, a.accel)
             accels.add(used)
             failed = failed or not recs
             for r in recs:
                 f.write(json.dumps(dict(r, machine="q35", mem="2G", accel=used)) + "\n")
-            runs.append(("2G q35", recs))
+            reporting = recs
+    runs = sorted(bymem.items(), key=lambda kv: mem_bytes(kv[0]))
+    if reporting is not None:
+        runs.append(("2G q35", reporting))
 
     accel = "/".join(sorted(accels))
     print(f"\nBallast benchmarks: {a.machine}, accelerator {accel.upper()}"

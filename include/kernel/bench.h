@@ -29,5 +29,7 @@ uint64_t bench_median(uint64_t *v, size_t n);
 uint64_t bench_percentile(uint64_t *v, size_t n, unsigned p);
 /* TSC ticks per second, as calibrated at boot. */
 uint64_t tsc_hz(void);
+/* Cold 4 KiB copy cycles measured by this run's calibration (0 if it could not run). */
+double bench_cal_copy_cold_cycles(void);
 
 #endif

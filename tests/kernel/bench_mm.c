@@ -185,6 +185,11 @@ static double cal_measure_copy_cold(struct page **dblk, struct page **sblk, unsi
 	}
 }
 
+double bench_cal_copy_cold_cycles(void)
+{
+	return cal_copy_cold;
+}
+
 static void bench_calibration(void)
 {
 	const char *B = "calibration";

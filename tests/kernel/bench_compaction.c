@@ -1,0 +1,219 @@
+/*
+ * bench_compaction.c - compaction figures (issue 4, item 13), taken after
+ * `frag 3of4` with movable pages only (mm/frag.c):
+ *
+ *   order9_share_before/after_pct   free memory in blocks of order >= 9,
+ *                                   as a share of all free memory, before
+ *                                   and after one full compaction
+ *                                   (compact_all)
+ *   fragindex9_before/after         Linux's fragmentation index for order
+ *                                   9 over all zones (-1 = a block exists)
+ *   compact_MiBps                   pages moved by compact_all, in MiB per
+ *                                   second of the whole run (scanning,
+ *                                   isolation, copying, freeing)
+ *   compact_vs_cold_copy            that rate divided by the cold 4 KiB
+ *                                   copy rate of this run's calibration
+ *   direct_p50/p90/p99/max_us       latency of order-9 movable allocations
+ *                                   that entered direct compaction, taken
+ *                                   one after the other (each kept) on a
+ *                                   freshly fragmented memory; allocations
+ *                                   that found a block without stalling
+ *                                   are counted, not timed
+ *
+ * All free memory is written once first (prefault_free_memory), so the
+ * host's first-touch faults on guest RAM are not charged to compaction.
+ * Single-shot timings (TSC, interrupts on: compaction takes milliseconds).
+ * Deferral is reset before every timed allocation, so each one tries.
+ */
+#include <kernel/bench.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <arch/cpu.h>
+#include <mm/frag.h>
+#include <mm/gfp.h>
+#include <mm/page_alloc.h>
+#include <mm/compaction.h>
+#include <mm/mm_show.h>
+#include <mm/vmstat.h>
+#include <string.h>
+
+#define DIRECT_SAMPLES	200
+
+/* Free pages in blocks of order >= 9 and all free pages, every zone. */
+static void order9_free(unsigned long *big, unsigned long *all)
+{
+	struct zone *z;
+
+	drain_all_pages(NULL);
+	*big = *all = 0;
+	for_each_populated_zone(z) {
+		for (unsigned int o = pageblock_order; o <= MAX_ORDER; o++)
+			*big += READ_ONCE(z->free_area[o].nr_free) << o;
+		*all += zone_page_free(z);
+	}
+}
+
+/* Linux's fragmentation index for order 9 over all zones together (* 1000). */
+static int fragindex9_all(void)
+{
+	struct contig_page_info sum = { 0, 0, 0 }, info;
+	struct zone *z;
+
+	for_each_populated_zone(z) {
+		fill_contig_page_info(z, pageblock_order, &info);
+		sum.free_pages += info.free_pages;
+		sum.free_blocks_total += info.free_blocks_total;
+		sum.free_blocks_suitable += info.free_blocks_suitable;
+	}
+	return fragmentation_index(pageblock_order, &sum);
+}
+
+/* Fragment with 3of4, movable only; false (and a message) on failure. */
+static bool frag_3of4(void)
+{
+	struct frag_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	frag_parse_pattern("3of4", &o.pattern);
+	rc = frag_fill(&o);
+	if (rc)
+		printk("# compaction: frag_fill failed (%d)\n", rc);
+	return rc == 0;
+}
+
+/* Report the share and the index of free memory in order-9 blocks under @when. */
+static void report_state(const char *B, const char *share, const char *index)
+{
+	unsigned long big, all;
+
+	order9_free(&big, &all);
+	bench_report(B, share, all ? 100.0 * (double)big / (double)all : 0, "%");
+	bench_report(B, index, fragindex9_all() / 1000.0, "index");
+}
+
+/*
+ * Write to every free page once (taken as max-order blocks, GFP_NOWAIT so
+ * watermarks hold), so that the host's first-touch faults on guest RAM
+ * are not timed as compaction; returns MiB touched.
+ */
+static unsigned long prefault_free_memory(void)
+{
+	LIST_HEAD(blocks);
+	unsigned long n = 0;
+	struct page *page;
+
+	while ((page = alloc_pages(__GFP_NOWARN, MAX_ORDER))) {
+		for (unsigned long i = 0; i < MAX_ORDER_NR_PAGES; i++)
+			*(volatile uint64_t *)page_address(page + i) = i;
+		list_add(&page->lru, &blocks);
+		n++;
+	}
+	while (!list_empty(&blocks)) {
+		page = list_first_entry(&blocks, struct page, lru);
+		list_del(&page->lru);
+		__free_pages(page, MAX_ORDER);
+	}
+	return n * (MAX_ORDER_NR_PAGES / 256);
+}
+
+/* Full compaction after frag 3of4: result and throughput. */
+static void bench_full_compaction(const char *B)
+{
+	struct compact_stats st;
+	struct frag_stats fs;
+	uint64_t t0, t1;
+	double secs, cold = bench_cal_copy_cold_cycles();
+
+	t0 = arch_cycles();
+	if (!frag_3of4())
+		return;
+	t1 = arch_cycles();
+	frag_get_stats(&fs);
+	bench_report(B, "frag_fill_ms", (double)(t1 - t0) * 1e3 / (double)tsc_hz(), "ms");
+	bench_report(B, "frag_held_MiB", fs.held_movable / 256.0, "MiB");
+	report_state(B, "order9_share_before_pct", "fragindex9_before");
+	bench_report(B, "score_before", fragmentation_score(), "score");
+
+	memset(&st, 0, sizeof(st));
+	t0 = arch_cycles();
+	compact_all(&st);
+	t1 = arch_cycles();
+	secs = (double)(t1 - t0) / (double)tsc_hz();
+	report_state(B, "order9_share_after_pct", "fragindex9_after");
+	bench_report(B, "score_after", fragmentation_score(), "score");
+	bench_report(B, "compact_ms", secs * 1e3, "ms");
+	bench_report(B, "pages_moved", (double)st.moved, "pages");
+	bench_report(B, "pages_failed", (double)st.failed, "pages");
+	bench_report(B, "compact_MiBps", secs > 0 ? st.moved / 256.0 / secs : 0, "MiB/s");
+	if (cold > 0 && st.moved)
+		bench_report(B, "compact_vs_cold_copy",
+			     (double)st.moved * cold / (double)(t1 - t0), "x");
+	bench_report(B, "verify_mismatches", (double)frag_verify(), "pages");
+	frag_release();
+}
+
+/* Latency of order-9 allocations that need direct compaction. */
+static void bench_direct_compaction(const char *B)
+{
+	static uint64_t lat[DIRECT_SAMPLES];
+	unsigned long n = 0, nostall = 0, failed = 0, big, all, floor;
+	LIST_HEAD(held);
+	struct zone *z;
+
+	if (!frag_3of4())
+		return;
+	order9_free(&big, &all);
+	floor = all / 4;	/* stop well before memory runs short */
+	while (n < DIRECT_SAMPLES && failed < 4) {
+		unsigned long stall = vm_stat_read(COMPACTSTALL);
+		struct page *page;
+		uint64_t t0, t1;
+
+		order9_free(&big, &all);
+		if (all < floor)
+			break;
+		for_each_populated_zone(z)
+			compaction_defer_reset(z, pageblock_order, true);
+		t0 = arch_cycles();
+		page = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN, pageblock_order);
+		t1 = arch_cycles();
+		if (!page) {
+			failed++;
+			continue;
+		}
+		list_add(&page->lru, &held);
+		if (vm_stat_read(COMPACTSTALL) == stall)
+			nostall++;
+		else
+			lat[n++] = (t1 - t0) * 1000000 / tsc_hz();	/* us */
+	}
+	bench_report(B, "direct_samples", (double)n, "allocs");
+	bench_report(B, "direct_nostall", (double)nostall, "allocs");
+	bench_report(B, "direct_failed", (double)failed, "allocs");
+	if (n) {
+		bench_report(B, "direct_p50_us", (double)bench_percentile(lat, n, 50), "us");
+		bench_report(B, "direct_p90_us", (double)bench_percentile(lat, n, 90), "us");
+		bench_report(B, "direct_p99_us", (double)bench_percentile(lat, n, 99), "us");
+		bench_report(B, "direct_max_us", (double)bench_percentile(lat, n, 100), "us");
+	}
+	bench_report(B, "direct_verify_mismatches", (double)frag_verify(), "pages");
+	while (!list_empty(&held)) {
+		struct page *page = list_first_entry(&held, struct page, lru);
+
+		list_del(&page->lru);
+		__free_pages(page, pageblock_order);
+	}
+	frag_release();
+}
+
+static void bench_compaction(void)
+{
+	const char *B = "compaction";
+
+	bench_report(B, "ram_GiB", (double)totalram_pages() / 262144.0, "GiB");
+	bench_report(B, "prefaulted_MiB", (double)prefault_free_memory(), "MiB");
+	bench_full_compaction(B);
+	bench_direct_compaction(B);
+}
+BENCH(compaction, bench_compaction);
