@@ -1000,11 +1000,15 @@ static bool run_slowpath_hooks(gfp_t gfp, unsigned int order, unsigned int alloc
 		int r = snap[i]->fn(gfp, order, snap[i]->priv);
 
 		snap[i]->calls++;
-		if (r <= 0)
+		if (r == 0)
 			continue;
-		snap[i]->progress++;
-		progress = true;
+		if (r > 0) {
+			snap[i]->progress++;
+			progress = true;
+		}
 		*pagep = get_page_from_freelist(gfp, order, alloc_flags);
+		if (snap[i]->done)
+			snap[i]->done(gfp, order, *pagep, snap[i]->priv);
 		if (*pagep)
 			return true;
 	}
