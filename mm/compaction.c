@@ -34,6 +34,14 @@
  * compaction got its page) or compact_fail (it did not), so
  * stall = success + fail.
  *
+ * Quality: after filling free memory with movable order-0 pages and
+ * freeing three of every four, a full pass leaves all but one partly
+ * filled pageblock per zone (where the scanners meet) free as order-9
+ * blocks: 99.6% of free memory on a 1 GiB host simulation, the packing
+ * optimum for that pattern (tests/host/test_compaction.c). Smaller
+ * machines score lower only because that one block per zone (and the
+ * reserved first MiB sharing pageblock 0) weighs more: 94% at 64 MiB.
+ *
  * Invariants: every page on cc->migratepages is isolated (PG_isolated, one
  * core reference); every page on cc->freepages is an order-0 page with
  * refcount 1 taken out of the buddy; both lists are empty when
