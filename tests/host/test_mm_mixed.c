@@ -73,6 +73,7 @@ static struct {
 	unsigned long alloc_ok, alloc_fail, contig_ok, contig_fail, compact_runs;
 	unsigned long migr_ok, migr_fail, released_mid, obj_ok, obj_fail, owner_ok, owner_fail;
 	unsigned long injected;
+	struct compact_stats cst;
 } ops;
 
 #define VIOL(cond, ...) do { if (!(cond)) { violations++; \
@@ -317,15 +318,20 @@ static void op_migrate(void)
 		released = 1;
 		ops.released_mid++;
 	}
-	switch (rnd(4)) {
-	case 0:
+	switch (rnd(5)) {
+	case 0:			/* -EAGAIN, then success */
 		owner.script[0] = -EAGAIN;
 		owner.script[1] = -EAGAIN;
 		owner.nscript = 2;
 		break;
-	case 1:
-		owner.script[0] = -EBUSY;	/* permanent for this pass */
+	case 1:			/* a permanent error for this pass */
+		owner.script[0] = -EBUSY;
 		owner.nscript = 1;
+		break;
+	case 2:			/* -EAGAIN on every pass */
+		for (int k = 0; k < (int)ARRAY_SIZE(owner.script); k++)
+			owner.script[k] = -EAGAIN;
+		owner.nscript = (int)ARRAY_SIZE(owner.script);
 		break;
 	default:
 		break;
@@ -348,10 +354,15 @@ static void op_compact(void)
 
 	ops.compact_runs++;
 	if (rnd(8) == 0)
-		compact_all(NULL);
-	else
+		compact_all(&ops.cst);
+	else if (rnd(8) == 0)
+		proactive_compact(&ops.cst);
+	else if (rnd(8) == 0) {
+		wakeup_kcompactd(1 + (int)rnd(MAX_ORDER));
+		kcompactd_do_work();
+	} else
 		compact_zone_order(z, 1 + (int)rnd(MAX_ORDER), gfps[rnd(ARRAY_SIZE(gfps))],
-				   modes[rnd(3)], NULL);
+				   modes[rnd(3)], &ops.cst);
 	VIOL(owner.nr_isolated == 0, "compaction left %lu owner pages isolated", owner.nr_isolated);
 }
 
@@ -488,10 +499,10 @@ TEST(mixed_random_differential)
 	zs_destroy_pool(pool);
 	pool = NULL;
 	drain_all_pages(NULL);
-	printf("# %lu steps: alloc %lu/%lu fail, contig %lu/%lu fail, owner %lu/%lu fail, objects %lu/%lu fail, migrated %lu (failed %lu, released mid-way %lu), compactions %lu, faults injected %lu\n",
+	printf("# %lu steps: alloc %lu/%lu fail, contig %lu/%lu fail, owner %lu/%lu fail, objects %lu/%lu fail, migrated %lu (failed %lu, released mid-way %lu), compactions %lu (moved %lu, failed %lu), faults injected %lu\n",
 	       t, ops.alloc_ok, ops.alloc_fail, ops.contig_ok, ops.contig_fail, ops.owner_ok,
 	       ops.owner_fail, ops.obj_ok, ops.obj_fail, ops.migr_ok, ops.migr_fail,
-	       ops.released_mid, ops.compact_runs, ops.injected);
+	       ops.released_mid, ops.compact_runs, ops.cst.moved, ops.cst.failed, ops.injected);
 	EXPECT_EQ(violations, 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	EXPECT_EQ(nr_free_pages_total() + vm_stat_read(NR_SLAB_PAGES) +
@@ -503,6 +514,6 @@ TEST(mixed_random_differential)
 	EXPECT(ops.contig_ok > 0);
 	EXPECT(ops.migr_ok > 0 && ops.migr_fail > 0);
 	EXPECT(ops.compact_runs > 0 && ops.obj_ok > 0 && ops.owner_ok > 0);
-	EXPECT(ops.injected > 0 && ops.released_mid > 0);
+	EXPECT(ops.injected > 0 && ops.released_mid > 0 && ops.cst.moved > 0);
 	host_mem_teardown();
 }
