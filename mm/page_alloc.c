@@ -71,14 +71,20 @@ static LIST_HEAD(slowpath_hooks);
 void set_pageblock_migratetype(struct page *page, int mt)
 {
 	uint8_t *b = pfn_pageblock_byte(page_to_pfn(page));
-	uint8_t v = *b;
-	int old = v & PB_MIGRATETYPE_MASK;
+	uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED), nv;
 
 	VM_BUG_ON(mt < 0 || mt >= MIGRATE_TYPES);
-	/* entering isolation: remember what to give back (seed 003) */
-	if (is_migrate_isolate(mt) && !is_migrate_isolate(old))
-		v = (uint8_t)((v & ~PB_SAVED_MT_MASK) | (old << PB_SAVED_MT_SHIFT));
-	WRITE_ONCE(*b, (uint8_t)((v & ~PB_MIGRATETYPE_MASK) | mt));
+	/* compare-and-swap: the skip bit is set and cleared without zone->lock */
+	do {
+		int old = v & PB_MIGRATETYPE_MASK;
+
+		nv = v;
+		/* entering isolation: remember what to give back (seed 003) */
+		if (is_migrate_isolate(mt) && !is_migrate_isolate(old))
+			nv = (uint8_t)((nv & ~PB_SAVED_MT_MASK) | (old << PB_SAVED_MT_SHIFT));
+		nv = (uint8_t)((nv & ~PB_MIGRATETYPE_MASK) | mt);
+	} while (!__atomic_compare_exchange_n(b, &v, nv, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 }
 
 void set_pageblock_skip(struct page *page)
