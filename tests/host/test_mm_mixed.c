@@ -72,7 +72,7 @@ static unsigned long violations;
 static struct {
 	unsigned long alloc_ok, alloc_fail, contig_ok, contig_fail, compact_runs;
 	unsigned long migr_ok, migr_fail, released_mid, obj_ok, obj_fail, owner_ok, owner_fail;
-	unsigned long injected;
+	unsigned long injected, isolations;
 	struct compact_stats cst;
 } ops;
 
@@ -204,6 +204,16 @@ static void obj_del(void)
 	obj_size[i] = obj_size[nobjs];
 	obj_gen[i] = obj_gen[nobjs];
 	/* obj_byte() depends on the slot only through obj_gen: still valid */
+}
+
+/* Pages held by every user of the allocator (the test, the owner, zsmalloc, slab). */
+static unsigned long pages_held(void)
+{
+	struct zs_pool_stats zst;
+
+	zs_pool_stats(pool, &zst);
+	return rec_pages + owner.nr_owned + zst.pages + vm_stat_read(NR_SLAB_PAGES) +
+	       vm_stat_read(NR_KMALLOC_LARGE_PAGES);
 }
 
 /* ---- operations ---- */
@@ -347,6 +357,74 @@ static void op_migrate(void)
 	VIOL(owner.nr_isolated == 0, "owner still has %lu isolated pages", owner.nr_isolated);
 }
 
+/* The free block of order >= pageblock_order holding @pfn, if any. */
+static bool in_free_pageblock(unsigned long pfn)
+{
+	for (unsigned int o = pageblock_order; o <= MAX_ORDER; o++) {
+		struct page *h = pfn_to_page(pfn & ~((1UL << o) - 1));
+
+		if (PageBuddy(h) && buddy_order(h) >= o)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Isolate a few pageblocks, free and allocate around them, then undo:
+ * nothing is handed out of the isolated blocks, their free pages are out
+ * of the free count but not lost, and every block gets its type back.
+ */
+static void op_isolate(void)
+{
+	struct zone *z = &zones[ZONE_DMA32];
+	unsigned long nb = 1 + rnd(4), first = pageblock_start_pfn(z->zone_start_pfn) /
+		pageblock_nr_pages + 1, last = zone_end_pfn(z) / pageblock_nr_pages - nb;
+	unsigned long s = (first + rnd((uint32_t)(last - first))) * pageblock_nr_pages;
+	unsigned long e = s + nb * pageblock_nr_pages;
+	int types[4];
+	struct page *got[16];
+	int ngot = 0;
+
+	for (unsigned long i = 0; i < nb; i++)
+		types[i] = get_pfnblock_migratetype(s + i * pageblock_nr_pages);
+	if (start_isolate_page_range(s, e, MIGRATE_MOVABLE, 0)) {
+		for (unsigned long i = 0; i < nb; i++)
+			VIOL(get_pfnblock_migratetype(s + i * pageblock_nr_pages) == types[i],
+			     "failed isolation changed block %#lx's type", s + i * pageblock_nr_pages);
+		return;
+	}
+	ops.isolations++;
+	/* free what we hold in or next to the range: it lands on the isolate lists */
+	for (int i = nrecs - 1; i >= 0; i--)
+		if (recs[i].pfn + recs[i].pages + MAX_ORDER_NR_PAGES > s &&
+		    recs[i].pfn < e + MAX_ORDER_NR_PAGES && rnd(2))
+			rec_free(i);
+	while (ngot < 16 && (got[ngot] = alloc_pages(GFP_NOWAIT | __GFP_NOWARN, rnd(4))))
+		ngot++;
+	for (int i = 0; i < ngot; i++) {
+		unsigned long pfn = page_to_pfn(got[i]);
+
+		VIOL(pfn >= e || pfn + (1UL << got[i]->alloc_order) <= s,
+		     "allocation at %#lx inside the isolated range [%#lx, %#lx)", pfn, s, e);
+	}
+	VIOL(mm_check_invariants() == 0, "invariants broken while isolated");
+	VIOL(nr_free_pages_total() + zone_isolated_free_pages(z) + pages_held() +
+	     ({ unsigned long n = 0; for (int i = 0; i < ngot; i++) n += 1UL << got[i]->alloc_order; n; })
+	     == base_free, "free + isolated + held differs from the start while isolated");
+	for (int i = 0; i < ngot; i++)
+		__free_pages(got[i], got[i]->alloc_order);
+	undo_isolate_page_range(s, e, MIGRATE_MOVABLE);
+	VIOL(zone_isolated_free_pages(z) == 0, "isolated pages left after undo");
+	for (unsigned long i = 0; i < nb; i++) {
+		unsigned long pfn = s + i * pageblock_nr_pages;
+
+		/* a wholly free block may have merged with (and taken the type of) its buddy */
+		VIOL(get_pfnblock_migratetype(pfn) == types[i] || in_free_pageblock(pfn),
+		     "block %#lx came back as type %d, was %d", pfn,
+		     get_pfnblock_migratetype(pfn), types[i]);
+	}
+}
+
 static void op_compact(void)
 {
 	static const enum migrate_mode modes[] = { MIGRATE_ASYNC, MIGRATE_SYNC_LIGHT, MIGRATE_SYNC };
@@ -383,16 +461,6 @@ static void op_faults(void)
 }
 
 /* ---- the model check after every step ---- */
-
-/* Pages held by every user of the allocator (the test, the owner, zsmalloc, slab). */
-static unsigned long pages_held(void)
-{
-	struct zs_pool_stats zst;
-
-	zs_pool_stats(pool, &zst);
-	return rec_pages + owner.nr_owned + zst.pages + vm_stat_read(NR_SLAB_PAGES) +
-	       vm_stat_read(NR_KMALLOC_LARGE_PAGES);
-}
 
 /* Mark [pfn, pfn + n) as @who's; report pages owned twice or lying in free blocks. */
 static void stamp_range(unsigned long pfn, unsigned long n, uint32_t who)
@@ -478,8 +546,10 @@ TEST(mixed_random_differential)
 			op_migrate();
 		else if (r < 91)
 			op_contig();
-		else if (r < 94)
+		else if (r < 93)
 			op_compact();
+		else if (r < 95)
+			op_isolate();
 		else
 			op_faults();
 		check_step(t, t % 100 == 99);
@@ -499,10 +569,10 @@ TEST(mixed_random_differential)
 	zs_destroy_pool(pool);
 	pool = NULL;
 	drain_all_pages(NULL);
-	printf("# %lu steps: alloc %lu/%lu fail, contig %lu/%lu fail, owner %lu/%lu fail, objects %lu/%lu fail, migrated %lu (failed %lu, released mid-way %lu), compactions %lu (moved %lu, failed %lu), faults injected %lu\n",
+	printf("# %lu steps: alloc %lu/%lu fail, contig %lu/%lu fail, owner %lu/%lu fail, objects %lu/%lu fail, migrated %lu (failed %lu, released mid-way %lu), compactions %lu (moved %lu, failed %lu), isolations %lu, faults injected %lu\n",
 	       t, ops.alloc_ok, ops.alloc_fail, ops.contig_ok, ops.contig_fail, ops.owner_ok,
 	       ops.owner_fail, ops.obj_ok, ops.obj_fail, ops.migr_ok, ops.migr_fail,
-	       ops.released_mid, ops.compact_runs, ops.cst.moved, ops.cst.failed, ops.injected);
+	       ops.released_mid, ops.compact_runs, ops.cst.moved, ops.cst.failed, ops.isolations, ops.injected);
 	EXPECT_EQ(violations, 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	EXPECT_EQ(nr_free_pages_total() + vm_stat_read(NR_SLAB_PAGES) +
@@ -515,5 +585,6 @@ TEST(mixed_random_differential)
 	EXPECT(ops.migr_ok > 0 && ops.migr_fail > 0);
 	EXPECT(ops.compact_runs > 0 && ops.obj_ok > 0 && ops.owner_ok > 0);
 	EXPECT(ops.injected > 0 && ops.released_mid > 0 && ops.cst.moved > 0);
+	EXPECT(ops.isolations > 0);
 	host_mem_teardown();
 }
