@@ -513,7 +513,7 @@ static void check_step(unsigned long step, bool full)
 /* Expect a long random mix of every allocator user under fault injection to keep every page's owner, contents and count exact, and to end with zero leaks. */
 TEST(mixed_random_differential)
 {
-	unsigned long steps = htest_iters(1500), t;
+	unsigned long steps = htest_iters(4000), t;
 
 	host_mem_init_mb(MEM_MB);
 	compaction_init();
