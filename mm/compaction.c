@@ -27,6 +27,21 @@
  * zone defers compaction of orders >= o for 1, 2, 4 ... 64 attempts
  * (zone->compact_defer_shift, compact_considered, compact_order_failed).
  *
+ * Counters, exactly as Linux keeps them: compact_stall counts direct
+ * compaction attempts in which at least one zone was compacted or
+ * deferred (not those where every zone was skipped); each stall ends in
+ * exactly one of compact_success (the allocation retried right after
+ * compaction got its page) or compact_fail (it did not), so
+ * stall = success + fail.
+ *
+ * Quality: after filling free memory with movable order-0 pages and
+ * freeing three of every four, a full pass leaves all but one partly
+ * filled pageblock per zone (where the scanners meet) free as order-9
+ * blocks: 99.6% of free memory on a 1 GiB host simulation, the packing
+ * optimum for that pattern (tests/host/test_compaction.c). Smaller
+ * machines score lower only because that one block per zone (and the
+ * reserved first MiB sharing pageblock 0) weighs more: 94% at 64 MiB.
+ *
  * Invariants: every page on cc->migratepages is isolated (PG_isolated, one
  * core reference); every page on cc->freepages is an order-0 page with
  * refcount 1 taken out of the buddy; both lists are empty when
@@ -576,33 +591,66 @@ unsigned long proactive_compact(struct compact_stats *st)
 /* direct compaction and the daemon                                    */
 /* ------------------------------------------------------------------ */
 
-/* The slow-path hook: compact the zonelist's zones for an order > 0 allocation. */
+/*
+ * The slow-path hook: compact the zonelist's zones for an order > 0
+ * allocation (Linux's try_to_compact_pages). The result is the "best" of
+ * the zones (enum order): if no zone was even tried (all skipped for lack
+ * of memory) nothing is counted and the slow path moves on. Otherwise this
+ * was a compaction stall (compact_stall, counted also when every zone was
+ * deferred) and the allocation is retried at once; compaction_slowpath_done()
+ * then counts compact_success or compact_fail by its outcome. Returns 1
+ * when a zone reports a suitable block (progress: the slow path may loop),
+ * -1 when compaction ran or was deferred without that (retry once, no
+ * progress), 0 when nothing was tried.
+ */
 static int compaction_slowpath(gfp_t gfp, unsigned int order, void *priv)
 {
+	enum compact_result rc = COMPACT_SKIPPED;
+
 	(void)priv;
 	if (order == 0)
 		return 0;
-	count_vm_event(COMPACTSTALL);
 	for (int zi = gfp_zone(gfp); zi >= 0; zi--) {
 		struct zone *zone = &zones[zi];
 		enum compact_result r;
 
 		if (!populated_zone(zone) || !zone->managed_pages)
 			continue;
-		if (compaction_deferred(zone, (int)order))
+		if (compaction_deferred(zone, (int)order)) {
+			rc = MAX(rc, COMPACT_DEFERRED);
 			continue;
+		}
 		r = compact_zone_order(zone, (int)order, gfp, MIGRATE_SYNC_LIGHT, NULL);
+		rc = MAX(rc, r);
 		if (r == COMPACT_SUCCESS) {
-			compaction_defer_reset(zone, (int)order, true);
-			count_vm_event(COMPACTSUCCESS);
-			return 1;
+			/* likely to work here; confirmed by compaction_slowpath_done() */
+			compaction_defer_reset(zone, (int)order, false);
+			break;
 		}
 		if (r == COMPACT_COMPLETE || r == COMPACT_PARTIAL_SKIPPED)
 			defer_compaction(zone, (int)order);
 	}
+	if (rc <= COMPACT_SKIPPED) {
+		wakeup_kcompactd((int)order);
+		return 0;
+	}
+	count_vm_event(COMPACTSTALL);
+	return rc == COMPACT_SUCCESS ? 1 : -1;
+}
+
+/* After the post-compaction allocation attempt: success (and undefer) or failure. */
+static void compaction_slowpath_done(gfp_t gfp, unsigned int order, struct page *page,
+				     void *priv)
+{
+	(void)gfp;
+	(void)priv;
+	if (page) {
+		compaction_defer_reset(page_zone(page), (int)order, true);
+		count_vm_event(COMPACTSUCCESS);
+		return;
+	}
 	count_vm_event(COMPACTFAIL);
 	wakeup_kcompactd((int)order);
-	return 0;
 }
 
 void wakeup_kcompactd(int order)
@@ -658,6 +706,7 @@ void compaction_init(void)
 	compaction_hook.name = "compaction";
 	compaction_hook.stage = SLOWPATH_COMPACT;
 	compaction_hook.fn = compaction_slowpath;
+	compaction_hook.done = compaction_slowpath_done;
 	INIT_LIST_HEAD(&compaction_hook.list);
 	register_alloc_slowpath_hook(&compaction_hook);
 }

@@ -11,7 +11,8 @@
  *   2. no page is on two lists (each visited head gets a mark in
  *      page->_check_mark; a second visit is a violation);
  *   3. list lengths equal nr_free_mt[], their sum nr_free, and the pages
- *      they hold equal zone->free_pages;
+ *      on every list but ISOLATE's equal zone->free_pages (isolated free
+ *      memory is not counted, as in Linux's NR_FREE_PAGES);
  *   4. pcp entries are order-0, not PageBuddy, refcount 0, in the zone,
  *      on the list of their page->migratetype; lengths equal pcp->count;
  *   5. walking the memmap, every PageBuddy head was found on a list, no
@@ -39,7 +40,7 @@ static void viol(unsigned long pfn, const char *what)
 /* Checks 1-3 for one zone; returns pages found on the lists. */
 static unsigned long check_free_lists(struct zone *zone)
 {
-	unsigned long pages = 0;
+	unsigned long pages = 0, isolated = 0;
 
 	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
 		struct free_area *area = &zone->free_area[o];
@@ -84,12 +85,14 @@ static unsigned long check_free_lists(struct zone *zone)
 				viol(zone->zone_start_pfn, "nr_free_mt differs from list length");
 			blocks += n;
 			pages += n << o;
+			if (is_migrate_isolate(mt))
+				isolated += n << o;
 		}
 		if (blocks != area->nr_free)
 			viol(zone->zone_start_pfn, "nr_free differs from the lists");
 	}
-	if (pages != zone->free_pages)
-		viol(zone->zone_start_pfn, "zone free_pages differs from the lists");
+	if (pages - isolated != zone->free_pages)
+		viol(zone->zone_start_pfn, "zone free_pages differs from the non-isolated lists");
 	return pages;
 }
 
@@ -210,7 +213,7 @@ unsigned long mm_check_counts(void)
 				blocks += area->nr_free_mt[mt];
 			if (blocks != area->nr_free)
 				bad++;
-			pages += area->nr_free << o;
+			pages += (area->nr_free - area->nr_free_mt[MIGRATE_ISOLATE]) << o;
 		}
 		if (pages != zone->free_pages)
 			bad++;

@@ -17,7 +17,8 @@
 struct zone_snap {
 	unsigned long nr_free[NR_PAGE_ORDERS];
 	unsigned long nr_free_mt[NR_PAGE_ORDERS][MIGRATE_TYPES];
-	unsigned long free_pages;
+	unsigned long free_pages;	/* zone->free_pages: excludes ISOLATE lists */
+	unsigned long isolated;		/* free pages on the ISOLATE lists */
 };
 
 /* Copy @zone's free counts under its lock. */
@@ -32,6 +33,7 @@ static void zone_snapshot(struct zone *zone, struct zone_snap *s)
 			s->nr_free_mt[o][mt] = zone->free_area[o].nr_free_mt[mt];
 	}
 	s->free_pages = zone->free_pages;
+	s->isolated = zone_isolated_free_pages(zone);
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
@@ -115,6 +117,7 @@ void show_zoneinfo(void)
 			continue;
 		printk("      nr_free_pages %lu\n", zone_page_free(zone));
 		printk("      nr_free_pcp   %lu\n", nr_pcp_pages(zone));
+		printk("      nr_isolated_free %lu\n", zone_isolated_free_pages(zone));
 		printk("      pgalloc       %lu\n",
 		       vm_stat_read((enum vm_stat_item)(PGALLOC_DMA + zone_idx(zone))));
 		printk("  pagesets\n");
@@ -240,6 +243,10 @@ void show_free_areas(void)
 			if (n)
 				printk("(%s) ", types);
 		}
-		printk("= %lukB\n", s.free_pages * 4);
+		/* the blocks listed: allocatable free memory plus isolated */
+		printk("= %lukB", (s.free_pages + s.isolated) * 4);
+		if (s.isolated)
+			printk(" (isolated %lukB)", s.isolated * 4);
+		printk("\n");
 	}
 }

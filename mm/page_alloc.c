@@ -26,9 +26,12 @@
  * (bad_page() on anything odd), poisons it if asked, and puts order-0
  * pages on the CPU's list (spilling a batch to the buddy above ->high),
  * or merges larger blocks with their buddies (pfn ^ (1 << order)) up to
- * MAX_ORDER. Merging past a pageblock joins two pageblocks: allowed only
- * if neither is ISOLATE; the buddy's pageblock (entirely free) takes the
- * freeing block's migratetype.
+ * MAX_ORDER. A block larger than a pageblock is freed pageblock by
+ * pageblock, each with its own migratetype (one may have been isolated
+ * while it was allocated). Merging past a pageblock joins two pageblocks:
+ * allowed only if neither is ISOLATE; the buddy's pageblock (entirely
+ * free) takes the freeing block's migratetype. Free pages of ISOLATE
+ * pageblocks are not counted in zone->free_pages (watermarks ignore them).
  *
  * Locking: pcp->lock is only ever try-locked on the allocation and free
  * paths, so an interrupt arriving while its CPU holds it simply uses the
@@ -69,9 +72,20 @@ static LIST_HEAD(slowpath_hooks);
 void set_pageblock_migratetype(struct page *page, int mt)
 {
 	uint8_t *b = pfn_pageblock_byte(page_to_pfn(page));
+	uint8_t v = __atomic_load_n(b, __ATOMIC_RELAXED), nv;
 
 	VM_BUG_ON(mt < 0 || mt >= MIGRATE_TYPES);
-	WRITE_ONCE(*b, (uint8_t)((*b & ~PB_MIGRATETYPE_MASK) | mt));
+	/* compare-and-swap: the skip bit is set and cleared without zone->lock */
+	do {
+		int old = v & PB_MIGRATETYPE_MASK;
+
+		nv = v;
+		/* entering isolation: remember what to give back (seed 003) */
+		if (is_migrate_isolate(mt) && !is_migrate_isolate(old))
+			nv = (uint8_t)((nv & ~PB_SAVED_MT_MASK) | (old << PB_SAVED_MT_SHIFT));
+		nv = (uint8_t)((nv & ~PB_MIGRATETYPE_MASK) | mt);
+	} while (!__atomic_compare_exchange_n(b, &v, nv, false, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
 }
 
 void set_pageblock_skip(struct page *page)
@@ -171,6 +185,24 @@ merged:
 		__SetPageReported(pfn_to_page(pfn));
 	else
 		page_reporting_notify_free(order);
+}
+
+/*
+ * Free the block [pfn, pfn + 2^order) into @zone (zone->lock held), each
+ * pageblock with its own migratetype. A block larger than a pageblock may
+ * span pageblocks of different types (one was isolated while the block
+ * was allocated), so it is freed one pageblock at a time; the pieces merge
+ * again in __free_one_page() wherever their types allow (Linux's
+ * split_large_buddy()).
+ */
+static void free_one_page_split(struct zone *zone, unsigned long pfn, unsigned int order)
+{
+	unsigned long n = 1UL << order, step = MIN(n, pageblock_nr_pages);
+	unsigned int o = MIN(order, (unsigned int)pageblock_order);
+
+	for (unsigned long i = 0; i < n; i += step)
+		__free_one_page(pfn_to_page(pfn + i), pfn + i, zone, o,
+				get_pfnblock_migratetype(pfn + i));
 }
 
 /*
@@ -428,10 +460,9 @@ unsigned long __isolate_free_page(struct page *page, unsigned int order)
 void __putback_isolated_page(struct page *page, unsigned int order, int mt)
 {
 	unsigned long pfn = page_to_pfn(page);
-	int bmt = get_pfnblock_migratetype(pfn);
 
-	VM_WARN_ON(mt != bmt);
-	__free_one_page(page, pfn, page_zone(page), order, bmt);
+	VM_WARN_ON(mt != get_pfnblock_migratetype(pfn));
+	free_one_page_split(page_zone(page), pfn, order);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1011,11 +1042,15 @@ static bool run_slowpath_hooks(gfp_t gfp, unsigned int order, unsigned int alloc
 		int r = snap[i]->fn(gfp, order, snap[i]->priv);
 
 		snap[i]->calls++;
-		if (r <= 0)
+		if (r == 0)
 			continue;
-		snap[i]->progress++;
-		progress = true;
+		if (r > 0) {
+			snap[i]->progress++;
+			progress = true;
+		}
 		*pagep = get_page_from_freelist(gfp, order, alloc_flags);
+		if (snap[i]->done)
+			snap[i]->done(gfp, order, *pagep, snap[i]->priv);
 		if (*pagep)
 			return true;
 	}
@@ -1098,7 +1133,7 @@ static void free_the_page(struct page *page, unsigned int order)
 		unsigned long flags;
 
 		spin_lock_irqsave(&zone->lock, flags);
-		__free_one_page(page, pfn, zone, order, get_pfnblock_migratetype(pfn));
+		free_one_page_split(zone, pfn, order);
 		zone->pgfree += 1UL << order;
 		spin_unlock_irqrestore(&zone->lock, flags);
 	}

@@ -9,6 +9,18 @@
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 
+/*
+ * Count @nr pages entering (> 0) or leaving (< 0) @mt's free lists in
+ * zone->free_pages. Like Linux's NR_FREE_PAGES, free pages of ISOLATE
+ * pageblocks are not counted: nobody may allocate them, so watermarks and
+ * MemFree must not see them (zone_isolated_free_pages() counts them).
+ */
+static inline void account_freepages(struct zone *zone, long nr, int mt)
+{
+	if (!is_migrate_isolate(mt))
+		zone->free_pages += (unsigned long)nr;
+}
+
 /* Put the free block @page of @order on @zone's @mt list (zone->lock held). */
 static inline void add_to_free_list(struct page *page, struct zone *zone,
 				    unsigned int order, int mt, bool tail)
@@ -24,7 +36,7 @@ static inline void add_to_free_list(struct page *page, struct zone *zone,
 		list_add(&page->lru, &area->free_list[mt]);
 	area->nr_free++;
 	area->nr_free_mt[mt]++;
-	zone->free_pages += 1UL << order;
+	account_freepages(zone, 1L << order, mt);
 }
 
 /* Take the free block @page of @order off its list (zone->lock held); type cleared. */
@@ -36,7 +48,7 @@ static inline void del_from_free_list(struct page *page, struct zone *zone,
 	list_del(&page->lru);
 	area->nr_free--;
 	area->nr_free_mt[page->migratetype]--;
-	zone->free_pages -= 1UL << order;
+	account_freepages(zone, -(1L << order), page->migratetype);
 	page->page_type = PGTY_NONE;
 	page->private = 0;
 	/* free page reporting: a block leaving the lists is no longer "reported" */
@@ -52,6 +64,8 @@ static inline void move_to_free_list(struct page *page, struct zone *zone,
 	list_move(&page->lru, &area->free_list[mt]);
 	area->nr_free_mt[page->migratetype]--;
 	area->nr_free_mt[mt]++;
+	account_freepages(zone, -(1L << order), page->migratetype);
+	account_freepages(zone, 1L << order, mt);
 	page->migratetype = (uint8_t)mt;
 }
 

@@ -8,8 +8,12 @@
  * pages freed inside it land there too. Then the range is emptied:
  * movable pages are migrated out through the seed-004 interface, and once
  * test_pages_isolated() sees every page free, alloc_contig_range() takes
- * them out of the buddy. Undoing the isolation moves the free pages back
- * to the original migratetype lists.
+ * them out of the buddy. Undoing the isolation gives every pageblock back
+ * the migratetype it had before (remembered in its pageblock byte by
+ * set_pageblock_migratetype(), so an UNMOVABLE or RECLAIMABLE block inside
+ * the range does not come back MOVABLE) and moves its free pages to that
+ * type's lists. While isolated, a block's free pages are not counted in
+ * zone->free_pages (Linux's NR_FREE_PAGES excludes them too).
  *
  * What counts as movable (has_unmovable_pages): free buddy pages, free
  * pages on their way (refcount 0), __PageMovable pages. PageOffline pages
@@ -18,8 +22,8 @@
  * else allocated, and PG_reserved pages, is unmovable.
  *
  * Invariant: on return from any function here, each pageblock of the
- * range is either ISOLATE (only between start_ and undo_) or back to the
- * caller's migratetype, and no free page is lost (mm_check_invariants()).
+ * range is either ISOLATE (only between start_ and undo_) or back to its
+ * original migratetype, and no free page is lost (mm_check_invariants()).
  */
 #include <mm/page_isolation.h>
 #include <mm/page_alloc.h>
@@ -83,15 +87,15 @@ static int set_migratetype_isolate(struct page *page, unsigned long s, unsigned 
 	return 0;
 }
 
-/* Give the isolated pageblock at @page back @mt. */
-static void unset_migratetype_isolate(struct page *page, int mt)
+/* Give the isolated pageblock at @page back the migratetype it had before. */
+static void unset_migratetype_isolate(struct page *page)
 {
 	struct zone *zone = page_zone(page);
 	unsigned long irq;
 
 	spin_lock_irqsave(&zone->lock, irq);
 	if (is_migrate_isolate(get_pageblock_migratetype(page)))
-		move_freepages_block(zone, page, mt);
+		move_freepages_block(zone, page, get_pageblock_saved_migratetype(page));
 	spin_unlock_irqrestore(&zone->lock, irq);
 }
 
@@ -139,9 +143,10 @@ int start_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn,
 
 void undo_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn, int migratetype)
 {
+	(void)migratetype;	/* each block remembers its own type */
 	for (unsigned long pfn = start_pfn; pfn < end_pfn; pfn += pageblock_nr_pages)
 		if (pfn_valid(pfn))
-			unset_migratetype_isolate(pfn_to_page(pfn), migratetype);
+			unset_migratetype_isolate(pfn_to_page(pfn));
 }
 
 /* Walk [pfn, end) under zone->lock; returns the first pfn that is not isolated-free. */

@@ -12,7 +12,10 @@
  *
  * Direct compaction runs from the allocator's slow path (registered by
  * compaction_init() as an alloc_slowpath_hook) for order > 0 allocations
- * that may wait, with Linux's deferral after failures.
+ * that may wait, with Linux's deferral after failures. compact_stall
+ * counts attempts where some zone was compacted or deferred; each ends in
+ * compact_success (the allocation retried right after got its page) or
+ * compact_fail.
  */
 #ifndef MM_COMPACTION_H
 #define MM_COMPACTION_H

@@ -12,7 +12,9 @@
  *    aligned to its order, lies inside its zone, and sits on exactly one
  *    list: the one of its pageblock's migratetype (a block larger than a
  *    pageblock spans pageblocks that all have the same migratetype);
- *  - nr_free per order, per (order, migratetype) and per zone are exact.
+ *  - nr_free per order, per (order, migratetype) and per zone are exact;
+ *    zone->free_pages counts the free pages on every list but ISOLATE's
+ *    (isolated memory is not allocatable, so watermarks never see it).
  *
  * Locks: zone->lock (spin_lock_irqsave) protects the free lists, counts and
  * pageblock migratetypes of that zone. Each per_cpu_pages has its own lock
@@ -93,7 +95,8 @@ struct zone {
 	unsigned long spanned_pages;	/* zone_end_pfn - zone_start_pfn */
 	unsigned long present_pages;	/* RAM pages inside the span */
 	unsigned long managed_pages;	/* pages released to the buddy at init */
-	unsigned long free_pages;	/* pages in the buddy (excludes pcp) */
+	unsigned long free_pages;	/* pages in the buddy, excluding pcp lists and
+					   ISOLATE pageblocks (Linux's NR_FREE_PAGES) */
 	unsigned long _watermark[NR_WMARK];
 	struct free_area free_area[NR_PAGE_ORDERS];
 	struct per_cpu_pages pcp[NR_CPUS];
@@ -122,6 +125,15 @@ static inline unsigned long min_wmark_pages(const struct zone *z) { return z->_w
 static inline unsigned long low_wmark_pages(const struct zone *z) { return z->_watermark[WMARK_LOW]; }
 static inline unsigned long high_wmark_pages(const struct zone *z) { return z->_watermark[WMARK_HIGH]; }
 static inline unsigned long zone_page_free(const struct zone *z) { return READ_ONCE(z->free_pages); }
+/* Free pages on @z's ISOLATE lists (not in zone_page_free()); zone->lock for certainty. */
+static inline unsigned long zone_isolated_free_pages(const struct zone *z)
+{
+	unsigned long n = 0;
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++)
+		n += READ_ONCE(z->free_area[o].nr_free_mt[MIGRATE_ISOLATE]) << o;
+	return n;
+}
 
 #define for_each_zone(z) for ((z) = zones; (z) < zones + MAX_NR_ZONES; (z)++)
 #define for_each_populated_zone(z) \
@@ -145,11 +157,15 @@ static inline int zone_idx(const struct zone *z) { return (int)(z - zones); }
 /* ---- pageblock migratetypes (mm/page_alloc.c) ---- */
 
 /*
- * One byte per pageblock: bits 0-2 migratetype, bit 7 PB_migrate_skip
- * (compaction's "skip this block" hint, issue 4).
+ * One byte per pageblock: bits 0-2 migratetype, bits 3-4 the migratetype
+ * the block had before it became MIGRATE_ISOLATE (restored when the
+ * isolation is undone), bit 7 PB_migrate_skip (compaction's "skip this
+ * block" hint, issue 4).
  */
 extern uint8_t *pageblock_flags;
 #define PB_MIGRATETYPE_MASK	0x07
+#define PB_SAVED_MT_SHIFT	3
+#define PB_SAVED_MT_MASK	0x18
 #define PB_MIGRATE_SKIP		0x80
 
 static inline uint8_t *pfn_pageblock_byte(unsigned long pfn)
@@ -164,9 +180,17 @@ static inline int get_pageblock_migratetype(const struct page *page)
 /*
  * Tag @page's pageblock with @mt. Caller holds zone->lock and has already
  * moved (or knows there are no) free pages of that block to @mt's lists;
- * move_freepages_block() does both.
+ * move_freepages_block() does both. Turning a block ISOLATE remembers its
+ * previous migratetype (see get_pageblock_saved_migratetype()).
  */
 void set_pageblock_migratetype(struct page *page, int mt);
+
+/*
+ * The migratetype @page's pageblock had when it last became
+ * MIGRATE_ISOLATE: what undoing the isolation gives back.
+ */
+static inline int get_pageblock_saved_migratetype(const struct page *page)
+{ return (READ_ONCE(*pfn_pageblock_byte(page_to_pfn(page))) & PB_SAVED_MT_MASK) >> PB_SAVED_MT_SHIFT; }
 
 static inline bool get_pageblock_skip(const struct page *page)
 { return READ_ONCE(*pfn_pageblock_byte(page_to_pfn(page))) & PB_MIGRATE_SKIP; }

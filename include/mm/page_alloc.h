@@ -51,7 +51,11 @@ void mm_reset_for_test(void);
  * cannot satisfy an allocation that may wait (__GFP_DIRECT_RECLAIM).
  * @fn runs without any allocator lock held, may allocate with
  * GFP_NOWAIT|__GFP_NOWARN and may free pages; it returns > 0 if it made
- * progress (freed or merged memory; the allocation is retried), 0 if not.
+ * progress (freed or merged memory; the allocation is retried), 0 if it
+ * did nothing, < 0 if it worked without progress (the allocation is
+ * retried once, but the slow path does not loop for it). After each retry
+ * the optional @done is told the outcome (@page, NULL on failure): direct
+ * compaction counts compact_success/compact_fail there, as Linux does.
  * Hooks run in ascending @stage order (compaction before reclaim sources
  * before OOM-time sources). Register at init; (un)register must not race
  * with a hook's own execution of itself.
@@ -66,6 +70,7 @@ struct alloc_slowpath_hook {
 	const char *name;
 	int stage;
 	int (*fn)(gfp_t gfp, unsigned int order, void *priv);
+	void (*done)(gfp_t gfp, unsigned int order, struct page *page, void *priv);
 	void *priv;
 	unsigned long calls, progress;	/* statistics */
 	struct list_head list;

@@ -37,7 +37,12 @@ struct page *has_unmovable_pages(struct zone *zone, unsigned long start, unsigne
  */
 int start_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn,
 			     int migratetype, int flags);
-/* Give the isolated pageblocks of [start_pfn, end_pfn) back the migratetype @migratetype. */
+/*
+ * Give each isolated pageblock of [start_pfn, end_pfn) back the migratetype
+ * it had when it was isolated. @migratetype is the one given to
+ * start_isolate_page_range() (Linux's signature); it does not override
+ * what each block remembers.
+ */
 void undo_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn, int migratetype);
 /* 0 if every page of [start_pfn, end_pfn) is isolated and free (per @flags), else -EBUSY. */
 int test_pages_isolated(unsigned long start_pfn, unsigned long end_pfn, int flags);
@@ -48,8 +53,8 @@ int test_pages_isolated(unsigned long start_pfn, unsigned long end_pfn, int flag
  * of the range is an order-0 page with refcount 1 (free them with
  * free_contig_range). On failure (-EBUSY: an unmovable or unmigratable
  * page; -EINVAL: bad range) nothing is held and every pageblock has its
- * migratetype back. @migratetype is MIGRATE_MOVABLE (what the blocks
- * become again).
+ * migratetype back. @migratetype is MIGRATE_MOVABLE (Linux's signature;
+ * each block gets back the type it had before).
  */
 int alloc_contig_range(unsigned long start, unsigned long end, int migratetype, gfp_t gfp);
 /* Free @nr_pages order-0 pages starting at @pfn (from alloc_contig_range). */

@@ -229,3 +229,182 @@ TEST(contig_any_order9)
 	EXPECT(towner_release_all(&o));
 	host_mem_teardown();
 }
+
+/* Migratetype of each pageblock of [R0, R1), for before/after comparisons. */
+static void snap_types(int *types)
+{
+	for (unsigned long i = 0; i < (R1 - R0) / pageblock_nr_pages; i++)
+		types[i] = get_pfnblock_migratetype(R0 + i * pageblock_nr_pages);
+}
+
+/* Relabel the free pageblock at @pfn @mt, as a fallback claim would. */
+static void relabel_block(unsigned long pfn, int mt)
+{
+	struct zone *z = &zones[pfn_zonenum(pfn)];
+	unsigned long flags;
+
+	spin_lock_irqsave(&z->lock, flags);
+	ASSERT(move_freepages_block(z, pfn_to_page(pfn), mt) >= 0);
+	spin_unlock_irqrestore(&z->lock, flags);
+}
+
+/*
+ * Expect an order-10 block freed while one of its two pageblocks is
+ * isolated to leave exactly that pageblock on the isolate list and the
+ * other on its own type's list, whichever half is isolated; never
+ * allocatable, invariants clean, and merged again after the undo.
+ */
+TEST(order10_free_respects_each_pageblock)
+{
+	for (int half = 0; half < 2; half++) {
+		struct zone *z = &zones[ZONE_DMA32];
+		struct page *big, *p;
+		static struct page *held[20000];
+		unsigned long n = 0, bad = 0, pfn, iso, other, before;
+
+		setup();
+		before = free_now();
+		big = alloc_pages(GFP_KERNEL, MAX_ORDER);
+		ASSERT(big);
+		pfn = page_to_pfn(big);
+		iso = pfn + half * pageblock_nr_pages;
+		other = pfn + (1 - half) * pageblock_nr_pages;
+		EXPECT_EQ(get_pfnblock_migratetype(iso), get_pfnblock_migratetype(other));
+		if (half) {
+			/* the tail pages have refcount 0: the block isolates (as in Linux) */
+			ASSERT_EQ(start_isolate_page_range(iso, iso + pageblock_nr_pages,
+							   MIGRATE_MOVABLE, 0), 0);
+		} else {
+			/* the head is allocated and unmovable: isolate the block by hand */
+			EXPECT_EQ(start_isolate_page_range(iso, iso + pageblock_nr_pages,
+							   MIGRATE_MOVABLE, 0), -EBUSY);
+			relabel_block(iso, MIGRATE_ISOLATE);
+		}
+		__free_pages(big, MAX_ORDER);
+		EXPECT_EQ(mm_check_invariants(), 0);
+		EXPECT_EQ(get_pfnblock_migratetype(iso), MIGRATE_ISOLATE);
+		EXPECT_EQ(zone_isolated_free_pages(z), pageblock_nr_pages);
+		EXPECT_EQ(test_pages_isolated(iso, iso + pageblock_nr_pages, 0), 0);
+		EXPECT(is_free_buddy_page(pfn_to_page(other)));
+		/* take everything allocatable: never a page of the isolated block */
+		while (n < 20000 && (p = alloc_pages(__GFP_MEMALLOC | __GFP_NOWARN, 0))) {
+			bad += pageblock_start_pfn(page_to_pfn(p)) == iso;
+			held[n++] = p;
+		}
+		EXPECT(n < 20000);
+		EXPECT_EQ(bad, 0);
+		EXPECT(!is_free_buddy_page(pfn_to_page(other)));
+		while (n)
+			__free_pages(held[--n], 0);
+		undo_isolate_page_range(iso, iso + pageblock_nr_pages, MIGRATE_MOVABLE);
+		EXPECT_EQ(zone_isolated_free_pages(z), 0);
+		EXPECT_EQ(mm_check_invariants(), 0);
+		EXPECT_EQ(free_now(), before);
+		host_mem_teardown();
+	}
+}
+
+/*
+ * Expect isolated free pages to leave zone->free_pages (and so the
+ * watermarks) and to come back exactly on undo, with buddyinfo-style
+ * per-order counts still holding them.
+ */
+TEST(isolated_free_pages_not_counted)
+{
+	struct zone *z = &zones[ZONE_DMA32];
+	unsigned long free0, blocks0, span = R1 - R0;
+
+	setup();
+	drain_all_pages(NULL);
+	free0 = zone_page_free(z);
+	blocks0 = 0;
+	for (unsigned int o = 0; o <= MAX_ORDER; o++)
+		blocks0 += z->free_area[o].nr_free << o;
+	EXPECT_EQ(blocks0, free0);
+	/* a mark just below the free count: met now, not once the range is isolated */
+	EXPECT(zone_watermark_ok(z, 0, free0 - span / 2, 0));
+	ASSERT_EQ(start_isolate_page_range(R0, R1, MIGRATE_MOVABLE, 0), 0);
+	EXPECT_EQ(zone_page_free(z), free0 - span);
+	EXPECT_EQ(zone_isolated_free_pages(z), span);
+	EXPECT(!zone_watermark_ok(z, 0, free0 - span / 2, 0));
+	{
+		unsigned long blocks = 0;
+
+		for (unsigned int o = 0; o <= MAX_ORDER; o++)
+			blocks += z->free_area[o].nr_free << o;
+		EXPECT_EQ(blocks, free0);	/* still free blocks, just not allocatable */
+	}
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(mm_check_counts(), 0);
+	/* a movable page released into an isolated block is not counted either */
+	{
+		unsigned long before = zone_page_free(z);
+		struct test_owner o;
+		struct page *p;
+
+		towner_init(&o, 34);
+		ASSERT_EQ(alloc_contig_range(R1, R1 + 1, MIGRATE_MOVABLE, 0), 0);
+		EXPECT_EQ(zone_page_free(z), before - 1);
+		p = pfn_to_page(R1);
+		lock_page(p);
+		__SetPageMovable(p, &o.as);
+		list_add(&p->lru, &o.pages);
+		o.nr_owned++;
+		unlock_page(p);
+		ASSERT_EQ(start_isolate_page_range(R1, R1 + pageblock_nr_pages,
+						   MIGRATE_MOVABLE, 0), 0);
+		towner_release(&o, p);
+		EXPECT_EQ(zone_page_free(z), before - pageblock_nr_pages);
+		EXPECT_EQ(zone_isolated_free_pages(z), span + pageblock_nr_pages);
+		undo_isolate_page_range(R1, R1 + pageblock_nr_pages, MIGRATE_MOVABLE);
+	}
+	undo_isolate_page_range(R0, R1, MIGRATE_MOVABLE);
+	EXPECT_EQ(zone_page_free(z), free0);
+	EXPECT_EQ(zone_isolated_free_pages(z), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
+/*
+ * Expect undoing an isolation (directly, after a failed start, and inside
+ * alloc_contig_range) to give every pageblock back the migratetype it had,
+ * not MIGRATE_MOVABLE.
+ */
+TEST(undo_restores_original_migratetype)
+{
+	int before[8], after[8];
+	unsigned long nb = (R1 - R0) / pageblock_nr_pages;
+
+	setup();
+	relabel_block(R0, MIGRATE_UNMOVABLE);
+	relabel_block(R0 + 2 * pageblock_nr_pages, MIGRATE_RECLAIMABLE);
+	snap_types(before);
+	EXPECT(before[0] == MIGRATE_UNMOVABLE || before[1] == MIGRATE_UNMOVABLE);
+	EXPECT(before[2] == MIGRATE_RECLAIMABLE || before[3] == MIGRATE_RECLAIMABLE);
+	ASSERT_EQ(start_isolate_page_range(R0, R1, MIGRATE_MOVABLE, 0), 0);
+	undo_isolate_page_range(R0, R1, MIGRATE_MOVABLE);
+	snap_types(after);
+	for (unsigned long i = 0; i < nb; i++)
+		EXPECT_EQ(after[i], before[i]);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	/* alloc_contig_range isolates and undoes too */
+	ASSERT_EQ(alloc_contig_range(R0 + 5, R1 - 5, MIGRATE_MOVABLE, 0), 0);
+	snap_types(after);
+	for (unsigned long i = 0; i < nb; i++)
+		EXPECT_EQ(after[i], before[i]);
+	free_contig_range(R0 + 5, R1 - R0 - 10);
+	/* a start that fails half-way undoes the blocks it had isolated */
+	{
+		struct page *pin;
+
+		ASSERT_EQ(alloc_contig_range(R1 - 1, R1, MIGRATE_MOVABLE, 0), 0);
+		pin = pfn_to_page(R1 - 1);
+		EXPECT_EQ(start_isolate_page_range(R0, R1, MIGRATE_MOVABLE, 0), -EBUSY);
+		snap_types(after);
+		for (unsigned long i = 0; i < nb; i++)
+			EXPECT_EQ(after[i], before[i]);
+		__free_page(pin);
+	}
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
