@@ -199,10 +199,15 @@ static void free_one_page_split(struct zone *zone, unsigned long pfn, unsigned i
 {
 	unsigned long n = 1UL << order, step = MIN(n, pageblock_nr_pages);
 	unsigned int o = MIN(order, (unsigned int)pageblock_order);
+	/* a reported block (page reporting hands it back) stays reported piece by piece */
+	bool reported = PageReported(pfn_to_page(pfn));
 
-	for (unsigned long i = 0; i < n; i += step)
+	for (unsigned long i = 0; i < n; i += step) {
+		if (reported)
+			__SetPageReported(pfn_to_page(pfn + i));
 		__free_one_page(pfn_to_page(pfn + i), pfn + i, zone, o,
 				get_pfnblock_migratetype(pfn + i));
+	}
 }
 
 /*
