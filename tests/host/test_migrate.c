@@ -464,3 +464,58 @@ TEST(random_callback_outcomes)
 	EXPECT_EQ(nr_bad_pages, 0);
 	host_mem_teardown();
 }
+
+static struct page *kept_newpage;
+/* migratepage that fails after its device took @newpage: keeps it with its own reference. */
+static int keep_new_migrate(struct address_space *as, struct page *newpage,
+			    struct page *page, enum migrate_mode mode)
+{
+	get_page(newpage);
+	kept_newpage = newpage;
+	return -EIO;
+}
+
+static const struct movable_operations keep_new_ops = {
+	.isolate_page = towner_isolate,
+	.migratepage = keep_new_migrate,
+	.putback_page = towner_putback,
+};
+
+/*
+ * Expect a failed migration whose owner kept newpage (balloon: the device
+ * took it) to leave newpage with the owner's reference only, not handed
+ * to put_new_page, and the old page put back.
+ */
+TEST(failed_migration_owner_keeps_newpage)
+{
+	struct test_owner o;
+	LIST_HEAD(l);
+	unsigned int ok = 0;
+	unsigned long before, kept_before = migrate_stats.kept_new;
+	struct page *p;
+
+	setup();
+	before = free_now();
+	towner_init(&o, 12);
+	o.as.a_ops = &keep_new_ops;
+	p = towner_alloc(&o, GFP_HIGHUSER_MOVABLE, 0);
+	ASSERT(p);
+	isolate_all(&o, &l);
+	put_new_calls = 0;
+	kept_newpage = NULL;
+	EXPECT_EQ(migrate_pages(&l, new_any, put_new_count, 0, MIGRATE_SYNC, MR_TEST, &ok), 1);
+	EXPECT_EQ(ok, 0);
+	EXPECT_EQ(put_new_calls, 0);
+	ASSERT(kept_newpage);
+	EXPECT_EQ(page_count(kept_newpage), 1);
+	EXPECT(!PageBuddy(kept_newpage));
+	EXPECT_EQ(migrate_stats.kept_new, kept_before + 1);
+	EXPECT_EQ(o.putback_calls, 1);
+	EXPECT(!PageIsolated(p));
+	EXPECT_EQ(free_now(), before - 2);
+	__free_page(kept_newpage);
+	o.as.a_ops = &towner_ops;
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(free_now(), before);
+	host_mem_teardown();
+}
