@@ -219,16 +219,7 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 		goto done;
 	}
 	unlock_page(newpage);
-	if (page_count(newpage) > 1) {
-		/*
-		 * The owner kept @newpage (its own reference, see migrate.h):
-		 * e.g. a balloon whose device already took it. Drop only ours.
-		 */
-		put_page(newpage);
-		migrate_stats.kept_new++;
-	} else {
-		migrate_put_new(newpage, put_new_page, private);
-	}
+	migrate_put_new(newpage, put_new_page, private);
 	if (rc == -EAGAIN) {
 		unlock_page(page);
 		migrate_stats.eagain++;

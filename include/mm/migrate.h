@@ -22,11 +22,7 @@
  *       reference on @page (put_page). Return MIGRATEPAGE_SUCCESS (0),
  *       -EAGAIN for "try again soon" (retried, bounded passes), or any other
  *       error for "not this time" (the page is put back). On failure leave
- *       @newpage untouched - unless the owner cannot give it back (a
- *       balloon whose device took @newpage but never acknowledged giving
- *       @page up): then it keeps @newpage with its own reference
- *       (get_page), and the core drops only the allocation reference
- *       instead of returning @newpage to get_new_page's pool.
+ *       @newpage untouched.
  *   putback_page(page)          page locked: migration failed, put the page
  *       back on the owner's lists (PG_isolated is cleared by the core).
  *
@@ -124,7 +120,6 @@ int migrate_pages(struct list_head *from, new_page_t get_new_page, free_page_t p
 struct migrate_stats {
 	unsigned long isolated, isolate_refused, isolate_skipped_isolated;
 	unsigned long succeeded, released, eagain, failed, putback, nomem;
-	unsigned long kept_new;		/* failed migrations whose owner kept newpage */
 };
 extern struct migrate_stats migrate_stats;
 void migrate_stats_reset(void);
