@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""test_balloon_frag.py - balloon targets changing while memory is fragmented
+and compacted (TAP output).
+
+A 1 GiB q35 guest with compaction_proactiveness 0 (so only these commands
+move pages). For each seed, several rounds of: a random balloon target
+from QMP, `frag PATTERN` taking what memory is free, a short wait while the
+balloon chases the target with the remaining memory, `compact` (which
+migrates frag's pages and balloon pages alike), `frag verify`, and
+`frag free`. After the rounds the last target is set and must be reached,
+and then every page must be accounted for: `balloon check` clean, `mmcheck`
+clean, frag's pages intact, and the guest's view of the balloon equal to
+the host's.
+
+Options: --accel tcg|kvm|auto (default tcg), --seeds N (default 2).
+"""
+import argparse
+import os
+import random
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from qmp import Guest, parse_balloon  # noqa: E402
+
+MiB = 1 << 20
+RAM_MIB = 1024
+PATTERNS = ("3of4", "1of2", "checker", "random:60%", "7of8")
+
+n = 0
+failures = 0
+
+
+def tap(ok, name, diag=""):
+    global n, failures
+    n += 1
+    if not ok:
+        failures += 1
+    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
+    if diag and not ok:
+        for ln in diag.strip().splitlines()[-25:]:
+            print(f"# {ln}", flush=True)
+
+
+def wait_actual(g, want_bytes, timeout=120):
+    """Poll query-balloon until actual == want_bytes; (ok, last actual)."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        last = g.qmp.cmd("query-balloon")["actual"]
+        if last == want_bytes:
+            return True, last
+        time.sleep(0.1)
+    return False, last
+
+
+def moved_of(compact_out):
+    m = re.search(r"compact: runs \d+ moved (\d+) failed (\d+)", compact_out)
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
+def one_seed(g, seed, rounds=4):
+    rng = random.Random(seed)
+    label = f"seed {seed}"
+    total_moved = 0
+    migrated0 = parse_balloon(g.shell("balloon")).get("migrated", 0)
+    for r in range(rounds):
+        target = rng.randrange(256, RAM_MIB) * MiB
+        g.qmp.cmd("balloon", value=target)
+        time.sleep(rng.random() * 0.5)
+        pat = rng.choice(PATTERNS)
+        out = g.shell(f"frag {pat} seed={rng.randrange(1 << 30)}", timeout=120)
+        ok = "frag: failed" not in out and "usage" not in out
+        tap(ok, f"{label} round {r}: frag {pat} while the guest is ballooned toward {target // MiB} MiB", out)
+        time.sleep(rng.random() * 0.5)
+        out = g.shell("compact", timeout=300)
+        moved, failed = moved_of(out)
+        tap(moved is not None, f"{label} round {r}: compact reports what it moved", out)
+        total_moved += moved or 0
+        out = g.shell("frag verify", timeout=120)
+        tap(re.search(r"frag verify: 0 mismatches", out) is not None,
+            f"{label} round {r}: frag's pages intact after compaction", out)
+        chk = g.shell("balloon check")
+        tap(re.search(r"check: 0 problems", chk) is not None,
+            f"{label} round {r}: balloon invariant holds mid-run", chk)
+        out = g.shell("frag free", timeout=120)
+        tap("frag free: released" in out, f"{label} round {r}: frag free", out)
+    tap(total_moved > 0, f"{label}: compaction moved pages ({total_moved})")
+    final = rng.randrange(384, RAM_MIB - 128) * MiB
+    g.qmp.cmd("balloon", value=final)
+    ok, last = wait_actual(g, final)
+    tap(ok, f"{label}: the last target ({final // MiB} MiB) is reached",
+        f"actual {last}\n{g.shell('balloon')}")
+    # Compaction with the balloon inflated: its pages move, the host's actual does not.
+    before = g.qmp.cmd("query-balloon")["actual"]
+    g.shell("frag 3of4", timeout=120)
+    out = g.shell("compact", timeout=300)
+    after = g.qmp.cmd("query-balloon")["actual"]
+    tap(before == after == final, f"{label}: compaction while inflated leaves actual unchanged",
+        f"before {before} after {after} final {final}\n{out}")
+    b = parse_balloon(g.shell("balloon"))
+    tap(b.get("migrated", 0) > migrated0,
+        f"{label}: balloon pages were migrated by compaction ({migrated0} -> {b.get('migrated')})",
+        g.shell("balloon"))
+    out = g.shell("frag verify", timeout=120)
+    tap("frag verify: 0 mismatches" in out, f"{label}: frag intact at the end", out)
+    g.shell("frag free", timeout=120)
+    chk = g.shell("balloon check")
+    tap(re.search(r"check: 0 problems", chk) is not None,
+        f"{label}: every balloon page accounted for", chk)
+    b = parse_balloon(g.shell("balloon"))
+    host_pages = (RAM_MIB * MiB - final) // 4096
+    tap(b.get("actual") == host_pages and not b.get("broken"),
+        f"{label}: guest's actual equals the host's ({host_pages} pages)", str(b))
+    mm = g.shell("mmcheck", timeout=120)
+    tap("all invariants hold" in mm, f"{label}: mmcheck clean", mm)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=None)
+    a = ap.parse_args()
+    base = a.seed if a.seed is not None else random.randrange(1 << 20)
+    print("TAP version 13", flush=True)
+    print(f"# base seed {base} (replay: --seed {base})", flush=True)
+    g = Guest(machine="q35", mem=f"{RAM_MIB}M", accel=a.accel, boot_timeout=180)
+    try:
+        g.shell("compaction_proactiveness 0")
+        for i in range(a.seeds):
+            one_seed(g, base + i)
+    finally:
+        g.close()
+    print(f"1..{n}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
