@@ -29,7 +29,7 @@
  *  - no owned page is free (PageBuddy) or unreferenced, no guest page is
  *    owned or held by the host, the driver never sends a PFN twice or a
  *    malformed chain; the allocator's own invariants hold (that whole-
- *    memmap check runs every 8th operation and at the end, for speed);
+ *    memmap check runs every 16th operation and at the end, for speed);
  *  - at teardown every page is back in the buddy, except (after the
  *    device broke) those the balloon still owns: free + held == initial.
  *
@@ -422,8 +422,8 @@ static NO_COVERAGE void check_all(void)
 	struct page *page;
 	unsigned long n_owned = 0, n_iso = 0;
 
-	/* the allocator's whole-memmap check is costly: every 8th step and at the end */
-	if ((fz.steps++ & 7) == 0)
+	/* the allocator's whole-memmap check is costly: every 16th step and at the end */
+	if ((fz.steps++ & 15) == 0)
 		CHECK(mm_check_invariants() == 0);
 	CHECK(nr_bad_pages == 0);
 	if (!fz.lied)
