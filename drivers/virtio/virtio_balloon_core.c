@@ -397,6 +397,12 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 	vb->inflate_vq = vqs[0];
 	vb->deflate_vq = vqs[1];
 	vb->stats_vq = vqs[2];
+	/*
+	 * The driver polls these two queues for its own requests: an interrupt
+	 * per used buffer would only add an exit and a handler per batch.
+	 */
+	virtqueue_disable_cb(vb->inflate_vq);
+	virtqueue_disable_cb(vb->deflate_vq);
 	if (virtio_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
 		virtio_cwrite32(vdev, VIRTIO_BALLOON_CFG_POISON_VAL, 0xaaaaaaaau);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);
