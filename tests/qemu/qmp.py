@@ -86,11 +86,12 @@ class Guest:
     """Ballast under QEMU with a QMP socket and the serial shell on a pipe."""
 
     def __init__(self, machine="q35", mem="1G", balloon_opts="", append="", accel="tcg",
-                 boot_timeout=120, extra=()):
+                 boot_timeout=120, extra=(), kernel=None):
         self.tmp = tempfile.mkdtemp(prefix="ballast-qmp-")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
         cmd, self.accel = qemu.build_cmd(machine, "pvh", mem, accel, append, qmp=self.qmp_path,
-                                         balloon_opts=balloon_opts, extra=extra, quiet=True)
+                                         kernel=kernel, balloon_opts=balloon_opts, extra=extra,
+                                         quiet=True)
         self.cmdline = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
