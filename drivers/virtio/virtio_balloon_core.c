@@ -6,9 +6,10 @@
  * State. vb->num_pages counts the pages the host holds: pages whose
  * inflate request the device has used, minus pages whose deflate request
  * it has used. Those pages are exactly the balloon's (listed or isolated in
- * vb->b_dev_info), so balloon_check(num_pages) is the invariant, true
- * whenever vb->lock is free. vb->target is the host's num_pages, clamped to
- * the RAM there is.
+ * vb->b_dev_info, plus vb->orphan once a migration went unanswered), so
+ * balloon_check(num_pages - orphan) is the invariant, true whenever
+ * vb->lock is free (virtio_balloon_check()). vb->target is the host's
+ * num_pages, clamped to the RAM there is.
  *
  * One batch (vb->lock held throughout):
  *  inflate  allocate up to 256 free pages (no reclaim), enqueue them into
