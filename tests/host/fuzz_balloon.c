@@ -622,6 +622,7 @@ static void fz_teardown(void)
 	}
 	if (fz.hook)
 		unregister_alloc_slowpath_hook(&fz.oom_hook);
+	guest_free(~0u);		/* what calls made during remove's waits took */
 	drain_all_pages(NULL);
 	CHECK(mm_check_invariants() == 0);
 	/* every page is free again, but those the balloon still owns */
