@@ -63,7 +63,11 @@ extern int host_quiet;
 			 FEAT(VIRTIO_F_VERSION_1))
 
 /* The checks are not what the fuzzer should explore: no coverage feedback. */
+#ifdef __clang__
 #define NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define NO_COVERAGE
+#endif
 
 #define CHECK(c) do { if (!(c)) { \
 	fprintf(stderr, "invariant failed at %s:%d: %s\n", __FILE__, __LINE__, #c); \
@@ -109,8 +113,20 @@ static uint8_t in8(void)
 	return *fz.in.p++;
 }
 
-static uint16_t in16(void) { return (uint16_t)(in8() | in8() << 8); }
-static uint32_t in32(void) { return in16() | (uint32_t)in16() << 16; }
+/* Little-endian 16 and 32 bits from the input (bytes taken in order). */
+static uint16_t in16(void)
+{
+	uint16_t lo = in8();
+
+	return (uint16_t)(lo | in8() << 8);
+}
+
+static uint32_t in32(void)
+{
+	uint32_t lo = in16();
+
+	return lo | (uint32_t)in16() << 16;
+}
 
 /* xorshift64 for the churning target. */
 static uint32_t churn_next(void)
