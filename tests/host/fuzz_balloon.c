@@ -597,7 +597,7 @@ static void fz_op(uint8_t op)
 		uint32_t before = fz.vb.num_pages;
 
 		got = virtio_balloon_oom_deflate(&fz.vb, nr);
-		CHECK(got <= before);
+		CHECK(got <= before && fz.vb.num_pages == before - got);
 		CHECK(got == 0 || (fz.inited &&
 				    virtio_has_feature(&fz.sim.vdev, VIRTIO_BALLOON_F_DEFLATE_ON_OOM)));
 		break;
