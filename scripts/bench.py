@@ -25,16 +25,31 @@ The goals of issues 3 and 4 are checked at the end (figures, not tests: the exit
 status only says whether every boot ran to the end). --reporting adds the
 free page reporting figure (issue 5): seconds from freeing 1 GiB in a q35
 guest to QEMU's VmRSS dropping by 95% of it (column "2G q35").
+
+Balloon (issue 5, --balloon-rounds N, 0 to skip): a 2 GiB q35 guest
+(modern virtio-pci balloon) is ballooned to 512 MiB and back N times
+through QMP, each direction timed from the `balloon` command until
+`query-balloon` (polled every 5 ms) reports the target; inflate and
+deflate MiB/s (median and best of the rounds), under TCG and, when
+qemu.py finds it usable, KVM (the reason is recorded when it is not).
 """
 import argparse
 import json
 import os
+import statistics
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
 import qemu  # noqa: E402
+
+# Balloon goals under TCG (issue 5): twice a Linux 6.1 guest in the same QEMU.
+BALLOON_GOALS = {"inflate": 1600, "deflate": 3600}
+BALLOON_MiB = 2048
+BALLOON_TARGET_MiB = 512
 
 # (bench, metric, op, limit, description): "value op limit" is the goal
 GOALS = [
@@ -228,6 +243,74 @@ def mem_bytes(m):
         return 0
 
 
+def balloon_round(g, target_mib):
+    """One timed QMP balloon command; seconds until query-balloon shows it."""
+    want = target_mib << 20
+    t0 = time.monotonic()
+    g.qmp.cmd("balloon", value=want)
+    while g.qmp.cmd("query-balloon")["actual"] != want:
+        if time.monotonic() - t0 > 120:
+            raise RuntimeError(f"query-balloon did not reach {target_mib} MiB in 120 s")
+        time.sleep(0.005)
+    return time.monotonic() - t0
+
+
+def balloon_bench(kernel, accel, rounds):
+    """Balloon 2 GiB -> 512 MiB -> 2 GiB @rounds times; returns records (MiB/s)."""
+    from qmp import Guest  # tests/qemu/qmp.py
+    g = Guest(machine="q35", mem=f"{BALLOON_MiB}M", balloon_opts="disable-legacy=on",
+              accel=accel, kernel=kernel)
+    try:
+        moved = BALLOON_MiB - BALLOON_TARGET_MiB
+        rates = {"inflate": [], "deflate": []}
+        for _ in range(rounds):
+            rates["inflate"].append(moved / balloon_round(g, BALLOON_TARGET_MiB))
+            rates["deflate"].append(moved / balloon_round(g, BALLOON_MiB))
+        check = g.shell("balloon check")
+    finally:
+        g.close()
+    if "0 problems" not in check:
+        raise RuntimeError(f"balloon check after the benchmark: {check.strip()}")
+    recs = []
+    for d in ("inflate", "deflate"):
+        recs.append({"bench": "balloon", "metric": f"{d}_MiBps_median",
+                     "value": statistics.median(rates[d]), "unit": "MiB/s"})
+        recs.append({"bench": "balloon", "metric": f"{d}_MiBps_best",
+                     "value": max(rates[d]), "unit": "MiB/s"})
+    return recs
+
+
+def balloon_section(kernel, rounds, f):
+    """Run the balloon benchmark under TCG (and KVM if usable); print and log it."""
+    accels = ["tcg"] + (["kvm"] if qemu.kvm_usable() else [])
+    why = "" if "kvm" in accels else qemu.KVM_WHY
+    moved = BALLOON_MiB - BALLOON_TARGET_MiB
+    print(f"\nBalloon: q35, -m {BALLOON_MiB}M, {BALLOON_MiB} -> {BALLOON_TARGET_MiB} MiB "
+          f"and back ({moved} MiB each way), {rounds} rounds, query-balloon polled every 5 ms")
+    ok = True
+    for acc in accels:
+        try:
+            recs = balloon_bench(kernel, acc, rounds)
+        except Exception as e:  # noqa: BLE001 - reported, run marked failed
+            print(f"  {acc.upper()}: failed: {e}")
+            ok = False
+            continue
+        for r in recs:
+            f.write(json.dumps(dict(r, machine="q35", mem=f"{BALLOON_MiB}M", accel=acc)) + "\n")
+            print(f"  {acc.upper()} {r['metric']:22s} {fmt(r['value']):>8s} {r['unit']}")
+        if acc == "tcg":
+            for d, goal in BALLOON_GOALS.items():
+                v = next(r["value"] for r in recs if r["metric"] == f"{d}_MiBps_median")
+                print(f"  goal: {d} >= {goal} MiB/s under TCG (median {fmt(v)}): "
+                      f"{'met' if v >= goal else 'NOT met'}")
+    if why:
+        print(f"  KVM: not measured ({why})")
+        f.write(json.dumps({"bench": "balloon", "metric": "kvm_not_measured", "value": 0,
+                            "unit": "", "why": why, "machine": "q35",
+                            "mem": f"{BALLOON_MiB}M", "accel": "kvm"}) + "\n")
+    return ok
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast.elf"))
@@ -242,6 +325,8 @@ def main():
     for name, sizes in OWN_RUNS.items():
         ap.add_argument(f"--{name}-mem", default=sizes,
                         help=f"memory sizes of the {name} bench's own boots")
+    ap.add_argument("--balloon-rounds", type=int, default=3,
+                    help="balloon benchmark rounds (0: skip it)")
     a = ap.parse_args()
     if not os.path.exists(a.kernel):
         sys.exit(f"bench.py: no kernel at {a.kernel}; run `make bench`")
@@ -288,6 +373,7 @@ def main():
             for r in recs:
                 f.write(json.dumps(dict(r, machine="q35", mem="2G", accel=used)) + "\n")
             reporting = recs
+        balloon_ok = balloon_section(a.kernel, a.balloon_rounds, f) if a.balloon_rounds else True
     runs = sorted(bymem.items(), key=lambda kv: mem_bytes(kv[0]))
     if reporting is not None:
         runs.append(("2G q35", reporting))
@@ -298,7 +384,7 @@ def main():
     print(f"JSON lines: {os.path.relpath(a.out, os.getcwd())}\n")
     table(runs)
     goals(runs, accel)
-    return 1 if failed else 0
+    return 1 if failed or not balloon_ok else 0
 
 
 if __name__ == "__main__":

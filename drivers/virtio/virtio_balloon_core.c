@@ -6,9 +6,10 @@
  * State. vb->num_pages counts the pages the host holds: pages whose
  * inflate request the device has used, minus pages whose deflate request
  * it has used. Those pages are exactly the balloon's (listed or isolated in
- * vb->b_dev_info), so balloon_check(num_pages) is the invariant, true
- * whenever vb->lock is free. vb->target is the host's num_pages, clamped to
- * the RAM there is.
+ * vb->b_dev_info, plus vb->orphan once a migration went unanswered), so
+ * balloon_check(num_pages - orphan) is the invariant, true whenever
+ * vb->lock is free (virtio_balloon_check()). vb->target is the host's
+ * num_pages, clamped to the RAM there is.
  *
  * One batch (vb->lock held throughout):
  *  inflate  allocate up to 256 free pages (no reclaim), enqueue them into
@@ -32,8 +33,10 @@
  *
  * Migration (compaction moving a balloon page) takes vb->lock with a
  * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
- * "deflate the old one", and only then releases the old page. Deflate on
- * OOM also uses a trylock: an allocation must never wait for the balloon.
+ * "deflate the old one", and only then releases the old page. If the host
+ * does not answer, both pages stay the balloon's (the old one as the
+ * orphan, see vb_migratepage()). Deflate on OOM also uses a trylock: an
+ * allocation must never wait for the balloon.
  */
 #include <drivers/virtio_balloon.h>
 #include <mm/page_alloc.h>
@@ -374,7 +377,15 @@ void virtio_balloon_stats_service(struct virtio_balloon *vb)
 
 unsigned long virtio_balloon_check(struct virtio_balloon *vb)
 {
-	return balloon_check(&vb->b_dev_info, vb->num_pages);
+	struct page *o = vb->orphan;
+	unsigned long bad = 0;
+
+	if (o && (!PageOffline(o) || page_ref_count(o) != 1 || __PageMovable(o) || !vb->broken)) {
+		pr_err("virtio-balloon %s: orphaned pfn %#lx is not an offline page held once\n",
+		       vb->vdev->name, page_to_pfn(o));
+		bad++;
+	}
+	return bad + balloon_check(&vb->b_dev_info, vb->num_pages - (o ? 1 : 0));
 }
 
 /* Compaction moves balloon page @page to @newpage (both locked by the core). */
@@ -383,11 +394,14 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 {
 	struct virtio_balloon *vb = container_of(b, struct virtio_balloon, b_dev_info);
 
-	if (vb->broken || !vb->ready)
-		return -EIO;
 	if (!spin_trylock(&vb->lock)) {
 		vb->migrate_busy++;
 		return -EAGAIN;
+	}
+	/* under the lock, so a balloon that broke meanwhile is seen */
+	if (vb->broken || !vb->ready) {
+		spin_unlock(&vb->lock);
+		return -EIO;
 	}
 	balloon_page_migrate_insert(b, newpage);
 	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
@@ -401,21 +415,20 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 		}
 	}
 	/*
-	 * The host did not acknowledge: it may hold both pages now. Keep both
-	 * (the balloon grows by one page, accounted) rather than reuse either:
-	 * newpage stays listed, and page, which the core now puts back, counts
-	 * as isolated again until it is.
+	 * The host did not acknowledge (the balloon is broken now): it may hold
+	 * both pages. newpage is already listed, so it must not go back to the
+	 * core, which on failure would free it or hand it to compaction's target
+	 * list. Report the move done and keep the old page too, off the list and
+	 * no longer movable (the core drops only its isolation reference): it is
+	 * vb->orphan, counted in num_pages, never reused. A broken balloon
+	 * refuses every later migration, so there is at most one orphan.
 	 */
-	{
-		unsigned long flags;
-
-		spin_lock_irqsave(&b->pages_lock, flags);
-		b->isolated_pages++;
-		spin_unlock_irqrestore(&b->pages_lock, flags);
-	}
+	__ClearPageMovable(page);
+	vb->orphan = page;
 	vb->num_pages++;
+	vb->migrate_failed++;
 	spin_unlock(&vb->lock);
-	return -EIO;
+	return MIGRATEPAGE_SUCCESS;
 }
 
 /*
@@ -515,6 +528,12 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 	vb->deflate_vq = vqs[1];
 	vb->stats_vq = vqs[2];
 	vb->reporting_vq = vqs[3];
+	/*
+	 * The driver polls these two queues for its own requests: an interrupt
+	 * per used buffer would only add an exit and a handler per batch.
+	 */
+	virtqueue_disable_cb(vb->inflate_vq);
+	virtqueue_disable_cb(vb->deflate_vq);
 	if (virtio_has_feature(vdev, VIRTIO_BALLOON_F_PAGE_POISON))
 		virtio_cwrite32(vdev, VIRTIO_BALLOON_CFG_POISON_VAL, 0xaaaaaaaau);
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_DRIVER_OK);

@@ -89,6 +89,7 @@ struct virtio_balloon {
 	spinlock_t lock;		/* queue traffic and the pfns array */
 
 	uint32_t num_pages;		/* pages the host holds (acknowledged) */
+	struct page *orphan;		/* old page of a migration the host did not answer */
 	uint32_t target;		/* host's num_pages after clamping */
 	uint32_t host_target;		/* host's num_pages as read */
 	bool ready;			/* DRIVER_OK sent, queues live */
@@ -109,7 +110,7 @@ struct virtio_balloon {
 	char reporting_why[96];
 
 	/* counters */
-	unsigned long inflated, deflated, batches, migrated, migrate_busy;
+	unsigned long inflated, deflated, batches, migrated, migrate_busy, migrate_failed;
 	unsigned long oom_calls, oom_pages, stats_requests, timeouts, clamps, config_events;
 	char broken_why[96];
 };

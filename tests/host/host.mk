@@ -32,9 +32,12 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
                -DCONFIG_DEBUG_VM -DHOST_BUILD -Itests/host/include -Iinclude -Itests/host
 FUZZ_SUPPORT := $(filter-out tests/host/support/htest_main.c,$(HOST_SUPPORT))
 
-build/host/fuzz_%: tests/host/fuzz_%.c $(HOST_PORTABLE) $(FUZZ_SUPPORT) $(HOST_HDRS)
+# tests/host/fuzz_NAME.covignore, if present, lists sources without coverage feedback.
+build/host/fuzz_%: tests/host/fuzz_%.c $(HOST_PORTABLE) $(FUZZ_SUPPORT) $(HOST_HDRS) \
+		   $(wildcard tests/host/fuzz_*.covignore)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(HOST_PORTABLE) $(FUZZ_SUPPORT) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(if $(wildcard tests/host/fuzz_$*.covignore),-fsanitize-coverage-ignorelist=tests/host/fuzz_$*.covignore) \
+		$< $(HOST_PORTABLE) $(FUZZ_SUPPORT) -o $@
 
 .PHONY: host-build host-test host-test-long fuzz
 host-build: $(HOST_TESTS)

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <errno.h>
 
+extern int host_quiet;
+
 #define FEAT_ALL ((1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) | (1ull << VIRTIO_BALLOON_F_STATS_VQ) | \
 		  (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | (1ull << VIRTIO_F_VERSION_1))
 
@@ -205,6 +207,49 @@ TEST(compaction_moves_balloon_pages)
 	EXPECT_EQ(settle(), 0);
 	expect_consistent();
 	free(old_pfns);
+	teardown();
+}
+
+static LIST_HEAD(spare_targets);
+
+/* Compaction-style put_new_page: an unused target goes to a free list. */
+static void put_spare(struct page *page, unsigned long private)
+{
+	list_add(&page->lru, &spare_targets);
+}
+
+/*
+ * Expect a migration the host never answers to keep both pages (the new one
+ * listed, the old one as the orphan), break the balloon, and hand no target
+ * page back to the caller's free list (found by fuzz_balloon).
+ */
+TEST(unanswered_migration_keeps_both_pages)
+{
+	LIST_HEAD(iso);
+	struct page *page;
+	unsigned int ok = 0;
+
+	setup(FEAT_ALL);
+	sim.cfg[0] = 100;
+	EXPECT_EQ(settle(), 0);
+	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
+	ASSERT(isolate_movable_page(page, 0));
+	list_add(&page->lru, &iso);
+	sim.never = true;
+	host_quiet = 1;
+	EXPECT_EQ(migrate_pages(&iso, new_any, put_spare, 0, MIGRATE_SYNC, MR_COMPACTION, &ok), 0);
+	host_quiet = 0;
+	EXPECT(list_empty(&iso));
+	EXPECT(list_empty(&spare_targets));	/* the listed target was not given back */
+	EXPECT(vb.broken);
+	EXPECT(vb.orphan == page);
+	EXPECT_EQ(vb.migrate_failed, 1);
+	EXPECT_EQ(vb.num_pages, 101);		/* the host may hold both */
+	EXPECT_EQ(balloon_page_count(&vb.b_dev_info), 100);
+	EXPECT(PageOffline(page) && page_ref_count(page) == 1 && !__PageMovable(page));
+	EXPECT_EQ(virtio_balloon_check(&vb), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(nr_bad_pages, 0);
 	teardown();
 }
 

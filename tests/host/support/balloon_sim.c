@@ -8,7 +8,14 @@
 static struct bsim *to_bsim(struct virtio_device *v) { return container_of(v, struct bsim, vdev); }
 
 static uint8_t bs_get_status(struct virtio_device *v) { return to_bsim(v)->status; }
-static void bs_set_status(struct virtio_device *v, uint8_t s) { to_bsim(v)->status = s; }
+static void bs_set_status(struct virtio_device *v, uint8_t s)
+{
+	struct bsim *b = to_bsim(v);
+
+	if (b->refuse_features_ok)
+		s &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
+	b->status = s;
+}
 static void bs_reset(struct virtio_device *v) { to_bsim(v)->status = 0; }
 static uint64_t bs_get_features(struct virtio_device *v) { return to_bsim(v)->offered; }
 static int bs_finalize(struct virtio_device *v) { return (v->features & ~to_bsim(v)->offered) ? -EINVAL : 0; }
@@ -80,8 +87,7 @@ static const struct virtio_config_ops bs_ops = {
 	.setup_vq = bs_setup_vq, .del_vqs = bs_del_vqs, .notify = bs_notify,
 };
 
-/* Apply one popped inflate (@inflate) or deflate request to the held set. */
-static void bs_apply(struct bsim *s, const struct vsim_chain *c, bool inflate)
+void bsim_apply(struct bsim *s, const struct vsim_chain *c, bool inflate)
 {
 	for (unsigned int k = 0; k < c->nseg; k++) {
 		const uint32_t *pfn = __va(c->seg[k].addr);
@@ -157,7 +163,7 @@ void bsim_run(struct bsim *s)
 			}
 			if (s->never)
 				continue;
-			bs_apply(s, &q->held[q->nheld - 1], i == 0);
+			bsim_apply(s, &q->held[q->nheld - 1], i == 0);
 			if (i == 0)
 				s->inflate_reqs++;
 			else

@@ -23,6 +23,7 @@ struct bsim {
 	unsigned long npfn, held_count;
 	bool never;			/* pop requests, never complete them */
 	bool reset_on_next;		/* reset itself when the next request arrives */
+	bool refuse_features_ok;	/* never accept FEATURES_OK (negotiation fails) */
 	unsigned long inflate_reqs, deflate_reqs, errors;
 	/*
 	 * Free page reporting (queue "reporting"): each segment must be
@@ -44,6 +45,8 @@ extern const struct virtio_balloon_env bsim_env;
 /* A device offering @features for a guest of @npfn page frames. */
 void bsim_init(struct bsim *s, uint64_t features, unsigned long npfn);
 void bsim_destroy(struct bsim *s);
+/* Apply one popped inflate (@inflate) or deflate request to the held set. */
+void bsim_apply(struct bsim *s, const struct vsim_chain *c, bool inflate);
 /* Process everything pending on the inflate and deflate queues. */
 void bsim_run(struct bsim *s);
 /* True if the host's set of held pfns equals the balloon's pages plus isolated ones given. */
