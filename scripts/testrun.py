@@ -98,7 +98,8 @@ def step_fuzz(t, verbose):
     for f in fuzzers:
         name = os.path.basename(f)
         try:
-            r = subprocess.run([f, "-runs=100000", "-seed=1", "-max_len=4096"],
+            r = subprocess.run([f, "-runs=100000", "-seed=1", "-max_len=4096",
+                                "-artifact_prefix=" + os.path.join(ROOT, "build/host/")],
                                capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired:
             t.fail(f"fuzz/{name}", "timed out")

@@ -45,6 +45,7 @@
 #include <mm/migrate.h>
 #include <mm/compaction.h>
 #include <mm/vmstat.h>
+#include <mm/page_reporting.h>
 #include <arch/page.h>
 #include <errno.h>
 #include <stdio.h>
@@ -60,7 +61,7 @@ extern int host_quiet;
 #define FEAT(b)		(1ull << (b))
 #define SUPPORTED	(FEAT(VIRTIO_BALLOON_F_MUST_TELL_HOST) | FEAT(VIRTIO_BALLOON_F_STATS_VQ) | \
 			 FEAT(VIRTIO_BALLOON_F_DEFLATE_ON_OOM) | FEAT(VIRTIO_BALLOON_F_PAGE_POISON) | \
-			 FEAT(VIRTIO_F_VERSION_1))
+			 FEAT(VIRTIO_BALLOON_F_REPORTING) | FEAT(VIRTIO_F_VERSION_1))
 
 /* The checks are not what the fuzzer should explore: no coverage feedback. */
 #ifdef __clang__
@@ -502,6 +503,19 @@ static void check_not_ready(void)
 }
 
 /* Bring up memory, device and driver as the first input bytes say. */
+/* The features the driver must accept from @offered (reporting: see vb_reporting_wanted()). */
+static uint64_t expected_features(uint64_t offered)
+{
+	uint64_t want = offered & SUPPORTED;
+
+	if (!page_poisoning_enabled())
+		want &= ~FEAT(VIRTIO_BALLOON_F_PAGE_POISON);
+	if ((offered & FEAT(VIRTIO_BALLOON_F_FREE_PAGE_HINT)) ||
+	    (page_poisoning_enabled() && !(offered & FEAT(VIRTIO_BALLOON_F_PAGE_POISON))))
+		want &= ~FEAT(VIRTIO_BALLOON_F_REPORTING);
+	return want;
+}
+
 static void fz_setup(void)
 {
 	uint8_t f = in8(), g = in8();
@@ -538,8 +552,7 @@ static void fz_setup(void)
 		return;
 	}
 	CHECK((fz.sim.vdev.features & ~SUPPORTED) == 0);
-	CHECK(fz.sim.vdev.features == (offered & SUPPORTED &
-				       ~(page_poisoning_enabled() ? 0 : FEAT(VIRTIO_BALLOON_F_PAGE_POISON))));
+	CHECK(fz.sim.vdev.features == expected_features(offered));
 	CHECK(fz.vb.target <= totalram_pages());
 	fz.vb.timeout_ms = TIMEOUT_MS;
 	if (virtio_has_feature(&fz.sim.vdev, VIRTIO_BALLOON_F_DEFLATE_ON_OOM)) {
@@ -609,7 +622,12 @@ static void fz_op(uint8_t op)
 			fz.sim.status = (op & 0x20) ? 0 : fz.sim.status | VIRTIO_CONFIG_S_NEEDS_RESET;
 		break;
 	case 14:
-		dev_run();
+		/* a free page reporting pass (the sim device answers it), or the device alone */
+		if ((op & 0x10) && fz.inited &&
+		    virtio_has_feature(&fz.sim.vdev, VIRTIO_BALLOON_F_REPORTING))
+			page_reporting_process();
+		else
+			dev_run();
 		break;
 	default: {
 		struct compact_stats st;
