@@ -8,7 +8,10 @@
  * interface (isolate_movable_page; there is no LRU). The free scanner walks
  * down from the zone end (cc->free_pfn) taking free pages of MOVABLE
  * pageblocks as migration targets (never a free block of a whole pageblock
- * or more: that is what we are trying to build). migrate_pages() moves the
+ * or more: that is what we are trying to build), only as many as the
+ * current batch needs, resuming inside a block where it stopped last
+ * time (so cc->free_pfn may point into a block; blocks are visited going
+ * down, pfns within a block going up). migrate_pages() moves the
  * isolated pages into the targets; the sources return to the buddy at the
  * bottom of the zone, where they merge. The scanners never scan the same
  * pageblock: the migrate scanner stops before the free scanner's next
@@ -189,15 +192,22 @@ static bool suitable_migration_target(struct page *page)
 	return get_pageblock_migratetype(page) == MIGRATE_MOVABLE;
 }
 
-/* Take the free pages of [start, end) as order-0 targets; returns pages taken. */
+/*
+ * Take free pages of [start, end) as order-0 targets, scanning up, until
+ * at least @want are held (a buddy block is taken whole, so the last one
+ * may overshoot) or the zone is at its min watermark. Stores in *@next
+ * the pfn where the scan stopped (@end when the range was scanned to its
+ * end); returns pages taken.
+ */
 static unsigned long isolate_freepages_block(struct compact_control *cc,
-					     unsigned long start, unsigned long end)
+					     unsigned long start, unsigned long end,
+					     unsigned long want, unsigned long *next)
 {
 	struct zone *zone = cc->zone;
 	unsigned long pfn, taken = 0, flags;
 
 	spin_lock_irqsave(&zone->lock, flags);
-	for (pfn = start; pfn < end; pfn++) {
+	for (pfn = start; pfn < end && taken < want; pfn++) {
 		struct page *page = pfn_to_page(pfn);
 		unsigned int order;
 
@@ -215,29 +225,53 @@ static unsigned long isolate_freepages_block(struct compact_control *cc,
 		pfn += (1UL << order) - 1;
 	}
 	spin_unlock_irqrestore(&zone->lock, flags);
+	*next = MIN(pfn, end);
 	cc->nr_freepages += taken;
 	cc->st.isolated_free += taken;
 	return taken;
 }
 
-/* Move the free scanner down until it holds enough targets or meets the migrate scanner. */
+/*
+ * Move the free scanner down until it holds a target for every isolated
+ * page or meets the migrate scanner. Within a block it takes only what is
+ * needed and resumes next time where it stopped (cc->free_pfn may then
+ * point into the block), so no block is rescanned and no target is
+ * isolated only to be given back.
+ */
 static void isolate_freepages(struct compact_control *cc)
 {
 	struct zone *zone = cc->zone;
-	unsigned long low_pfn = pageblock_end_pfn(cc->migrate_pfn);
-	unsigned long block_start = cc->free_pfn;
+	/* the migrate scanner owns its block once it is inside it, not before */
+	unsigned long low_pfn = cc->migrate_pfn & (pageblock_nr_pages - 1) ?
+				pageblock_end_pfn(cc->migrate_pfn) : cc->migrate_pfn;
+	unsigned long resume = cc->free_pfn;
+	unsigned long block_start = pageblock_start_pfn(resume);
 
 	while (block_start >= low_pfn && block_start >= pageblock_start_pfn(zone->zone_start_pfn)) {
 		unsigned long s = MAX(block_start, zone->zone_start_pfn);
 		unsigned long e = MIN(block_start + pageblock_nr_pages, zone_end_pfn(zone));
 		struct page *page = pageblock_pfn_to_page(s, e, zone);
+		unsigned long from = MAX(s, resume), next = e, taken;
 
+		resume = 0;	/* only the first block resumes mid-way */
 		if (page && (cc->ignore_skip_hint || !get_pageblock_skip(page)) &&
 		    suitable_migration_target(page)) {
-			if (!isolate_freepages_block(cc, s, e) && !cc->ignore_skip_hint)
+			unsigned long want = cc->nr_migratepages > cc->nr_freepages ?
+					     cc->nr_migratepages - cc->nr_freepages : 1;
+
+			taken = isolate_freepages_block(cc, from, e, want, &next);
+			/* a whole block scanned without a free page: hint it */
+			if (!taken && from == s && next == e && !cc->ignore_skip_hint)
 				set_pageblock_skip(page);
+			if (next < e) {
+				/* stopped inside the block: resume there next time */
+				cc->free_pfn = next;
+				return;
+			}
 			if (cc->nr_freepages >= cc->nr_migratepages) {
-				/* this block may hold more; rescan it next time */
+				/* block used up exactly: the next call starts below it */
+				if (block_start >= pageblock_nr_pages)
+					block_start -= pageblock_nr_pages;
 				break;
 			}
 		}

@@ -23,8 +23,11 @@
  * Locks: the page lock (taken by the migration core around the callbacks,
  * by us around __SetPageMovable/__ClearPageMovable), then frag.lock over
  * the lists and counts. Never the other way round. No interrupt handler
- * takes frag.lock (migration never runs in interrupt context), so
- * frag_verify() holds it with interrupts on during its long walk.
+ * takes frag.lock (migration never runs in interrupt context), so it is
+ * taken with interrupts on everywhere: frag_verify() holds it during its
+ * long walk, and the callbacks, on the migration hot path, skip the
+ * interrupt save/restore (under TCG an sti costs about as much as a
+ * whole list operation).
  *
  * Filling (frag_fill()): phase 1 allocates movable order-0 pages with
  * GFP_NOWAIT (no compaction, no reclaim: the allocator's watermarks hold)
@@ -196,10 +199,9 @@ static bool frag_painted(const struct page *page, unsigned long gen)
 /* isolate_page: take @page off the movable list; refuse one being released. */
 static bool frag_isolate(struct page *page, isolate_mode_t mode)
 {
-	unsigned long irq;
 	bool ok;
 
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	ok = !frag.releasing && !list_empty(&page->lru);
 	if (ok) {
 		list_del_init(&page->lru);
@@ -209,7 +211,7 @@ static bool frag_isolate(struct page *page, isolate_mode_t mode)
 	} else {
 		frag.st.refused++;
 	}
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	return ok;
 }
 
@@ -217,12 +219,10 @@ static bool frag_isolate(struct page *page, isolate_mode_t mode)
 static int frag_migrate(struct address_space *as, struct page *newpage, struct page *page,
 			enum migrate_mode mode)
 {
-	unsigned long irq;
-
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	if (frag.releasing) {
 		frag.st.refused++;
-		spin_unlock_irqrestore(&frag.lock, irq);
+		spin_unlock(&frag.lock);
 		return -EBUSY;	/* comes back through putback, which releases it */
 	}
 	arch_copy_page(page_address(newpage), page_address(page));
@@ -233,7 +233,7 @@ static int frag_migrate(struct address_space *as, struct page *newpage, struct p
 	frag.nr_isolated--;
 	frag.nr_movable++;
 	frag.st.migrated++;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	__ClearPageMovable(page);
 	page->index = 0;
 	put_page(page);		/* the owner's reference; the core holds its own */
@@ -243,10 +243,9 @@ static int frag_migrate(struct address_space *as, struct page *newpage, struct p
 /* putback_page: back on the list, or released if the owner is letting go. */
 static void frag_putback(struct page *page)
 {
-	unsigned long irq;
 	bool release;
 
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	frag.nr_isolated--;
 	frag.st.putbacks++;
 	release = frag.releasing;
@@ -259,7 +258,7 @@ static void frag_putback(struct page *page)
 		list_add_tail(&page->lru, &frag.movable);
 		frag.nr_movable++;
 	}
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	if (release) {
 		__ClearPageMovable(page);
 		page->index = 0;
@@ -293,25 +292,23 @@ static unsigned long frag_reserve_pages(void)
 /* Keep @page (just allocated, ours alone) as index @idx: paint, then movable or pinned. */
 static void frag_keep(struct page *page, unsigned long idx, bool pin)
 {
-	unsigned long irq;
-
 	page->index = idx;
 	frag_paint(page, frag.st.generation, idx);
 	if (pin) {
 		page->private = FRAG_PIN_MAGIC;
-		spin_lock_irqsave(&frag.lock, irq);
+		spin_lock(&frag.lock);
 		list_add_tail(&page->lru, &frag.pinned);
 		frag.nr_pinned++;
 		frag.idx_sum += idx;
-		spin_unlock_irqrestore(&frag.lock, irq);
+		spin_unlock(&frag.lock);
 		return;
 	}
 	lock_page(page);
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	list_add_tail(&page->lru, &frag.movable);
 	frag.nr_movable++;
 	frag.idx_sum += idx;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	__SetPageMovable(page, &frag.as);	/* marked after it is findable on the list */
 	unlock_page(page);
 }
@@ -399,7 +396,6 @@ int frag_fill(const struct frag_opts *o)
 	unsigned long reserve, free0, want, idx = 0;
 	uint64_t rng;
 	LIST_HEAD(taken);
-	unsigned long irq;
 	bool busy;
 
 	if (!o || o->unmovable_pct > 100 || o->pattern.kind > FRAG_RANDOM ||
@@ -407,9 +403,9 @@ int frag_fill(const struct frag_opts *o)
 	     (o->pattern.n < 2 || o->pattern.k < 1 || o->pattern.k >= o->pattern.n)) ||
 	    (o->pattern.kind == FRAG_RANDOM && (o->pattern.pct < 1 || o->pattern.pct > 99)))
 		return -EINVAL;
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	busy = frag.nr_movable || frag.nr_isolated || frag.nr_pinned || frag.releasing;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	if (busy)
 		return -EBUSY;
 	if (!frag.as.a_ops) {
@@ -462,7 +458,7 @@ unsigned long frag_verify(void)
 	uint64_t sum = 0;
 	struct page *page;
 
-	/* a long walk: interrupts stay on (no interrupt handler takes frag.lock) */
+	/* a long walk: interrupts stay on */
 	spin_lock(&frag.lock);
 	list_for_each_entry(page, &frag.movable, lru) {
 		nm++;
@@ -488,27 +484,25 @@ unsigned long frag_verify(void)
 static struct page *frag_pop(struct list_head *l, unsigned long *count)
 {
 	struct page *page = NULL;
-	unsigned long irq;
-
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	if (!list_empty(l)) {
 		page = list_first_entry(l, struct page, lru);
 		list_del_init(&page->lru);
 		(*count)--;
 		frag.idx_sum -= page->index;
 	}
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	return page;
 }
 
 unsigned long frag_release(void)
 {
-	unsigned long n = 0, irq;
+	unsigned long n = 0;
 	struct page *page;
 
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	frag.releasing = true;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	while ((page = frag_pop(&frag.movable, &frag.nr_movable))) {
 		lock_page(page);
 		__ClearPageMovable(page);
@@ -523,24 +517,22 @@ unsigned long frag_release(void)
 		put_page(page);
 		n++;
 	}
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	if (!frag.nr_isolated)
 		frag.releasing = false;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 	drain_all_pages(NULL);
 	return n;
 }
 
 void frag_get_stats(struct frag_stats *st)
 {
-	unsigned long irq;
-
-	spin_lock_irqsave(&frag.lock, irq);
+	spin_lock(&frag.lock);
 	*st = frag.st;
 	st->held_movable = frag.nr_movable;
 	st->held_isolated = frag.nr_isolated;
 	st->held_pinned = frag.nr_pinned;
-	spin_unlock_irqrestore(&frag.lock, irq);
+	spin_unlock(&frag.lock);
 }
 
 int frag_page_owner(const struct page *page)

@@ -58,7 +58,8 @@ struct compact_control {
 	bool ignore_skip_hint;
 	bool proactive;			/* stop when the score reaches the target */
 	unsigned long migrate_pfn;	/* next pfn of the migrate scanner (going up) */
-	unsigned long free_pfn;		/* start of the next block of the free scanner (going down) */
+	unsigned long free_pfn;		/* next pfn of the free scanner (blocks going down,
+					   pfns within a block going up) */
 	struct list_head migratepages;
 	struct list_head freepages;
 	unsigned long nr_migratepages, nr_freepages;

@@ -449,3 +449,43 @@ TEST(order9_share_random_at_least_98pct)
 
 	EXPECT(order9_share_after_compaction(mb, id, true) >= 980);
 }
+
+/*
+ * Expect the free scanner to take only the targets the batches need (a
+ * buddy block is taken whole, so at most one page over per refill) and,
+ * in a whole-zone pass, the two scanners together to look at each pfn of
+ * the zone at most once (no block rescanned).
+ */
+TEST(free_scanner_takes_only_what_is_needed)
+{
+	struct test_owner o;
+	struct compact_stats st;
+	struct zone *z = &zones[ZONE_DMA32];
+	struct page *big;
+
+	setup(64);
+	towner_init(&o, 28);
+	fragment(&o);
+	memset(&st, 0, sizeof(st));
+	EXPECT_EQ(compact_zone_order(z, 9, __GFP_MOVABLE, MIGRATE_SYNC, &st), COMPACT_SUCCESS);
+	EXPECT(st.isolated_migrate > 0);
+	EXPECT(st.isolated_free <= st.isolated_migrate +
+				   st.isolated_migrate / COMPACT_CLUSTER_MAX + 1);
+	printf("# direct: migrate isolated %lu scanned %lu, free isolated %lu scanned %lu\n",
+	       st.isolated_migrate, st.migrate_scanned, st.isolated_free, st.free_scanned);
+	big = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 9);
+	ASSERT(big);
+	__free_pages(big, 9);
+
+	memset(&st, 0, sizeof(st));
+	compact_zone_full(z, &st);
+	printf("# whole zone: %lu pfns, migrate scanned %lu, free scanned %lu, moved %lu\n",
+	       z->spanned_pages, st.migrate_scanned, st.free_scanned, st.moved);
+	EXPECT(st.moved > 1000);
+	EXPECT(st.migrate_scanned + st.free_scanned <= z->spanned_pages);
+	EXPECT_EQ(towner_verify(&o), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT(towner_release_all(&o));
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}
