@@ -172,3 +172,39 @@ def parse_balloon(text):
             f[key] = int(m.group(1))
     f["broken"] = "BROKEN" in text
     return f
+
+
+class TAP:
+    """TAP result lines with a running count; on failure the tail of @diag as comments."""
+
+    def __init__(self, diag_lines=30):
+        self.n = 0
+        self.failures = 0
+        self.diag_lines = diag_lines
+
+    def __call__(self, ok, name, diag=""):
+        self.n += 1
+        if not ok:
+            self.failures += 1
+        print(f"{'ok' if ok else 'not ok'} {self.n} - {name}", flush=True)
+        if diag and not ok:
+            for ln in str(diag).strip().splitlines()[-self.diag_lines:]:
+                print(f"# {ln}", flush=True)
+        return ok
+
+    def plan(self):
+        """Print the plan line; the exit status (1 if anything failed)."""
+        print(f"1..{self.n}", flush=True)
+        return 1 if self.failures else 0
+
+
+def wait_actual(g, want_bytes, timeout=120, interval=0.1):
+    """Poll query-balloon until actual == @want_bytes: (ok, last actual, seconds)."""
+    t0 = time.monotonic()
+    last = None
+    while time.monotonic() - t0 < timeout:
+        last = g.qmp.cmd("query-balloon")["actual"]
+        if last == want_bytes:
+            return True, last, time.monotonic() - t0
+        time.sleep(interval)
+    return False, last, time.monotonic() - t0

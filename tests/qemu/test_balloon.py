@@ -20,36 +20,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, parse_balloon  # noqa: E402
+from qmp import Guest, QMPError, parse_balloon, TAP, wait_actual  # noqa: E402
 
 MiB = 1 << 20
 RAM = 1024 * MiB
 
-n = 0
-failures = 0
+tap = TAP()
 
-
-def tap(ok, name, diag=""):
-    global n, failures
-    n += 1
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if diag and not ok:
-        for ln in diag.strip().splitlines()[-25:]:
-            print(f"# {ln}", flush=True)
-
-
-def wait_actual(g, want_bytes, timeout=180):
-    """Poll query-balloon until actual == want_bytes; returns (ok, last, seconds)."""
-    t0 = time.monotonic()
-    last = None
-    while time.monotonic() - t0 < timeout:
-        last = g.qmp.cmd("query-balloon")["actual"]
-        if last == want_bytes:
-            return True, last, time.monotonic() - t0
-        time.sleep(0.2)
-    return False, last, time.monotonic() - t0
 
 
 def balloon_to(g, label, mib):
@@ -178,8 +155,7 @@ def main():
     if not a.quick:
         run_transport("legacy", "q35", "disable-modern=on", a.accel, False)
         run_transport("mmio", "microvm", "", a.accel, False)
-    print(f"1..{n}", flush=True)
-    return 1 if failures else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":

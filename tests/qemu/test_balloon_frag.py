@@ -23,37 +23,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, parse_balloon  # noqa: E402
+from qmp import Guest, parse_balloon, TAP, wait_actual  # noqa: E402
 
 MiB = 1 << 20
 RAM_MIB = 1024
 PATTERNS = ("3of4", "1of2", "checker", "random:60%", "7of8")
 
-n = 0
-failures = 0
+tap = TAP()
 
-
-def tap(ok, name, diag=""):
-    global n, failures
-    n += 1
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if diag and not ok:
-        for ln in diag.strip().splitlines()[-25:]:
-            print(f"# {ln}", flush=True)
-
-
-def wait_actual(g, want_bytes, timeout=120):
-    """Poll query-balloon until actual == want_bytes; (ok, last actual)."""
-    t0 = time.monotonic()
-    last = None
-    while time.monotonic() - t0 < timeout:
-        last = g.qmp.cmd("query-balloon")["actual"]
-        if last == want_bytes:
-            return True, last
-        time.sleep(0.1)
-    return False, last
 
 
 def moved_of(compact_out):
@@ -90,7 +67,7 @@ def one_seed(g, seed, rounds=4):
     tap(total_moved > 0, f"{label}: compaction moved pages ({total_moved})")
     final = rng.randrange(384, RAM_MIB - 128) * MiB
     g.qmp.cmd("balloon", value=final)
-    ok, last = wait_actual(g, final)
+    ok, last, _ = wait_actual(g, final)
     tap(ok, f"{label}: the last target ({final // MiB} MiB) is reached",
         f"actual {last}\n{g.shell('balloon')}")
     # Compaction with the balloon inflated: its pages move, the host's actual does not.
@@ -134,8 +111,7 @@ def main():
             one_seed(g, base + i)
     finally:
         g.close()
-    print(f"1..{n}", flush=True)
-    return 1 if failures else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":

@@ -32,43 +32,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, parse_balloon  # noqa: E402
+from qmp import Guest, QMPError, parse_balloon, TAP, wait_actual  # noqa: E402
 
 MiB = 1 << 20
 RAM = 1024 * MiB
 DEV = "disable-legacy=on"
 
-n = 0
-failures = 0
+tap = TAP()
 
-
-def tap(ok, name, diag=""):
-    global n, failures
-    n += 1
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if diag and not ok:
-        for ln in str(diag).strip().splitlines()[-25:]:
-            print(f"# {ln}", flush=True)
-
-
-def wait_actual(g, want_bytes, timeout=120):
-    """Poll query-balloon until actual == want_bytes; returns (ok, last)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = g.qmp.cmd("query-balloon")["actual"]
-        if last == want_bytes:
-            return True, last
-        time.sleep(0.05)
-    return False, last
 
 
 def balloon_to(g, label, mib):
     """Set the guest size to @mib MiB and wait for it; one TAP line."""
     g.qmp.cmd("balloon", value=mib * MiB)
-    ok, last = wait_actual(g, mib * MiB)
+    ok, last, _ = wait_actual(g, mib * MiB)
     tap(ok, f"{label}: query-balloon reaches {mib} MiB", f"actual {last}\n{g.shell('balloon')}")
     return ok
 
@@ -275,8 +252,7 @@ def main():
             fn()
         except QMPError as e:
             tap(False, f"{name}: QMP session", str(e))
-    print(f"1..{n}", flush=True)
-    return 1 if failures else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":

@@ -23,26 +23,14 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError  # noqa: E402
+from qmp import Guest, QMPError, TAP  # noqa: E402
 
 FREED_MIB = 1024
 BLOCKS = FREED_MIB // 2          # order-9 blocks (2 MiB each)
 WAIT_S = 90                       # bound on the drop (reporting delay is ~2 s)
 QUIET_S = 8                       # > 3 reporting delays, for the negative case
 
-n = 0
-failures = 0
-
-
-def tap(ok, name, diag=""):
-    global n, failures
-    n += 1
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if diag and not ok:
-        for ln in diag.strip().splitlines()[-25:]:
-            print(f"# {ln}", flush=True)
+tap = TAP()
 
 
 def rss_mib(pid):
@@ -176,8 +164,7 @@ def main():
             fn(a.accel, a.mem)
         except (QMPError, OSError) as e:
             tap(False, f"{fn.__name__}: guest run", str(e))
-    print(f"1..{n}", flush=True)
-    return 1 if failures else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":

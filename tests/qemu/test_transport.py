@@ -39,42 +39,20 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, parse_balloon  # noqa: E402
+from qmp import Guest, QMPError, parse_balloon, TAP, wait_actual  # noqa: E402
 
 MiB = 1 << 20
 MEM_MIB = 256
 
-n = 0
-failures = 0
+tap = TAP()
 
-
-def tap(ok, name, diag=""):
-    global n, failures
-    n += 1
-    if not ok:
-        failures += 1
-    print(f"{'ok' if ok else 'not ok'} {n} - {name}", flush=True)
-    if diag and not ok:
-        for ln in diag.strip().splitlines()[-30:]:
-            print(f"# {ln}", flush=True)
-
-
-def wait_actual(g, want_bytes, timeout=120):
-    t0 = time.monotonic()
-    last = None
-    while time.monotonic() - t0 < timeout:
-        last = g.qmp.cmd("query-balloon")["actual"]
-        if last == want_bytes:
-            return True, last
-        time.sleep(0.1)
-    return False, last
 
 
 def balloon_round(g, label):
     """Balloon to half the RAM and back; TAP lines for each target and the invariant."""
     for mib in (MEM_MIB // 2, MEM_MIB):
         g.qmp.cmd("balloon", value=mib * MiB)
-        ok, last = wait_actual(g, mib * MiB)
+        ok, last, _ = wait_actual(g, mib * MiB)
         tap(ok, f"{label}: query-balloon reaches {mib} MiB",
             f"actual {last}\n{g.shell('balloon')}\n{g.shell('virtio')}")
         f = parse_balloon(g.shell("balloon"))
@@ -274,8 +252,7 @@ def main():
     run_case(args, "microvm mmio acpi=off", "microvm", "", "virtio-rng-device",
              {BALLOON: (r"IOAPIC GSI \d+", 1), RNG: (r"IOAPIC GSI \d+", 1)},
              extra=["-machine", "acpi=off"], expect_log=r"command line \".*virtio_mmio\.device=512@0x")
-    print(f"1..{n}", flush=True)
-    return 1 if failures else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":
