@@ -187,6 +187,7 @@ def step_shell(t, verbose):
                buddy_kernel is not None and buddy_tool is not None and
                buddy_kernel.group(1) == buddy_tool.group(1), out[-1500:] + r.stdout)
         shell_pagemap(t, out, int(m.group(2)))
+    shell_frag(t)
 
 
 def shell_pagemap(t, out, count):
@@ -224,25 +225,32 @@ def shell_pagemap(t, out, count):
            r.stdout + (buddy.group(0) if buddy else "no page-types -b buddy output"))
 
 
-def step_tools(t, verbose):
-    """tests/tools/test_*.py: host tools against synthetic input (TAP)."""
-    for f in sorted(glob.glob(os.path.join(ROOT, "tests/tools/test_*.py"))):
+def run_tap_scripts(t, verbose, pattern, prefix, timeout):
+    """Run every Python script matching @pattern; count its TAP lines as @prefix/NAME/..."""
+    for f in sorted(glob.glob(os.path.join(ROOT, pattern))):
         name = os.path.basename(f)
         try:
             r = subprocess.run([sys.executable, f], capture_output=True, text=True,
-                               timeout=300, cwd=ROOT)
+                               timeout=timeout, cwd=ROOT)
         except subprocess.TimeoutExpired:
-            t.fail(f"tools/{name}", "timed out after 300 s")
+            t.fail(f"{prefix}/{name}", f"timed out after {timeout} s")
             continue
         before = t.failed
-        count_tap(r.stdout, f"tools/{name}/", t)
+        count_tap(r.stdout, f"{prefix}/{name}/", t)
         if r.returncode != 0 and t.failed == before:
-            t.fail(f"tools/{name}", f"exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-        print(f"  tools/{name}: exit {r.returncode}")
+            t.fail(f"{prefix}/{name}", f"exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        print(f"  {prefix}/{name}: exit {r.returncode}")
         if verbose or r.returncode:
             print(r.stdout[-4000:], r.stderr[-2000:])
 
-    # Fragment on purpose, compact, and see order-9 blocks come back intact.
+
+def step_tools(t, verbose):
+    """tests/tools/test_*.py: host tools against synthetic input (TAP)."""
+    run_tap_scripts(t, verbose, "tests/tools/test_*.py", "tools", 300)
+
+
+def shell_frag(t):
+    """Fragment on purpose, compact, and see order-9 blocks come back intact."""
     rc, out, acc, secs = boot("microvm", "pvh", "256M", timeout=180,
                               stdin="frag 3of4\nextfrag\nfrag verify\ncompact\nbuddyinfo\n"
                                     "frag\nfrag verify\nfrag free\nzs fill 4 mixed\n"
@@ -298,22 +306,8 @@ def step_boot(t, verbose):
 
 
 def step_qemu(t, verbose):
-    tests = sorted(glob.glob(os.path.join(ROOT, "tests/qemu/test_*.py")))
-    for f in tests:
-        name = os.path.basename(f)
-        try:
-            r = subprocess.run([sys.executable, f], capture_output=True, text=True,
-                               timeout=1200, cwd=ROOT)
-        except subprocess.TimeoutExpired:
-            t.fail(f"qemu/{name}", "timed out after 1200 s")
-            continue
-        before = t.failed
-        count_tap(r.stdout, f"qemu/{name}/", t)
-        if r.returncode != 0 and t.failed == before:
-            t.fail(f"qemu/{name}", f"exit {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
-        print(f"  qemu/{name}: exit {r.returncode}")
-        if verbose or r.returncode:
-            print(r.stdout[-4000:], r.stderr[-2000:])
+    """tests/qemu/test_*.py: QMP system tests (TAP)."""
+    run_tap_scripts(t, verbose, "tests/qemu/test_*.py", "qemu", 1200)
 
 
 STEPS = [("host", step_host), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
