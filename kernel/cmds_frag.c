@@ -39,10 +39,7 @@ static void frag_summary(void)
 		unsigned long b;
 
 		fill_contig_page_info(zone, pageblock_order, &info);
-		/* pages in free blocks of order >= 9 */
-		b = 0;
-		for (unsigned int o = pageblock_order; o <= MAX_ORDER; o++)
-			b += READ_ONCE(zone->free_area[o].nr_free) << o;
+		b = zone_free_pages_from_order(zone, pageblock_order);
 		printk("frag: zone %8s free %8lu order>=9 %8lu", zone->name, info.free_pages, b);
 		print_index("unusable_index(9)", unusable_free_index(pageblock_order, &info));
 		print_index("fragmentation_index(9)", fragmentation_index(pageblock_order, &info));

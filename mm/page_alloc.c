@@ -1239,6 +1239,24 @@ unsigned long nr_free_pages(void)
 	return n;
 }
 
+unsigned long zone_free_pages_from_order(struct zone *zone, unsigned int order)
+{
+	unsigned long n = 0;
+
+	for (unsigned int o = order; o <= MAX_ORDER; o++)
+		n += READ_ONCE(zone->free_area[o].nr_free) << o;
+	return n;
+}
+
+unsigned long nr_free_pages_from_order(unsigned int order)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		n += zone_free_pages_from_order(&zones[z], order);
+	return n;
+}
+
 unsigned long nr_free_pages_total(void)
 {
 	return nr_free_pages() + nr_pcp_pages(NULL);

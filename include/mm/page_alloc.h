@@ -130,6 +130,10 @@ unsigned long mm_check_counts(void);
 
 /* Total free pages: buddy + per-CPU lists, all zones. */
 unsigned long nr_free_pages_total(void);
+/* Pages in free buddy blocks of order >= @order in @zone (a lockless snapshot). */
+unsigned long zone_free_pages_from_order(struct zone *zone, unsigned int order);
+/* The same over every zone (per-CPU lists not drained: callers drain first if they must). */
+unsigned long nr_free_pages_from_order(unsigned int order);
 /* Pages in the buddy (not pcp), all zones: Linux's nr_free_pages. */
 unsigned long nr_free_pages(void);
 /* Total managed pages (released into the buddy at init). */

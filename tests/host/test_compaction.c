@@ -28,13 +28,8 @@ static unsigned long free_now(void)
 /* Free pages in blocks of order >= @order, all zones. */
 static unsigned long free_in_order(unsigned int order)
 {
-	unsigned long n = 0;
-
 	drain_all_pages(NULL);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		for (unsigned int o = order; o <= MAX_ORDER; o++)
-			n += zones[z].free_area[o].nr_free << o;
-	return n;
+	return nr_free_pages_from_order(order);
 }
 
 /*

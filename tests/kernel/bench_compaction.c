@@ -59,8 +59,7 @@ static void order9_free(unsigned long *big, unsigned long *all)
 	drain_all_pages(NULL);
 	*big = *all = 0;
 	for_each_populated_zone(z) {
-		for (unsigned int o = pageblock_order; o <= MAX_ORDER; o++)
-			*big += READ_ONCE(z->free_area[o].nr_free) << o;
+		*big += zone_free_pages_from_order(z, pageblock_order);
 		*all += zone_page_free(z);
 	}
 }

@@ -40,13 +40,8 @@ static unsigned long free_now(void)
 /* Free pages in blocks of order >= pageblock_order, all zones. */
 static unsigned long free_order9(void)
 {
-	unsigned long n = 0;
-
 	drain_all_pages(NULL);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		for (unsigned int o = pageblock_order; o <= MAX_ORDER; o++)
-			n += READ_ONCE(zones[z].free_area[o].nr_free) << o;
-	return n;
+	return nr_free_pages_from_order(pageblock_order);
 }
 
 /* The populated zone with the most pages (DMA32 on a 512 MiB guest). */
