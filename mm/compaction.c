@@ -570,7 +570,9 @@ enum compact_result compact_zone_order(struct zone *zone, int order, gfp_t gfp,
 	return r;
 }
 
-enum compact_result compact_zone_full(struct zone *zone, struct compact_stats *st)
+/* Compact all of @zone from both ends, skip hints ignored, in @mode; adds to *@st. */
+static enum compact_result compact_whole_zone(struct zone *zone, enum migrate_mode mode,
+					      bool proactive, struct compact_stats *st)
 {
 	struct compact_control cc;
 	enum compact_result r;
@@ -579,12 +581,18 @@ enum compact_result compact_zone_full(struct zone *zone, struct compact_stats *s
 	cc.zone = zone;
 	cc.order = -1;
 	cc.migratetype = MIGRATE_MOVABLE;
-	cc.mode = MIGRATE_SYNC;
+	cc.mode = mode;
 	cc.whole_zone = true;
 	cc.ignore_skip_hint = true;
+	cc.proactive = proactive;
 	r = compact_zone(&cc);
 	compact_stats_add(st, &cc.st);
 	return r;
+}
+
+enum compact_result compact_zone_full(struct zone *zone, struct compact_stats *st)
+{
+	return compact_whole_zone(zone, MIGRATE_SYNC, false, st);
 }
 
 void compact_all(struct compact_stats *st)
@@ -602,20 +610,9 @@ unsigned long proactive_compact(struct compact_stats *st)
 
 	memset(&local, 0, sizeof(local));
 	for_each_populated_zone(zone) {
-		struct compact_control cc;
-
 		if (fragmentation_score_zone(zone) <= fragmentation_score_wmark(true))
 			continue;
-		memset(&cc, 0, sizeof(cc));
-		cc.zone = zone;
-		cc.order = -1;
-		cc.migratetype = MIGRATE_MOVABLE;
-		cc.mode = MIGRATE_SYNC_LIGHT;
-		cc.whole_zone = true;
-		cc.ignore_skip_hint = true;
-		cc.proactive = true;
-		compact_zone(&cc);
-		compact_stats_add(&local, &cc.st);
+		compact_whole_zone(zone, MIGRATE_SYNC_LIGHT, true, &local);
 	}
 	compact_stats_add(st, &local);
 	return local.moved;

@@ -5,7 +5,9 @@
  * __GFP_DMA32), how it will be used (migratetype: __GFP_MOVABLE,
  * __GFP_RECLAIMABLE, else unmovable) and how hard to try (__GFP_HIGH,
  * __GFP_DIRECT_RECLAIM, __GFP_NORETRY, __GFP_NOWARN, __GFP_MEMALLOC).
- * Compound pages (__GFP_COMP) are not implemented.
+ * Ballast has no compound pages and no __GFP_COMP: a block of order > 0
+ * is described by its head page alone (its order in page->private while
+ * free); no issue asks for them.
  */
 #ifndef MM_GFP_H
 #define MM_GFP_H
