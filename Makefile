@@ -7,7 +7,8 @@
 #   make bench      benchmarks (release build), JSON lines + a table
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
-#   make deps       install what is missing (Debian packages, as root)
+#   make deps       install what is missing (Debian packages, as root); every
+#                   target that needs a tool runs this check first
 #   make clean
 #
 # Knobs (plain make variables):
@@ -45,7 +46,8 @@ KEXCLUDE ?=
 KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c drivers/virtio/*.c tests/kernel/*.c))
 KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
-LIBGCC := $(shell $(CC) -print-libgcc-file-name)
+# Expanded on first use, after the deps check has installed gcc (see mk/deps.mk).
+LIBGCC  = $(eval LIBGCC := $(shell $(CC) -print-libgcc-file-name))$(LIBGCC)
 KLIBS  := $(NEWLIB_LIBS) $(LIBGCC)
 KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments
 
@@ -57,24 +59,24 @@ all: $(ELF) $(ISO) tools
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
 tools: build/tools/page-types
-build/tools/page-types: tools/page-types.c mm/page_types.c include/mm/kpageflags.h
+build/tools/page-types: tools/page-types.c mm/page_types.c include/mm/kpageflags.h | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(HOST_CC) -std=gnu11 -O2 -Wall -Iinclude -o $@ tools/page-types.c mm/page_types.c
 
-$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) | $(DEPS_STAMP)
+$(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/k/%.o: %.S | $(DEPS_STAMP)
+$(BUILD)/k/%.o: %.S | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
 	@$(CC) $(KASFLAGS) -c $< -o $@
 
 # Two links: the first gives the addresses for the symbol table that
 # backtraces use, the second embeds it (text addresses do not move).
-$(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP)
+$(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
 	@echo "  LD      $@"
 	@printf '\t.section .ksymtab, "a"\n\t.section .note.GNU-stack, "", @progbits\n' > $(BUILD)/symtab0.S
 	@$(CC) -c $(BUILD)/symtab0.S -o $(BUILD)/symtab0.o
@@ -85,7 +87,7 @@ $(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP)
 	@rm -f $@.pass1
 
 # The GRUB ISO (multiboot2): boots the shell. The test ISO runs ktest=all.
-$(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS_STAMP)
+$(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS)
 	@echo "  ISO     $@"
 	@rm -rf $(BUILD)/iso-$*
 	@mkdir -p $(BUILD)/iso-$*/boot/grub
@@ -97,27 +99,29 @@ $(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS_STAMP)
 
 iso: $(ISO)
 
-# A tiny guest that tells scripts/qemu.py whether KVM can run SSE code here.
-build/kvm-probe.elf: scripts/kvm-probe.S | $(DEPS_STAMP)
+# A tiny guest that tells scripts/qemu.py whether KVM can run SSE code here;
+# the -fault variant stands for a host where it cannot (tests only).
+KVM_PROBES := build/kvm-probe.elf build/kvm-probe-fault.elf
+$(KVM_PROBES): build/%.elf: scripts/kvm-probe.S | $(DEPS)
 	@mkdir -p build
-	@$(CC) -m32 -c $< -o build/kvm-probe.o
-	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/kvm-probe.o -o $@
+	@$(CC) -m32 $(if $(findstring fault,$*),-DPROBE_FAULT) -c $< -o build/$*.o
+	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/$*.o -o $@
 
-run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO))
+run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
 
-gdb: $(ELF)
+gdb: $(ELF) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \
 	  $(if $(APPEND),--append "$(APPEND)") </dev/null >$(BUILD)/gdb-qemu.log 2>&1 & \
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) build/kvm-probe.elf $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS_STAMP)
+test: $(ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
 	@python3 scripts/testrun.py
 
-bench: build/kvm-probe.elf | $(DEPS_STAMP)
+bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast.elf
 	@python3 scripts/bench.py --kernel build/release/ballast.elf
 

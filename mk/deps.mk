@@ -1,33 +1,29 @@
-# mk/deps.mk - make sure the machine has what the build and tests use.
-# As root, missing Debian packages are installed with apt-get (after an
-# apt-get update); otherwise the exact command to run is printed.
+# mk/deps.mk - what the build and the tests need from the machine, named once.
+#
+# `deps-check` runs scripts/deps.sh, which installs missing Debian packages
+# as root (or prints the exact apt-get command otherwise). Every rule that
+# runs a tool or reads a packaged file lists `| $(DEPS)` (order-only), so
+# make runs the check before any such step, also under `make -j`; nothing is
+# rebuilt because of it. It is phony and cheap: it runs on every invocation,
+# so a package removed later is noticed too.
+#
+# The newlib source tarball is the one packaged file; its path is named here
+# and nowhere else (mk/newlib.mk and scripts/build-newlib.sh take it from
+# NEWLIB_TARBALL). Its rule depends on the check, so the tarball is "made" by
+# installing newlib-source.
 
 DEPS_PKGS := qemu-system-x86 grub-pc-bin grub-common xorriso mtools \
-             newlib-source python3 clang libclang-rt-14-dev gcc make binutils
-DEPS_CMDS := qemu-system-x86_64 grub-mkrescue xorriso mformat python3 clang gcc ld
-DEPS_FILES := /usr/src/newlib/newlib-3.3.0.tar.xz
-DEPS_STAMP := build/.deps-ok
+             newlib-source python3 clang libclang-rt-14-dev gcc make binutils xz-utils
+DEPS_CMDS := qemu-system-x86_64 grub-mkrescue xorriso mformat python3 clang gcc ld ar xz
+NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
+DEPS_FILES := $(NEWLIB_TARBALL)
+DEPS := deps-check
 
-.PHONY: deps
-deps:
-	@rm -f $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory $(DEPS_STAMP)
+.PHONY: deps deps-check
+export DEPS_PKGS DEPS_CMDS DEPS_FILES
+deps deps-check:
+	@sh scripts/deps.sh
 
-$(DEPS_STAMP): mk/deps.mk
-	@missing=""; \
-	for c in $(DEPS_CMDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
-	for f in $(DEPS_FILES); do [ -e $$f ] || missing="$$missing $$f"; done; \
-	fuzz=$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null); \
-	[ -e "$$fuzz" ] || missing="$$missing libclang_rt.fuzzer"; \
-	if [ -n "$$missing" ]; then \
-	  echo "deps: missing:$$missing"; \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "deps: installing with apt-get: $(DEPS_PKGS)"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(DEPS_PKGS) >/dev/null || \
-	      { echo "deps: apt-get failed; run: apt-get update && apt-get install -y $(DEPS_PKGS)"; exit 1; }; \
-	  else \
-	    echo "deps: run as root: apt-get update && apt-get install -y $(DEPS_PKGS)"; exit 1; \
-	  fi; \
-	fi
-	@mkdir -p build && touch $@
+# Installed by the check above; fail clearly if it still is not there.
+$(NEWLIB_TARBALL): | $(DEPS)
+	@test -r $@ || { echo "deps: $@ is missing (package newlib-source)"; exit 1; }

@@ -13,7 +13,8 @@
 #   OUTDIR/build.log everything configure and make printed
 #
 # Quiet on success (one line); on failure prints the tail of build.log and
-# exits non-zero.  Environment overrides: NEWLIB_TARBALL, NEWLIB_JOBS.
+# exits non-zero.  Environment: NEWLIB_TARBALL (required; mk/deps.mk names
+# it), NEWLIB_JOBS.
 
 set -eu
 
@@ -24,7 +25,7 @@ die() {
 
 [ $# -eq 1 ] || die "usage: $0 OUTDIR"
 
-TARBALL=${NEWLIB_TARBALL:-/usr/src/newlib/newlib-3.3.0.tar.xz}
+TARBALL=${NEWLIB_TARBALL:?set NEWLIB_TARBALL (mk/deps.mk names it; run make newlib)}
 JOBS=${NEWLIB_JOBS:-2}
 TARGET=x86_64-elf
 TARGET_CFLAGS="-ffreestanding -mno-red-zone -mcmodel=kernel -fno-pic -fno-pie -fno-stack-protector -fno-omit-frame-pointer -O2 -g"

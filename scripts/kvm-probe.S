@@ -5,6 +5,10 @@
  * isa-debug-exit with 0x10 (QEMU status 33). On some nested-KVM hosts
  * the SSE instruction makes KVM fail instead; scripts/qemu.py then falls
  * back to TCG.
+ *
+ * Built with -DPROBE_FAULT (build/kvm-probe-fault.elf) it executes ud2
+ * instead, so it fails the way such a host fails: the test suite uses it to
+ * check the fall-back to TCG on any machine that has a working /dev/kvm.
  */
 	.section .note.Xen, "a", @note
 	.align 4
@@ -24,8 +28,12 @@ probe_start:
 	orl $0x22, %eax                 /* MP, NE on */
 	movl %eax, %cr0
 	fninit
+#ifdef PROBE_FAULT
+	ud2                             /* no IDT: the fault ends the guest */
+#else
 	movd %eax, %xmm0
 	paddq %xmm0, %xmm0
+#endif
 	movb $0x10, %al
 	movw $0xf4, %dx
 	outb %al, %dx

@@ -2,6 +2,8 @@
 """testrun.py - `make test`: every suite, one summary line.
 
 Steps (each bounded by a timeout):
+  setup     tests/build/test_*.py: the fresh-machine set-up (deps check planned
+            first, deps.sh, make run's fall-back to TCG without a usable KVM)
   host      tests/host binaries (ASan+UBSan), TAP lines counted
   fuzz      each libFuzzer target for a bounded number of runs
   tools     tests/tools/test_*.py: host tools (tools/pagemap.py) on synthetic dumps
@@ -244,6 +246,11 @@ def run_tap_scripts(t, verbose, pattern, prefix, timeout):
             print(r.stdout[-4000:], r.stderr[-2000:])
 
 
+def step_setup(t, verbose):
+    """tests/build/test_*.py: what `make` does on a fresh machine (TAP)."""
+    run_tap_scripts(t, verbose, "tests/build/test_*.py", "setup", 900)
+
+
 def step_tools(t, verbose):
     """tests/tools/test_*.py: host tools against synthetic input (TAP)."""
     run_tap_scripts(t, verbose, "tests/tools/test_*.py", "tools", 300)
@@ -310,7 +317,7 @@ def step_qemu(t, verbose):
     run_tap_scripts(t, verbose, "tests/qemu/test_*.py", "qemu", 1200)
 
 
-STEPS = [("host", step_host), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
+STEPS = [("setup", step_setup), ("host", step_host), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
          ("shell", step_shell), ("boot", step_boot), ("qemu", step_qemu)]
 
 

@@ -18,11 +18,11 @@ HOST_FUZZERS  := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/fu
 HOST_OBJS     := $(patsubst %.c,build/host/obj/%.o,$(HOST_PORTABLE) $(HOST_SUPPORT))
 HOST_HDRS     := $(wildcard include/*/*.h include/*.h tests/host/include/arch/*.h tests/host/*.h)
 
-build/host/obj/%.o: %.c $(HOST_HDRS)
+build/host/obj/%.o: %.c $(HOST_HDRS) | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) -c $< -o $@
 
-build/host/test_%: tests/host/test_%.c $(HOST_OBJS) $(HOST_HDRS)
+build/host/test_%: tests/host/test_%.c $(HOST_OBJS) $(HOST_HDRS) | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(HOST_CC) $(HOST_CFLAGS) $< $(HOST_OBJS) -o $@ -lpthread
 
@@ -34,7 +34,7 @@ FUZZ_SUPPORT := $(filter-out tests/host/support/htest_main.c,$(HOST_SUPPORT))
 
 # tests/host/fuzz_NAME.covignore, if present, lists sources without coverage feedback.
 build/host/fuzz_%: tests/host/fuzz_%.c $(HOST_PORTABLE) $(FUZZ_SUPPORT) $(HOST_HDRS) \
-		   $(wildcard tests/host/fuzz_*.covignore)
+		   $(wildcard tests/host/fuzz_*.covignore) | $(DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(if $(wildcard tests/host/fuzz_$*.covignore),-fsanitize-coverage-ignorelist=tests/host/fuzz_$*.covignore) \
 		$< $(HOST_PORTABLE) $(FUZZ_SUPPORT) -o $@
