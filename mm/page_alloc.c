@@ -1262,6 +1262,24 @@ unsigned long nr_free_pages_total(void)
 	return nr_free_pages() + nr_pcp_pages(NULL);
 }
 
+unsigned long totalreserve_pages(void)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		n += MIN(high_wmark_pages(&zones[z]), zones[z].managed_pages);
+	return n;
+}
+
+unsigned long si_mem_available(void)
+{
+	long available = (long)nr_free_pages() - (long)totalreserve_pages();
+
+	/* no page cache, no reclaimable slab: the per-CPU lists are the "cache" */
+	available += (long)nr_pcp_pages(NULL);
+	return available > 0 ? (unsigned long)available : 0;
+}
+
 char *gfp_format(gfp_t gfp, char *buf, size_t len)
 {
 	static const struct { gfp_t bit; const char *name; } names[] = {
