@@ -29,9 +29,11 @@
  * MAX_ORDER. A block larger than a pageblock is freed pageblock by
  * pageblock, each with its own migratetype (one may have been isolated
  * while it was allocated). Merging past a pageblock joins two pageblocks:
- * allowed only if neither is ISOLATE; the buddy's pageblock (entirely
- * free) takes the freeing block's migratetype. Free pages of ISOLATE
- * pageblocks are not counted in zone->free_pages (watermarks ignore them).
+ * of the same migratetype (two ISOLATE ones included) they merge as any
+ * buddies do; of different types, only if neither is ISOLATE, and then
+ * the buddy's pageblocks (entirely free) take the freeing block's
+ * migratetype. Free pages of ISOLATE pageblocks are not counted in
+ * zone->free_pages (watermarks ignore them).
  *
  * Locking: pcp->lock is only ever try-locked on the allocation and free
  * paths, so an interrupt arriving while its CPU holds it simply uses the
