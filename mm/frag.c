@@ -1,6 +1,6 @@
 /*
  * frag.c - fragmenting memory on purpose: the frag owner (a seed-004
- * movable-page owner) and a zsmalloc workload, both painting what they
+ * movable-page owner; docs/references.md) and a zsmalloc workload, both painting what they
  * hold so that migration can be checked byte for byte.
  *
  * The frag owner (one per system, `frag`):

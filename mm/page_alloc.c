@@ -82,7 +82,8 @@ void set_pageblock_migratetype(struct page *page, int mt)
 		int old = v & PB_MIGRATETYPE_MASK;
 
 		nv = v;
-		/* entering isolation: remember what to give back (seed 003) */
+		/* entering isolation: remember what to give back (seed 003,
+		 * docs/references.md) */
 		if (is_migrate_isolate(mt) && !is_migrate_isolate(old))
 			nv = (uint8_t)((nv & ~PB_SAVED_MT_MASK) | (old << PB_SAVED_MT_SHIFT));
 		nv = (uint8_t)((nv & ~PB_MIGRATETYPE_MASK) | mt);

@@ -61,9 +61,9 @@ void mm_reset_for_test(void);
  * with a hook's own execution of itself.
  */
 enum alloc_slowpath_stage {
-	SLOWPATH_COMPACT = 10,	/* issue 4: direct compaction (order > 0) */
+	SLOWPATH_COMPACT = 10,	/* direct compaction (order > 0) */
 	SLOWPATH_RECLAIM = 20,	/* reclaim-like sources (free page caches) */
-	SLOWPATH_OOM     = 30,	/* issue 5: balloon deflate-on-OOM */
+	SLOWPATH_OOM     = 30,	/* virtio-balloon deflate-on-OOM */
 };
 
 struct alloc_slowpath_hook {
