@@ -21,10 +21,11 @@ size, and the ratio of the value to this run's calibration:
   unit x        already a ratio (reported by the kernel); other units: none
 
 The table is generic: later benches appear in it without changes here.
-The allocator and compaction goals (docs/references.md) are checked at the end (figures, not tests: the exit
-status only says whether every boot ran to the end). --reporting adds the
-free page reporting figure (with the balloon goals): seconds from freeing 1 GiB in a q35
-guest to QEMU's VmRSS dropping by 95% of it (column "2G q35").
+The allocator and compaction goals (docs/references.md) are checked at the
+end (figures, not tests: the exit status only says whether every boot ran to
+the end). --reporting adds the free page reporting figure (with the balloon
+goals): seconds from freeing 1 GiB in a q35 guest to QEMU's VmRSS dropping by
+95% of it (column "2G q35").
 
 Balloon (the balloon goals; --balloon-rounds N, 0 to skip): a 2 GiB q35 guest
 (modern virtio-pci balloon) is ballooned to 512 MiB and back N times

@@ -9,10 +9,10 @@
  *              caller owns the page exclusively, plain ones (__SetPageX).
  *   page_type  at most one PGTY_* value: Buddy (free in the buddy), Offline
  *              (logically offline, seed 000 in docs/references.md), Table
- *              (page table), Slab,
- *              LargeKmalloc. A *type*, not a flag: a page is never two of
- *              these at once, and setting one on a page that has another is
- *              a bug caught by VM_BUG_ON_PAGE in debug builds.
+ *              (page table), Slab, LargeKmalloc. A *type*, not a flag: a
+ *              page is never two of these at once, and setting one on a
+ *              page that has another is a bug caught by VM_BUG_ON_PAGE in
+ *              debug builds.
  *   _refcount  0 for a free page (and the tails of a higher-order block),
  *              1 after allocation; put_page() drops it.
  *   mapping    owner's pointer; its low two bits are PAGE_MAPPING_* flags,
