@@ -14,13 +14,17 @@
 # Knobs (plain make variables):
 #   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
 #   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
-#   BALLOON_OPTS="free-page-reporting=on" (extra virtio-balloon properties)
+#   BALLOON_FEATURES=on|off (make run's balloon offers deflate-on-OOM and free
+#   page reporting; off: the plain device)
+#   BALLOON_OPTS="disable-modern=on" (extra virtio-balloon properties; one named
+#   here replaces the default, e.g. BALLOON_OPTS="free-page-reporting=off")
 
 MEM     ?= 1G
 MACHINE ?= q35
 BOOT    ?= pvh
 ACCEL   ?= auto
 APPEND  ?=
+BALLOON_FEATURES ?= on
 BALLOON_OPTS ?=
 DEBUG   ?= 1
 BUILD   ?= build
@@ -110,6 +114,7 @@ $(KVM_PROBES): build/%.elf: scripts/kvm-probe.S | $(DEPS)
 run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
+	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
 
 gdb: $(ELF) | $(DEPS)

@@ -2,7 +2,8 @@
  * cmds_balloon.c - the `balloon` shell command: what each virtio-balloon
  * device holds, what the host wants, and what happened so far.
  *
- *   balloon          target, actual, isolated, reported, counters, per device
+ *   balloon          features by name, target, actual, isolated, reported,
+ *                    counters, per device
  *   balloon check    run the balloon invariant check (0 problems expected)
  */
 #include <kernel/shell.h>
@@ -30,6 +31,26 @@ static void balloon_show_reporting(struct virtio_balloon *vb)
 	       page_reporting_count_reported(), pr->order, pr->skipped_poison);
 }
 
+/* The negotiated features by name (QEMU's property names where it has one). */
+static void balloon_show_features(struct virtio_balloon *vb)
+{
+	static const struct { unsigned int bit; const char *name; } names[] = {
+		{ VIRTIO_BALLOON_F_MUST_TELL_HOST, "must-tell-host" },
+		{ VIRTIO_BALLOON_F_STATS_VQ, "stats" },
+		{ VIRTIO_BALLOON_F_DEFLATE_ON_OOM, "deflate-on-oom" },
+		{ VIRTIO_BALLOON_F_FREE_PAGE_HINT, "free-page-hint" },
+		{ VIRTIO_BALLOON_F_PAGE_POISON, "page-poison" },
+		{ VIRTIO_BALLOON_F_REPORTING, "free-page-reporting" },
+		{ VIRTIO_F_VERSION_1, "version-1" },
+	};
+
+	printk("  features");
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (virtio_has_feature(vb->vdev, names[i].bit))
+			printk(" %s", names[i].name);
+	printk("\n");
+}
+
 /* Print one device's state. */
 static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 {
@@ -38,6 +59,7 @@ static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 	printk("balloon%u: %s via %s, features %#llx%s%s\n", i, vb->vdev->name,
 	       vb->vdev->config->name, (unsigned long long)vb->vdev->features,
 	       vb->broken ? ", BROKEN: " : "", vb->broken ? vb->broken_why : "");
+	balloon_show_features(vb);
 	printk("  target   %u pages (%u MiB)%s\n", vb->target, vb->target >> 8,
 	       vb->host_target != vb->target ? " (clamped)" : "");
 	printk("  actual   %u pages (%u MiB)\n", vb->num_pages, vb->num_pages >> 8);

@@ -1,6 +1,6 @@
 /*
  * cmds_compaction.c - the background compaction daemon (a work item) and
- * the shell commands of issue 4: compact, contig, compaction_proactiveness.
+ * the compaction shell commands: compact, contig, compaction_proactiveness.
  *
  * kcompactd_start() (call once after mm_init()) registers direct
  * compaction (compaction_init()) and points mm's compaction_wakeup_hook at

@@ -1,8 +1,8 @@
 /*
  * cmds_mm.c - shell commands for the page allocator: the /proc-style views
  * (buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, slabinfo), page
- * flags (kpageflags, page-types), invariant checks, and shaping memory by
- * hand (alloc / free / drain / fail_page_alloc / kmalloc-test).
+ * flags (kpageflags, page-types), invariant checks (mmcheck), and shaping
+ * memory by hand (alloc / free / drain / fail_page_alloc).
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>

@@ -1,7 +1,7 @@
 /*
- * cmds_sys.c - shell commands about the machine: meminfo (the memory map's
- * view; the page allocator adds its own lines), memmap, cmdline, uptime,
- * cpuinfo, poweroff.
+ * cmds_sys.c - shell commands about the machine: meminfo (Linux's MemTotal,
+ * MemFree and MemAvailable first, then the memory map's view, then the page
+ * allocator's own lines), memmap, cmdline, uptime, cpuinfo, poweroff.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -51,6 +51,7 @@ static void kb_line(const char *label, uint64_t bytes)
 	       ((bytes & ((1 << 20) - 1)) * 10) >> 20);
 }
 
+void __attribute__((weak)) meminfo_linux_lines(void) {}
 void __attribute__((weak)) meminfo_mm_lines(void) {}
 
 static int cmd_meminfo(int argc, char **argv)
@@ -59,6 +60,7 @@ static int cmd_meminfo(int argc, char **argv)
 		return shell_usage_error(argv, "takes no arguments");
 	uint64_t usable = e820_total(mem_map, mem_map_n, E820_RAM);
 	uint64_t installed = map_installed_ram();
+	meminfo_linux_lines();
 	kb_line("MemInstalled:", installed);
 	kb_line("MemUsable:", usable);
 	kb_line("MemReserved:", installed > usable ? installed - usable : 0);
@@ -66,7 +68,7 @@ static int cmd_meminfo(int argc, char **argv)
 	meminfo_mm_lines();
 	return 0;
 }
-SHELL_COMMAND(meminfo, "meminfo", "RAM from the memory map, kernel image size, allocator figures", cmd_meminfo);
+SHELL_COMMAND(meminfo, "meminfo", "Linux's MemTotal/MemFree/MemAvailable, RAM from the memory map, allocator figures", cmd_meminfo);
 
 static int cmd_memmap(int argc, char **argv)
 {

@@ -66,11 +66,25 @@ void mm_init_all(void)
 		virtio_init();
 }
 
-/* Extra meminfo lines once the allocator is up (cmds_sys.c calls this). */
+/*
+ * meminfo's first lines, with the names and meanings of Linux's /proc/meminfo
+ * (cmds_sys.c calls this): MemTotal is the managed pages, MemFree the free
+ * buddy pages, MemAvailable si_mem_available() (its formula is in
+ * <mm/page_alloc.h> and the README).
+ */
+void meminfo_linux_lines(void)
+{
+	printk("%-16s %10lu kB\n", "MemTotal:", totalram_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemAvailable:", si_mem_available() * 4);
+}
+
+/* Ballast's own allocator lines, after the memory map's (cmds_sys.c calls this). */
 void meminfo_mm_lines(void)
 {
 	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
+	printk("%-16s %10lu kB\n", "FreePcp:", nr_pcp_pages(NULL) * 4);
+	printk("%-16s %10lu kB\n", "TotalReserve:", totalreserve_pages() * 4);
 	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
 	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
 	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);

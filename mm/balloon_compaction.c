@@ -1,6 +1,7 @@
 /*
  * balloon_compaction.c - balloon pages as non-LRU movable pages (seeds 002,
- * 004) that are logically offline (seed 000).
+ * 004) that are logically offline (seed 000); the seeds, Linux mailing-list
+ * documents, are listed in docs/references.md.
  *
  * Data structures. Each balloon device owns a struct balloon_dev_info: a
  * list of its inflated pages (through page->lru), the number of its pages

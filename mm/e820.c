@@ -323,6 +323,11 @@ void e820_print(const struct e820_entry *map, int n)
 	}
 }
 
+/*
+ * One line per non-zero count. Trimming RAM to page boundaries is what every
+ * PC firmware map needs (its low RAM ends at the EBDA, 0x9fc00), so it is an
+ * informational line; everything else is a firmware anomaly and a warning.
+ */
 void e820_report_print(const struct e820_report *r)
 {
 	if (r->zero_length)
@@ -335,8 +340,9 @@ void e820_report_print(const struct e820_report *r)
 		pr_warn("e820: map was not sorted (%u entries out of order)\n", r->unsorted);
 	if (r->merged)
 		pr_warn("e820: merged %u adjacent entries of the same type\n", r->merged);
-	if (r->ram_trimmed)
-		pr_warn("e820: trimmed %u RAM entries to 4 KiB boundaries\n", r->ram_trimmed);
+	if (r->ram_trimmed)	/* routine: BIOS RAM ends at 0x9fc00 (the EBDA) */
+		pr_info("e820: trimmed %u RAM %s to 4 KiB boundaries\n", r->ram_trimmed,
+			r->ram_trimmed == 1 ? "entry" : "entries");
 	if (r->ram_dropped)
 		pr_warn("e820: dropped %u RAM entries smaller than 4 KiB\n", r->ram_dropped);
 	if (r->clipped)

@@ -1,7 +1,7 @@
 /*
  * frag.c - fragmenting memory on purpose: the frag owner (a seed-004
- * movable-page owner) and a zsmalloc workload, both painting what they
- * hold so that migration can be checked byte for byte.
+ * movable-page owner; docs/references.md) and a zsmalloc workload, both
+ * painting what they hold so that migration can be checked byte for byte.
  *
  * The frag owner (one per system, `frag`):
  *   movable   list of held movable pages (through page->lru) that are not

@@ -1,5 +1,6 @@
 /*
- * migrate.c - migration of non-LRU movable pages (seed 004).
+ * migrate.c - migration of non-LRU movable pages (seed 004: Minchan Kim's
+ * non-LRU page migration series; the seeds are listed in docs/references.md).
  *
  * There is no LRU in Ballast: every page compaction or alloc_contig_range
  * can move belongs to an owner that registered it movable (balloon,

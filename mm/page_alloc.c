@@ -29,9 +29,11 @@
  * MAX_ORDER. A block larger than a pageblock is freed pageblock by
  * pageblock, each with its own migratetype (one may have been isolated
  * while it was allocated). Merging past a pageblock joins two pageblocks:
- * allowed only if neither is ISOLATE; the buddy's pageblock (entirely
- * free) takes the freeing block's migratetype. Free pages of ISOLATE
- * pageblocks are not counted in zone->free_pages (watermarks ignore them).
+ * of the same migratetype (two ISOLATE ones included) they merge as any
+ * buddies do; of different types, only if neither is ISOLATE, and then
+ * the buddy's pageblocks (entirely free) take the freeing block's
+ * migratetype. Free pages of ISOLATE pageblocks are not counted in
+ * zone->free_pages (watermarks ignore them).
  *
  * Locking: pcp->lock is only ever try-locked on the allocation and free
  * paths, so an interrupt arriving while its CPU holds it simply uses the
@@ -80,7 +82,8 @@ void set_pageblock_migratetype(struct page *page, int mt)
 		int old = v & PB_MIGRATETYPE_MASK;
 
 		nv = v;
-		/* entering isolation: remember what to give back (seed 003) */
+		/* entering isolation: remember what to give back (seed 003,
+		 * docs/references.md) */
 		if (is_migrate_isolate(mt) && !is_migrate_isolate(old))
 			nv = (uint8_t)((nv & ~PB_SAVED_MT_MASK) | (old << PB_SAVED_MT_SHIFT));
 		nv = (uint8_t)((nv & ~PB_MIGRATETYPE_MASK) | mt);
@@ -1260,6 +1263,24 @@ unsigned long nr_free_pages_from_order(unsigned int order)
 unsigned long nr_free_pages_total(void)
 {
 	return nr_free_pages() + nr_pcp_pages(NULL);
+}
+
+unsigned long totalreserve_pages(void)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		n += MIN(high_wmark_pages(&zones[z]), zones[z].managed_pages);
+	return n;
+}
+
+unsigned long si_mem_available(void)
+{
+	long available = (long)nr_free_pages() - (long)totalreserve_pages();
+
+	/* no page cache, no reclaimable slab: the per-CPU lists are the "cache" */
+	available += (long)nr_pcp_pages(NULL);
+	return available > 0 ? (unsigned long)available : 0;
 }
 
 char *gfp_format(gfp_t gfp, char *buf, size_t len)

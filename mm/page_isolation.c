@@ -6,8 +6,9 @@
  * lists, and the buddy never merges across an ISOLATE boundary nor
  * allocates from those lists), so free pages in the range stay free and
  * pages freed inside it land there too. Then the range is emptied:
- * movable pages are migrated out through the seed-004 interface, and once
- * test_pages_isolated() sees every page free, alloc_contig_range() takes
+ * movable pages are migrated out through the seed-004 interface (see
+ * docs/references.md), and once test_pages_isolated() sees every page
+ * free, alloc_contig_range() takes
  * them out of the buddy. Undoing the isolation gives every pageblock back
  * the migratetype it had before (remembered in its pageblock byte by
  * set_pageblock_migratetype(), so an UNMOVABLE or RECLAIMABLE block inside

@@ -13,7 +13,8 @@
  * handles name the zspage, so nothing else changes.
  *
  * The backing page is __SetPageMovable with the pool's address_space;
- * page->index points at its struct zspage. Movable callbacks (seed 004):
+ * page->index points at its struct zspage. Movable callbacks (seed 004,
+ * docs/references.md):
  * isolate takes the zspage off its class list (refused if the zspage is
  * dying); migrate refuses with -EAGAIN while an object of the page is
  * mapped (zs_map_object) or while the zspage is dying, else copies;

@@ -21,12 +21,13 @@ size, and the ratio of the value to this run's calibration:
   unit x        already a ratio (reported by the kernel); other units: none
 
 The table is generic: later benches appear in it without changes here.
-The goals of issues 3 and 4 are checked at the end (figures, not tests: the exit
-status only says whether every boot ran to the end). --reporting adds the
-free page reporting figure (issue 5): seconds from freeing 1 GiB in a q35
-guest to QEMU's VmRSS dropping by 95% of it (column "2G q35").
+The allocator and compaction goals (docs/references.md) are checked at the
+end (figures, not tests: the exit status only says whether every boot ran to
+the end). --reporting adds the free page reporting figure (with the balloon
+goals): seconds from freeing 1 GiB in a q35 guest to QEMU's VmRSS dropping by
+95% of it (column "2G q35").
 
-Balloon (issue 5, --balloon-rounds N, 0 to skip): a 2 GiB q35 guest
+Balloon (the balloon goals; --balloon-rounds N, 0 to skip): a 2 GiB q35 guest
 (modern virtio-pci balloon) is ballooned to 512 MiB and back N times
 through QMP, each direction timed from the `balloon` command until
 `query-balloon` (polled every 5 ms) reports the target; inflate and
@@ -46,7 +47,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
 import qemu  # noqa: E402
 
-# Balloon goals under TCG (issue 5): twice a Linux 6.1 guest in the same QEMU.
+# Balloon goals under TCG (docs/references.md): twice a Linux 6.1 guest in the same QEMU.
 BALLOON_GOALS = {"inflate": 1600, "deflate": 3600}
 BALLOON_MiB = 2048
 BALLOON_TARGET_MiB = 512
@@ -63,7 +64,7 @@ GOALS = [
 
 # Benches that boot on their own memory sizes (option --NAME-mem), not in
 # the "all" runs: compaction fragments all of RAM, its figures are about
-# how cost grows with memory (issue 4: 1 GiB and 4 GiB).
+# how cost grows with memory (the compaction goals name 1 GiB and 4 GiB).
 OWN_RUNS = {"compaction": "1G,4G"}
 
 
@@ -161,7 +162,7 @@ def table(runs):
 
 
 def goals(runs, accel):
-    print("\nGoals (issues 3 and 4; cycle goals are stated for KVM):")
+    print("\nGoals (allocator and compaction, docs/references.md; cycle goals are stated for KVM):")
     for bench, metric, op, limit, what in GOALS:
         for mem, recs in runs:
             if mem.endswith(" q35"):

@@ -5,7 +5,18 @@ Used by `make run`, `make gdb`, `make bench` and the test harness.
 
   qemu.py [--machine q35|pc|microvm|microvm-pci] [--boot pvh|iso] [--mem 1G]
           [--accel auto|kvm|tcg] [--append "..."] [--timeout S] [--qmp PATH]
-          [--gdb] [--no-balloon] [--balloon-opts OPTS] [--print-cmd] [-- extra qemu args]
+          [--gdb] [--no-balloon] [--balloon-features on|off] [--balloon-opts OPTS]
+          [--print-cmd] [-- extra qemu args]
+
+Balloon: a virtio-balloon device (id=balloon0) is attached unless --no-balloon.
+From the command line (`make run`) it offers deflate-on-OOM and free page
+reporting (BALLOON_FEATURES, on by default), so the driver's whole feature set
+shows on a first boot; --balloon-features off gives the plain device.
+--balloon-opts adds properties; one it names replaces the default
+(`--balloon-opts free-page-reporting=off` keeps deflate-on-OOM only).
+build_cmd(), which the tests call, attaches the plain device unless asked
+(balloon_features=True): a test names the features it needs in balloon_opts,
+and the tests that check their absence get none.
 
 Accelerator: `auto` uses KVM when /dev/kvm answers KVM_GET_API_VERSION, else
 TCG (and says so). The GRUB ISO path uses TCG under `auto`: BIOS -> GRUB
@@ -35,6 +46,12 @@ KVM_GET_API_VERSION = 0xAE00
 
 # isa-debug-exit: QEMU exits with (value << 1) | 1
 EXIT_MAP = {0: 0, 1: 0, 33: 0, 35: 1, 37: 2}
+
+# The balloon's QEMU id, and the features `make run` turns on (QEMU 7.2 has
+# both properties on virtio-balloon-pci, its transitional/non-transitional
+# variants and virtio-balloon-device; both default to off).
+BALLOON_ID = "balloon0"
+BALLOON_FEATURES = ["deflate-on-oom=on", "free-page-reporting=on"]
 
 
 KVM_WHY = ""
@@ -111,9 +128,18 @@ def pick_accel(accel, boot, quiet=False):
     return accel
 
 
+def balloon_device(dev, features, opts):
+    """The -device value: @dev with our id, the default features when
+    @features, then @opts (a property named in @opts replaces the default)."""
+    given = [o for o in opts.split(",") if o]
+    named = {o.split("=", 1)[0] for o in given}
+    defaults = [f for f in BALLOON_FEATURES if f.split("=", 1)[0] not in named] if features else []
+    return ",".join([dev, f"id={BALLOON_ID}"] + defaults + given)
+
+
 def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
               kernel=None, iso=None, qmp=None, gdb=False, balloon=True,
-              balloon_opts="", extra=(), quiet=False, smp=1):
+              balloon_opts="", extra=(), quiet=False, smp=1, balloon_features=False):
     accel = pick_accel(accel, boot, quiet)
     kernel = kernel or os.path.join(ROOT, "build", "ballast.elf")
     iso = iso or os.path.join(ROOT, "build", "ballast.iso")
@@ -141,8 +167,7 @@ def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     if balloon:
         dev = "virtio-balloon-device" if mmio else "virtio-balloon-pci"
-        opts = f",{balloon_opts}" if balloon_opts else ""
-        cmd += ["-device", f"{dev},id=balloon0{opts}"]
+        cmd += ["-device", balloon_device(dev, balloon_features, balloon_opts)]
     if boot == "pvh":
         cmd += ["-kernel", kernel]
         if append:
@@ -237,6 +262,7 @@ def main():
     ap.add_argument("--qmp", default=None)
     ap.add_argument("--gdb", action="store_true")
     ap.add_argument("--no-balloon", action="store_true")
+    ap.add_argument("--balloon-features", choices=("on", "off"), default="on")
     ap.add_argument("--balloon-opts", default="")
     ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--print-cmd", action="store_true")
@@ -244,7 +270,8 @@ def main():
     a = ap.parse_args()
     cmd, accel = build_cmd(a.machine, a.boot, a.mem, a.accel, a.append, qmp=a.qmp,
                            gdb=a.gdb, balloon=not a.no_balloon,
-                           balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp)
+                           balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp,
+                           balloon_features=a.balloon_features == "on")
     if a.print_cmd:
         print(" ".join(cmd))
         return 0

@@ -9,10 +9,11 @@ Steps (each bounded by a timeout):
   tools     tests/tools/test_*.py: host tools (tools/pagemap.py) on synthetic dumps
   ktest     in-kernel KTAP suites: PVH on q35, PVH on microvm, GRUB ISO (TCG)
   shell     a scripted shell session checked for expected output; its kpageflags
-            dump through tools/page-types and tools/pagemap.py
+            dump through tools/page-types and tools/pagemap.py; meminfo's
+            Linux lines against the allocator; make run's balloon features
   boot      bad input and machine shapes: 32M, 6G (RAM above 4 GiB, PCI hole),
-            meminfo against -m, over-long command line, unknown ktest suite,
-            QEMU without KVM
+            meminfo against -m (and its Linux lines' relations), over-long
+            command line, unknown ktest suite, QEMU without KVM
   qemu      tests/qemu/test_*.py system tests (QMP), if present
 
 Prints "N passed, M failed" (", K skipped") last; exit status 1 on any failure.
@@ -190,6 +191,7 @@ def step_shell(t, verbose):
                buddy_kernel.group(1) == buddy_tool.group(1), out[-1500:] + r.stdout)
         shell_pagemap(t, out, int(m.group(2)))
     shell_frag(t)
+    shell_meminfo_linux(t)
 
 
 def shell_pagemap(t, out, count):
@@ -282,12 +284,80 @@ def shell_frag(t):
            "mmcheck: all invariants hold" in out and rc == 0, out)
 
 
+def meminfo_kb(out):
+    """The last meminfo in @out as {name: kB} (lines "Name:   N kB")."""
+    block = out.rsplit("ballast> meminfo", 1)[-1].split("ballast>", 1)[0]
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^(\w+):\s+(\d+) kB", block, re.M)}
+
+
+def check_meminfo_relations(t, label, out):
+    """Linux's three lines lead meminfo and agree with Ballast's own lines:
+    MemTotal = MemManaged <= MemUsable, MemFree <= MemTotal, and MemAvailable
+    = max(0, MemFree - TotalReserve + FreePcp) (README, "meminfo")."""
+    mi = meminfo_kb(out)
+    block = out.rsplit("ballast> meminfo", 1)[-1]
+    first = re.findall(r"^(\w+):", block, re.M)[:3]
+    need = ("MemTotal", "MemFree", "MemAvailable", "MemManaged", "MemUsable",
+            "FreePcp", "TotalReserve")
+    ok = all(k in mi for k in need)
+    expect(t, f"{label}/meminfo leads with MemTotal, MemFree, MemAvailable",
+           ok and first == ["MemTotal", "MemFree", "MemAvailable"], out)
+    if not ok:
+        return mi
+    expect(t, f"{label}/meminfo MemTotal = MemManaged <= MemUsable, MemFree <= MemTotal",
+           0 < mi["MemTotal"] == mi["MemManaged"] <= mi["MemUsable"] and
+           0 < mi["MemFree"] <= mi["MemTotal"], str(mi))
+    expect(t, f"{label}/meminfo MemAvailable = max(0, MemFree - TotalReserve + FreePcp)",
+           mi["TotalReserve"] > 0 and mi["MemAvailable"] ==
+           max(0, mi["MemFree"] - mi["TotalReserve"] + mi["FreePcp"]) and
+           mi["MemAvailable"] <= mi["MemFree"] + mi["FreePcp"], str(mi))
+    return mi
+
+
+def shell_meminfo_linux(t):
+    """meminfo's Linux lines against the allocator; a normal boot warns of
+    nothing; `make run`'s balloon shows deflate-on-OOM and free page reporting."""
+    rc, out, acc, secs = boot("q35", "pvh", "512M", stdin="meminfo\nbuddyinfo\n", timeout=180)
+    print(f"  meminfo session: {acc.upper()}, {secs:.1f} s, exit {rc}")
+    mi = check_meminfo_relations(t, "shell", out)
+    after = out.rsplit("ballast> buddyinfo", 1)[-1].split("ballast>", 1)[0]
+    rows = re.findall(r"Node 0, zone\s+\w+((?:\s+\d+){11})", after)
+    buddy_pages = sum(int(n) << o for row in rows for o, n in enumerate(row.split()))
+    expect(t, "shell/meminfo MemFree = the buddy's free pages (buddyinfo) in kB",
+           rows and mi.get("MemFree") == 4 * buddy_pages,
+           f"MemFree {mi.get('MemFree')} kB, buddyinfo {buddy_pages} pages\n{out[-2500:]}")
+    boot_log = out.split("ballast: ready", 1)[0]
+    expect(t, "boot/normal q35 boot: the RAM trim is reported without a warning",
+           re.search(r"^e820: trimmed 1 RAM entry to 4 KiB boundaries", boot_log, re.M) and
+           not re.search(r"^warning:", boot_log, re.M), boot_log)
+    # the balloon `make run` attaches (BALLOON_FEATURES=on), as the guest sees it
+    cmd, acc = qemu.build_cmd("q35", "pvh", "512M", "auto", balloon_features=True, quiet=True)
+    rc, out = qemu.run(cmd, stdin_data=b"balloon\n\x04", timeout=180, echo=False)
+    feats = re.search(r"^  features((?: [\w-]+)*)\s*$", out, re.M)
+    names = feats.group(1).split() if feats else []
+    expect(t, "shell/make run's balloon negotiates deflate-on-oom and free-page-reporting",
+           rc == 0 and "deflate-on-oom" in names and "free-page-reporting" in names, out)
+    r = subprocess.run([sys.executable, os.path.join(HERE, "qemu.py"), "--print-cmd",
+                        "--accel", "tcg"], capture_output=True, text=True, timeout=30)
+    r_off = subprocess.run([sys.executable, os.path.join(HERE, "qemu.py"), "--print-cmd",
+                            "--accel", "tcg", "--balloon-features", "off"],
+                           capture_output=True, text=True, timeout=30)
+    dev = re.search(r"virtio-balloon-pci,(\S+)", r.stdout)
+    dev_off = re.search(r"virtio-balloon-pci,(\S+)", r_off.stdout)
+    expect(t, "shell/qemu.py's command line: features on by default, off with --balloon-features off",
+           dev is not None and dev_off is not None and
+           set(dev.group(1).split(",")) >= {"deflate-on-oom=on", "free-page-reporting=on"} and
+           dev_off.group(1) == "id=balloon0", r.stdout + r_off.stdout)
+
+
 def step_boot(t, verbose):
     for mem, mib in [("128M", 131072), ("2G", 2097152), ("6G", 6291456)]:
         rc, out, acc, secs = boot("q35", "pvh", mem, stdin="meminfo\nmemmap\n", timeout=180)
         print(f"  boot q35 -m {mem}: {acc.upper()}, {secs:.1f} s, exit {rc}")
         expect(t, f"boot/meminfo matches -m {mem}",
                re.search(rf"MemInstalled:\s+{mib} kB", out) is not None and rc == 0, out)
+        check_meminfo_relations(t, f"boot/-m {mem}", out)
         if mem == "6G":
             expect(t, "boot/RAM above 4 GiB and a PCI hole",
                    "[mem 0x0000000100000000-" in out and "reserved" in out, out)

@@ -25,7 +25,8 @@ Each page falls into exactly one category (CATEGORIES below, first match
 wins): the page's own type and movability first, the pageblock's
 migratetype last. A kpageflags dump cannot tell a zsmalloc page from
 another movable owner's page (both are just __PageMovable), but it can
-tell balloon pages: those are also PageOffline (seeds 000, 002).
+tell balloon pages: those are also PageOffline (seeds 000, 002: the Linux
+documents listed in docs/references.md).
 
 The PNG (standard library only: zlib + struct) has a title, the map
 (rows of --width cells, 512 = one pageblock per row in page mode), and a

@@ -1,6 +1,7 @@
 /*
  * balloon_compaction.h - balloon pages that compaction can move (seed 002,
- * on top of the non-LRU movable page interface of seed 004).
+ * on top of the non-LRU movable page interface of seed 004; the seeds are
+ * listed in docs/references.md).
  *
  * A balloon driver keeps one struct balloon_dev_info per device. Every
  * page it holds is PageOffline (seed 000), movable through the device's

@@ -63,7 +63,8 @@ uint64_t e820_total(const struct e820_entry *map, int n, uint32_t type);
 /* Print one boot-log line per entry: "  [mem 0x...-0x...] usable" (end inclusive). */
 void e820_print(const struct e820_entry *map, int n);
 
-/* Print one warning line per non-zero count in @r; nothing for a clean map. */
+/* Print one line per non-zero count in @r: a "warning:" for each anomaly, an
+ * informational line for the routine RAM trim; nothing for a clean map. */
 void e820_report_print(const struct e820_report *r);
 
 #endif

@@ -7,7 +7,7 @@
  * __GFP_DIRECT_RECLAIM, __GFP_NORETRY, __GFP_NOWARN, __GFP_MEMALLOC).
  * Ballast has no compound pages and no __GFP_COMP: a block of order > 0
  * is described by its head page alone (its order in page->private while
- * free); no issue asks for them.
+ * free); nothing in Ballast needs them yet.
  */
 #ifndef MM_GFP_H
 #define MM_GFP_H

@@ -1,5 +1,6 @@
 /*
- * migrate.h - non-LRU movable pages (seed 004) and page migration.
+ * migrate.h - non-LRU movable pages (seed 004, docs/references.md) and page
+ * migration.
  *
  * Owner side. A subsystem that wants compaction to move its pages gives
  * them an address_space whose ->a_ops is a movable_operations, and marks

@@ -103,7 +103,7 @@ struct zone {
 	/* zone-path event counts (under ->lock) */
 	unsigned long pgalloc;		/* pages allocated outside the pcp lists */
 	unsigned long pgfree;		/* pages freed outside the pcp lists */
-	/* owned by mm/compaction.c (issue 4) */
+	/* owned by mm/compaction.c */
 	unsigned long compact_cached_migrate_pfn;
 	unsigned long compact_cached_free_pfn;
 	unsigned int compact_considered;
@@ -160,7 +160,7 @@ static inline int zone_idx(const struct zone *z) { return (int)(z - zones); }
  * One byte per pageblock: bits 0-2 migratetype, bits 3-4 the migratetype
  * the block had before it became MIGRATE_ISOLATE (restored when the
  * isolation is undone), bit 7 PB_migrate_skip (compaction's "skip this
- * block" hint, issue 4).
+ * block" hint).
  */
 extern uint8_t *pageblock_flags;
 #define PB_MIGRATETYPE_MASK	0x07

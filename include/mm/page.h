@@ -8,10 +8,11 @@
  *              changed with atomic bit operations (SetPageX) or, when the
  *              caller owns the page exclusively, plain ones (__SetPageX).
  *   page_type  at most one PGTY_* value: Buddy (free in the buddy), Offline
- *              (logically offline, seed 000), Table (page table), Slab,
- *              LargeKmalloc. A *type*, not a flag: a page is never two of
- *              these at once, and setting one on a page that has another is
- *              a bug caught by VM_BUG_ON_PAGE in debug builds.
+ *              (logically offline, seed 000 in docs/references.md), Table
+ *              (page table), Slab, LargeKmalloc. A *type*, not a flag: a
+ *              page is never two of these at once, and setting one on a
+ *              page that has another is a bug caught by VM_BUG_ON_PAGE in
+ *              debug builds.
  *   _refcount  0 for a free page (and the tails of a higher-order block),
  *              1 after allocation; put_page() drops it.
  *   mapping    owner's pointer; its low two bits are PAGE_MAPPING_* flags,
@@ -36,7 +37,7 @@
 #include <kernel/list.h>
 #include <arch/page.h>
 
-struct address_space;	/* defined by the movable-page code (issue 4) */
+struct address_space;	/* defined by the movable-page code (<mm/migrate.h>) */
 struct kmem_cache;
 
 /* Page flag bit numbers (bits of page->flags). */

@@ -61,9 +61,9 @@ void mm_reset_for_test(void);
  * with a hook's own execution of itself.
  */
 enum alloc_slowpath_stage {
-	SLOWPATH_COMPACT = 10,	/* issue 4: direct compaction (order > 0) */
+	SLOWPATH_COMPACT = 10,	/* direct compaction (order > 0) */
 	SLOWPATH_RECLAIM = 20,	/* reclaim-like sources (free page caches) */
-	SLOWPATH_OOM     = 30,	/* issue 5: balloon deflate-on-OOM */
+	SLOWPATH_OOM     = 30,	/* virtio-balloon deflate-on-OOM */
 };
 
 struct alloc_slowpath_hook {
@@ -138,5 +138,21 @@ unsigned long nr_free_pages_from_order(unsigned int order);
 unsigned long nr_free_pages(void);
 /* Total managed pages (released into the buddy at init). */
 unsigned long totalram_pages(void);
+/*
+ * Pages an allocation may not take without eating into the reserves: the sum
+ * over zones of the high watermark, capped at the zone's managed pages
+ * (Linux's totalreserve_pages; Ballast has no lowmem_reserve to add).
+ */
+unsigned long totalreserve_pages(void);
+/*
+ * Linux's MemAvailable, estimated like si_mem_available(): free buddy pages
+ * minus totalreserve_pages(), plus what the allocation slow path gets back
+ * without taking memory from anyone. Ballast has no page cache and no
+ * shrinkable slab, so that is exactly the per-CPU list pages (free, and
+ * drained into the buddy before any hook runs); ballooned pages are not
+ * counted even with deflate-on-OOM (a last resort, as in Linux). Never
+ * negative. A lockless snapshot.
+ */
+unsigned long si_mem_available(void);
 
 #endif

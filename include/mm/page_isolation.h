@@ -2,7 +2,7 @@
  * page_isolation.h - isolating pfn ranges (MIGRATE_ISOLATE) and
  * allocating physically contiguous ranges (mm/page_isolation.c).
  *
- * Flags (seed 003):
+ * Flags (seed 003, docs/references.md):
  *   SKIP_HWPOISON   ignore hwpoisoned pages
  *   REPORT_FAILURE  print the page that makes isolation fail
  *   SKIP_OFFLINE    PageOffline pages with refcount 0 count as free

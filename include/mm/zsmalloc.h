@@ -1,6 +1,7 @@
 /*
  * zsmalloc.h - a handle allocator for many small objects of many sizes,
- * packed into pages that are registered movable (seed 004's second user).
+ * packed into pages that are registered movable (seed 004's second user;
+ * docs/references.md).
  *
  *   zs_create_pool(name)            a pool; NULL on no memory
  *   zs_malloc(pool, size, gfp)      a handle (0 on failure), 1..ZS_MAX_ALLOC_SIZE bytes

@@ -430,7 +430,7 @@ static unsigned long order9_share_after_compaction(unsigned long mb, unsigned in
 	return permille;
 }
 
-/* Expect full compaction of a 1 GiB machine fragmented 3-of-4 per 2 MiB block to make >= 98% of free memory order-9 blocks (issue 4, goal 13). */
+/* Expect full compaction of a 1 GiB machine fragmented 3-of-4 per 2 MiB block to make >= 98% of free memory order-9 blocks (a compaction goal, docs/references.md). */
 TEST(order9_share_1g_at_least_98pct)
 {
 	EXPECT(order9_share_after_compaction(1024, 40, false) >= 980);

@@ -321,6 +321,38 @@ TEST(e820_report_print_lines)
 	free(out);
 }
 
+/* Expect the routine RAM trim (QEMU's low RAM ends at 0x9fc00) to print an informational line, not a warning, while an anomaly beside it stays a warning. */
+TEST(e820_report_trim_is_not_a_warning)
+{
+	struct e820_report one = { .ram_trimmed = 1 }, two = { .ram_trimmed = 2, .ram_dropped = 1 };
+	char *out = NULL;
+
+	CAPTURE(&out, e820_report_print(&one));
+	ASSERT(out);
+	EXPECT(!strcmp(out, "e820: trimmed 1 RAM entry to 4 KiB boundaries\n"));
+	free(out);
+	out = NULL;
+	CAPTURE(&out, e820_report_print(&two));
+	ASSERT(out);
+	EXPECT(!strcmp(out, "e820: trimmed 2 RAM entries to 4 KiB boundaries\n"
+			    "warning: e820: dropped 1 RAM entries smaller than 4 KiB\n"));
+	free(out);
+}
+
+/* Expect a map shaped like QEMU q35's (low RAM ending at 0x9fc00, ROM, high RAM) to need only the routine trim: no anomaly count is set. */
+TEST(e820_qemu_map_has_no_anomaly)
+{
+	struct e820_entry m[8] = {
+		E(0x0, 0x9fc00, RAM), E(0x9fc00, 0x400, RES), E(0xf0000, 0x10000, RES),
+		E(0x100000, 0x3fee0000, RAM), E(0x3ffe0000, 0x20000, RES),
+		E(0xb0000000, 0x10000000, RES), E(0xfed1c000, 0x4000, RES),
+		E(0xfffc0000, 0x40000, RES) };
+	struct e820_report r = { 0 };
+
+	e820_sanitize(m, 8, 8, 0, &r);
+	expect_report(&r, &(struct e820_report){ .ram_trimmed = 1 });
+}
+
 /* --- randomized comparison with a per-unit reference model --- */
 
 #define R_UNIT   0x200ULL                  /* every random address is a multiple */

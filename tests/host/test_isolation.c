@@ -1,4 +1,4 @@
-/* test_isolation.c - range isolation, PageOffline rules (seed 003), alloc_contig_range. */
+/* test_isolation.c - range isolation, PageOffline rules (seed 003, docs/references.md), alloc_contig_range. */
 #include "htest.h"
 #include "support/host_mem.h"
 #include "test_owner.h"

@@ -1,4 +1,4 @@
-/* test_migrate.c - the non-LRU movable page interface (seed 004) and migrate_pages(). */
+/* test_migrate.c - the non-LRU movable page interface (seed 004, docs/references.md) and migrate_pages(). */
 #include "htest.h"
 #include "support/host_mem.h"
 #include "test_owner.h"

@@ -322,7 +322,7 @@ static void op_migrate(void)
 			isolated++;
 		}
 	}
-	/* the owner lets one go between isolation and migration (seed 004) */
+	/* the owner lets one go between isolation and migration (seed 004, docs/references.md) */
 	if (isolated && rnd(3) == 0) {
 		towner_release(&owner, list_first_entry(&l, struct page, lru));
 		released = 1;

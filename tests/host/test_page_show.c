@@ -311,3 +311,62 @@ TEST(buddyinfo_matches_counts)
 	EXPECT_EQ(zones_seen, 2);
 	host_mem_teardown();
 }
+
+/* Take every page @gfp can reach onto @list (watermarks ignored); returns the count. */
+static unsigned long take_all_pages(gfp_t gfp, struct list_head *list)
+{
+	unsigned long n = 0;
+	struct page *p;
+
+	while ((p = alloc_pages(gfp | __GFP_MEMALLOC | __GFP_NOWARN, 0))) {
+		list_add(&p->lru, list);
+		n++;
+	}
+	return n;
+}
+
+/* Expect MemAvailable (si_mem_available) to be free pages minus the high watermarks plus the per-CPU list pages: one page allocated through a freshly refilled per-CPU list costs exactly one page of it, an order-9 block 512, and it stops at 0 when free memory is below the reserve. */
+TEST(mem_available_formula)
+{
+	unsigned long reserve = 0, before, after;
+	struct page *one, *big, *p, *tmp;
+	LIST_HEAD(all);
+
+	host_mem_init_mb(64);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		reserve += zones[z].managed_pages < high_wmark_pages(&zones[z]) ?
+			   zones[z].managed_pages : high_wmark_pages(&zones[z]);
+	EXPECT(reserve > 0);
+	EXPECT_EQ(totalreserve_pages(), reserve);
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_pcp_pages(NULL), 0);
+	before = si_mem_available();
+	EXPECT_EQ(before, nr_free_pages() - reserve);
+
+	one = alloc_pages(GFP_KERNEL, 0);	/* refills the pcp list by a batch */
+	ASSERT(one);
+	EXPECT(nr_pcp_pages(NULL) > 0);
+	after = si_mem_available();
+	EXPECT_EQ(before - after, 1);
+	EXPECT_EQ(after, nr_free_pages() - reserve + nr_pcp_pages(NULL));
+
+	big = alloc_pages(GFP_HIGHUSER_MOVABLE, 9);
+	ASSERT(big);
+	EXPECT_EQ(after - si_mem_available(), 512);
+	__free_pages(big, 9);
+	__free_pages(one, 0);
+	drain_all_pages(NULL);
+	EXPECT_EQ(si_mem_available(), before);
+
+	take_all_pages(GFP_KERNEL, &all);
+	take_all_pages(GFP_DMA, &all);
+	EXPECT(nr_free_pages() + nr_pcp_pages(NULL) < reserve);
+	EXPECT_EQ(si_mem_available(), 0);
+	list_for_each_entry_safe(p, tmp, &all, lru) {
+		list_del(&p->lru);
+		__free_pages(p, 0);
+	}
+	drain_all_pages(NULL);
+	EXPECT_EQ(si_mem_available(), before);
+	host_mem_teardown();
+}

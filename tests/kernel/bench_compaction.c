@@ -1,5 +1,6 @@
 /*
- * bench_compaction.c - compaction figures (issue 4, item 13), taken after
+ * bench_compaction.c - compaction figures (the compaction goals of
+ * docs/references.md), taken after
  * `frag 3of4` with movable pages only (mm/frag.c):
  *
  *   order9_share_before/after_pct   free memory in blocks of order >= 9,

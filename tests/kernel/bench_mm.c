@@ -1,5 +1,6 @@
 /*
- * bench_mm.c - benchmarks of the page allocator (issue 3, items 14-15)
+ * bench_mm.c - benchmarks of the page allocator (the allocator goals of
+ * docs/references.md)
  * and the calibration every benchmark run starts with.
  *
  *   calibration  what this machine does in the time a benchmark takes:

@@ -1,6 +1,7 @@
 /*
  * test_compaction.c - in-kernel suites for compaction, contiguous
- * allocation and zsmalloc on real memory (issue 4, item 12), using the
+ * allocation and zsmalloc on real memory (those the compaction goals in
+ * docs/references.md asked for), using the
  * frag owner (mm/frag.c) to fragment all free memory on purpose.
  *
  *   compaction       frag 3of4 leaves no order-9 block; compact_all() brings

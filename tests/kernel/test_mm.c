@@ -1,10 +1,11 @@
 /*
  * test_mm.c - in-kernel suites for the page allocator on real memory
- * (issue 3, item 13): the whole-allocator invariants after boot,
- * exhaustion of every order and the exact way back, __GFP_ZERO, page
- * poisoning catching a write after free, bad frees (double, wrong
- * order, bad state) caught without damage, the per-CPU lists, kmalloc
- * and newlib's malloc on top of it, fault injection, and kpageflags.
+ * (the suites the allocator goals of docs/references.md came with): the
+ * whole-allocator invariants after boot, exhaustion of every order and
+ * the exact way back, __GFP_ZERO, page poisoning catching a write after
+ * free, bad frees (double, wrong order, bad state) caught without
+ * damage, the per-CPU lists, kmalloc and newlib's malloc on top of it,
+ * fault injection, and kpageflags.
  *
  * Every suite leaves the allocator as it found it: poisoning off, fault
  * injection off, per-CPU limits at their defaults, every page it took
