@@ -36,7 +36,7 @@ include tests/host/host.mk
 
 CC      := gcc
 LD      := ld
-KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
+KCFLAGS  = -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
            -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
            -mno-omit-leaf-frame-pointer -fno-strict-aliasing -fno-common \
            -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
@@ -52,7 +52,7 @@ KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
 # Expanded on first use, after the deps check has installed gcc (see mk/deps.mk).
 LIBGCC  = $(eval LIBGCC := $(shell $(CC) -print-libgcc-file-name))$(LIBGCC)
-KLIBS  := $(NEWLIB_LIBS) $(LIBGCC)
+KLIBS   = $(NEWLIB_LIBS) $(LIBGCC)
 KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments
 
 ELF := $(BUILD)/ballast.elf

@@ -2,7 +2,7 @@
 """testrun.py - `make test`: every suite, one summary line.
 
 Steps (each bounded by a timeout):
-  setup     tests/build/test_*.py: the fresh-machine set-up (deps check planned
+  setup     tests/setup/test_*.py: the fresh-machine set-up (deps check planned
             first, deps.sh, make run's fall-back to TCG without a usable KVM)
   host      tests/host binaries (ASan+UBSan), TAP lines counted
   fuzz      each libFuzzer target for a bounded number of runs
@@ -249,8 +249,8 @@ def run_tap_scripts(t, verbose, pattern, prefix, timeout):
 
 
 def step_setup(t, verbose):
-    """tests/build/test_*.py: what `make` does on a fresh machine (TAP)."""
-    run_tap_scripts(t, verbose, "tests/build/test_*.py", "setup", 900)
+    """tests/setup/test_*.py: what `make` does on a fresh machine (TAP)."""
+    run_tap_scripts(t, verbose, "tests/setup/test_*.py", "setup", 900)
 
 
 def step_tools(t, verbose):
