@@ -124,7 +124,7 @@ def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
         if env_kvm is not None:
             del os.environ["BALLAST_KVM_DEVICE"]
     t0 = time.monotonic()
-    data = None if stdin is None else stdin.encode() + b"\x04"
+    data = None if stdin is None else qemu.script_bytes(stdin)
     rc, out = qemu.run(cmd, stdin_data=data, timeout=timeout, echo=False)
     return rc, out, acc, time.monotonic() - t0
 
