@@ -17,6 +17,8 @@ scripts/testrun.py; tests/tools/test_qmp_helpers.py shows they can fail):
                                "FAILED (10 problems)", "0 mismatches")
   reports_zero(text, noun, ..) the text reports N NOUN and every N is 0
   last_status(text)            the shell's "[status] NAME RC" line: (NAME, RC)
+  Guest.check(cmd, noun)       run a checking command: status 0 and only zeros
+  alloc_result(text)           (got, asked) of `alloc`
   script_results(out)          a scripted console transcript, per command
   script_problems(out, script, expect_fail)
                                what is wrong with a transcript: a command
@@ -255,6 +257,12 @@ class Guest:
         raise CommandFailed(f"{line!r}: status {rc}, expected "
                             f"{'a failure' if expect is True else expect}:\n{text[-2000:]}")
 
+    def check(self, line, noun, lead="", timeout=120):
+        """Run a checking command (`balloon check`, `mmcheck`, `frag verify`): (ok, output),
+        ok when it returned 0 and every "N @noun" it printed (at least one) is 0."""
+        rc, text = self.run(line, timeout)
+        return rc == 0 and reports_zero(text, noun, lead), f"[status {rc}]\n{text}"
+
     def pid(self):
         return self.proc.pid
 
@@ -278,6 +286,12 @@ class Guest:
             os.rmdir(self.tmp)
         except OSError:
             pass
+
+
+def alloc_result(text):
+    """(got, asked) from the shell's `alloc` output, or (None, None)."""
+    m = re.search(r"^alloc: got (\d+) of (\d+) ", text, re.M)
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
 
 
 def parse_balloon(text):
