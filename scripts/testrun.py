@@ -295,7 +295,11 @@ def shell_frag(t):
     # summaries: before frag, after frag, after compact (status), after frag free
     expect(t, "shell/frag 3of4 leaves no order-9 block",
            len(shares) >= 2 and shares[1] < 5, out)
-    expect(t, "shell/extfrag shows fragmentation", "extfrag_index" in out, out)
+    ext = command_text(out, "extfrag").partition("extfrag_index")[2]
+    idx9 = {z: float(v.split()[9]) for z, v in
+            re.findall(r"^Node 0, zone\s+(\S+)((?:\s+-?\d+\.\d{3}){11})", ext, re.M)}
+    expect(t, "shell/extfrag after frag 3of4: DMA32's order-9 fragmentation index is near 1 "
+           "(free memory is there, in pieces)", idx9.get("DMA32", -1) >= 0.9, f"{idx9}\n{out}")
     expect(t, "shell/compact brings order-9 blocks back",
            len(shares) >= 3 and shares[2] >= 90, out)
     after = out.split("ballast> buddyinfo", 1)[-1].split("ballast>", 1)[0]
