@@ -82,6 +82,7 @@ static int cmd_balloon(int argc, char **argv)
 	struct virtio_balloon *vb;
 	unsigned int i;
 	bool check = argc > 1 && !strcmp(argv[1], "check");
+	int status = 0;
 
 	if (argc > 2 || (argc == 2 && !check))
 		return shell_usage_error(argv, "unknown argument '%s'", argv[1]);
@@ -96,12 +97,12 @@ static int cmd_balloon(int argc, char **argv)
 			printk("balloon%u: check: %lu problems (%u pages held, %lu isolated)\n", i, bad,
 			       vb->num_pages, vb->b_dev_info.isolated_pages);
 			if (bad)
-				return 1;
+				status = 1;	/* still check the other devices */
 		} else {
 			balloon_show(i, vb);
 		}
 	}
-	return 0;
+	return status;
 }
 
 SHELL_COMMAND(balloon, "balloon [check]", "virtio-balloon state: target, actual, isolated, counters",

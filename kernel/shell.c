@@ -8,6 +8,17 @@
  * Ctrl-D (EOT) on an empty line means end of input: `make run` sends it
  * when its standard input is not a terminal, so `echo meminfo | make run`
  * runs the commands and powers off.
+ *
+ * Scripted mode: Ctrl-B (STX, start of text) on an empty line tells the
+ * shell a program is typing. From then on every command line that ran a
+ * command (not a blank line or a # comment) is followed by one line
+ *
+ *   [status] NAME RC
+ *
+ * NAME the first word, RC the command's return value (0 = success), before
+ * the next prompt. `make run` and the test harness send Ctrl-B before the
+ * script, so a harness can tell a failed command from one that printed the
+ * right words; an interactive user never sees the line.
  */
 #include <kernel/shell.h>
 #include <kernel/kernel.h>
@@ -30,6 +41,7 @@ static char history[HISTORY][LINE_MAX];
 static unsigned hist_count, hist_pos;
 static int esc_state;
 static bool last_was_cr;
+static bool scripted;           /* print "[status] NAME RC" after each command */
 
 bool shell_parse_u64(const char *s, uint64_t *out)
 {
@@ -184,6 +196,16 @@ static void history_step(int dir)
 	redraw();
 }
 
+/* In scripted mode, report @rc for the command line @text (skips blank lines and comments). */
+static void report_status(const char *text, int rc)
+{
+	size_t skip = strspn(text, " \t"), len = strcspn(text + skip, " \t");
+
+	if (!scripted || len == 0 || text[skip] == '#')
+		return;
+	printk("[status] %.*s %d\n", (int)len, text + skip, rc);
+}
+
 static void run_line(void)
 {
 	line[line_len] = 0;
@@ -191,7 +213,7 @@ static void run_line(void)
 	if (line_len) {
 		if (hist_count == 0 || strcmp(history[(hist_count - 1) % HISTORY], line))
 			snprintf(history[hist_count++ % HISTORY], LINE_MAX, "%s", line);
-		shell_exec(line);
+		report_status(line, shell_exec(line));
 	}
 	hist_pos = hist_count;
 	line_len = 0;
@@ -237,6 +259,10 @@ static void shell_input(int c)
 	case 0x03:              /* Ctrl-C */
 		line_len = 0;
 		printk("^C\n" PROMPT);
+		break;
+	case 0x02:              /* Ctrl-B: a program types; report each status */
+		if (line_len == 0)
+			scripted = true;
 		break;
 	case 0x04:              /* Ctrl-D: end of input */
 		if (line_len == 0) {

@@ -24,8 +24,9 @@ boots hang under nested KVM on some hosts.
 
 Standard input: when it is a terminal, the serial console is interactive
 (Ctrl-A c for the QEMU monitor, Ctrl-A x to quit). When it is not, its
-contents are sent to the shell followed by Ctrl-D, which makes Ballast
-power off at the end of input.
+contents are sent to the shell between Ctrl-B and Ctrl-D (script_bytes()):
+Ctrl-B puts the shell in scripted mode (a "[status] NAME RC" line after
+each command), Ctrl-D makes Ballast power off at the end of input.
 
 Exit status: 0 when the guest powered off or reported success through
 isa-debug-exit, 1 when it reported failure, 2 on a crash/panic, 3 on
@@ -187,6 +188,16 @@ def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
 
 
 READY = b"ballast: ready"
+SCRIPT_START = b"\x02"     # Ctrl-B: the shell reports "[status] NAME RC" after each command
+SCRIPT_END = b"\x04"       # Ctrl-D on an empty line: power off
+
+
+def script_bytes(text):
+    """The bytes that run @text (str or bytes, one command a line) as a script."""
+    data = text.encode() if isinstance(text, str) else bytes(text)
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    return SCRIPT_START + data + SCRIPT_END
 
 
 def run(cmd, stdin_data=None, timeout=None, interactive=False, echo=True):
@@ -282,10 +293,7 @@ def main():
     if tty:
         rc, _ = run(cmd, interactive=True)
     else:
-        data = sys.stdin.buffer.read()
-        if not data.endswith(b"\n"):
-            data += b"\n"
-        rc, _ = run(cmd, stdin_data=data + b"\x04", timeout=a.timeout)
+        rc, _ = run(cmd, stdin_data=script_bytes(sys.stdin.buffer.read()), timeout=a.timeout)
     return rc
 
 

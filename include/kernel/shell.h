@@ -6,7 +6,11 @@
  *
  * argv[0] is the command name. A command prints its own output; on bad
  * arguments it calls shell_usage_error() (one line, with the usage) and
- * returns non-zero. Commands run in the idle loop, interrupts enabled.
+ * returns non-zero. It also returns non-zero when it could not do what it
+ * was asked or what it checks does not hold (problems, mismatches): the
+ * return value is the status scripted mode prints ("[status] NAME RC"),
+ * and the tests fail on it. Commands run in the idle loop, interrupts
+ * enabled.
  */
 #ifndef KERNEL_SHELL_H
 #define KERNEL_SHELL_H

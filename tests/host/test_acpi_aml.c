@@ -295,34 +295,58 @@ TEST(through_the_dsdt_header)
 	EXPECT_EQ(acpi_for_each_device("PNP0C0F", collect, NULL), 0);
 }
 
-/* Walk a private copy of @n bytes (ASan sees any read past it) for every HID of interest. */
-static void walk_copy(const uint8_t *p, size_t n)
+#define NHIDS 4
+
+/*
+ * Walk a private copy of @n bytes (ASan sees any read past it) for every
+ * HID of interest; @count (may be NULL) gets the devices found per HID.
+ */
+static void walk_copy(const uint8_t *p, size_t n, unsigned *count)
 {
 	uint8_t *copy = malloc(n ? n : 1);
-	static const char *const hids[] = { "LNRO0005", "PNP0A08", "PNP0C0F", "PNP0501" };
+	static const char *const hids[NHIDS] = { "LNRO0005", "PNP0A08", "PNP0C0F", "PNP0501" };
 
 	memcpy(copy, p, n);
-	for (unsigned h = 0; h < 4; h++) {
+	for (unsigned h = 0; h < NHIDS; h++) {
 		nfound = 0;
 		acpi_aml_for_each_device(copy, n, hids[h], collect, NULL);
 		for (unsigned i = 0; i < nfound && i < MAXDEV; i++) {
 			EXPECT(found[i].nmem <= ACPI_MAX_RES);
 			EXPECT(found[i].nirq <= ACPI_MAX_RES);
 		}
+		if (count)
+			count[h] = nfound;
 	}
 	free(copy);
 }
 
 TEST(every_truncation_is_safe)
 {
-	/* Expect a table cut at any length to be walked without a read past its end. */
+	/*
+	 * Expect a table cut at any length to be walked without a read past
+	 * its end, to find no device the whole table does not have (never more
+	 * per HID than the whole table), and the whole table to find them all:
+	 * 2 virtio-mmio slots, 1 host bridge, 4 links, 1 UART (built above).
+	 */
 	build(false);
 	size_t full = alen;
 	uint8_t *orig = malloc(full);
+	unsigned whole[NHIDS], cut[NHIDS];
 
 	memcpy(orig, aml, full);
-	for (size_t n = 0; n <= full; n++)
-		walk_copy(orig, n);
+	walk_copy(orig, full, whole);
+	EXPECT_EQ(whole[0], 2);
+	EXPECT_EQ(whole[1], 1);
+	EXPECT_EQ(whole[2], 4);
+	EXPECT_EQ(whole[3], 1);
+	for (size_t n = 0; n < full; n++) {
+		walk_copy(orig, n, cut);
+		for (unsigned h = 0; h < NHIDS; h++)
+			EXPECT(cut[h] <= whole[h]);
+	}
+	walk_copy(orig, 0, cut);
+	for (unsigned h = 0; h < NHIDS; h++)
+		EXPECT_EQ(cut[h], 0);
 	free(orig);
 }
 
@@ -338,14 +362,14 @@ TEST(random_corruption_is_safe)
 		memcpy(bad, orig, full);
 		for (unsigned k = 1 + htest_rand() % 4; k; k--)
 			bad[htest_rand() % full] = (uint8_t)htest_rand();
-		walk_copy(bad, full);
+		walk_copy(bad, full, NULL);
 	}
 	for (uint64_t it = 0; it < htest_iters(500); it++) {
 		size_t n = htest_rand() % 512;
 
 		for (size_t i = 0; i < n; i++)
 			bad[i % full] = (uint8_t)htest_rand();
-		walk_copy(bad, MIN(n, full));
+		walk_copy(bad, MIN(n, full), NULL);
 	}
 	free(orig);
 	free(bad);

@@ -32,7 +32,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, parse_balloon, TAP, wait_actual  # noqa: E402
+from qmp import Guest, QMPError, alloc_result, parse_balloon, TAP, wait_actual  # noqa: E402
 
 MiB = 1 << 20
 RAM = 1024 * MiB
@@ -51,9 +51,8 @@ def balloon_to(g, label, mib):
 
 
 def check_clean(g, label, when):
-    chk = g.shell("balloon check")
-    tap(re.search(r"check: 0 problems", chk) is not None,
-        f"{label}: balloon check clean {when}", chk)
+    ok, chk = g.check("balloon check", "problems")
+    tap(ok, f"{label}: balloon check clean {when}", chk)
 
 
 def meminfo_kb(text, key):
@@ -99,11 +98,6 @@ def free_pages(g):
     return (kb // 4 if kb is not None else None), mi
 
 
-def alloc_result(text):
-    m = re.search(r"alloc: got (\d+) of (\d+)", text)
-    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
-
-
 def test_deflate_on_oom(accel, on):
     label = "deflate-on-oom" if on else "no deflate-on-oom"
     opts = DEV + (",deflate-on-oom=on" if on else "")
@@ -115,13 +109,14 @@ def test_deflate_on_oom(accel, on):
         free, mi = free_pages(g)
         extra = 16384                       # 64 MiB more than is free
         want = free + extra
-        out = g.shell(f"alloc 0 {want}", timeout=300)
+        rc, out = g.run(f"alloc 0 {want}", timeout=300)
         got, asked = alloc_result(out)
         actual = g.qmp.cmd("query-balloon")["actual"]
         text = g.shell("balloon")
         calls, pages = oom_counters(text)
         if on:
-            tap(got == want, f"{label}: allocating {extra} pages more than free succeeds", out)
+            tap(rc == 0 and got == want,
+                f"{label}: allocating {extra} pages more than free succeeds", out)
             given = (actual - 320 * MiB) >> 12
             tap(given >= extra, f"{label}: query-balloon actual rose by at least the shortfall "
                 f"({given} pages >= {extra})", f"actual {actual}\n{text}")
@@ -133,14 +128,17 @@ def test_deflate_on_oom(accel, on):
                 f"{label}: vmstat balloon_deflate equals the pages given back",
                 f"balloon_deflate {vs.get('balloon_deflate')} pages {pages}")
         else:
-            tap(got is not None and got < want,
-                f"{label}: allocating more than free fails cleanly ({got} of {want})", out)
+            tap(rc != 0 and got is not None and got < want,
+                f"{label}: allocating more than free fails cleanly, with a failure status "
+                f"({got} of {want}, status {rc})", out)
             tap(actual == 320 * MiB, f"{label}: query-balloon actual unchanged at 320 MiB",
                 f"actual {actual}\n{text}")
             tap(pages == 0, f"{label}: no oom_deflate pages in the guest's balloon", text)
         check_clean(g, label, "after the allocation")
-        out = g.shell("free all")
-        tap("free: released" in out, f"{label}: guest frees everything and still answers", out)
+        rc, out = g.run("free all")
+        m = re.search(r"^free: released (\d+) blocks \(\d+ pages\); holding (\d+) blocks", out, re.M)
+        tap(rc == 0 and m is not None and int(m.group(1)) == got and m.group(2) == "0",
+            f"{label}: guest frees everything it took ({got} blocks) and still answers", out)
         if on:
             # the balloon holds off until the host sets a new target
             time.sleep(1)
@@ -219,9 +217,8 @@ def test_offline_and_compaction(accel):
         check_clean(g, label, "after compaction")
         off, out = offline_pages(g)
         tap(off == held, f"{label}: still exactly {held} offline pages after migration", out)
-        mc = g.shell("mmcheck")
-        tap("all invariants hold (0 problems)" in mc,
-            f"{label}: allocator invariants hold after compaction", mc)
+        ok, mc = g.check("mmcheck", "problems", lead="mmcheck:")
+        tap(ok, f"{label}: allocator invariants hold after compaction", mc)
 
         # back to full size: every balloon page returns to the allocator
         g.shell("free all", timeout=120)
@@ -234,7 +231,7 @@ def test_offline_and_compaction(accel):
                 f"{label}: deflating returns the balloon's pages to free memory "
                 f"(+{after - before} of {held})", mi)
             off, out = offline_pages(g)
-            tap(off in (0, None), f"{label}: no offline pages left after deflating", out)
+            tap(off == 0, f"{label}: no offline pages left after deflating", out)
             check_clean(g, label, "after deflating")
     finally:
         g.close()

@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, TAP  # noqa: E402
+from qmp import Guest, QMPError, TAP, alloc_result, reports_zero  # noqa: E402
 
 FREED_MIB = 1024
 BLOCKS = FREED_MIB // 2          # order-9 blocks (2 MiB each)
@@ -46,15 +46,32 @@ def reported_pages(text):
     return int(m.group(1)) if m else -1
 
 
+def alloc_zeroed(g, label, blocks):
+    """`alloc 9 @blocks zero`: one TAP line, true if every block was taken (status 0)."""
+    rc, out = g.run(f"alloc 9 {blocks} zero", timeout=600)
+    return tap(rc == 0 and alloc_result(out) == (blocks, blocks),
+               f"{label}: guest allocates and zeroes {blocks * 2} MiB", out)
+
+
+def free_all(g, label, blocks):
+    """`free`: one TAP line, true if it released exactly @blocks blocks and holds none."""
+    rc, out = g.run("free")
+    m = re.search(r"^free: released (\d+) blocks \(\d+ pages\); holding (\d+) blocks", out, re.M)
+    return tap(rc == 0 and m is not None and int(m.group(1)) == blocks and m.group(2) == "0",
+               f"{label}: guest frees its {blocks} blocks", out)
+
+
+def no_errors(text):
+    """The balloon's reporting line says 0 errors and reporting was not stopped."""
+    return reports_zero(text, "errors", lead="reported", n=1) and "STOPPED" not in text
+
+
 def alloc_touch_free(g, label):
-    """Allocate FREED_MIB with zeroing, free it; returns (rss_before_free, output)."""
-    out = g.shell(f"alloc 9 {BLOCKS} zero", timeout=600)
-    ok = f"got {BLOCKS} of {BLOCKS}" in out
-    tap(ok, f"{label}: guest allocates and zeroes {FREED_MIB} MiB", out)
+    """Allocate FREED_MIB with zeroing, free it; returns QEMU's RSS before the free."""
+    alloc_zeroed(g, label, BLOCKS)
     high = rss_mib(g.pid())
-    out = g.shell("free")
-    tap("released" in out, f"{label}: guest frees it", out)
-    return high, out
+    free_all(g, label, BLOCKS)
+    return high
 
 
 def test_on(accel, mem):
@@ -65,7 +82,7 @@ def test_on(accel, mem):
         feats = int(m.group(1), 16) if m else 0
         tap(bool(feats & (1 << 5)), "on: PAGE_REPORTING (bit 5) negotiated", out)
         low = rss_mib(g.pid())
-        high, _ = alloc_touch_free(g, "on")
+        high = alloc_touch_free(g, "on")
         grew = high - low
         tap(grew >= 0.9 * FREED_MIB, f"on: QEMU RSS grew by the touched memory ({grew:.0f} MiB)",
             f"rss before {low:.0f} MiB, after alloc {high:.0f} MiB")
@@ -84,21 +101,20 @@ def test_on(accel, mem):
         out = g.shell("balloon")
         rep = reported_pages(out)
         tap(rep >= FREED_MIB * 256, f"on: guest reported >= {FREED_MIB} MiB ({rep} pages)", out)
-        tap(" 0 errors" in out and "STOPPED" not in out, "on: no reporting errors", out)
+        tap(no_errors(out), "on: no reporting errors", out)
         vm = g.shell("vmstat")
         m = re.search(r"page_reporting_pages (\d+)", vm)
         tap(bool(m) and int(m.group(1)) == rep, "on: vmstat page_reporting_pages equals the balloon's count",
             vm[-1500:])
-        out = g.shell("mmcheck")
-        tap("0 problems" in out, "on: allocator invariants hold after reporting", out)
+        ok, out = g.check("mmcheck", "problems", lead="mmcheck:")
+        tap(ok, "on: allocator invariants hold after reporting", out)
         # reported memory is ordinary free memory: reuse it, free it, report again
-        out = g.shell(f"alloc 9 {BLOCKS // 2} zero", timeout=600)
-        tap(f"got {BLOCKS // 2} of {BLOCKS // 2}" in out, "on: reported memory allocates again", out)
+        alloc_zeroed(g, "on: reported memory allocates again", BLOCKS // 2)
         g.shell("free")
-        out = g.shell("mmcheck")
-        tap("0 problems" in out, "on: invariants hold after reuse", out)
-        out = g.shell("balloon check")
-        tap("0 problems" in out, "on: balloon check clean", out)
+        ok, out = g.check("mmcheck", "problems", lead="mmcheck:")
+        tap(ok, "on: invariants hold after reuse", out)
+        ok, out = g.check("balloon check", "problems")
+        tap(ok, "on: balloon check clean", out)
     finally:
         g.close()
 
@@ -107,8 +123,7 @@ def test_transport(accel, machine, opts, label, mib=512):
     """The same drop on another transport, with a smaller amount (1 GiB guest)."""
     g = Guest(machine=machine, mem="1G", balloon_opts=opts, accel=accel, boot_timeout=300)
     try:
-        out = g.shell(f"alloc 9 {mib // 2} zero", timeout=600)
-        tap(f"got {mib // 2} of" in out, f"{label}: guest allocates and zeroes {mib} MiB", out)
+        alloc_zeroed(g, label, mib // 2)
         high = rss_mib(g.pid())
         g.shell("free")
         t0 = time.monotonic()
@@ -121,7 +136,7 @@ def test_transport(accel, machine, opts, label, mib=512):
         out = g.shell("balloon")
         tap(now <= high - 0.9 * mib,
             f"{label}: QEMU RSS drops by >= 90% of {mib} MiB ({high:.0f} -> {now:.0f} MiB)", out)
-        tap(reported_pages(out) >= mib * 256 and " 0 errors" in out,
+        tap(reported_pages(out) >= mib * 256 and no_errors(out),
             f"{label}: guest reported it without errors", out)
     finally:
         g.close()
@@ -142,7 +157,7 @@ def test_off(accel, mem):
         out = g.shell("balloon")
         tap("not negotiated" in out and reported_pages(out) == 0,
             "off: reporting not negotiated, nothing reported", out)
-        high, _ = alloc_touch_free(g, "off")
+        high = alloc_touch_free(g, "off")
         time.sleep(QUIET_S)
         now = rss_mib(g.pid())
         tap(now >= high - 0.1 * FREED_MIB,
