@@ -490,6 +490,36 @@ TEST(register_validates)
 	teardown();
 }
 
+/* Expect orders outside [pageblock_order - 4, MAX_ORDER] refused, leaving @prdev untouched and nothing registered; both ends accepted. */
+TEST(register_validates_order_range)
+{
+	struct page_reporting_dev_info low = { .report = fake_report, .order = pageblock_order - 5 };
+	struct page_reporting_dev_info one = { .report = fake_report, .order = 1 };
+	struct page_reporting_dev_info high = { .report = fake_report, .order = MAX_ORDER + 1 };
+	struct page_reporting_dev_info lo_ok = { .report = fake_report, .order = pageblock_order - 4 };
+	struct page_reporting_dev_info hi_ok = { .report = fake_report, .order = MAX_ORDER };
+
+	setup(8);
+	page_reporting_unregister(&dev);
+	EXPECT_EQ(page_reporting_register(&low), -EINVAL);
+	EXPECT_EQ(low.order, pageblock_order - 5);
+	EXPECT_EQ(low.capacity, 0);
+	EXPECT(page_reporting_device() == NULL);
+	EXPECT_EQ(page_reporting_order(), 0);
+	EXPECT_EQ(page_reporting_register(&one), -EINVAL);
+	EXPECT(page_reporting_device() == NULL);
+	EXPECT_EQ(page_reporting_register(&high), -EINVAL);
+	EXPECT(page_reporting_device() == NULL);
+	EXPECT_EQ(page_reporting_register(&lo_ok), 0);
+	EXPECT_EQ(page_reporting_order(), pageblock_order - 4);
+	page_reporting_unregister(&lo_ok);
+	EXPECT_EQ(page_reporting_register(&hi_ok), 0);
+	EXPECT_EQ(page_reporting_order(), MAX_ORDER);
+	page_reporting_unregister(&hi_ok);
+	EXPECT_EQ(page_reporting_register(&dev), 0);
+	teardown();
+}
+
 /* Expect random allocations, frees and passes to keep every invariant (seeded, replayable). */
 TEST(random_alloc_free_report)
 {
