@@ -108,7 +108,9 @@ int page_reporting_register(struct page_reporting_dev_info *prdev)
 	unsigned int cap = prdev->capacity ? prdev->capacity : PAGE_REPORTING_CAPACITY;
 	unsigned long flags;
 
-	if (!prdev->report || order > MAX_ORDER || cap > PAGE_REPORTING_CAPACITY)
+	/* validate, then act: the range page_reporting.h promises */
+	if (!prdev->report || order < PAGE_REPORTING_MIN_ORDER || order > MAX_ORDER ||
+	    cap > PAGE_REPORTING_CAPACITY)
 		return -EINVAL;
 	spin_lock_irqsave(&pr_lock, flags);
 	if (pr_dev) {

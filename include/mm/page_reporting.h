@@ -24,6 +24,7 @@
 #define PAGE_REPORTING_CAPACITY		32	/* blocks per report() call */
 #define PAGE_REPORTING_DELAY_MS		2000	/* from a free to the pass */
 #define PAGE_REPORTING_BUDGET		64	/* report() calls per pass, then requeue */
+#define PAGE_REPORTING_MIN_ORDER	(pageblock_order - 4)	/* smallest order a device may ask for */
 
 /* One reported block: 2^order pages from pfn. */
 struct page_reporting_entry {
@@ -64,8 +65,9 @@ struct page_reporting_dev_info {
 /*
  * Register @prdev as the (single) reporting device and ask for a first
  * pass. 0, -EBUSY if another device is registered, -EINVAL if @prdev has
- * no report() or an order outside [pageblock_order - 4, MAX_ORDER] or a
- * capacity above PAGE_REPORTING_CAPACITY.
+ * no report() or an order outside [PAGE_REPORTING_MIN_ORDER, MAX_ORDER]
+ * (pageblock_order - 4 .. MAX_ORDER) or a capacity above
+ * PAGE_REPORTING_CAPACITY. Nothing is changed when it fails.
  */
 int page_reporting_register(struct page_reporting_dev_info *prdev);
 
