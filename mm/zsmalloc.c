@@ -75,6 +75,13 @@ static uint64_t *slot_hdr(struct zspage *z, unsigned int slot)
 	return (uint64_t *)((char *)page_address(z->page) + slot * class_slot_size(z->class_idx));
 }
 
+#ifdef HOST_BUILD
+void (*zs_test_new_zspage_hook)(struct page *page);
+#define zs_test_hook(page) do { if (zs_test_new_zspage_hook) zs_test_new_zspage_hook(page); } while (0)
+#else
+#define zs_test_hook(page) do { } while (0)
+#endif
+
 /* --- movable callbacks --- */
 
 static bool zs_page_isolate(struct page *page, isolate_mode_t mode)
@@ -225,6 +232,7 @@ unsigned long zs_malloc(struct zs_pool *pool, size_t size, gfp_t gfp)
 			kfree(h);
 			return 0;
 		}
+		zs_test_hook(z->page);
 		spin_lock_irqsave(&pool->lock, irq);
 		list_add(&z->list, &pool->classes[idx]);
 		pool->st.pages++;
