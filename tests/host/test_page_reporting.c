@@ -15,6 +15,7 @@
 #include "support/balloon_sim.h"
 #include <mm/page_alloc.h>
 #include <mm/page_reporting.h>
+#include <mm/page_isolation.h>
 #include <mm/vmstat.h>
 #include <drivers/virtio_balloon.h>
 #include <stdlib.h>
@@ -357,6 +358,50 @@ TEST(both_reported_halves_merge_reported)
 	EXPECT(PageReported(retag_page));
 	EXPECT(!PageReported(retag_page + pageblock_nr_pages));
 	expect_clean();
+	teardown();
+}
+
+static int isolate_ret = 1;
+
+/* While an order-10 block is out, its second pageblock is isolated (alloc_contig_range). */
+static void isolate_second_half(const struct page_reporting_entry *ents, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (ents[i].order == MAX_ORDER && !retag_page) {
+			unsigned long pfn = ents[i].pfn + pageblock_nr_pages;
+
+			retag_page = pfn_to_page(ents[i].pfn);
+			isolate_ret = start_isolate_page_range(pfn, pfn + pageblock_nr_pages,
+							       MIGRATE_MOVABLE, 0);
+		}
+}
+
+/*
+ * Expect a reported block of the device's order MAX_ORDER whose second
+ * pageblock was isolated while it was out to come back as two order-9
+ * halves that cannot merge, neither marked reported: the flag never sits
+ * below the reporting order.
+ */
+TEST(split_putback_below_reporting_order_unreported)
+{
+	setup(8);
+	page_reporting_unregister(&dev);
+	dev.order = MAX_ORDER;
+	ASSERT_EQ(page_reporting_register(&dev), 0);
+	retag_page = NULL;
+	isolate_ret = 1;
+	during_report = isolate_second_half;
+	EXPECT(page_reporting_process() > 0);
+	during_report = NULL;
+	ASSERT(retag_page);
+	ASSERT_EQ(isolate_ret, 0);
+	EXPECT(PageBuddy(retag_page) && buddy_order(retag_page) == pageblock_order);
+	EXPECT(!PageReported(retag_page));
+	EXPECT(!PageReported(retag_page + pageblock_nr_pages));
+	EXPECT_EQ(mm_check_invariants(), 0);
+	undo_isolate_page_range(page_to_pfn(retag_page) + pageblock_nr_pages,
+				page_to_pfn(retag_page) + 2 * pageblock_nr_pages, MIGRATE_MOVABLE);
+	EXPECT_EQ(mm_check_invariants(), 0);
 	teardown();
 }
 
