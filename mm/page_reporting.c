@@ -180,6 +180,8 @@ static bool pr_zone_has_room(struct zone *zone, const struct page_reporting_dev_
 static void pr_take_batch(struct zone *zone, const struct page_reporting_dev_info *prdev,
 			  struct pr_batch *b)
 {
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
+	VM_BUG_ON(prdev->order < PAGE_REPORTING_MIN_ORDER || prdev->capacity > PAGE_REPORTING_CAPACITY);
 	b->n = 0;
 	for (unsigned int o = prdev->order; o <= MAX_ORDER; o++) {
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
@@ -206,7 +208,9 @@ static void pr_take_batch(struct zone *zone, const struct page_reporting_dev_inf
  * Give back the taken block @page of @order (zone->lock held), marked
  * reported if @reported. Each pageblock goes back with its current
  * migratetype (it may have changed while the block was out), so a block
- * spanning two pageblocks is returned pageblock by pageblock if needed.
+ * spanning two pageblocks is returned pageblock by pageblock if needed;
+ * pieces below the reporting order then go back unreported (they merge
+ * back unless a pageblock was isolated meanwhile).
  */
 static void pr_putback(struct page *page, unsigned int order, bool reported)
 {
@@ -217,22 +221,26 @@ static void pr_putback(struct page *page, unsigned int order, bool reported)
 	/* taken off the lists by pr_take_batch(): not free, not in use, unmarked */
 	VM_BUG_ON_PAGE(PageBuddy(page) || page_ref_count(page) || PageReported(page), page);
 	VM_BUG_ON_PAGE(pfn & (n - 1), page);
+	/* PG_reported goes only on blocks of the reporting order and above */
+	VM_BUG_ON_PAGE(reported && order < READ_ONCE(pr_order_cur), page);
 	for (unsigned long i = pageblock_nr_pages; i < n; i += pageblock_nr_pages)
 		if (get_pfnblock_migratetype(pfn + i) != mt)
 			step = pageblock_nr_pages;
 	for (unsigned long i = 0; i < n; i += step) {
 		struct page *p = pfn_to_page(pfn + i);
+		unsigned int o = step == n ? order : pageblock_order;
 
-		if (reported)
+		/* a piece below the reporting order goes back unreported */
+		if (reported && o >= READ_ONCE(pr_order_cur))
 			__SetPageReported(p);
-		__putback_isolated_page(p, step == n ? order : pageblock_order,
-					get_pfnblock_migratetype(pfn + i));
+		__putback_isolated_page(p, o, get_pfnblock_migratetype(pfn + i));
 	}
 }
 
 /* Return every block of @b to @zone, reported or not (zone->lock held). */
 static void pr_return_batch(struct zone *zone, struct pr_batch *b, bool reported)
 {
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
 	for (unsigned int i = 0; i < b->n; i++) {
 		VM_BUG_ON_PAGE(page_zone(b->pages[i]) != zone, b->pages[i]);
 		pr_putback(b->pages[i], b->ents[i].order, reported);
@@ -253,6 +261,7 @@ static unsigned long pr_batch_pages(const struct pr_batch *b)
 static void pr_hold_batch(struct page_reporting_dev_info *prdev, struct zone *zone,
 			  const struct pr_batch *b)
 {
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
 	VM_BUG_ON(pr_held.n || pr_held_dev);	/* one held batch at most */
 	VM_BUG_ON(!b->n || b->n > prdev->capacity);
 	pr_held = *b;
@@ -269,7 +278,7 @@ static void pr_release_held(bool reported)
 	struct zone *zone = pr_held_zone;
 	unsigned long flags;
 
-	VM_BUG_ON(!prdev || !pr_held.n);
+	VM_BUG_ON(!prdev || !pr_held.n || !READ_ONCE(pr_running));
 	spin_lock_irqsave(&zone->lock, flags);
 	pr_return_batch(zone, &pr_held, reported);
 	pr_held.n = 0;
@@ -323,6 +332,7 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 	long done = 0;
 	int err;
 
+	VM_BUG_ON(!READ_ONCE(pr_running));	/* passes never overlap */
 	while (*budget) {
 		spin_lock_irqsave(&zone->lock, flags);
 		pr_take_batch(zone, prdev, &b);
