@@ -3,7 +3,7 @@
  * device holds, what the host wants, and what happened so far.
  *
  *   balloon          features by name, target, actual, isolated, reported,
- *                    counters, per device
+ *                    held reports, counters, per device
  *   balloon check    run the balloon invariant check (0 problems expected)
  */
 #include <kernel/shell.h>
@@ -29,6 +29,8 @@ static void balloon_show_reporting(struct virtio_balloon *vb)
 	       pr->disabled ? vb->reporting_why : "");
 	printk("  reported_free %lu pages now (order >= %u), skipped_poison %lu\n",
 	       page_reporting_count_reported(), pr->order, pr->skipped_poison);
+	printk("  report_held %lu pages in %lu blocks (kept by the device past the wait), stalls %lu, returned_late %lu\n",
+	       READ_ONCE(pr->held_pages), READ_ONCE(pr->held_blocks), pr->stalls, pr->late_returns);
 }
 
 /* The negotiated features by name (QEMU's property names where it has one). */

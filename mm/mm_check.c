@@ -17,7 +17,11 @@
  *      on the list of their page->migratetype; lengths equal pcp->count;
  *   5. walking the memmap, every PageBuddy head was found on a list, no
  *      page inside a free block is a PageBuddy head itself, allocated
- *      (refcount > 0) or on a pcp list.
+ *      (refcount > 0) or on a pcp list;
+ *   6. every page of a block free page reporting holds for the device
+ *      (page_reporting_held()) is off every list, not PageBuddy, not
+ *      allocated and not inside a free block: those pages are neither
+ *      free nor in use, and counted in nr_reporting_held.
  * Marks are cleared before the locks are dropped.
  */
 #include "page_alloc_internal.h"
@@ -26,6 +30,7 @@
 
 #define MARK_BUDDY 0xb0d1
 #define MARK_PCP   0x9c9c
+#define MARK_HELD  0x4e1d
 #define MAX_REPORTS 10
 
 static unsigned long nviol;
@@ -132,7 +137,33 @@ static void check_pcp_lists(struct zone *zone)
 	}
 }
 
-/* Check 5 for one zone and clear the marks. */
+/* Check 6 for one zone, first part: mark the held pages (check 5 finishes it). */
+static void check_held(struct zone *zone)
+{
+	const struct page_reporting_entry *e;
+	unsigned int n;
+
+	e = page_reporting_held(zone, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		for (unsigned long pfn = e[i].pfn; pfn < e[i].pfn + (1UL << e[i].order); pfn++) {
+			struct page *p = pfn_to_page(pfn);
+
+			if (!zone_spans_pfn(zone, pfn)) {
+				viol(pfn, "held reporting block outside its zone");
+				break;
+			}
+			if (p->_check_mark) {
+				viol(pfn, "page held by the reporting device is on a free or pcp list");
+				continue;
+			}
+			p->_check_mark = MARK_HELD;
+			if (PageBuddy(p) || p->_refcount)
+				viol(pfn, "page held by the reporting device is PageBuddy or allocated");
+		}
+	}
+}
+
+/* Check 5 for one zone (and the rest of 6) and clear the marks. */
 static void check_memmap(struct zone *zone)
 {
 	unsigned long end = zone_end_pfn(zone);
@@ -145,7 +176,7 @@ static void check_memmap(struct zone *zone)
 			continue;
 		}
 		p = pfn_to_page(pfn);
-		if (p->_check_mark == MARK_PCP) {
+		if (p->_check_mark == MARK_PCP || p->_check_mark == MARK_HELD) {
 			p->_check_mark = 0;
 			continue;
 		}
@@ -167,6 +198,10 @@ static void check_memmap(struct zone *zone)
 				viol(pfn + i, "page inside a free block is on a pcp list");
 				t->_check_mark = 0;
 			}
+			if (t->_check_mark == MARK_HELD) {
+				viol(pfn + i, "page held by the reporting device is inside a free block");
+				t->_check_mark = 0;
+			}
 		}
 		pfn += (1UL << buddy_order(p)) - 1;
 	}
@@ -186,6 +221,7 @@ unsigned long mm_check_invariants(void)
 		spin_lock_irqsave(&zone->lock, flags);
 		check_free_lists(zone);
 		check_pcp_lists(zone);
+		check_held(zone);
 		check_memmap(zone);
 		spin_unlock_irqrestore(&zone->lock, flags);
 		for (int cpu = NR_CPUS - 1; cpu >= 0; cpu--)

@@ -217,9 +217,9 @@ void show_free_areas(void)
 	static const char mt_letter[MIGRATE_TYPES] = { 'U', 'M', 'E', 'I' };
 	struct zone *zone;
 
-	printk("Mem-Info: free:%lu free_pcp:%lu managed:%lu slab:%lu bad:%lu\n",
+	printk("Mem-Info: free:%lu free_pcp:%lu managed:%lu slab:%lu bad:%lu reporting_held:%lu\n",
 	       nr_free_pages(), nr_pcp_pages(NULL), totalram_pages(), vm_stat_read(NR_SLAB_PAGES),
-	       vm_stat_read(NR_BAD_PAGES));
+	       vm_stat_read(NR_BAD_PAGES), vm_stat_read(NR_REPORTING_HELD));
 	for_each_populated_zone(zone) {
 		printk("Node 0 %s free:%lukB min:%lukB low:%lukB high:%lukB present:%lukB managed:%lukB pcp:%lukB\n",
 		       zone->name, zone_page_free(zone) * 4, min_wmark_pages(zone) * 4,

@@ -578,7 +578,13 @@ static void report_bad_page(struct page *page, const char *reason, bool leak)
 	dump_page(page, reason);
 	if (leak) {
 		SetPageHWPoison(page);
-		page->page_type = PGTY_NONE;	/* never looks free */
+		/*
+		 * Never looks free: drop a Buddy type. Any other type stays: a
+		 * PageOffline page is logically offline until its owner says
+		 * otherwise (seed 000), and kpageflags and dump tools go by it.
+		 */
+		if (page->page_type == PGTY_BUDDY)
+			page->page_type = PGTY_NONE;
 		pr_err("page %#lx taken out of circulation\n", page_to_pfn(page));
 	}
 }

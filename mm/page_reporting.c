@@ -6,7 +6,8 @@
  *
  * Data structures. One registered device, pr_dev (Linux has one too).
  * Blocks are marked with PG_reported on their head page while they sit on
- * a free list. Nothing else is kept: the free lists are the record.
+ * a free list: the free lists are the record. The one exception is
+ * pr_held: the blocks of a report the device did not give back in time.
  *
  * Invariants.
  *  - PG_reported is set only on the head of a free block of order >=
@@ -20,7 +21,22 @@
  *    block that reaches the reporting order.
  *  - A block being reported is off the free lists (page type none,
  *    refcount 0, not counted free): no allocation, compaction or isolation
- *    can take it; it always goes back, reported or not.
+ *    can take it; it always goes back, reported or not, but only once the
+ *    device is done with it.
+ *
+ * Held blocks. virtio's rule: the pages of a buffer are reused only after
+ * the device has used it. When report() gives up waiting (-EINPROGRESS:
+ * a host main loop may be stalled) the device still holds the buffer and
+ * may discard those pages at any moment. So the batch stays out of the
+ * buddy, recorded in pr_held (at most one batch: no pass reports while it
+ * is held) and counted in prdev->held_blocks/held_pages and vmstat
+ * nr_reporting_held. Each later pass first asks prdev->reclaim() whether
+ * the device used the buffer meanwhile: then the blocks go back reported
+ * and reporting resumes; if the device was reset (it dropped the buffer)
+ * they go back unreported; else the pass asks to run again later. The
+ * driver's removal resets the device and calls
+ * page_reporting_release_held(). mm_check_invariants() checks that no held
+ * page is on a free or pcp list, inside a free block or allocated.
  *
  * One pass (page_reporting_process(), never two at once): for each zone,
  * while the zone stays above its low watermark plus one full batch, take
@@ -45,7 +61,9 @@
  * otherwise they are skipped and counted in skipped_poison.
  *
  * Locks: zone->lock around every list walk, take and put back; report()
- * runs with no lock held. Registration under pr_lock.
+ * runs with no lock held. Registration under pr_lock. pr_held is written
+ * under its zone's lock (so mm_check sees it whole) and only by the pass
+ * or, with no pass running, by page_reporting_release_held().
  */
 #include "page_alloc_internal.h"
 #include <mm/page_reporting.h>
@@ -66,6 +84,11 @@ struct pr_batch {
 	struct page *pages[PAGE_REPORTING_CAPACITY];
 	unsigned int n;
 };
+
+/* The batch the device still holds (see "Held blocks"); n == 0 when none. */
+static struct pr_batch pr_held;
+static struct zone *pr_held_zone;
+static struct page_reporting_dev_info *pr_held_dev;
 
 unsigned int page_reporting_order(void)
 {
@@ -108,10 +131,13 @@ int page_reporting_register(struct page_reporting_dev_info *prdev)
 	unsigned int cap = prdev->capacity ? prdev->capacity : PAGE_REPORTING_CAPACITY;
 	unsigned long flags;
 
-	if (!prdev->report || order > MAX_ORDER || cap > PAGE_REPORTING_CAPACITY)
+	/* validate, then act: the range page_reporting.h promises */
+	if (!prdev->report || order < PAGE_REPORTING_MIN_ORDER || order > MAX_ORDER ||
+	    cap > PAGE_REPORTING_CAPACITY)
 		return -EINVAL;
 	spin_lock_irqsave(&pr_lock, flags);
-	if (pr_dev) {
+	/* a device gone without a reset may still hold blocks: nobody else reports */
+	if (pr_dev || (READ_ONCE(pr_held_dev) && pr_held_dev != prdev)) {
 		spin_unlock_irqrestore(&pr_lock, flags);
 		return -EBUSY;
 	}
@@ -132,6 +158,7 @@ void page_reporting_unregister(struct page_reporting_dev_info *prdev)
 	unsigned long flags;
 
 	spin_lock_irqsave(&pr_lock, flags);
+	/* held blocks stay held: they are the device's until it is reset */
 	if (pr_dev == prdev) {
 		WRITE_ONCE(pr_order_cur, 0);
 		WRITE_ONCE(pr_dev, NULL);
@@ -153,6 +180,8 @@ static bool pr_zone_has_room(struct zone *zone, const struct page_reporting_dev_
 static void pr_take_batch(struct zone *zone, const struct page_reporting_dev_info *prdev,
 			  struct pr_batch *b)
 {
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
+	VM_BUG_ON(prdev->order < PAGE_REPORTING_MIN_ORDER || prdev->capacity > PAGE_REPORTING_CAPACITY);
 	b->n = 0;
 	for (unsigned int o = prdev->order; o <= MAX_ORDER; o++) {
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
@@ -161,9 +190,11 @@ static void pr_take_batch(struct zone *zone, const struct page_reporting_dev_inf
 			list_for_each_entry_safe(page, next, &zone->free_area[o].free_list[mt], lru) {
 				if (b->n == prdev->capacity || !pr_zone_has_room(zone, prdev, o))
 					return;
+				VM_BUG_ON_PAGE(!PageBuddy(page) || buddy_order(page) != o, page);
 				if (PageReported(page))
 					continue;
 				del_from_free_list(page, zone, o);
+				VM_BUG_ON_PAGE(page_ref_count(page) || PageReported(page), page);
 				b->ents[b->n].pfn = page_to_pfn(page);
 				b->ents[b->n].order = o;
 				b->pages[b->n] = page;
@@ -177,7 +208,9 @@ static void pr_take_batch(struct zone *zone, const struct page_reporting_dev_inf
  * Give back the taken block @page of @order (zone->lock held), marked
  * reported if @reported. Each pageblock goes back with its current
  * migratetype (it may have changed while the block was out), so a block
- * spanning two pageblocks is returned pageblock by pageblock if needed.
+ * spanning two pageblocks is returned pageblock by pageblock if needed;
+ * pieces below the reporting order then go back unreported (they merge
+ * back unless a pageblock was isolated meanwhile).
  */
 static void pr_putback(struct page *page, unsigned int order, bool reported)
 {
@@ -185,25 +218,105 @@ static void pr_putback(struct page *page, unsigned int order, bool reported)
 	unsigned long n = 1UL << order, step = n;
 	int mt = get_pfnblock_migratetype(pfn);
 
+	/* taken off the lists by pr_take_batch(): not free, not in use, unmarked */
+	VM_BUG_ON_PAGE(PageBuddy(page) || page_ref_count(page) || PageReported(page), page);
+	VM_BUG_ON_PAGE(pfn & (n - 1), page);
+	/* PG_reported goes only on blocks of the reporting order and above */
+	VM_BUG_ON_PAGE(reported && order < READ_ONCE(pr_order_cur), page);
 	for (unsigned long i = pageblock_nr_pages; i < n; i += pageblock_nr_pages)
 		if (get_pfnblock_migratetype(pfn + i) != mt)
 			step = pageblock_nr_pages;
 	for (unsigned long i = 0; i < n; i += step) {
 		struct page *p = pfn_to_page(pfn + i);
+		unsigned int o = step == n ? order : pageblock_order;
 
-		if (reported)
+		/* a piece below the reporting order goes back unreported */
+		if (reported && o >= READ_ONCE(pr_order_cur))
 			__SetPageReported(p);
-		__putback_isolated_page(p, step == n ? order : pageblock_order,
-					get_pfnblock_migratetype(pfn + i));
+		__putback_isolated_page(p, o, get_pfnblock_migratetype(pfn + i));
 	}
 }
 
 /* Return every block of @b to @zone, reported or not (zone->lock held). */
 static void pr_return_batch(struct zone *zone, struct pr_batch *b, bool reported)
 {
-	for (unsigned int i = 0; i < b->n; i++)
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
+	for (unsigned int i = 0; i < b->n; i++) {
+		VM_BUG_ON_PAGE(page_zone(b->pages[i]) != zone, b->pages[i]);
 		pr_putback(b->pages[i], b->ents[i].order, reported);
-	(void)zone;
+	}
+}
+
+/* Pages in the blocks of @b. */
+static unsigned long pr_batch_pages(const struct pr_batch *b)
+{
+	unsigned long pages = 0;
+
+	for (unsigned int i = 0; i < b->n; i++)
+		pages += 1UL << b->ents[i].order;
+	return pages;
+}
+
+/* The device kept batch @b of @zone: hold it out of the buddy (zone->lock held). */
+static void pr_hold_batch(struct page_reporting_dev_info *prdev, struct zone *zone,
+			  const struct pr_batch *b)
+{
+	VM_BUG_ON(!spin_is_locked(&zone->lock));
+	VM_BUG_ON(pr_held.n || pr_held_dev);	/* one held batch at most */
+	VM_BUG_ON(!b->n || b->n > prdev->capacity);
+	pr_held = *b;
+	pr_held_zone = zone;
+	WRITE_ONCE(pr_held_dev, prdev);
+	WRITE_ONCE(prdev->held_blocks, b->n);
+	WRITE_ONCE(prdev->held_pages, pr_batch_pages(b));
+}
+
+/* Give the held batch back to the buddy, reported or not (no pass running). */
+static void pr_release_held(bool reported)
+{
+	struct page_reporting_dev_info *prdev = pr_held_dev;
+	struct zone *zone = pr_held_zone;
+	unsigned long flags;
+
+	VM_BUG_ON(!prdev || !pr_held.n || !READ_ONCE(pr_running));
+	spin_lock_irqsave(&zone->lock, flags);
+	pr_return_batch(zone, &pr_held, reported);
+	pr_held.n = 0;
+	pr_held_zone = NULL;
+	WRITE_ONCE(pr_held_dev, NULL);
+	WRITE_ONCE(prdev->held_blocks, 0);
+	WRITE_ONCE(prdev->held_pages, 0);
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/* Count @b as reported by @prdev. */
+static void pr_count_reported(struct page_reporting_dev_info *prdev, const struct pr_batch *b)
+{
+	unsigned long pages = pr_batch_pages(b);
+
+	prdev->reported_blocks += b->n;
+	prdev->reported_pages += pages;
+	count_vm_events(PGREPORT_BLOCKS, b->n);
+	count_vm_events(PGREPORT_PAGES, pages);
+}
+
+/*
+ * A batch is held: has the device used it now? 0 if the blocks are back
+ * in the buddy (reported, or unreported after a device reset),
+ * -EINPROGRESS if the device still holds them.
+ */
+static int pr_reclaim_held(struct page_reporting_dev_info *prdev)
+{
+	int r = prdev->reclaim ? prdev->reclaim(prdev) : -EINPROGRESS;
+
+	if (r == -EINPROGRESS)
+		return r;
+	if (r == 0) {
+		prdev->late_returns++;
+		pr_count_reported(prdev, &pr_held);
+	}
+	pr_release_held(r == 0);
+	return 0;
 }
 
 /*
@@ -215,10 +328,11 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 			    unsigned int *budget)
 {
 	static struct pr_batch b;	/* passes never overlap (pr_running) */
-	unsigned long flags, pages;
+	unsigned long flags;
 	long done = 0;
 	int err;
 
+	VM_BUG_ON(!READ_ONCE(pr_running));	/* passes never overlap */
 	while (*budget) {
 		spin_lock_irqsave(&zone->lock, flags);
 		pr_take_batch(zone, prdev, &b);
@@ -228,13 +342,19 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 		(*budget)--;
 		prdev->requests++;
 		count_vm_event(PGREPORT_REQUESTS);
+		VM_BUG_ON(b.n > prdev->capacity);
 		err = prdev->report(prdev, b.ents, b.n);
-		pages = 0;
-		for (unsigned int i = 0; i < b.n; i++)
-			pages += 1UL << b.ents[i].order;
 		spin_lock_irqsave(&zone->lock, flags);
-		pr_return_batch(zone, &b, err == 0);
+		if (err == -EINPROGRESS)
+			pr_hold_batch(prdev, zone, &b);	/* the device still has it */
+		else
+			pr_return_batch(zone, &b, err == 0);
 		spin_unlock_irqrestore(&zone->lock, flags);
+		if (err == -EINPROGRESS) {
+			prdev->stalls++;
+			count_vm_event(PGREPORT_STALLS);
+			return -EINPROGRESS;
+		}
 		if (err) {
 			prdev->errors++;
 			count_vm_event(PGREPORT_FAILS);
@@ -242,10 +362,7 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 				return -EIO;
 			break;		/* transient: the put-back blocks asked for a new pass */
 		}
-		prdev->reported_blocks += b.n;
-		prdev->reported_pages += pages;
-		count_vm_events(PGREPORT_BLOCKS, b.n);
-		count_vm_events(PGREPORT_PAGES, pages);
+		pr_count_reported(prdev, &b);
 		done += (long)b.n;
 	}
 	return done;
@@ -266,7 +383,10 @@ long page_reporting_process(void)
 		return -EAGAIN;
 	WRITE_ONCE(pr_state, PR_ACTIVE);
 	prdev->passes++;
-	if (page_poisoning_enabled() && !prdev->keeps_poison) {
+	VM_BUG_ON(pr_held.n && pr_held_dev != prdev);	/* register refuses otherwise */
+	if (pr_held.n && pr_reclaim_held(prdev) == -EINPROGRESS) {
+		r = -EINPROGRESS;	/* nothing new until the device gives the batch back */
+	} else if (page_poisoning_enabled() && !prdev->keeps_poison) {
 		prdev->skipped_poison++;
 	} else {
 		for (int z = 0; z < MAX_NR_ZONES && budget; z++) {
@@ -285,6 +405,15 @@ long page_reporting_process(void)
 		WRITE_ONCE(pr_state, PR_IDLE);
 		__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
 		return -EIO;
+	}
+	VM_BUG_ON(r != -EINPROGRESS && pr_held.n);
+	if (r == -EINPROGRESS) {
+		/* a batch is with the device: look again later */
+		WRITE_ONCE(pr_state, PR_REQUESTED);
+		if (prdev->schedule)
+			prdev->schedule(prdev, PAGE_REPORTING_DELAY_MS);
+		__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+		return -EINPROGRESS;
 	}
 	if (!budget) {
 		/* more may be left: come back soon */
@@ -325,8 +454,44 @@ unsigned long page_reporting_count_reported(void)
 	return n;
 }
 
+int page_reporting_release_held(struct page_reporting_dev_info *prdev)
+{
+	int ret = 0;
+
+	if (READ_ONCE(pr_held_dev) != prdev)
+		return 0;
+	if (__atomic_exchange_n(&pr_running, 1, __ATOMIC_ACQUIRE))
+		return -EBUSY;
+	if (pr_held_dev == prdev && pr_held.n) {
+		ret = (int)pr_held.n;
+		pr_release_held(false);
+	}
+	__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+	return ret;
+}
+
+unsigned long page_reporting_held_pages(void)
+{
+	struct page_reporting_dev_info *prdev = READ_ONCE(pr_held_dev);
+
+	return prdev ? READ_ONCE(prdev->held_pages) : 0;
+}
+
+const struct page_reporting_entry *page_reporting_held(const struct zone *zone, unsigned int *n)
+{
+	if (!pr_held.n || pr_held_zone != zone) {
+		*n = 0;
+		return NULL;
+	}
+	*n = pr_held.n;
+	return pr_held.ents;
+}
+
 void page_reporting_reset(void)
 {
+	pr_held.n = 0;
+	pr_held_zone = NULL;
+	pr_held_dev = NULL;
 	pr_dev = NULL;
 	pr_order_cur = 0;
 	pr_state = PR_IDLE;

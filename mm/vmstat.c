@@ -11,6 +11,7 @@
 #include <mm/vmstat.h>
 #include <mm/page_alloc.h>
 #include <mm/slab.h>
+#include <mm/page_reporting.h>
 #include <string.h>
 
 unsigned long vm_events[NR_VM_STAT_ITEMS];
@@ -69,6 +70,8 @@ unsigned long vm_stat_read(enum vm_stat_item item)
 		return kmalloc_large_pages();
 	case NR_BAD_PAGES:
 		return READ_ONCE(nr_bad_pages);
+	case NR_REPORTING_HELD:
+		return page_reporting_held_pages();
 	case NR_VM_STATE_END:
 		return 0;
 	case PGALLOC_DMA:

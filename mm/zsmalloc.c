@@ -13,7 +13,10 @@
  * handles name the zspage, so nothing else changes.
  *
  * The backing page is __SetPageMovable with the pool's address_space;
- * page->index points at its struct zspage. Movable callbacks (seed 004,
+ * page->index points at its struct zspage. A new zspage is put on its
+ * class list first and made movable after, under the page lock and
+ * pool->lock together (zspage_publish()): an isolator never sees a movable
+ * page whose zspage is not listed (seed 002). Movable callbacks (seed 004,
  * docs/references.md):
  * isolate takes the zspage off its class list (refused if the zspage is
  * dying); migrate refuses with -EAGAIN while an object of the page is
@@ -75,6 +78,13 @@ static uint64_t *slot_hdr(struct zspage *z, unsigned int slot)
 {
 	return (uint64_t *)((char *)page_address(z->page) + slot * class_slot_size(z->class_idx));
 }
+
+#ifdef HOST_BUILD
+void (*zs_test_new_zspage_hook)(struct page *page);
+#define zs_test_hook(page) do { if (zs_test_new_zspage_hook) zs_test_new_zspage_hook(page); } while (0)
+#else
+#define zs_test_hook(page) do { } while (0)
+#endif
 
 /* --- movable callbacks --- */
 
@@ -159,7 +169,7 @@ struct zs_pool *zs_create_pool(const char *name)
 	return pool;
 }
 
-/* A new zspage for class @idx, movable, not yet on a list; NULL on no memory. */
+/* A new zspage for class @idx, not movable yet, not on a list; NULL on no memory. */
 static struct zspage *zspage_create(struct zs_pool *pool, unsigned int idx, gfp_t gfp)
 {
 	struct zspage *z = kzalloc(sizeof(*z), gfp & ~(__GFP_MOVABLE | __GFP_ZERO));
@@ -181,10 +191,23 @@ static struct zspage *zspage_create(struct zs_pool *pool, unsigned int idx, gfp_
 		*slot_hdr(z, s) = s + 1 < z->nr_slots ? s + 1 : ZS_NONE;
 	z->freelist = 0;
 	page->index = (unsigned long)z;
-	lock_page(page);
-	__SetPageMovable(page, &pool->as);
-	unlock_page(page);
 	return z;
+}
+
+/*
+ * List the new zspage @z on its class and only then make its page movable
+ * (seed 002: a page is not elected movable before it is on its owner's
+ * list, or an isolator could unlink an entry that is not there). Takes the
+ * page lock, then pool->lock, and returns with pool->lock held (@irq).
+ */
+static void zspage_publish(struct zs_pool *pool, struct zspage *z, unsigned long *irq)
+{
+	lock_page(z->page);
+	spin_lock_irqsave(&pool->lock, *irq);
+	list_add(&z->list, &pool->classes[z->class_idx]);
+	pool->st.pages++;
+	__SetPageMovable(z->page, &pool->as);
+	unlock_page(z->page);
 }
 
 /* Release an empty zspage that is off every list (pool->lock not held). */
@@ -226,9 +249,8 @@ unsigned long zs_malloc(struct zs_pool *pool, size_t size, gfp_t gfp)
 			kfree(h);
 			return 0;
 		}
-		spin_lock_irqsave(&pool->lock, irq);
-		list_add(&z->list, &pool->classes[idx]);
-		pool->st.pages++;
+		zs_test_hook(z->page);
+		zspage_publish(pool, z, &irq);
 	}
 	slot = z->freelist;
 	z->freelist = (unsigned int)*slot_hdr(z, slot);

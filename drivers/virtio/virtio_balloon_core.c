@@ -28,8 +28,13 @@
  * registered with mm/page_reporting.c; its report() sends one batch of
  * free blocks as device-writable descriptors on reporting_vq and waits,
  * bounded, for the used buffer. Only the reporting pass touches that
- * queue, so it needs no lock; a failure stops reporting only (the blocks
- * go back unreported), never the balloon.
+ * queue, so it needs no lock; a failure stops reporting only, never the
+ * balloon. A report's pages are reused only after the device used the
+ * buffer: if the wait ends without that (timeout, or a queue the device
+ * broke) report() says -EINPROGRESS and the blocks stay held out of the
+ * buddy (vb->report_held); reclaim() hands them back once the device
+ * uses the buffer late, or, unreported, once the device has been reset
+ * (it dropped the buffer; virtio_balloon_remove() resets it too).
  *
  * Migration (compaction moving a balloon page) takes vb->lock with a
  * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
@@ -136,12 +141,18 @@ static void vb_reporting_broken(struct virtio_balloon *vb, const char *why)
 {
 	if (!vb->reporting_broken) {
 		snprintf(vb->reporting_why, sizeof(vb->reporting_why), "%s", why);
-		pr_err("virtio-balloon %s: free page reporting: %s; reporting stopped, blocks returned unreported\n",
+		pr_err("virtio-balloon %s: free page reporting: %s; reporting stopped\n",
 		       vb->vdev->name, why);
 	}
 	vb->reporting_broken = true;
 	if (vb->reporting_vq)
 		virtqueue_break(vb->reporting_vq);
+}
+
+/* True once the device has been reset: it holds no report buffer any more. */
+static bool vb_reporting_dropped(struct virtio_balloon *vb)
+{
+	return !(vb->vdev->config->get_status(vb->vdev) & VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 /*
@@ -173,10 +184,52 @@ static int vb_report(struct page_reporting_dev_info *prdev,
 	}
 	virtqueue_kick(vb->reporting_vq);
 	if (vb_wait_used(vb, vb->reporting_vq, vb->report_sg, &why)) {
-		vb_reporting_broken(vb, why);
-		return -EIO;
+		if (vb_reporting_dropped(vb)) {
+			vb_reporting_broken(vb, why);
+			return -EIO;		/* reset: the device let go of the blocks */
+		}
+		/* the device may still discard these pages: they stay out of use */
+		vb->report_held = true;
+		if (virtqueue_is_broken(vb->reporting_vq))
+			vb_reporting_broken(vb, why);
+		else
+			pr_warn("virtio-balloon %s: free page reporting: %s (%u ms); %u blocks stay out of use until the device returns them\n",
+				vb->vdev->name, why, vb->timeout_ms, n);
+		return -EINPROGRESS;
 	}
 	return 0;
+}
+
+/*
+ * page_reporting reclaim(): has the device used the report it kept? 0
+ * yes, -ENODEV it was reset (the buffer is dropped), -EINPROGRESS not yet.
+ */
+static int vb_report_reclaim(struct page_reporting_dev_info *prdev)
+{
+	struct virtio_balloon *vb = container_of(prdev, struct virtio_balloon, pr_dev);
+
+	if (!vb->report_held)
+		return -ENODEV;
+	if (vb->reporting_vq && !virtqueue_is_broken(vb->reporting_vq) &&
+	    virtqueue_get_buf(vb->reporting_vq, NULL) == vb->report_sg) {
+		vb->report_held = false;
+		return 0;
+	}
+	if (vb_reporting_dropped(vb)) {
+		vb->report_held = false;
+		vb_reporting_broken(vb, "the device was reset while it held a report");
+		return -ENODEV;
+	}
+	return -EINPROGRESS;
+}
+
+/* The device was reset: a report it kept is dropped; its blocks go back to the buddy. */
+static void vb_reporting_reset_done(struct virtio_balloon *vb)
+{
+	if (!vb->report_held)
+		return;
+	vb->report_held = false;
+	page_reporting_release_held(&vb->pr_dev);
 }
 
 /* page_reporting schedule(): hand the delayed pass to the environment. */
@@ -462,6 +515,7 @@ static void vb_reporting_start(struct virtio_balloon *vb)
 	int err;
 
 	vb->pr_dev.report = vb_report;
+	vb->pr_dev.reclaim = vb_report_reclaim;
 	vb->pr_dev.schedule = vb_report_schedule;
 	vb->pr_dev.order = pageblock_order;
 	vb->pr_dev.capacity = MIN((unsigned int)PAGE_REPORTING_CAPACITY,
@@ -573,6 +627,7 @@ void virtio_balloon_remove(struct virtio_balloon *vb)
 	}
 	vb->vdev->config->reset(vb->vdev);
 	/* After reset the device has dropped every request; nothing is in flight. */
+	vb_reporting_reset_done(vb);
 	if (!vb->broken) {
 		balloon_page_list_dequeue(&vb->b_dev_info, &pages, vb->num_pages);
 		list_for_each_entry_safe(page, next, &pages, lru) {

@@ -105,7 +105,8 @@ struct virtio_balloon {
 	/* free page reporting (REPORTING negotiated and registered) */
 	struct page_reporting_dev_info pr_dev;
 	bool reporting;			/* pr_dev is registered */
-	bool reporting_broken;		/* a report timed out or the queue broke */
+	bool reporting_broken;		/* the reporting queue broke or the device was reset */
+	bool report_held;		/* the device kept a report past our wait: its blocks are held */
 	struct vq_sg report_sg[PAGE_REPORTING_CAPACITY];
 	char reporting_why[96];
 

@@ -13,7 +13,9 @@
  * prdev->report() with no lock held, and puts the blocks back; after a
  * successful report the blocks are PageReported and are not offered again
  * until they leave the buddy (allocated, split or merged with an
- * unreported block). See mm/page_reporting.c.
+ * unreported block). A batch the device did not give back in time stays
+ * out of the buddy ("held") until the device returns it or is reset.
+ * See mm/page_reporting.c.
  */
 #ifndef MM_PAGE_REPORTING_H
 #define MM_PAGE_REPORTING_H
@@ -24,6 +26,7 @@
 #define PAGE_REPORTING_CAPACITY		32	/* blocks per report() call */
 #define PAGE_REPORTING_DELAY_MS		2000	/* from a free to the pass */
 #define PAGE_REPORTING_BUDGET		64	/* report() calls per pass, then requeue */
+#define PAGE_REPORTING_MIN_ORDER	(pageblock_order - 4)	/* smallest order a device may ask for */
 
 /* One reported block: 2^order pages from pfn. */
 struct page_reporting_entry {
@@ -36,12 +39,25 @@ struct page_reporting_dev_info {
 	 * Tell the device about @n blocks (1 <= n <= capacity) and return
 	 * once it has finished with them. 0: reported (the device may have
 	 * discarded their contents; they read as zeroes afterwards). -EIO:
-	 * the device is broken, reporting stops for good. Any other -errno:
-	 * not reported this time, try again in a later pass. Called with no
-	 * lock held, never concurrently with itself.
+	 * the device is broken and does not hold the blocks; reporting stops
+	 * for good. -EINPROGRESS: the device still holds the buffer (it did
+	 * not answer in time): the blocks stay out of the buddy, held, until
+	 * reclaim() says the device used it or the driver calls
+	 * page_reporting_release_held() after a reset; no report() meanwhile.
+	 * Any other -errno: not reported this time, try again in a later
+	 * pass. Called with no lock held, never concurrently with itself.
 	 */
 	int (*report)(struct page_reporting_dev_info *prdev,
 		      const struct page_reporting_entry *ents, unsigned int n);
+	/*
+	 * Only while a batch is held (report() returned -EINPROGRESS): 0 if
+	 * the device has used that buffer now (the blocks count as
+	 * reported), -ENODEV if it was reset and dropped it (they go back
+	 * unreported), -EINPROGRESS if it still holds it (asked again a
+	 * pass later). Called by the pass with no lock held. May be NULL:
+	 * then only page_reporting_release_held() frees a held batch.
+	 */
+	int (*reclaim)(struct page_reporting_dev_info *prdev);
 	/* Ask for page_reporting_process() in about @delay_ms (any context; may be NULL). */
 	void (*schedule)(struct page_reporting_dev_info *prdev, unsigned int delay_ms);
 	unsigned int order;	/* smallest order reported; 0 means pageblock_order */
@@ -58,18 +74,26 @@ struct page_reporting_dev_info {
 	/* counters (read by the shell; written by the pass) */
 	unsigned long reported_blocks, reported_pages;
 	unsigned long requests, errors, passes, skipped_poison;
+	unsigned long stalls;		/* reports the device kept past report()'s wait */
+	unsigned long late_returns;	/* of those, given back by the device later */
+	unsigned long held_blocks, held_pages;	/* out of the buddy, with the device now */
 	bool disabled;		/* report() returned -EIO: no more passes */
 };
 
 /*
  * Register @prdev as the (single) reporting device and ask for a first
  * pass. 0, -EBUSY if another device is registered, -EINVAL if @prdev has
- * no report() or an order outside [pageblock_order - 4, MAX_ORDER] or a
- * capacity above PAGE_REPORTING_CAPACITY.
+ * no report() or an order outside [PAGE_REPORTING_MIN_ORDER, MAX_ORDER]
+ * (pageblock_order - 4 .. MAX_ORDER) or a capacity above
+ * PAGE_REPORTING_CAPACITY. Nothing is changed when it fails.
  */
 int page_reporting_register(struct page_reporting_dev_info *prdev);
 
-/* Unregister @prdev (not during its own pass). Reported flags stay: harmless hints. */
+/*
+ * Unregister @prdev (not during its own pass). Reported flags stay:
+ * harmless hints. A held batch stays held (the device may still discard
+ * it) until page_reporting_release_held() after the device's reset.
+ */
 void page_reporting_unregister(struct page_reporting_dev_info *prdev);
 
 /*
@@ -86,6 +110,23 @@ void page_reporting_notify_free(unsigned int order);
  * another pass itself when its budget ran out or frees came in meanwhile.
  */
 long page_reporting_process(void);
+
+/*
+ * The device behind @prdev was reset (it dropped every buffer): give its
+ * held batch back to the buddy, unreported. Returns the blocks given back
+ * (0 if none), -EBUSY if a pass is running (call again). Not in a pass.
+ */
+int page_reporting_release_held(struct page_reporting_dev_info *prdev);
+
+/* Pages held out of the buddy for the device now (vmstat nr_reporting_held). */
+unsigned long page_reporting_held_pages(void);
+
+struct zone;
+/*
+ * mm_check: the held blocks of @zone (*@n of them; NULL if none), valid
+ * while @zone->lock is held.
+ */
+const struct page_reporting_entry *page_reporting_held(const struct zone *zone, unsigned int *n);
 
 /* Free pages currently marked reported, all zones (walks the lists under zone->lock). */
 unsigned long page_reporting_count_reported(void);

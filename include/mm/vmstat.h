@@ -23,6 +23,7 @@
 	X(NR_SLAB_PAGES, "nr_slab_pages") \
 	X(NR_KMALLOC_LARGE_PAGES, "nr_kmalloc_large_pages") \
 	X(NR_BAD_PAGES, "nr_bad_pages") \
+	X(NR_REPORTING_HELD, "nr_reporting_held") \
 	X(NR_VM_STATE_END, NULL) \
 	X(PGALLOC_DMA, "pgalloc_dma") \
 	X(PGALLOC_DMA32, "pgalloc_dma32") \
@@ -66,7 +67,8 @@
 	X(PGREPORT_BLOCKS, "page_reporting_blocks") \
 	X(PGREPORT_PAGES, "page_reporting_pages") \
 	X(PGREPORT_REQUESTS, "page_reporting_requests") \
-	X(PGREPORT_FAILS, "page_reporting_fails")
+	X(PGREPORT_FAILS, "page_reporting_fails") \
+	X(PGREPORT_STALLS, "page_reporting_stalls")
 
 #define VM_STAT_ENUM(e, s) e,
 enum vm_stat_item { VM_STAT_ITEMS(VM_STAT_ENUM) NR_VM_STAT_ITEMS };

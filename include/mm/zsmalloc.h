@@ -42,4 +42,14 @@ void zs_unmap_object(struct zs_pool *pool, unsigned long handle);
 size_t zs_object_size(struct zs_pool *pool, unsigned long handle);
 void zs_pool_stats(struct zs_pool *pool, struct zs_pool_stats *st);
 
+#ifdef HOST_BUILD
+struct page;
+/*
+ * Host tests only: if set, zs_malloc() calls it with a new zspage's page
+ * after creating the zspage and before putting it on its class list, so a
+ * test can run "the other CPU" (an isolator) in that window.
+ */
+extern void (*zs_test_new_zspage_hook)(struct page *page);
+#endif
+
 #endif

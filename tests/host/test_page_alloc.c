@@ -593,6 +593,42 @@ TEST(bad_page_state_on_free)
 	host_mem_teardown();
 }
 
+/*
+ * Expect a PageOffline page (head or tail) freed through the bad-page path
+ * to stay PageOffline, kpageflags bit 23 included, so a dump tool still
+ * excludes it (seed 000): only its owner may clear the type. Leaked, not freed.
+ */
+TEST(bad_page_keeps_offline_type)
+{
+	struct page *p, *q;
+	unsigned long free0;
+
+	host_mem_init_mb(16);
+	drain_all_pages(NULL);
+	free0 = nr_free_pages_total();
+	p = alloc_pages(GFP_KERNEL, 0);
+	q = alloc_pages(GFP_KERNEL, 1);
+	ASSERT(p && q);
+	__SetPageOffline(p);
+	__SetPageOffline(q + 1);
+	host_quiet = 1;
+	__free_pages(p, 0);
+	__free_pages(q, 1);
+	host_quiet = 0;
+	EXPECT_EQ(nr_bad_pages, 2);
+	EXPECT(PageHWPoison(p));
+	EXPECT(PageOffline(p));
+	EXPECT(page_kpageflags(page_to_pfn(p)) & (1ULL << KPF_OFFLINE));
+	EXPECT(page_kpageflags(page_to_pfn(p)) & (1ULL << KPF_HWPOISON));
+	EXPECT(PageOffline(q + 1));
+	EXPECT(page_kpageflags(page_to_pfn(q + 1)) & (1ULL << KPF_OFFLINE));
+	EXPECT(!PageBuddy(p) && !PageBuddy(q) && !PageBuddy(q + 1));
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages_total(), free0 - 3);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
 /* Expect a free page whose struct page was scribbled on to be caught at allocation and never handed out. */
 TEST(bad_page_on_alloc)
 {

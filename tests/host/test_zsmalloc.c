@@ -181,3 +181,60 @@ TEST(free_while_isolated)
 	EXPECT_EQ(nr_bad_pages, 0);
 	host_mem_teardown();
 }
+
+static bool race_isolated, race_movable;
+
+/* "The other CPU": compaction's isolator runs while zs_malloc has a new zspage not yet listed. */
+static void isolate_new_zspage(struct page *page)
+{
+	race_movable = __PageMovable(page);
+	race_isolated = isolate_movable_page(page, 0);
+}
+
+/*
+ * Expect an isolator that runs between a zspage's creation and its listing
+ * to find the page not (yet) movable (seed 002: a page is not elected
+ * movable before it is on its owner's list), and the zspage to work after
+ * the race: after putback, zs_free and zs_malloc, no object lives in a page
+ * that is free in the buddy, and the pool frees every page at the end.
+ */
+TEST(isolation_before_listing_is_refused)
+{
+	struct zs_pool *pool;
+	struct zs_pool_stats st;
+	unsigned long h1, h2, before;
+	struct page *p2;
+
+	host_mem_init_mb(64);
+	compaction_init();
+	before = free_now();
+	pool = zs_create_pool("r");
+	ASSERT(pool);
+	race_isolated = race_movable = false;
+	zs_test_new_zspage_hook = isolate_new_zspage;
+	h1 = zs_malloc(pool, 100, GFP_KERNEL);
+	zs_test_new_zspage_hook = NULL;
+	ASSERT(h1);
+	EXPECT(!race_movable);
+	EXPECT(!race_isolated);
+	if (race_isolated)		/* the isolator gives up: putback */
+		putback_movable_page(virt_to_page(zs_map_object(pool, h1))), zs_unmap_object(pool, h1);
+	zs_free(pool, h1);
+	h2 = zs_malloc(pool, 100, GFP_KERNEL);
+	ASSERT(h2);
+	p2 = virt_to_page(zs_map_object(pool, h2));
+	zs_unmap_object(pool, h2);
+	/* the pool cannot be used further if these fail (its list is corrupt) */
+	ASSERT(!PageBuddy(p2));
+	ASSERT(page_ref_count(p2) > 0);
+	ASSERT(__PageMovable(p2));
+	ASSERT_EQ(mm_check_invariants(), 0);
+	zs_free(pool, h2);
+	zs_pool_stats(pool, &st);
+	EXPECT_EQ(st.pages, 0);
+	EXPECT_EQ(st.objects, 0);
+	zs_destroy_pool(pool);
+	EXPECT_EQ(free_now(), before);
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}

@@ -130,6 +130,19 @@ static void bs_report(struct bsim *s, const struct vsim_chain *c)
 	s->report_reqs++;
 }
 
+void bsim_finish_reports(struct bsim *s)
+{
+	struct vsim_queue *q;
+
+	if (s->rep_index < 0 || !s->have_q[s->rep_index])
+		return;
+	q = &s->q[s->rep_index];
+	while (q->nheld) {
+		bs_report(s, &q->held[0]);
+		vsim_complete(q, 0, 0);
+	}
+}
+
 void bsim_run(struct bsim *s)
 {
 	if (s->rep_index >= 0 && s->have_q[s->rep_index]) {

@@ -47,6 +47,11 @@ void bsim_init(struct bsim *s, uint64_t features, unsigned long npfn);
 void bsim_destroy(struct bsim *s);
 /* Apply one popped inflate (@inflate) or deflate request to the held set. */
 void bsim_apply(struct bsim *s, const struct vsim_chain *c, bool inflate);
+/*
+ * A stalled host wakes up: "discard" (zero) the pages of every report it
+ * popped and kept (report_never) and complete them, late.
+ */
+void bsim_finish_reports(struct bsim *s);
 /* Process everything pending on the inflate and deflate queues. */
 void bsim_run(struct bsim *s);
 /* True if the host's set of held pfns equals the balloon's pages plus isolated ones given. */
