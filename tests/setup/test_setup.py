@@ -157,8 +157,13 @@ def test_deps_script():
         if setpriv is None:
             skip("deps.sh as a non-root user refuses and prints the command", "no setpriv")
         else:
+            # a copy the unprivileged user can read (the clone may sit under /root)
+            os.chmod(empty, 0o755)
+            copy = os.path.join(empty, "deps.sh")
+            shutil.copy(script, copy)
+            os.chmod(copy, 0o644)
             cmd = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
-                   "/bin/sh", script]
+                   "/bin/sh", copy]
             r = subprocess.run(cmd, env=deps_env(empty), capture_output=True, text=True,
                                timeout=30, cwd="/")
             check("deps.sh as a non-root user installs nothing, fails, prints the root command",
@@ -170,7 +175,7 @@ def test_deps_script():
                            text=True, timeout=30)
         check("deps.sh as a non-root user installs nothing, fails, prints the root command",
               r.returncode == 1 and "run as root:" in r.stdout, r.stdout + r.stderr)
-    os.rmdir(empty)
+    shutil.rmtree(empty, ignore_errors=True)
 
 
 def probe_under_tcg(elf):
