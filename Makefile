@@ -42,7 +42,8 @@ endif
 KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
 
 KEXCLUDE ?=
-KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c drivers/virtio/*.c tests/kernel/*.c))
+KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c workloads/*.c \
+                                    drivers/pci/*.c drivers/virtio/*.c tests/kernel/*.c bench/*.c))
 KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
 LIBGCC := $(shell $(CC) -print-libgcc-file-name)

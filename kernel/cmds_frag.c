@@ -11,7 +11,7 @@
  */
 #include <kernel/shell.h>
 #include <kernel/printk.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
 #include <mm/mm_show.h>

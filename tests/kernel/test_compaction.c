@@ -20,7 +20,7 @@
  */
 #include <kernel/ktest.h>
 #include <kernel/kernel.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/gfp.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>

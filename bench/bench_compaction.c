@@ -39,7 +39,7 @@
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/gfp.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
