@@ -1,6 +1,7 @@
 /*
- * cmds_sys.c - shell commands about the machine: meminfo (the memory map's
- * view from e820_installed_ram(); the page allocator adds its own lines), memmap, cmdline, uptime,
+ * cmds_sys.c - shell commands about the machine: meminfo (the memory
+ * map's view from e820_installed_ram() and e820_total(), then the page
+ * allocator's lines from show_meminfo()), memmap, cmdline, uptime,
  * cpuinfo, poweroff.
  */
 #include <kernel/kernel.h>
@@ -10,6 +11,7 @@
 #include <arch/cpu.h>
 #include <mm/e820.h>
 #include <mm/memblock.h>
+#include <mm/mm_show.h>
 #include <string.h>
 
 /* "12345 kB (12.1 MiB)" */
@@ -18,8 +20,6 @@ static void kb_line(const char *label, uint64_t bytes)
 	printk("%-16s %10lu kB  (%lu.%01lu MiB)\n", label, bytes >> 10, bytes >> 20,
 	       ((bytes & ((1 << 20) - 1)) * 10) >> 20);
 }
-
-void __attribute__((weak)) meminfo_mm_lines(void) {}
 
 static int cmd_meminfo(int argc, char **argv)
 {
@@ -31,7 +31,7 @@ static int cmd_meminfo(int argc, char **argv)
 	kb_line("MemUsable:", usable);
 	kb_line("MemReserved:", installed > usable ? installed - usable : 0);
 	kb_line("KernelImage:", kernel_image_bytes());
-	meminfo_mm_lines();
+	show_meminfo();
 	return 0;
 }
 SHELL_COMMAND(meminfo, "meminfo", "RAM from the memory map, kernel image size, allocator figures", cmd_meminfo);

@@ -1,7 +1,7 @@
 /*
  * mm_show.c - /proc-style views of the allocator, printed with printk:
- * buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, and the free-area
- * summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
+ * buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, the allocator's
+ * meminfo lines, and the free-area summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
  * that readers can use the habits they already have.
  *
  * Every view reads the zones under zone->lock, one zone at a time, into a
@@ -11,6 +11,7 @@
 #include <mm/mm_show.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
+#include <mm/slab.h>
 #include <kernel/printk.h>
 #include <string.h>
 
@@ -131,6 +132,15 @@ void show_zoneinfo(void)
 		}
 		printk("  start_pfn:           %lu\n", zone->zone_start_pfn);
 	}
+}
+
+void show_meminfo(void)
+{
+	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
+	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
+	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
+	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
 }
 
 void show_vmstat(void)

@@ -159,4 +159,7 @@ static inline void virtio_cwrite32(struct virtio_device *vdev, unsigned int off,
 	vdev->config->write_config(vdev, off, 4, v);
 }
 
+/* Enumerate PCI and virtio-mmio and probe every virtio device (kmain, after mm). */
+void virtio_init(void);
+
 #endif

@@ -7,6 +7,8 @@
  *                        number of pageblocks of each migratetype per zone
  *   show_zoneinfo()      per zone: free pages, min/low/high, spanned,
  *                        present, managed, start_pfn, pcp count/high/batch per CPU
+ *   show_meminfo()       the allocator's meminfo lines: MemManaged, MemFree,
+ *                        Slab, KmallocLarge, Memmap (kB)
  *   show_vmstat()        "name value" per counter (<mm/vmstat.h>)
  *   show_extfrag()       unusable free space index and fragmentation index
  *                        per zone and order (3 decimals, like Linux's
@@ -25,6 +27,7 @@
 void show_buddyinfo(void);
 void show_pagetypeinfo(void);
 void show_zoneinfo(void);
+void show_meminfo(void);
 void show_vmstat(void);
 void show_extfrag(void);
 void show_slabinfo(void);
