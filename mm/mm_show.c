@@ -1,7 +1,8 @@
 /*
  * mm_show.c - /proc-style views of the allocator, printed with printk:
  * buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, the allocator's
- * meminfo lines, and the free-area summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
+ * meminfo lines, the order-9 fragmentation summary the `frag` command
+ * prints, and the free-area summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
  * that readers can use the habits they already have.
  *
  * Every view reads the zones under zone->lock, one zone at a time, into a
@@ -12,6 +13,7 @@
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <mm/slab.h>
+#include <mm/compaction.h>
 #include <kernel/printk.h>
 #include <string.h>
 
@@ -188,10 +190,10 @@ int fragmentation_index(unsigned int order, const struct contig_page_info *info)
 		     info->free_blocks_total);
 }
 
-/* Print @v/1000 with three decimals ("-1.000", "0.012"). */
+/* Print @v/1000 with three decimals ("-1.000", "0.012"), as Linux's extfrag files do. */
 static void print_milli(int v)
 {
-	printk("%s%d.%03d ", v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000, (v < 0 ? -v : v) % 1000);
+	printk("%s%d.%03d", v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000, (v < 0 ? -v : v) % 1000);
 }
 
 void show_extfrag(void)
@@ -206,6 +208,7 @@ void show_extfrag(void)
 
 			fill_contig_page_info(zone, o, &info);
 			print_milli(unusable_free_index(o, &info));
+			printk(" ");
 		}
 		printk("\n");
 	}
@@ -217,9 +220,35 @@ void show_extfrag(void)
 
 			fill_contig_page_info(zone, o, &info);
 			print_milli(fragmentation_index(o, &info));
+			printk(" ");
 		}
 		printk("\n");
 	}
+}
+
+void show_frag_summary(void)
+{
+	unsigned long free = 0, big = 0;
+	struct zone *zone;
+
+	drain_all_pages(NULL);
+	for_each_populated_zone(zone) {
+		struct contig_page_info info;
+		unsigned long b;
+
+		fill_contig_page_info(zone, pageblock_order, &info);
+		b = zone_free_pages_from_order(zone, pageblock_order);
+		printk("frag: zone %8s free %8lu order>=9 %8lu", zone->name, info.free_pages, b);
+		printk(" unusable_index(9) ");
+		print_milli(unusable_free_index(pageblock_order, &info));
+		printk(" fragmentation_index(9) ");
+		print_milli(fragmentation_index(pageblock_order, &info));
+		printk("\n");
+		free += info.free_pages;
+		big += b;
+	}
+	printk("frag: order>=9 free: %lu of %lu free pages (%lu%%), fragmentation score %u\n",
+	       big, free, free ? big * 100 / free : 0, fragmentation_score());
 }
 
 void show_free_areas(void)

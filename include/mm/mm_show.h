@@ -13,6 +13,10 @@
  *   show_extfrag()       unusable free space index and fragmentation index
  *                        per zone and order (3 decimals, like Linux's
  *                        /sys/kernel/debug/extfrag files)
+ *   show_frag_summary()  per zone "frag: zone NAME free N order>=9 N
+ *                        unusable_index(9) X fragmentation_index(9) X", then
+ *                        the order>=9 share of all free memory and the
+ *                        fragmentation score (drains the per-CPU lists first)
  *   show_slabinfo()      "slabinfo - version: 2.1" table
  *   show_kpageflags()    dump format for tools/page-types (below)
  *   show_page_types()    page-types style summary
@@ -30,6 +34,7 @@ void show_zoneinfo(void);
 void show_meminfo(void);
 void show_vmstat(void);
 void show_extfrag(void);
+void show_frag_summary(void);
 void show_slabinfo(void);
 /* Everything the allocation-failure warning prints: per-zone free counts per order. */
 void show_free_areas(void);
