@@ -1,6 +1,6 @@
 /*
  * bench_compaction.c - compaction figures (issue 4, item 13), taken after
- * `frag 3of4` with movable pages only (mm/frag.c):
+ * `frag 3of4` with movable pages only (workloads/frag.c):
  *
  *   order9_share_before/after_pct   free memory in blocks of order >= 9,
  *                                   as a share of all free memory, before

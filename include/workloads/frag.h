@@ -1,5 +1,5 @@
 /*
- * frag.h - deliberate fragmentation of physical memory (mm/frag.c), for
+ * frag.h - deliberate fragmentation of physical memory (workloads/frag.c), for
  * the shell (`frag`, `zs`), the in-kernel compaction suites and the
  * compaction benchmark.
  *

@@ -1,4 +1,4 @@
-/* test_frag.c - the frag owner (mm/frag.c): patterns, fill, migration, release, zsmalloc workload. */
+/* test_frag.c - the frag owner (workloads/frag.c): patterns, fill, migration, release, zsmalloc workload. */
 #include "htest.h"
 #include "support/host_mem.h"
 #include <workloads/frag.h>

@@ -1,7 +1,7 @@
 /*
  * test_compaction.c - in-kernel suites for compaction, contiguous
  * allocation and zsmalloc on real memory (issue 4, item 12), using the
- * frag owner (mm/frag.c) to fragment all free memory on purpose.
+ * frag owner (workloads/frag.c) to fragment all free memory on purpose.
  *
  *   compaction       frag 3of4 leaves no order-9 block; compact_all() brings
  *                    them back, moves every page intact, keeps every
