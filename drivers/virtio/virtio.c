@@ -218,6 +218,7 @@ void virtio_init(void)
 	virtio_mmio_scan();
 }
 
+/* Move device @name from MSI-X to INTx; 0, -ENODEV, -EINVAL (no MSI-X), -EIO. */
 int virtio_force_intx(const char *name)
 {
 	char mode[40];
@@ -238,6 +239,7 @@ int virtio_force_intx(const char *name)
 	return -ENODEV;
 }
 
+/* Print each device: transport, interrupt mode, counts, MSI-X vectors. */
 void virtio_show_devices(void)
 {
 	char mode[40];

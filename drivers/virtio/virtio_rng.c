@@ -133,11 +133,13 @@ int virtio_rng_probe(struct virtio_device *vdev)
 	return 0;
 }
 
+/* Number of devices taken. */
 unsigned int virtio_rng_count(void)
 {
 	return nrngs;
 }
 
+/* Copy device @i's counters; -ENODEV if there is no device @i. */
 int virtio_rng_get_stats(unsigned int i, struct virtio_rng_stats *st)
 {
 	if (i >= nrngs)
