@@ -1,10 +1,13 @@
 # Ballast - top-level Makefile.
 #
-#   make            build build/ballast.elf and build/ballast.iso
+#   make            build build/ballast.elf and build/ballast.iso (the image a
+#                   user runs), and build/ballast-bench.elf (the same kernel
+#                   with the benchmarks of bench/ linked in)
 #   make run        boot it (KVM when usable, else TCG) with a serial shell
 #   make test       host suites, in-kernel suites on every boot path, shell
 #                   and QEMU system tests; ends with "N passed, M failed"
-#   make bench      benchmarks (release build), JSON lines + a table
+#   make bench      benchmarks (release build/release/ballast-bench.elf),
+#                   JSON lines + a table
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -47,7 +50,8 @@ endif
 KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
 
 KEXCLUDE ?=
-KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c drivers/virtio/*.c tests/kernel/*.c))
+KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c workloads/*.c \
+                                    drivers/pci/*.c drivers/virtio/*.c tests/kernel/*.c))
 KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
 # Expanded on first use, after the deps check has installed gcc (see mk/deps.mk).
@@ -55,11 +59,17 @@ LIBGCC  = $(eval LIBGCC := $(shell $(CC) -print-libgcc-file-name))$(LIBGCC)
 KLIBS   = $(NEWLIB_LIBS) $(LIBGCC)
 KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments
 
+# Benchmarks (bench/*.c) are linked only into the benchmark image; the
+# runner (kernel/bench.c, bench=) is in both and says so when it has none.
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCH_OBJS := $(patsubst %.c,$(BUILD)/k/%.o,$(BENCH_SRC))
+
 ELF := $(BUILD)/ballast.elf
+BENCH_ELF := $(BUILD)/ballast-bench.elf
 ISO := $(BUILD)/ballast.iso
 
 .PHONY: all run test bench iso gdb clean tools
-all: $(ELF) $(ISO) tools
+all: $(ELF) $(ISO) $(BENCH_ELF) tools
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
 tools: build/tools/page-types
@@ -80,15 +90,23 @@ $(BUILD)/k/%.o: %.S | $(DEPS)
 
 # Two links: the first gives the addresses for the symbol table that
 # backtraces use, the second embeds it (text addresses do not move).
-$(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
+# Each image has its own symbol-table files, so both can link at once.
+define link_image
 	@echo "  LD      $@"
-	@printf '\t.section .ksymtab, "a"\n\t.section .note.GNU-stack, "", @progbits\n' > $(BUILD)/symtab0.S
-	@$(CC) -c $(BUILD)/symtab0.S -o $(BUILD)/symtab0.o
-	@$(LD) $(KLDFLAGS) $(KOBJS) $(BUILD)/symtab0.o $(KLIBS) -o $@.pass1
-	@nm -n $@.pass1 | python3 scripts/gensyms.py > $(BUILD)/symtab.S
-	@$(CC) -c $(BUILD)/symtab.S -o $(BUILD)/symtab.o
-	@$(LD) $(KLDFLAGS) $(KOBJS) $(BUILD)/symtab.o $(KLIBS) -o $@
+	@printf '\t.section .ksymtab, "a"\n\t.section .note.GNU-stack, "", @progbits\n' > $@.symtab0.S
+	@$(CC) -c $@.symtab0.S -o $@.symtab0.o
+	@$(LD) $(KLDFLAGS) $(filter %.o,$^) $@.symtab0.o $(KLIBS) -o $@.pass1
+	@nm -n $@.pass1 | python3 scripts/gensyms.py > $@.symtab.S
+	@$(CC) -c $@.symtab.S -o $@.symtab.o
+	@$(LD) $(KLDFLAGS) $(filter %.o,$^) $@.symtab.o $(KLIBS) -o $@
 	@rm -f $@.pass1
+endef
+
+$(ELF): $(KOBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
+	$(link_image)
+
+$(BENCH_ELF): $(KOBJS) $(BENCH_OBJS) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
+	$(link_image)
 
 # The GRUB ISO (multiboot2): boots the shell. The test ISO runs ktest=all.
 $(BUILD)/%.iso: $(ELF) boot/grub.cfg boot/grub-test.cfg | $(DEPS)
@@ -123,14 +141,14 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)
-	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast.elf
-	@python3 scripts/bench.py --kernel build/release/ballast.elf
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/release build/host build/*.elf build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/release build/host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
--include $(KOBJS:.o=.d)
+-include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)

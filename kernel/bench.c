@@ -2,6 +2,10 @@
  * bench.c - runs the benchmarks named by bench= (all, or a comma list)
  * and prints each figure as a JSON line. Every run starts with the
  * calibration bench, so figures can be read as ratios to this machine.
+ *
+ * The benchmarks themselves (bench/bench_*.c) are linked only into the
+ * benchmark image, build/ballast-bench.elf (`make bench` builds a release
+ * one); in the image a user runs the table is empty, and bench= says so.
  */
 #include <kernel/bench.h>
 #include <kernel/kernel.h>
@@ -71,12 +75,19 @@ static bool excluded(const char *spec, const char *name)
 
 /*
  * Run calibration then the named benches ("all", or "all,-NAME,..." for
- * all but some); exits QEMU (0x10 ok, 0x11 unknown name).
+ * all but some); exits QEMU (0x10 ok, 0x11 unknown name or no benchmarks
+ * in this image).
  */
 void bench_run(const char *spec)
 {
 	int bad = 0;
 	const struct bench *cal = find_bench("calibration", 11);
+
+	if (__benches_end - __benches_start == 0) {
+		printk("# bench: this image has no benchmarks; boot build/ballast-bench.elf "
+		       "(`make bench` builds a release one)\n");
+		qemu_exit(0x11);
+	}
 	if (cal)
 		run_one(cal);
 	if (!strcmp(spec, "all") || !strncmp(spec, "all,", 4)) {

@@ -1,15 +1,10 @@
 /*
- * cmds_compaction.c - the background compaction daemon (a work item) and
- * the compaction shell commands: compact, contig, compaction_proactiveness.
- *
- * kcompactd_start() (call once after mm_init()) registers direct
- * compaction (compaction_init()) and points mm's compaction_wakeup_hook at
- * a function that queues the daemon's work item. The daemon also re-arms
- * itself every 500 ms while proactiveness is non-zero, as Linux's
- * kcompactd checks the fragmentation score periodically.
+ * cmds_compaction.c - shell commands of compaction: compact,
+ * contig, compaction_proactiveness. They parse and print; the work is done
+ * by mm/compaction.c and mm/page_isolation.c, and the background daemon
+ * they wake lives in kernel/kcompactd.c.
  */
 #include <kernel/shell.h>
-#include <kernel/work.h>
 #include <kernel/printk.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
@@ -17,39 +12,6 @@
 #include <mm/mm_show.h>
 #include <mm/vmstat.h>
 #include <string.h>
-
-#define KCOMPACTD_INTERVAL_MS	500
-
-static struct work kcompactd_work;
-static bool kcompactd_started;
-
-/* The daemon: serve the pending order, then proactive compaction; re-arm. */
-static void kcompactd_fn(struct work *w)
-{
-	kcompactd_do_work();
-	if (sysctl_compaction_proactiveness)
-		work_queue_delayed(&kcompactd_work, KCOMPACTD_INTERVAL_MS);
-}
-
-/* mm's wakeup hook: run the daemon soon. */
-static void kcompactd_wake(int order)
-{
-	(void)order;
-	work_queue(&kcompactd_work);
-}
-
-/* Bring up direct compaction and the daemon; call once after mm_init(). */
-void kcompactd_start(void)
-{
-	if (kcompactd_started || !mm_initialized)
-		return;
-	compaction_init();
-	work_init(&kcompactd_work, kcompactd_fn);
-	compaction_wakeup_hook = kcompactd_wake;
-	kcompactd_started = true;
-	if (sysctl_compaction_proactiveness)
-		work_queue_delayed(&kcompactd_work, KCOMPACTD_INTERVAL_MS);
-}
 
 /* Print what a compaction run did. */
 static void print_compact_stats(const struct compact_stats *st)
@@ -137,8 +99,8 @@ static int cmd_proactiveness(int argc, char **argv)
 		if (!shell_parse_u64(argv[1], &v) || v > 100)
 			return shell_usage_error(argv, "N must be 0..100");
 		sysctl_compaction_proactiveness = (unsigned int)v;
-		if (kcompactd_started && v)
-			work_queue(&kcompactd_work);
+		if (v)
+			kcompactd_kick();
 	} else if (argc != 1) {
 		return shell_usage_error(argv, "too many arguments");
 	}

@@ -1,55 +1,23 @@
 /*
- * cmds_frag.c - shell commands that shape memory on purpose (mm/frag.c):
+ * cmds_frag.c - shell commands that shape memory on purpose (workloads/frag.c):
  *
  *   frag PATTERN [unmovable=PCT] [seed=N] [max=SIZE]   fragment free memory
  *   frag verify | frag free | frag                   check, release, status
  *   zs fill MiB [SIZE|mixed] | zs thin N | zs verify | zs free | zs
  *
- * `frag` prints buddyinfo and a per-zone fragmentation summary (free
- * pages, the share in blocks of order >= 9, Linux's unusable free space
- * index and fragmentation index for order 9) before and after.
+ * `frag` prints buddyinfo and a per-zone fragmentation summary
+ * (show_frag_summary(): free pages, the share in blocks of order >= 9,
+ * Linux's unusable free space index and fragmentation index for order 9)
+ * before and after.
  */
 #include <kernel/shell.h>
 #include <kernel/printk.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
 #include <mm/mm_show.h>
 #include <errno.h>
 #include <string.h>
-
-/* Print an index * 1000 the way /sys/kernel/debug/extfrag does (3 decimals). */
-static void print_index(const char *name, int v)
-{
-	if (v < 0)
-		printk(" %s -%d.%03d", name, -v / 1000, -v % 1000);
-	else
-		printk(" %s %d.%03d", name, v / 1000, v % 1000);
-}
-
-/* One line per populated zone, then the total: free pages and order-9 figures. */
-static void frag_summary(void)
-{
-	unsigned long free = 0, big = 0;
-	struct zone *zone;
-
-	drain_all_pages(NULL);
-	for_each_populated_zone(zone) {
-		struct contig_page_info info;
-		unsigned long b;
-
-		fill_contig_page_info(zone, pageblock_order, &info);
-		b = zone_free_pages_from_order(zone, pageblock_order);
-		printk("frag: zone %8s free %8lu order>=9 %8lu", zone->name, info.free_pages, b);
-		print_index("unusable_index(9)", unusable_free_index(pageblock_order, &info));
-		print_index("fragmentation_index(9)", fragmentation_index(pageblock_order, &info));
-		printk("\n");
-		free += info.free_pages;
-		big += b;
-	}
-	printk("frag: order>=9 free: %lu of %lu free pages (%lu%%), fragmentation score %u\n",
-	       big, free, free ? big * 100 / free : 0, fragmentation_score());
-}
 
 /* Print the frag owner's state. */
 static void frag_status(void)
@@ -110,7 +78,7 @@ static int cmd_frag(int argc, char **argv)
 		return shell_usage_error(argv, "page allocator not initialised");
 	if (argc == 1) {
 		frag_status();
-		frag_summary();
+		show_frag_summary();
 		return 0;
 	}
 	if (!strcmp(argv[1], "verify") || !strcmp(argv[1], "free")) {
@@ -127,7 +95,7 @@ static int cmd_frag(int argc, char **argv)
 			return bad ? 1 : 0;
 		}
 		printk("frag free: released %lu pages\n", frag_release());
-		frag_summary();
+		show_frag_summary();
 		return 0;
 	}
 	memset(&o, 0, sizeof(o));
@@ -139,7 +107,7 @@ static int cmd_frag(int argc, char **argv)
 		return rc;
 	printk("before:\n");
 	show_buddyinfo();
-	frag_summary();
+	show_frag_summary();
 	rc = frag_fill(&o);
 	if (rc == -EBUSY)
 		return shell_usage_error(argv, "already holding pages: 'frag free' first");
@@ -149,7 +117,7 @@ static int cmd_frag(int argc, char **argv)
 	}
 	printk("after:\n");
 	show_buddyinfo();
-	frag_summary();
+	show_frag_summary();
 	frag_status();
 	if (sysctl_compaction_proactiveness)
 		printk("frag: note: proactive compaction (compaction_proactiveness %u) will start "

@@ -1,7 +1,9 @@
 /*
  * cmds_sys.c - shell commands about the machine: meminfo (Linux's MemTotal,
- * MemFree and MemAvailable first, then the memory map's view, then the page
- * allocator's own lines), memmap, cmdline, uptime, cpuinfo, poweroff.
+ * MemFree and MemAvailable first from show_meminfo_linux(), then the memory
+ * map's view from e820_installed_ram() and e820_total(), then the page
+ * allocator's own lines from show_meminfo()), memmap, cmdline, uptime,
+ * cpuinfo, poweroff.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -10,39 +12,8 @@
 #include <arch/cpu.h>
 #include <mm/e820.h>
 #include <mm/memblock.h>
+#include <mm/mm_show.h>
 #include <string.h>
-
-/*
- * RAM as the machine has it, from the map: runs of touching entries,
- * counted from their first RAM entry to their end (so firmware-reserved
- * pieces inside RAM or at its top count, a ROM just below RAM does not),
- * with everything below 1 MiB taken as one run from 0 (the legacy VGA/BIOS
- * hole is RAM underneath). On QEMU this equals -m.
- */
-uint64_t map_installed_ram(void)
-{
-	uint64_t total = 0, s = 0, e = 0;
-	bool ram = false;
-	for (int i = 0; i <= mem_map_n; i++) {
-		const struct e820_entry *m = &mem_map[i];
-		if (i < mem_map_n && (m->addr == e || m->addr <= (1ULL << 20))) {
-			e = MAX(e, m->addr + m->size);
-			if (m->type == E820_RAM && !ram) {
-				ram = true;
-				s = m->addr <= (1ULL << 20) ? 0 : m->addr;
-			}
-			continue;
-		}
-		if (ram)
-			total += e - s;
-		if (i < mem_map_n) {
-			ram = m->type == E820_RAM;
-			s = m->addr;
-			e = m->addr + m->size;
-		}
-	}
-	return total;
-}
 
 /* "12345 kB (12.1 MiB)" */
 static void kb_line(const char *label, uint64_t bytes)
@@ -51,21 +22,18 @@ static void kb_line(const char *label, uint64_t bytes)
 	       ((bytes & ((1 << 20) - 1)) * 10) >> 20);
 }
 
-void __attribute__((weak)) meminfo_linux_lines(void) {}
-void __attribute__((weak)) meminfo_mm_lines(void) {}
-
 static int cmd_meminfo(int argc, char **argv)
 {
 	if (argc != 1)
 		return shell_usage_error(argv, "takes no arguments");
 	uint64_t usable = e820_total(mem_map, mem_map_n, E820_RAM);
-	uint64_t installed = map_installed_ram();
-	meminfo_linux_lines();
+	uint64_t installed = e820_installed_ram(mem_map, mem_map_n);
+	show_meminfo_linux();
 	kb_line("MemInstalled:", installed);
 	kb_line("MemUsable:", usable);
 	kb_line("MemReserved:", installed > usable ? installed - usable : 0);
 	kb_line("KernelImage:", kernel_image_bytes());
-	meminfo_mm_lines();
+	show_meminfo();
 	return 0;
 }
 SHELL_COMMAND(meminfo, "meminfo", "Linux's MemTotal/MemFree/MemAvailable, RAM from the memory map, allocator figures", cmd_meminfo);

@@ -9,8 +9,11 @@
  *     image and the boot data reserved;
  *  4. final page tables: direct map + W^X image (paging.c);
  *  5. ACPI tables, APICs, TSC calibration, timer, serial input IRQ;
- *  6. the page allocator (mm_init);
- *  7. ktest=/bench= runs, or the shell.
+ *  6. the page allocator and the mm boot options (mm_init_all), then
+ *     direct compaction and its daemon (kcompactd_start);
+ *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
+ *     (virtio_init; the balloon needs the page allocator);
+ *  8. ktest=/bench= runs, or the shell.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -23,6 +26,8 @@
 #include <arch/page.h>
 #include <mm/memblock.h>
 #include <mm/e820.h>
+#include <mm/compaction.h>
+#include <drivers/virtio.h>
 #include <errno.h>
 #include <string.h>
 
@@ -119,6 +124,8 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
 
 	mm_init_all();
+	kcompactd_start();
+	virtio_init();
 
 	char spec[128];
 	if (cmdline_get("ktest", spec, sizeof(spec)))

@@ -17,7 +17,6 @@
 #include <mm/page_alloc.h>
 #include <mm/slab.h>
 #include <mm/fault_inject.h>
-#include <mm/compaction.h>
 #include <string.h>
 
 /* malloc() promises 16-byte alignment: kmalloc gives it from 16 bytes up. */
@@ -36,8 +35,6 @@ static phys_addr_t pgtable_page(void)
 	return p ? page_to_phys(p) : 0;
 }
 
-void virtio_init(void) __attribute__((weak));
-
 /* Called by kmain once paging, interrupts and the timer are up. */
 void mm_init_all(void)
 {
@@ -49,7 +46,6 @@ void mm_init_all(void)
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
 	       us / 1000, us % 1000);
 	malloc_set_backend(&kmalloc_backend);
-	kcompactd_start();      /* direct compaction hook + background daemon */
 	paging_set_table_allocator(pgtable_page);
 
 	if (cmdline_get("page_poison", opt, sizeof(opt)) && strcmp(opt, "0")) {
@@ -62,30 +58,4 @@ void mm_init_all(void)
 		else
 			fault_inject_show();
 	}
-	if (virtio_init)
-		virtio_init();
-}
-
-/*
- * meminfo's first lines, with the names and meanings of Linux's /proc/meminfo
- * (cmds_sys.c calls this): MemTotal is the managed pages, MemFree the free
- * buddy pages, MemAvailable si_mem_available() (its formula is in
- * <mm/page_alloc.h> and the README).
- */
-void meminfo_linux_lines(void)
-{
-	printk("%-16s %10lu kB\n", "MemTotal:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemAvailable:", si_mem_available() * 4);
-}
-
-/* Ballast's own allocator lines, after the memory map's (cmds_sys.c calls this). */
-void meminfo_mm_lines(void)
-{
-	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "FreePcp:", nr_pcp_pages(NULL) * 4);
-	printk("%-16s %10lu kB\n", "TotalReserve:", totalreserve_pages() * 4);
-	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
-	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
-	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
 }

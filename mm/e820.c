@@ -31,6 +31,10 @@
  * boundary points and the sweep is O(points * entries). The scratch arrays
  * are static - e820_sanitize() is a boot-time, single-caller function and
  * is not reentrant.
+ *
+ * Readers of a sanitized map: e820_total() (the RAM the kernel may use)
+ * and e820_installed_ram() (the RAM the machine has, holes included: what
+ * meminfo compares with QEMU's -m).
  */
 #include <mm/e820.h>
 #include <kernel/bug.h>
@@ -306,6 +310,38 @@ uint64_t e820_total(const struct e820_entry *map, int n, uint32_t type)
 		if (map[i].type == type)
 			sum += map[i].size;
 	return sum;
+}
+
+/*
+ * RAM as the machine has it, from the map: runs of touching entries,
+ * counted from their first RAM entry to their end (so firmware-reserved
+ * pieces inside RAM or at its top count, a ROM just below RAM does not),
+ * with everything below 1 MiB taken as one run from 0 (the legacy VGA/BIOS
+ * hole is RAM underneath). On QEMU this equals -m.
+ */
+uint64_t e820_installed_ram(const struct e820_entry *map, int n)
+{
+	uint64_t total = 0, s = 0, e = 0;
+	bool ram = false;
+	for (int i = 0; i <= n; i++) {
+		const struct e820_entry *m = &map[i];
+		if (i < n && (m->addr == e || m->addr <= (1ULL << 20))) {
+			e = MAX(e, m->addr + m->size);
+			if (m->type == E820_RAM && !ram) {
+				ram = true;
+				s = m->addr <= (1ULL << 20) ? 0 : m->addr;
+			}
+			continue;
+		}
+		if (ram)
+			total += e - s;
+		if (i < n) {
+			ram = m->type == E820_RAM;
+			s = m->addr;
+			e = m->addr + m->size;
+		}
+	}
+	return total;
 }
 
 void e820_print(const struct e820_entry *map, int n)

@@ -1,7 +1,8 @@
 /*
  * mm_show.c - /proc-style views of the allocator, printed with printk:
- * buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, and the free-area
- * summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
+ * buddyinfo, pagetypeinfo, zoneinfo, vmstat, extfrag, the allocator's
+ * meminfo lines, the order-9 fragmentation summary the `frag` command
+ * prints, and the free-area summary of an allocation failure. Formats follow Linux's mm/vmstat.c so
  * that readers can use the habits they already have.
  *
  * Every view reads the zones under zone->lock, one zone at a time, into a
@@ -11,6 +12,8 @@
 #include <mm/mm_show.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
+#include <mm/slab.h>
+#include <mm/compaction.h>
 #include <kernel/printk.h>
 #include <string.h>
 
@@ -133,6 +136,23 @@ void show_zoneinfo(void)
 	}
 }
 
+void show_meminfo_linux(void)
+{
+	printk("%-16s %10lu kB\n", "MemTotal:", totalram_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemAvailable:", si_mem_available() * 4);
+}
+
+void show_meminfo(void)
+{
+	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
+	printk("%-16s %10lu kB\n", "FreePcp:", nr_pcp_pages(NULL) * 4);
+	printk("%-16s %10lu kB\n", "TotalReserve:", totalreserve_pages() * 4);
+	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
+	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
+	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
+}
+
 void show_vmstat(void)
 {
 	for (int i = 0; i < NR_VM_STAT_ITEMS; i++) {
@@ -178,10 +198,10 @@ int fragmentation_index(unsigned int order, const struct contig_page_info *info)
 		     info->free_blocks_total);
 }
 
-/* Print @v/1000 with three decimals ("-1.000", "0.012"). */
+/* Print @v/1000 with three decimals ("-1.000", "0.012"), as Linux's extfrag files do. */
 static void print_milli(int v)
 {
-	printk("%s%d.%03d ", v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000, (v < 0 ? -v : v) % 1000);
+	printk("%s%d.%03d", v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000, (v < 0 ? -v : v) % 1000);
 }
 
 void show_extfrag(void)
@@ -196,6 +216,7 @@ void show_extfrag(void)
 
 			fill_contig_page_info(zone, o, &info);
 			print_milli(unusable_free_index(o, &info));
+			printk(" ");
 		}
 		printk("\n");
 	}
@@ -207,9 +228,35 @@ void show_extfrag(void)
 
 			fill_contig_page_info(zone, o, &info);
 			print_milli(fragmentation_index(o, &info));
+			printk(" ");
 		}
 		printk("\n");
 	}
+}
+
+void show_frag_summary(void)
+{
+	unsigned long free = 0, big = 0;
+	struct zone *zone;
+
+	drain_all_pages(NULL);
+	for_each_populated_zone(zone) {
+		struct contig_page_info info;
+		unsigned long b;
+
+		fill_contig_page_info(zone, pageblock_order, &info);
+		b = zone_free_pages_from_order(zone, pageblock_order);
+		printk("frag: zone %8s free %8lu order>=9 %8lu", zone->name, info.free_pages, b);
+		printk(" unusable_index(9) ");
+		print_milli(unusable_free_index(pageblock_order, &info));
+		printk(" fragmentation_index(9) ");
+		print_milli(fragmentation_index(pageblock_order, &info));
+		printk("\n");
+		free += info.free_pages;
+		big += b;
+	}
+	printk("frag: order>=9 free: %lu of %lu free pages (%lu%%), fragmentation score %u\n",
+	       big, free, free ? big * 100 / free : 0, fragmentation_score());
 }
 
 void show_free_areas(void)

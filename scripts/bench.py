@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench.py - `make bench`: boot the benchmark kernel, collect its figures.
 
-  bench.py --kernel build/release/ballast.elf [--machine microvm]
+  bench.py --kernel build/release/ballast-bench.elf [--machine microvm]
            [--mem 1G,8G] [--accel auto|kvm|tcg] [--bench all|a,b]
            [--compaction-mem 1G,4G] [--out build/bench.jsonl] [--timeout S]
 
@@ -314,7 +314,7 @@ def balloon_section(kernel, rounds, f):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast.elf"))
+    ap.add_argument("--kernel", default=os.path.join(ROOT, "build/release/ballast-bench.elf"))
     ap.add_argument("--machine", default="microvm")
     ap.add_argument("--mem", default="1G,8G")
     ap.add_argument("--accel", default="auto")

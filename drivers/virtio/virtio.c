@@ -12,7 +12,6 @@
 #include <drivers/virtio_balloon.h>
 #include <drivers/virtio_rng.h>
 #include <kernel/printk.h>
-#include <kernel/shell.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <mm/gfp.h>
@@ -219,36 +218,32 @@ void virtio_init(void)
 	virtio_mmio_scan();
 }
 
-/* `virtio intx NAME`: drop MSI-X for INTx on a modern PCI device (tests the fallback). */
-static int cmd_virtio_intx(char **argv)
+/* Move device @name from MSI-X to INTx; 0, -ENODEV, -EINVAL (no MSI-X), -EIO. */
+int virtio_force_intx(const char *name)
 {
 	char mode[40];
 
 	for (unsigned int i = 0; i < vt_ndevices; i++) {
 		struct vt_device *vt = &vt_devices[i];
 
-		if (strcmp(vt->name, argv[2]) != 0)
+		if (strcmp(vt->name, name) != 0)
 			continue;
 		if (vt->irq_mode != VT_IRQ_MSIX || !vt->force_intx) {
 			printk("virtio: %s does not use MSI-X\n", vt->name);
-			return 1;
+			return -EINVAL;
 		}
 		vt->force_intx(vt);
 		printk("virtio: %s now uses %s\n", vt->name, vt_irq_mode_name(vt, mode, sizeof(mode)));
-		return vt->irq_mode == VT_IRQ_INTX ? 0 : 1;
+		return vt->irq_mode == VT_IRQ_INTX ? 0 : -EIO;
 	}
-	return shell_usage_error(argv, "no virtio device named '%s'", argv[2]);
+	return -ENODEV;
 }
 
-/* `virtio`: each device, its transport, interrupt mode and interrupt counts. */
-static int cmd_virtio(int argc, char **argv)
+/* Print each device: transport, interrupt mode, counts, MSI-X vectors. */
+void virtio_show_devices(void)
 {
 	char mode[40];
 
-	if (argc == 3 && !strcmp(argv[1], "intx"))
-		return cmd_virtio_intx(argv);
-	if (argc != 1)
-		return shell_usage_error(argv, "takes no arguments, or intx NAME");
 	if (!vt_ndevices)
 		printk("virtio: no devices\n");
 	for (unsigned int i = 0; i < vt_ndevices; i++) {
@@ -262,8 +257,4 @@ static int cmd_virtio(int argc, char **argv)
 			printk("  msix entry %u -> vector %d (%s)\n", k, vt->msix[k].vector,
 			       vt->msix[k].name);
 	}
-	return 0;
 }
-SHELL_COMMAND(virtio, "virtio [intx NAME]",
-	      "virtio devices: transport, interrupt mode and counts (intx: fall back from MSI-X)",
-	      cmd_virtio);

@@ -17,7 +17,6 @@
 #include "virtio_transport.h"
 #include <drivers/virtio_rng.h>
 #include <kernel/printk.h>
-#include <kernel/shell.h>
 #include <mm/gfp.h>
 #include <arch/x86.h>
 #include <errno.h>
@@ -134,30 +133,19 @@ int virtio_rng_probe(struct virtio_device *vdev)
 	return 0;
 }
 
-/* `rng [BYTES]`: read random bytes (default 16, at most 4096), print a few. */
-static int cmd_rng(int argc, char **argv)
+/* Number of devices taken. */
+unsigned int virtio_rng_count(void)
 {
-	static uint8_t data[PAGE_SIZE];
-	uint64_t want = 16;
-	int got;
+	return nrngs;
+}
 
-	if (argc > 2 || (argc == 2 && (!shell_parse_u64(argv[1], &want) || want == 0 ||
-				       want > PAGE_SIZE)))
-		return shell_usage_error(argv, "BYTES must be 1-4096");
-	if (!nrngs) {
-		printk("rng: no virtio-rng device\n");
-		return 1;
-	}
-	got = virtio_rng_read(0, data, (size_t)want);
-	if (got < 0) {
-		printk("rng: read failed (%d)\n", got);
-		return 1;
-	}
-	printk("rng: %d bytes:", got);
-	for (int i = 0; i < got && i < 16; i++)
-		printk(" %02x", data[i]);
-	printk("\nrng: reads %lu bytes %lu interrupts %lu\n", rngs[0].reads, rngs[0].bytes,
-	       rngs[0].callbacks);
+/* Copy device @i's counters; -ENODEV if there is no device @i. */
+int virtio_rng_get_stats(unsigned int i, struct virtio_rng_stats *st)
+{
+	if (i >= nrngs)
+		return -ENODEV;
+	st->reads = rngs[i].reads;
+	st->bytes = rngs[i].bytes;
+	st->callbacks = rngs[i].callbacks;
 	return 0;
 }
-SHELL_COMMAND(rng, "rng [BYTES]", "read random bytes from the virtio-rng device", cmd_rng);

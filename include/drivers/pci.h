@@ -113,7 +113,4 @@ int pci_intx_gsi(const struct pci_dev *d, bool *level, bool *active_low);
 /* The DSDT host bridge found by pci_enumerate() (found == false if none). */
 const struct pci_host_info *pci_host(void);
 
-/* Enumerate PCI and virtio-mmio and probe every virtio device (kmain, after mm). */
-void virtio_init(void);
-
 #endif

@@ -159,4 +159,16 @@ static inline void virtio_cwrite32(struct virtio_device *vdev, unsigned int off,
 	vdev->config->write_config(vdev, off, 4, v);
 }
 
+/* Enumerate PCI and virtio-mmio and probe every virtio device (kmain, after mm). */
+void virtio_init(void);
+/* Print every device: transport, interrupt mode and counts, MSI-X vectors (`virtio`). */
+void virtio_show_devices(void);
+/*
+ * Drop MSI-X for INTx on the device named @name, the path a refused vector
+ * takes (tests the fallback); prints the outcome. 0 if it now uses INTx,
+ * -ENODEV if no device has that name, -EINVAL if it does not use MSI-X,
+ * -EIO if the fallback left it without INTx.
+ */
+int virtio_force_intx(const char *name);
+
 #endif

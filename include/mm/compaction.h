@@ -115,8 +115,10 @@ unsigned long proactive_compact(struct compact_stats *st);
 extern void (*compaction_wakeup_hook)(int order);
 void wakeup_kcompactd(int order);
 unsigned long kcompactd_do_work(void);
-/* Kernel side (kernel/cmds_compaction.c): register direct compaction, start the daemon. */
+/* Kernel side (kernel/kcompactd.c): register direct compaction, start the daemon. */
 void kcompactd_start(void);
+/* Kernel side: run the daemon soon (after a tunable changed); no-op before kcompactd_start(). */
+void kcompactd_kick(void);
 extern unsigned long kcompactd_wakeups, kcompactd_runs;
 
 #endif

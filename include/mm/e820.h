@@ -60,6 +60,13 @@ const char *e820_type_name(uint32_t type);
 /* Sum of the sizes of entries of @type in a sanitized map. */
 uint64_t e820_total(const struct e820_entry *map, int n, uint32_t type);
 
+/*
+ * RAM the machine has, from a sanitized map: touching entries form runs,
+ * each counted from its first RAM entry to its end, and everything below
+ * 1 MiB is one run from 0. On QEMU this equals -m (meminfo's MemInstalled).
+ */
+uint64_t e820_installed_ram(const struct e820_entry *map, int n);
+
 /* Print one boot-log line per entry: "  [mem 0x...-0x...] usable" (end inclusive). */
 void e820_print(const struct e820_entry *map, int n);
 

@@ -7,10 +7,19 @@
  *                        number of pageblocks of each migratetype per zone
  *   show_zoneinfo()      per zone: free pages, min/low/high, spanned,
  *                        present, managed, start_pfn, pcp count/high/batch per CPU
+ *   show_meminfo_linux() Linux's first three /proc/meminfo lines: MemTotal
+ *                        (managed pages), MemFree, MemAvailable
+ *                        (si_mem_available()) (kB)
+ *   show_meminfo()       the allocator's own meminfo lines: MemManaged,
+ *                        FreePcp, TotalReserve, Slab, KmallocLarge, Memmap (kB)
  *   show_vmstat()        "name value" per counter (<mm/vmstat.h>)
  *   show_extfrag()       unusable free space index and fragmentation index
  *                        per zone and order (3 decimals, like Linux's
  *                        /sys/kernel/debug/extfrag files)
+ *   show_frag_summary()  per zone "frag: zone NAME free N order>=9 N
+ *                        unusable_index(9) X fragmentation_index(9) X", then
+ *                        the order>=9 share of all free memory and the
+ *                        fragmentation score (drains the per-CPU lists first)
  *   show_slabinfo()      "slabinfo - version: 2.1" table
  *   show_kpageflags()    dump format for tools/page-types (below)
  *   show_page_types()    page-types style summary
@@ -25,8 +34,11 @@
 void show_buddyinfo(void);
 void show_pagetypeinfo(void);
 void show_zoneinfo(void);
+void show_meminfo_linux(void);
+void show_meminfo(void);
 void show_vmstat(void);
 void show_extfrag(void);
+void show_frag_summary(void);
 void show_slabinfo(void);
 /* Everything the allocation-failure warning prints: per-zone free counts per order. */
 void show_free_areas(void);

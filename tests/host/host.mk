@@ -1,17 +1,19 @@
 # tests/host/host.mk - the host harness: portable sources built with the
 # host compiler under ASan + UBSan, one binary per tests/host/test_*.c,
-# each linked with every portable source (mm/*.c, the portable virtio
-# files) and tests/host/support/*.c. libFuzzer targets: tests/host/fuzz_*.c.
+# each linked with every portable source (mm/*.c, the test workloads in
+# workloads/*.c, the portable virtio files) and tests/host/support/*.c.
+# libFuzzer targets: tests/host/fuzz_*.c.
 
 HOST_CC      ?= gcc
 HOST_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -DCONFIG_DEBUG_VM -DHOST_BUILD \
                 -Itests/host/include -Iinclude -Itests/host
-# Portable sources: every mm/ file, plus the driver files that are
-# written to compile on the host (listed in HOST_PORTABLE_DRIVERS).
+# Portable sources: every mm/ file, the workloads that shape memory for
+# tests (workloads/), plus the driver files that are written to compile
+# on the host (listed in HOST_PORTABLE_DRIVERS).
 HOST_PORTABLE_DRIVERS ?= $(wildcard drivers/virtio/virtqueue.c drivers/virtio/virtio_balloon_core.c)
-HOST_PORTABLE := $(wildcard mm/*.c) $(HOST_PORTABLE_DRIVERS)
+HOST_PORTABLE := $(wildcard mm/*.c workloads/*.c) $(HOST_PORTABLE_DRIVERS)
 HOST_SUPPORT  := $(wildcard tests/host/support/*.c)
 HOST_TESTS    := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/test_*.c))
 HOST_FUZZERS  := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/fuzz_*.c))

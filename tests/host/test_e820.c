@@ -1,7 +1,8 @@
 /*
  * test_e820.c - e820_sanitize() on hand-written maps (clean, q35, each kind
  * of defect), on too-small output arrays, and against a per-unit reference
- * model on thousands of random maps.
+ * model on thousands of random maps; e820_installed_ram() on QEMU-shaped
+ * maps.
  */
 #include "htest.h"
 #include <mm/e820.h>
@@ -281,6 +282,33 @@ TEST(e820_names_and_total)
 	EXPECT_EQ(e820_total(m, 4, RAM), 0x9f000 + 0x100000);
 	EXPECT_EQ(e820_total(m, 4, RES), 0x1000);
 	EXPECT_EQ(e820_total(m, 4, NVS), 0);
+}
+
+/*
+ * Expect e820_installed_ram to give QEMU's -m for its pc and q35 maps (the
+ * holes below 1 MiB and a reserved piece at the top of RAM count, the PCI
+ * hole does not), to leave out a ROM that ends where RAM starts, and 0 for
+ * an empty map.
+ */
+TEST(e820_installed_ram_qemu_maps)
+{
+	struct e820_entry pc_128m[] = { E(0, 0x9f000, RAM), E(0x9fc00, 0x400, RES),
+					E(0xf0000, 0x10000, RES), E(0x100000, 0x7f00000, RAM),
+					E(0xfffc0000, 0x40000, RES) };
+	struct e820_entry q35_4g[] = { E(0, 0x9f000, RAM), E(0x9fc00, 0x400, RES),
+				       E(0xf0000, 0x10000, RES), E(0x100000, 0x7ff00000, RAM),
+				       E(0xb0000000, 0x10000000, RES), E(0xfeffc000, 0x4000, RES),
+				       E(0x100000000ULL, 0x80000000ULL, RAM) };
+	struct e820_entry top_reserved[] = { E(0, 0x9f000, RAM), E(0x100000, 0x7ee0000, RAM),
+					     E(0x7fe0000, 0x20000, RES) };
+	struct e820_entry rom_below[] = { E(0x10000000, 0x100000, RES),
+					  E(0x10100000, 0x1000000, RAM) };
+
+	EXPECT_EQ(e820_installed_ram(pc_128m, 5), 128ULL << 20);
+	EXPECT_EQ(e820_installed_ram(q35_4g, 7), 4ULL << 30);
+	EXPECT_EQ(e820_installed_ram(top_reserved, 3), 128ULL << 20);
+	EXPECT_EQ(e820_installed_ram(rom_below, 2), 16ULL << 20);
+	EXPECT_EQ(e820_installed_ram(pc_128m, 0), 0);
 }
 
 /* Expect e820_print to print Linux-style lines with an inclusive end. */

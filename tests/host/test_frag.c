@@ -1,7 +1,7 @@
-/* test_frag.c - the frag owner (mm/frag.c): patterns, fill, migration, release, zsmalloc workload. */
+/* test_frag.c - the frag owner (workloads/frag.c): patterns, fill, migration, release, zsmalloc workload. */
 #include "htest.h"
 #include "support/host_mem.h"
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
 #include <mm/page_isolation.h>

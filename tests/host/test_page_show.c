@@ -370,3 +370,79 @@ TEST(mem_available_formula)
 	EXPECT_EQ(si_mem_available(), before);
 	host_mem_teardown();
 }
+
+/* "-1.000" / "0.865" as printed by the views -> -1000 / 865; false if not that shape. */
+static bool parse_milli(const char *s, int *out)
+{
+	unsigned int ip, fp;
+	int neg = s[0] == '-';
+	char tail;
+
+	if (sscanf(s + neg, "%u.%3u%c", &ip, &fp, &tail) != 2 || strlen(s + neg) != 5)
+		return false;
+	*out = (int)(ip * 1000 + fp) * (neg ? -1 : 1);
+	return true;
+}
+
+/*
+ * Expect the frag summary, on fragmented memory, to print one line per
+ * populated zone whose free pages, order>=9 pages and both order-9
+ * indices equal the allocator's own figures, and a total line that sums
+ * the zones.
+ */
+TEST(frag_summary_matches_counts)
+{
+	char line[512], name[16], ui[16], fi[16];
+	unsigned long freep, big, tbig, tfree, sum_free = 0, sum_big = 0, pct;
+	struct page *pages[4096];
+	int zones_seen = 0, totals = 0, n = 0;
+	unsigned int score;
+	FILE *f;
+
+	host_mem_init_mb(64);
+	while (n < 4096 && (pages[n] = alloc_page(GFP_KERNEL | __GFP_MOVABLE)))
+		n++;
+	for (int i = 0; i < n; i += 2)	/* every other page back: order-0 holes */
+		__free_page(pages[i]);
+	capture_start();
+	show_frag_summary();
+	f = capture_end();
+	while (fgets(line, sizeof(line), f)) {
+		struct contig_page_info info;
+		struct zone *z = NULL;
+		int u, fr;
+
+		if (sscanf(line, "frag: order>=9 free: %lu of %lu free pages (%lu%%), "
+			   "fragmentation score %u", &tbig, &tfree, &pct, &score) == 4) {
+			totals++;
+			continue;
+		}
+		if (sscanf(line, "frag: zone %15s free %lu order>=9 %lu unusable_index(9) %15s "
+			   "fragmentation_index(9) %15s", name, &freep, &big, ui, fi) != 5)
+			continue;
+		for (int i = 0; i < MAX_NR_ZONES; i++)
+			if (!strcmp(zones[i].name, name))
+				z = &zones[i];
+		ASSERT(z);
+		zones_seen++;
+		fill_contig_page_info(z, pageblock_order, &info);
+		EXPECT_EQ(freep, info.free_pages);
+		EXPECT_EQ(big, zone_free_pages_from_order(z, pageblock_order));
+		EXPECT(parse_milli(ui, &u));
+		EXPECT(parse_milli(fi, &fr));
+		EXPECT_EQ(u, unusable_free_index(pageblock_order, &info));
+		EXPECT_EQ(fr, fragmentation_index(pageblock_order, &info));
+		sum_free += freep;
+		sum_big += big;
+	}
+	fclose(f);
+	EXPECT_EQ(zones_seen, 2);
+	EXPECT_EQ(totals, 1);
+	EXPECT_EQ(tfree, sum_free);
+	EXPECT_EQ(tbig, sum_big);
+	EXPECT_EQ(pct, sum_free ? sum_big * 100 / sum_free : 0);
+	EXPECT(sum_big < sum_free);	/* the holes are free but below order 9 */
+	for (int i = 1; i < n; i += 2)
+		__free_page(pages[i]);
+	host_mem_teardown();
+}

@@ -2,7 +2,7 @@
  * test_compaction.c - in-kernel suites for compaction, contiguous
  * allocation and zsmalloc on real memory (those the compaction goals in
  * docs/references.md asked for), using the
- * frag owner (mm/frag.c) to fragment all free memory on purpose.
+ * frag owner (workloads/frag.c) to fragment all free memory on purpose.
  *
  *   compaction       frag 3of4 leaves no order-9 block; compact_all() brings
  *                    them back, moves every page intact, keeps every
@@ -21,7 +21,7 @@
  */
 #include <kernel/ktest.h>
 #include <kernel/kernel.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/gfp.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>

@@ -1,7 +1,7 @@
 /*
  * bench_compaction.c - compaction figures (the compaction goals of
  * docs/references.md), taken after
- * `frag 3of4` with movable pages only (mm/frag.c):
+ * `frag 3of4` with movable pages only (workloads/frag.c):
  *
  *   order9_share_before/after_pct   free memory in blocks of order >= 9,
  *                                   as a share of all free memory, before
@@ -40,7 +40,7 @@
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/gfp.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>

@@ -43,7 +43,7 @@
  * and its bytes are painted from the id, so verification after migration
  * proves that the handle still leads to the same bytes.
  */
-#include <mm/frag.h>
+#include <workloads/frag.h>
 #include <mm/migrate.h>
 #include <mm/gfp.h>
 #include <mm/page_alloc.h>

@@ -1,5 +1,5 @@
 /*
- * frag.h - deliberate fragmentation of physical memory (mm/frag.c), for
+ * frag.h - deliberate fragmentation of physical memory (workloads/frag.c), for
  * the shell (`frag`, `zs`), the in-kernel compaction suites and the
  * compaction benchmark.
  *
@@ -25,8 +25,8 @@
  * The zsmalloc workload (frag_zs_*) fills a zs_pool with objects painted
  * with their own id and verifies them through their handles.
  */
-#ifndef MM_FRAG_H
-#define MM_FRAG_H
+#ifndef WORKLOADS_FRAG_H
+#define WORKLOADS_FRAG_H
 
 #include <kernel/compiler.h>
 #include <mm/page.h>
