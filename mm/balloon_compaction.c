@@ -33,6 +33,10 @@
 #include <kernel/printk.h>
 #include <errno.h>
 
+#ifdef HOST_BUILD
+void (*balloon_requeue_contended_hook)(struct page *page);
+#endif
+
 static const struct movable_operations balloon_mops = {
 	.isolate_page = balloon_page_isolate,
 	.migratepage = balloon_page_migrate,

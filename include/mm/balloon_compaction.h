@@ -99,4 +99,15 @@ size_t balloon_page_count(struct balloon_dev_info *b);
  */
 unsigned long balloon_check(struct balloon_dev_info *b, unsigned long host_pages);
 
+#ifdef HOST_BUILD
+/*
+ * Test hook (host builds only): called when giving dequeued pages back
+ * finds @page locked by someone else - a scanner that saw the page
+ * movable before the dequeue and now re-tests it under the page lock -
+ * right before waiting for that lock. A host test plays the other CPU
+ * here (re-test, unlock, drop its reference).
+ */
+extern void (*balloon_requeue_contended_hook)(struct page *page);
+#endif
+
 #endif
