@@ -27,6 +27,19 @@
  *            reference dropped): the core then frees it;
  *  putback   under pages_lock: back on the list, isolated_pages--.
  * So the count the host holds never changes during a migration.
+ *
+ * Deflation is two steps: dequeue (pages off the list, no longer offline
+ * or movable, nothing counted), then, depending on the host's answer,
+ * balloon_page_list_deflated() (freed, balloon_deflate counted) or
+ * balloon_page_list_requeue() (back in, nothing counted). A dequeued page
+ * may still be locked by a scanner whose lockless __PageMovable test ran
+ * before the dequeue (seed 002: that test may be a false positive and is
+ * repeated under the lock); the requeue waits for such a lock instead of
+ * asserting it is free, taking it before pages_lock.
+ *
+ * Removal of a device: balloon_devinfo_drain() makes balloon_page_isolate()
+ * refuse, so isolated_pages only falls; once it is zero every page is on
+ * the list and the driver can take them all.
  */
 #include <mm/balloon_compaction.h>
 #include <mm/vmstat.h>

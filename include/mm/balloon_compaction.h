@@ -22,7 +22,12 @@
  *     host: deflate page;  balloon_page_migrate_release(b, page);
  * returning 0, or -EAGAIN if the device is busy (nothing changed then).
  *
- * Lock order: page lock, then b->pages_lock.
+ * Deflation: balloon_page_list_dequeue(), then balloon_page_list_deflated()
+ * if the host gave the pages back or balloon_page_list_requeue() if not.
+ *
+ * Lock order: page lock, then b->pages_lock (a driver lock such as
+ * vb->lock may come first: the driver never waits for it with a page
+ * locked, it only trylocks it in migratepage).
  */
 #ifndef MM_BALLOON_COMPACTION_H
 #define MM_BALLOON_COMPACTION_H
