@@ -68,12 +68,9 @@ static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 	printk("  isolated %lu pages\n", b->isolated_pages);
 	printk("  listed   %zu pages\n", balloon_page_count(b));
 	balloon_show_reporting(vb);
-	printk("  inflated %lu deflated %lu batches %lu migrated %lu (busy %lu, unanswered %lu)\n",
+	printk("  inflated %lu deflated %lu batches %lu migrated %lu (busy %lu, failed unanswered %lu, new page unanswered %lu)\n",
 	       vb->inflated, vb->deflated, vb->batches, vb->migrated, vb->migrate_busy,
-	       vb->migrate_failed);
-	if (vb->orphan)
-		printk("  orphan   pfn %#lx (old page of an unanswered migration, kept)\n",
-		       page_to_pfn(vb->orphan));
+	       vb->migrate_failed, vb->migrate_inflate_lost);
 	printk("  oom_deflate calls %lu pages %lu, stats_requests %lu, config_events %lu, timeouts %lu, clamps %lu\n",
 	       vb->oom_calls, vb->oom_pages, vb->stats_requests, vb->config_events,
 	       vb->timeouts, vb->clamps);

@@ -28,11 +28,28 @@
  *            reference dropped): the core then frees it;
  *  putback   under pages_lock: back on the list, isolated_pages--.
  * So the count the host holds never changes during a migration.
+ *
+ * Deflation is two steps: dequeue (pages off the list, no longer offline
+ * or movable, nothing counted), then, depending on the host's answer,
+ * balloon_page_list_deflated() (freed, balloon_deflate counted) or
+ * balloon_page_list_requeue() (back in, nothing counted). A dequeued page
+ * may still be locked by a scanner whose lockless __PageMovable test ran
+ * before the dequeue (seed 002: that test may be a false positive and is
+ * repeated under the lock); the requeue waits for such a lock instead of
+ * asserting it is free, taking it before pages_lock.
+ *
+ * Removal of a device: balloon_devinfo_drain() makes balloon_page_isolate()
+ * refuse, so isolated_pages only falls; once it is zero every page is on
+ * the list and the driver can take them all.
  */
 #include <mm/balloon_compaction.h>
 #include <mm/vmstat.h>
 #include <kernel/printk.h>
 #include <errno.h>
+
+#ifdef HOST_BUILD
+void (*balloon_requeue_contended_hook)(struct page *page);
+#endif
 
 static const struct movable_operations balloon_mops = {
 	.isolate_page = balloon_page_isolate,
@@ -45,6 +62,7 @@ void balloon_devinfo_init(struct balloon_dev_info *b,
 					     struct page *, enum migrate_mode))
 {
 	b->isolated_pages = 0;
+	b->draining = false;
 	spin_lock_init(&b->pages_lock);
 	INIT_LIST_HEAD(&b->pages);
 	b->mapping.a_ops = migratepage ? &balloon_mops : NULL;
@@ -93,33 +111,49 @@ struct balloon_dev_info *balloon_page_device(struct page *page)
 	return m ? m->private_data : NULL;
 }
 
-void balloon_page_enqueue(struct balloon_dev_info *b, struct page *page)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&b->pages_lock, flags);
-	BUG_ON(!trylock_page(page));	/* a fresh page: nobody else holds it */
-	balloon_page_insert(b, page);
-	unlock_page(page);
-	b->enqueued++;
-	spin_unlock_irqrestore(&b->pages_lock, flags);
-	count_vm_event(BALLOON_INFLATE);
-}
-
-size_t balloon_page_list_enqueue(struct balloon_dev_info *b, struct list_head *pages)
+/*
+ * Insert every page of @pages whose page lock is free right now; a page
+ * someone else holds locked moves to @busy instead. pages_lock held (so
+ * only a trylock: the lock order is page lock, then pages_lock). Returns
+ * how many were inserted.
+ */
+static size_t __balloon_page_list_insert(struct balloon_dev_info *b, struct list_head *pages,
+					 struct list_head *busy)
 {
 	struct page *page, *next;
-	unsigned long flags;
 	size_t n = 0;
 
-	spin_lock_irqsave(&b->pages_lock, flags);
 	list_for_each_entry_safe(page, next, pages, lru) {
 		list_del(&page->lru);
-		BUG_ON(!trylock_page(page));
+		if (!trylock_page(page)) {
+			list_add_tail(&page->lru, busy);
+			continue;
+		}
 		balloon_page_insert(b, page);
 		unlock_page(page);
 		n++;
 	}
+	return n;
+}
+
+void balloon_page_enqueue(struct balloon_dev_info *b, struct page *page)
+{
+	LIST_HEAD(one);
+
+	list_add(&page->lru, &one);
+	balloon_page_list_enqueue(b, &one);
+}
+
+size_t balloon_page_list_enqueue(struct balloon_dev_info *b, struct list_head *pages)
+{
+	LIST_HEAD(busy);
+	unsigned long flags;
+	size_t n;
+
+	spin_lock_irqsave(&b->pages_lock, flags);
+	n = __balloon_page_list_insert(b, pages, &busy);
+	/* fresh pages: not movable yet, so no isolator ever locks them */
+	BUG_ON(!list_empty(&busy));
 	b->enqueued += n;
 	spin_unlock_irqrestore(&b->pages_lock, flags);
 	count_vm_events(BALLOON_INFLATE, n);
@@ -144,10 +178,59 @@ size_t balloon_page_list_dequeue(struct balloon_dev_info *b, struct list_head *p
 		list_add(&page->lru, pages);
 		got++;
 	}
-	b->dequeued += got;
 	spin_unlock_irqrestore(&b->pages_lock, flags);
-	count_vm_events(BALLOON_DEFLATE, got);
 	return got;
+}
+
+size_t balloon_page_list_requeue(struct balloon_dev_info *b, struct list_head *pages)
+{
+	LIST_HEAD(busy);
+	struct page *page, *next;
+	unsigned long flags;
+	size_t n;
+
+	spin_lock_irqsave(&b->pages_lock, flags);
+	n = __balloon_page_list_insert(b, pages, &busy);
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+	/*
+	 * A page locked by someone else: a scanner that saw it movable before
+	 * the dequeue (the lockless __PageMovable test may be stale, seed 002)
+	 * and re-tests it under the lock. It finds the page not movable and
+	 * lets go, so wait for the lock - in the documented order, page lock
+	 * first - and insert the page then.
+	 */
+	list_for_each_entry_safe(page, next, &busy, lru) {
+		list_del(&page->lru);
+#ifdef HOST_BUILD
+		if (balloon_requeue_contended_hook)
+			balloon_requeue_contended_hook(page);
+#endif
+		lock_page(page);
+		spin_lock_irqsave(&b->pages_lock, flags);
+		balloon_page_insert(b, page);
+		spin_unlock_irqrestore(&b->pages_lock, flags);
+		unlock_page(page);
+		n++;
+	}
+	return n;
+}
+
+size_t balloon_page_list_deflated(struct balloon_dev_info *b, struct list_head *pages)
+{
+	struct page *page, *next;
+	unsigned long flags;
+	size_t n = 0;
+
+	list_for_each_entry_safe(page, next, pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+		n++;
+	}
+	spin_lock_irqsave(&b->pages_lock, flags);
+	b->dequeued += n;
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+	count_vm_events(BALLOON_DEFLATE, n);
+	return n;
 }
 
 struct page *balloon_page_dequeue(struct balloon_dev_info *b)
@@ -167,6 +250,11 @@ bool balloon_page_isolate(struct page *page, isolate_mode_t mode)
 	if (!b)
 		return false;
 	spin_lock_irqsave(&b->pages_lock, flags);
+	if (b->draining) {
+		/* the device is going away: no page may leave its list now */
+		spin_unlock_irqrestore(&b->pages_lock, flags);
+		return false;
+	}
 	list_del(&page->lru);
 	b->isolated_pages++;
 	b->isolations++;
@@ -220,6 +308,25 @@ void balloon_page_migrate_release(struct balloon_dev_info *b, struct page *page)
 	spin_unlock_irqrestore(&b->pages_lock, flags);
 	count_vm_event(BALLOON_MIGRATE);
 	put_page(page);			/* ours; the core still holds its isolation reference */
+}
+
+void balloon_devinfo_drain(struct balloon_dev_info *b)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&b->pages_lock, flags);
+	b->draining = true;
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+}
+
+unsigned long balloon_isolated_pages(struct balloon_dev_info *b)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&b->pages_lock, flags);
+	n = b->isolated_pages;
+	spin_unlock_irqrestore(&b->pages_lock, flags);
+	return n;
 }
 
 size_t balloon_page_count(struct balloon_dev_info *b)

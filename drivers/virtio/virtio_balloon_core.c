@@ -6,10 +6,10 @@
  * State. vb->num_pages counts the pages the host holds: pages whose
  * inflate request the device has used, minus pages whose deflate request
  * it has used. Those pages are exactly the balloon's (listed or isolated in
- * vb->b_dev_info, plus vb->orphan once a migration went unanswered), so
- * balloon_check(num_pages - orphan) is the invariant, true whenever
- * vb->lock is free (virtio_balloon_check()). vb->target is the host's
- * num_pages, clamped to the RAM there is.
+ * vb->b_dev_info), so balloon_check(num_pages) is the invariant, true
+ * whenever vb->lock is free (virtio_balloon_check()), and `actual` equals
+ * num_pages then too. vb->target is the host's num_pages, clamped to the
+ * RAM there is.
  *
  * One batch (vb->lock held throughout):
  *  inflate  allocate up to 256 free pages (no reclaim), enqueue them into
@@ -21,8 +21,9 @@
  * Every wait is bounded (vb->timeout_ms). A timeout, a broken queue or a
  * device that reset itself marks the balloon broken: an inflate batch stays
  * in the balloon (the host may have discarded it), a deflate batch goes
- * back into it (the host may not have given it back), so no page is ever
- * lost or reused early; later steps return -EIO.
+ * back into it (the host may not have given it back; nothing is counted,
+ * and a page a scanner holds locked meanwhile is waited for), so no page
+ * is ever lost or reused early; later steps return -EIO.
  *
  * Free page reporting (PAGE_REPORTING negotiated): vb->pr_dev is
  * registered with mm/page_reporting.c; its report() sends one batch of
@@ -37,17 +38,24 @@
  * (it dropped the buffer; virtio_balloon_remove() resets it too).
  *
  * Migration (compaction moving a balloon page) takes vb->lock with a
- * trylock (-EAGAIN when busy), tells the host "inflate the new page", then
- * "deflate the old one", and only then releases the old page. If the host
- * does not answer, both pages stay the balloon's (the old one as the
- * orphan, see vb_migratepage()). Deflate on OOM also uses a trylock: an
+ * trylock (-EAGAIN when busy), tells the host "deflate the old page" and,
+ * once it has, moves the page guest side and tells it "inflate the new
+ * one". An unanswered deflate is a failed migration with nothing changed;
+ * an unanswered inflate leaves the new page ballooned, as for any inflate
+ * (see vb_migratepage()). Deflate on OOM also uses a trylock: an
  * allocation must never wait for the balloon.
+ *
+ * Removal drains the balloon: isolation is refused from then on, the pages
+ * compaction holds isolated are waited for (their migration fails, so they
+ * are put back), everything is deflated, the device reset, and nothing is
+ * left pointing at the device (see virtio_balloon_remove()).
  */
 #include <drivers/virtio_balloon.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <mm/page_reporting.h>
 #include <kernel/printk.h>
+#include <arch/cpu.h>
 #include <errno.h>
 #include <string.h>
 #include <stdio.h>
@@ -272,6 +280,7 @@ static int vb_inflate_batch(struct virtio_balloon *vb, unsigned int n)
 	LIST_HEAD(pages);
 	struct page *page;
 	unsigned int got = 0;
+	int err;
 
 	while (got < n && (page = balloon_page_alloc()) != NULL) {
 		vb->pfns[got++] = (uint32_t)page_to_pfn(page);
@@ -288,19 +297,25 @@ static int vb_inflate_batch(struct virtio_balloon *vb, unsigned int n)
 	balloon_page_list_enqueue(&vb->b_dev_info, &pages);
 	/* whatever happens now, these pages are the host's: count them */
 	vb->num_pages += got;
-	if (vb_tell_host(vb, vb->inflate_vq, got))
+	err = vb_tell_host(vb, vb->inflate_vq, got);
+	vb_update_actual(vb);		/* counted either way, so reported either way */
+	if (err)
 		return -EIO;
 	vb->inflated += got;
 	vb->batches++;
-	vb_update_actual(vb);
 	return (int)got;
 }
 
-/* One deflate batch of at most @n pages; pages freed, or -errno. */
+/*
+ * One deflate batch of at most @n pages; pages freed, or -errno. May wait
+ * for a page lock (a failed batch goes back to the balloon): vb->lock is
+ * held, which is fine because nobody waits for vb->lock with a page locked
+ * (migration and OOM deflate only trylock it).
+ */
 static int vb_deflate_batch(struct virtio_balloon *vb, unsigned int n)
 {
 	LIST_HEAD(pages);
-	struct page *page, *next;
+	struct page *page;
 	unsigned int got = 0;
 
 	if (!balloon_page_list_dequeue(&vb->b_dev_info, &pages, n))
@@ -308,14 +323,11 @@ static int vb_deflate_batch(struct virtio_balloon *vb, unsigned int n)
 	list_for_each_entry(page, &pages, lru)
 		vb->pfns[got++] = (uint32_t)page_to_pfn(page);
 	if (vb_tell_host(vb, vb->deflate_vq, got)) {
-		/* not acknowledged: the pages may still be the host's */
-		balloon_page_list_enqueue(&vb->b_dev_info, &pages);
+		/* not acknowledged: the pages may still be the host's; no deflate happened */
+		balloon_page_list_requeue(&vb->b_dev_info, &pages);
 		return -EIO;
 	}
-	list_for_each_entry_safe(page, next, &pages, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
+	balloon_page_list_deflated(&vb->b_dev_info, &pages);
 	vb->num_pages -= got;
 	vb->deflated += got;
 	vb->batches++;
@@ -430,18 +442,20 @@ void virtio_balloon_stats_service(struct virtio_balloon *vb)
 
 unsigned long virtio_balloon_check(struct virtio_balloon *vb)
 {
-	struct page *o = vb->orphan;
-	unsigned long bad = 0;
-
-	if (o && (!PageOffline(o) || page_ref_count(o) != 1 || __PageMovable(o) || !vb->broken)) {
-		pr_err("virtio-balloon %s: orphaned pfn %#lx is not an offline page held once\n",
-		       vb->vdev->name, page_to_pfn(o));
-		bad++;
-	}
-	return bad + balloon_check(&vb->b_dev_info, vb->num_pages - (o ? 1 : 0));
+	return balloon_check(&vb->b_dev_info, vb->num_pages);
 }
 
-/* Compaction moves balloon page @page to @newpage (both locked by the core). */
+/*
+ * Compaction moves balloon page @page to @newpage (both locked by the
+ * core). The host is asked to give @page back first: until it says so,
+ * nothing has changed, so a deflate it leaves unanswered is a plain
+ * failure (-EIO; the core puts @page back, @newpage was never shown to
+ * anyone and goes back untouched, seed 004). Once it has, the move is done
+ * guest side (@newpage listed in @page's place, @page released, count
+ * unchanged) and the host is asked to take @newpage; if it leaves that
+ * unanswered, @newpage stays ballooned like any unanswered inflate and the
+ * move still stands (counted in migrate_inflate_lost).
+ */
 static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, struct page *page,
 			  enum migrate_mode mode)
 {
@@ -456,30 +470,18 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 		spin_unlock(&vb->lock);
 		return -EIO;
 	}
-	balloon_page_migrate_insert(b, newpage);
-	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
-	if (vb_tell_host(vb, vb->inflate_vq, 1) == 0) {
-		vb->pfns[0] = (uint32_t)page_to_pfn(page);
-		if (vb_tell_host(vb, vb->deflate_vq, 1) == 0) {
-			balloon_page_migrate_release(b, page);
-			vb->migrated++;
-			spin_unlock(&vb->lock);
-			return MIGRATEPAGE_SUCCESS;
-		}
+	vb->pfns[0] = (uint32_t)page_to_pfn(page);
+	if (vb_tell_host(vb, vb->deflate_vq, 1)) {
+		vb->migrate_failed++;		/* the balloon is broken now */
+		spin_unlock(&vb->lock);
+		return -EIO;
 	}
-	/*
-	 * The host did not acknowledge (the balloon is broken now): it may hold
-	 * both pages. newpage is already listed, so it must not go back to the
-	 * core, which on failure would free it or hand it to compaction's target
-	 * list. Report the move done and keep the old page too, off the list and
-	 * no longer movable (the core drops only its isolation reference): it is
-	 * vb->orphan, counted in num_pages, never reused. A broken balloon
-	 * refuses every later migration, so there is at most one orphan.
-	 */
-	__ClearPageMovable(page);
-	vb->orphan = page;
-	vb->num_pages++;
-	vb->migrate_failed++;
+	balloon_page_migrate_insert(b, newpage);
+	balloon_page_migrate_release(b, page);
+	vb->migrated++;
+	vb->pfns[0] = (uint32_t)page_to_pfn(newpage);
+	if (vb_tell_host(vb, vb->inflate_vq, 1))
+		vb->migrate_inflate_lost++;	/* broken; newpage counted as the host's */
 	spin_unlock(&vb->lock);
 	return MIGRATEPAGE_SUCCESS;
 }
@@ -609,33 +611,91 @@ fail:
 	return err;
 }
 
+/* Wait until compaction gave back every page it holds isolated (the balloon drains). */
+static void vb_wait_isolated(struct virtio_balloon *vb)
+{
+	uint64_t warn_at = vb->env->now_ms() + vb->timeout_ms;
+	bool warned = false;
+	unsigned long n;
+
+	while ((n = balloon_isolated_pages(&vb->b_dev_info)) != 0) {
+		if (!warned && vb->env->now_ms() > warn_at) {
+			pr_warn("virtio-balloon %s: removal waits for %lu pages compaction holds isolated\n",
+				vb->vdev->name, n);
+			warned = true;
+		}
+		if (vb->env->wait_poll)
+			vb->env->wait_poll(vb);
+		cpu_relax();
+	}
+}
+
+/* Removal, device still honest: deflate every page through the queue. */
+static void vb_deflate_all(struct virtio_balloon *vb)
+{
+	while (vb->num_pages && !vb->broken) {
+		int ret = vb_deflate_batch(vb, VB_BATCH);
+
+		if (ret == -EAGAIN) {		/* a scanner holds a page lock for a moment */
+			if (vb->env->wait_poll)
+				vb->env->wait_poll(vb);
+			cpu_relax();
+			continue;
+		}
+		if (ret <= 0)
+			break;
+	}
+}
+
+/*
+ * Removal, device reset: take every page still listed. A broken device
+ * may still hold them, so they are retired (kept offline and referenced,
+ * never reused, no longer movable or the device's); otherwise the reset
+ * dropped the host's claim and they are freed.
+ */
+static void vb_take_back_rest(struct virtio_balloon *vb)
+{
+	while (vb->num_pages) {
+		LIST_HEAD(pages);
+		struct page *page, *next;
+		size_t got = balloon_page_list_dequeue(&vb->b_dev_info, &pages, vb->num_pages);
+
+		if (!got) {
+			if (WARN_ON(!balloon_page_count(&vb->b_dev_info)))
+				break;		/* num_pages without pages: a broken invariant */
+			cpu_relax();		/* a scanner holds a page lock for a moment */
+			continue;
+		}
+		if (vb->broken) {
+			list_for_each_entry_safe(page, next, &pages, lru) {
+				list_del(&page->lru);
+				__SetPageOffline(page);
+			}
+			vb->retired += got;
+		} else {
+			balloon_page_list_deflated(&vb->b_dev_info, &pages);
+		}
+		vb->num_pages -= (uint32_t)got;
+	}
+}
+
 void virtio_balloon_remove(struct virtio_balloon *vb)
 {
-	LIST_HEAD(pages);
-	struct page *page, *next;
-
 	if (vb->reporting) {
 		page_reporting_unregister(&vb->pr_dev);
 		vb->reporting = false;
 	}
 	spin_lock(&vb->lock);
-	vb->ready = false;
-	if (!vb->broken) {
-		while (vb->num_pages > vb->b_dev_info.isolated_pages)
-			if (vb_deflate_batch(vb, VB_BATCH) <= 0)
-				break;
-	}
+	vb->ready = false;		/* migrations fail from now on; steps and OOM refuse */
+	/* no new isolation; the isolated pages come back (put back: migration fails) */
+	balloon_devinfo_drain(&vb->b_dev_info);
+	vb_wait_isolated(vb);
+	/* every page is listed now, and stays so */
+	vb_deflate_all(vb);
 	vb->vdev->config->reset(vb->vdev);
 	/* After reset the device has dropped every request; nothing is in flight. */
 	vb_reporting_reset_done(vb);
-	if (!vb->broken) {
-		balloon_page_list_dequeue(&vb->b_dev_info, &pages, vb->num_pages);
-		list_for_each_entry_safe(page, next, &pages, lru) {
-			list_del(&page->lru);
-			__free_page(page);
-			vb->num_pages--;
-		}
-	}
+	vb_take_back_rest(vb);
 	vb->vdev->config->del_vqs(vb->vdev);
 	vb->inflate_vq = vb->deflate_vq = vb->stats_vq = vb->reporting_vq = NULL;
 	spin_unlock(&vb->lock);

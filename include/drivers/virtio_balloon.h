@@ -89,7 +89,6 @@ struct virtio_balloon {
 	spinlock_t lock;		/* queue traffic and the pfns array */
 
 	uint32_t num_pages;		/* pages the host holds (acknowledged) */
-	struct page *orphan;		/* old page of a migration the host did not answer */
 	uint32_t target;		/* host's num_pages after clamping */
 	uint32_t host_target;		/* host's num_pages as read */
 	bool ready;			/* DRIVER_OK sent, queues live */
@@ -111,7 +110,10 @@ struct virtio_balloon {
 	char reporting_why[96];
 
 	/* counters */
-	unsigned long inflated, deflated, batches, migrated, migrate_busy, migrate_failed;
+	unsigned long inflated, deflated, batches, migrated, migrate_busy;
+	unsigned long migrate_failed;	/* host left the deflate of the old page unanswered: -EIO */
+	unsigned long migrate_inflate_lost; /* moved; host left the inflate of the new page unanswered */
+	unsigned long retired;		/* pages kept for good at removal of a broken device */
 	unsigned long oom_calls, oom_pages, stats_requests, timeouts, clamps, config_events;
 	char broken_why[96];
 };
@@ -136,7 +138,12 @@ void virtio_balloon_stats_service(struct virtio_balloon *vb);
 unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb);
 /* Invariant check (see balloon_check); number of problems. */
 unsigned long virtio_balloon_check(struct virtio_balloon *vb);
-/* Reset the device and take back every page (driver removal). */
+/*
+ * Driver removal: wait for the pages compaction holds isolated (no new
+ * isolation from now on), deflate everything, reset the device, take back
+ * what is left (freed, or retired if the device broke). Ends with
+ * num_pages 0 and no page pointing at the device.
+ */
 void virtio_balloon_remove(struct virtio_balloon *vb);
 
 /* Kernel glue: called by the transport for each balloon device found. */

@@ -23,7 +23,12 @@
  *     host: deflate page;  balloon_page_migrate_release(b, page);
  * returning 0, or -EAGAIN if the device is busy (nothing changed then).
  *
- * Lock order: page lock, then b->pages_lock.
+ * Deflation: balloon_page_list_dequeue(), then balloon_page_list_deflated()
+ * if the host gave the pages back or balloon_page_list_requeue() if not.
+ *
+ * Lock order: page lock, then b->pages_lock (a driver lock such as
+ * vb->lock may come first: the driver never waits for it with a page
+ * locked, it only trylocks it in migratepage).
  */
 #ifndef MM_BALLOON_COMPACTION_H
 #define MM_BALLOON_COMPACTION_H
@@ -37,6 +42,7 @@
 
 struct balloon_dev_info {
 	unsigned long isolated_pages;	/* taken by compaction, off the list */
+	bool draining;			/* the device goes away: isolation refused */
 	spinlock_t pages_lock;		/* protects pages and isolated_pages */
 	struct list_head pages;		/* inflated pages, linked through lru */
 	struct address_space mapping;	/* page->mapping of our pages */
@@ -62,16 +68,28 @@ void balloon_page_free(struct page *page);
 
 /* Put @page (from balloon_page_alloc) into the balloon: offline, movable, listed. */
 void balloon_page_enqueue(struct balloon_dev_info *b, struct page *page);
-/* Enqueue every page on @pages (linked through lru); returns how many. */
+/* Enqueue every page on @pages (linked through lru); returns how many. Counts balloon_inflate. */
 size_t balloon_page_list_enqueue(struct balloon_dev_info *b, struct list_head *pages);
 /*
  * Take up to @n pages out of the balloon onto @pages (through lru); they
  * are no longer offline or movable, and the caller holds their reference.
- * Returns how many.
+ * Returns how many. Nothing is counted yet: once the host has given the
+ * pages back, balloon_page_list_deflated(); if it did not,
+ * balloon_page_list_requeue().
  */
 size_t balloon_page_list_dequeue(struct balloon_dev_info *b, struct list_head *pages, size_t n);
-/* One page out of the balloon, or NULL (empty, or all isolated: try later). */
+/* One page out of the balloon, or NULL (empty, or all isolated: try later); as above. */
 struct page *balloon_page_dequeue(struct balloon_dev_info *b);
+/*
+ * Give dequeued pages whose deflate did not happen back to the balloon
+ * (listed, offline, movable again); counts nothing. A page a scanner holds
+ * locked meanwhile (it saw the page movable before the dequeue) is waited
+ * for, page lock before pages_lock: call without pages_lock or any page
+ * lock held. Returns how many.
+ */
+size_t balloon_page_list_requeue(struct balloon_dev_info *b, struct list_head *pages);
+/* The host gave the dequeued @pages back: free them, count balloon_deflate. Returns how many. */
+size_t balloon_page_list_deflated(struct balloon_dev_info *b, struct list_head *pages);
 
 /* Mark @page a balloon page of @b and list it; pages_lock and page lock held. */
 void balloon_page_insert(struct balloon_dev_info *b, struct page *page);
@@ -91,6 +109,15 @@ void balloon_page_migrate_insert(struct balloon_dev_info *b, struct page *newpag
 /* For the driver's migratepage: the isolated, locked @page leaves the balloon; drops our reference. */
 void balloon_page_migrate_release(struct balloon_dev_info *b, struct page *page);
 
+/*
+ * The device is going away: from now on balloon_page_isolate() refuses, so
+ * the isolated count only falls (putback, migration) and the list is final
+ * once it reaches zero.
+ */
+void balloon_devinfo_drain(struct balloon_dev_info *b);
+/* Pages compaction holds isolated right now (read under pages_lock). */
+unsigned long balloon_isolated_pages(struct balloon_dev_info *b);
+
 /* Pages on the list (walks it under the lock). */
 size_t balloon_page_count(struct balloon_dev_info *b);
 /*
@@ -99,5 +126,16 @@ size_t balloon_page_count(struct balloon_dev_info *b);
  * (up to a few) and returns their number.
  */
 unsigned long balloon_check(struct balloon_dev_info *b, unsigned long host_pages);
+
+#ifdef HOST_BUILD
+/*
+ * Test hook (host builds only): called when giving dequeued pages back
+ * finds @page locked by someone else - a scanner that saw the page
+ * movable before the dequeue and now re-tests it under the page lock -
+ * right before waiting for that lock. A host test plays the other CPU
+ * here (re-test, unlock, drop its reference).
+ */
+extern void (*balloon_requeue_contended_hook)(struct page *page);
+#endif
 
 #endif

@@ -22,8 +22,15 @@
  * Time is a fake clock advanced by each poll, so timeouts cost no time.
  *
  * Invariants checked after every operation (abort() on violation):
- *  - listed + isolated (+ the one page a failed migration may orphan)
- *    == vb.num_pages, the pages the host was told about;
+ *  - listed + isolated == vb.num_pages, the pages the host was told
+ *    about, and every PageOffline page in memory is one of them (no page
+ *    left outside the list, as an unanswered migration once did);
+ *  - `actual` (config offset 4) == vb.num_pages;
+ *  - vmstat balloon_deflate == the pages whose deflate the host
+ *    acknowledged, balloon_inflate - balloon_deflate == vb.num_pages (a
+ *    failed deflate counts nothing);
+ *  - a migration pass succeeds for exactly the pages the driver moved
+ *    (pgmigrate_success and its result agree with vb.migrated);
  *  - every page the simulated host holds is owned by the balloon, and while
  *    the driver is not broken the host holds exactly the balloon's pages;
  *  - no owned page is free (PageBuddy) or unreferenced, no guest page is
@@ -31,7 +38,11 @@
  *    malformed chain; the allocator's own invariants hold (that whole-
  *    memmap check runs every 16th operation and at the end, for speed);
  *  - at teardown every page is back in the buddy, except (after the
- *    device broke) those the balloon still owns: free + held == initial.
+ *    device broke) those removal retired: free + retired == initial. An
+ *    op may leave pages isolated until removal: "another CPU" (the fuzzer,
+ *    from the driver's poll) finishes them only once removal has waited
+ *    longer than any device request can last, and removal must have
+ *    waited for them (nothing listed, isolated or counted afterwards).
  *
  * Build: make -f tests/host/host.mk build/host/fuzz_balloon
  * Run:   build/host/fuzz_balloon -runs=100000
@@ -98,6 +109,9 @@ static struct fz {
 	bool lied;			/* the device pushed plausible but false completions */
 	unsigned int steps;		/* check_all() calls */
 	bool in_migrate;		/* a migration of fz.iso is running */
+	bool late_iso;			/* fz.iso stays isolated until removal waits for it */
+	bool removing;			/* inside virtio_balloon_remove() */
+	unsigned long remove_polls;	/* driver polls since removal started */
 	struct list_head iso;		/* balloon pages we isolated */
 	struct list_head guest;		/* pages the "guest" allocated */
 	struct list_head freepages;	/* compaction-style target list */
@@ -243,10 +257,14 @@ static void dev_run(void)
 	}
 }
 
-/* env->wait_poll: the driver waits for a used buffer. */
+static void late_cpu_finishes(void);
+
+/* env->wait_poll: the driver waits for a used buffer (or, removing, for isolated pages). */
 static void fz_wait_poll(struct virtio_balloon *vb)
 {
 	fz.clock++;
+	if (fz.removing && ++fz.remove_polls > 4 * 1024)
+		late_cpu_finishes();
 	if (fz.churn)
 		fz.sim.cfg[0] = pick_target((uint8_t)churn_next(), churn_next());
 	fz.waiting++;
@@ -322,17 +340,38 @@ static void op_isolate(uint32_t mask, unsigned int max)
 		CHECK(!isolate_movable_page(list_first_entry(&fz.iso, struct page, lru), 0));
 }
 
-/* Migrate our isolated pages; failures stay on fz.iso (or were put back). */
-static void op_migrate(uint8_t b)
+/*
+ * Migrate our isolated pages; failures stay on fz.iso (or were put back).
+ * The pass succeeds for exactly the pages the driver moved (an unanswered
+ * migration is not a success). Returns how many moved.
+ */
+static unsigned int op_migrate(uint8_t b)
 {
 	unsigned int ok = 0;
 	enum migrate_mode mode = (b & 0x10) ? MIGRATE_ASYNC : MIGRATE_SYNC;
+	unsigned long migrated0 = fz.vb.migrated, success0 = vm_stat_read(PGMIGRATE_SUCCESS);
 
 	fz.in_migrate = true;
 	migrate_pages(&fz.iso, fz_new_page, (b & 0x20) ? fz_put_new : NULL, 0, mode,
 		      MR_COMPACTION, &ok);
 	fz.in_migrate = false;
+	CHECK(ok == fz.vb.migrated - migrated0);
+	CHECK(ok == vm_stat_read(PGMIGRATE_SUCCESS) - success0);
 	release_freepages();
+	return ok;
+}
+
+/*
+ * "Another CPU" that held fz.iso isolated finishes while removal waits:
+ * its migration must fail (the device is going away), then it puts back.
+ */
+static void late_cpu_finishes(void)
+{
+	if (!fz.late_iso || fz.in_migrate || list_empty(&fz.iso))
+		return;
+	fz.late_iso = false;
+	CHECK(op_migrate(0) == 0);
+	putback_movable_pages(&fz.iso);
 }
 
 /* A call made while the driver waits for the device (vb->lock held). */
@@ -466,12 +505,14 @@ static NO_COVERAGE void check_all(void)
 		n_iso++;
 	}
 	CHECK(n_iso == b->isolated_pages);
-	if (fz.vb.orphan) {
-		own(fz.vb.orphan);
-		CHECK(fz.vb.broken);
-		n_owned++;
-	}
 	CHECK(n_owned == fz.vb.num_pages);
+	/* no balloon page outside the list and the isolated set */
+	for (unsigned long pfn = 0; pfn < fz.sim.npfn; pfn++)
+		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn)))
+			CHECK(fz.owned[pfn]);
+	CHECK(fz.sim.cfg[1] == fz.vb.num_pages);		/* actual */
+	CHECK(vm_stat_read(BALLOON_DEFLATE) == fz.vb.deflated);
+	CHECK(vm_stat_read(BALLOON_INFLATE) - vm_stat_read(BALLOON_DEFLATE) == fz.vb.num_pages);
 	/* a device that lies about completions cannot be held to this */
 	for (unsigned long pfn = 0; pfn < fz.sim.npfn && !fz.lied; pfn++)
 		if (fz.sim.held[pfn])
@@ -594,7 +635,11 @@ static void fz_op(uint8_t op)
 		op_migrate(op);
 		break;
 	case 8:
-		putback_movable_pages(&fz.iso);
+		/* put back now, or leave the pages to a CPU that finishes during removal */
+		if (op & 0x10)
+			fz.late_iso = true;
+		else
+			putback_movable_pages(&fz.iso);
 		break;
 	case 9:
 		op_stats(op);
@@ -644,23 +689,38 @@ static void fz_op(uint8_t op)
 /* Take everything back and prove nothing leaked. */
 static void fz_teardown(void)
 {
-	putback_movable_pages(&fz.iso);
+	unsigned long offline = 0;
+
+	if (!fz.inited || !fz.late_iso)
+		putback_movable_pages(&fz.iso);
 	guest_free(~0u);
 	if (fz.inited) {
+		fz.removing = true;
 		virtio_balloon_remove(&fz.vb);
+		fz.removing = false;
+		/* removal waited for the isolated pages and left nothing behind */
+		CHECK(list_empty(&fz.iso));
+		CHECK(fz.vb.num_pages == 0);
+		CHECK(fz.vb.b_dev_info.isolated_pages == 0);
+		CHECK(balloon_page_count(&fz.vb.b_dev_info) == 0);
 		CHECK(virtio_balloon_check(&fz.vb) == 0);
-		if (!fz.vb.broken) {
-			CHECK(fz.vb.num_pages == 0);
-			CHECK(fz.lied || fz.sim.held_count == 0);
-		}
+		if (!fz.vb.broken)
+			CHECK(fz.vb.retired == 0 && (fz.lied || fz.sim.held_count == 0));
 	}
+	putback_movable_pages(&fz.iso);	/* a late putback (finds nothing now) */
+	if (fz.inited)
+		CHECK(balloon_page_count(&fz.vb.b_dev_info) == 0);
+	for (unsigned long pfn = 0; pfn < fz.sim.npfn; pfn++)
+		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn)))
+			offline++;
+	CHECK(offline == fz.vb.retired);
 	if (fz.hook)
 		unregister_alloc_slowpath_hook(&fz.oom_hook);
 	guest_free(~0u);		/* what calls made during remove's waits took */
 	drain_all_pages(NULL);
 	CHECK(mm_check_invariants() == 0);
-	/* every page is free again, but those the balloon still owns */
-	CHECK(nr_free_pages_total() + fz.vb.num_pages == fz.free0);
+	/* every page is free again, but those removal retired */
+	CHECK(nr_free_pages_total() + fz.vb.retired == fz.free0);
 	bsim_destroy(&fz.sim);
 	free(fz.owned);
 	host_mem_teardown();

@@ -174,7 +174,7 @@ void bsim_run(struct bsim *s)
 				s->status = 0;
 				return;
 			}
-			if (s->never)
+			if (s->never || (i == 0 && s->never_inflate))
 				continue;
 			bsim_apply(s, &q->held[q->nheld - 1], i == 0);
 			if (i == 0)

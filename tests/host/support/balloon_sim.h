@@ -22,6 +22,7 @@ struct bsim {
 	uint8_t *held;			/* [npfn]: 1 if the host holds the pfn */
 	unsigned long npfn, held_count;
 	bool never;			/* pop requests, never complete them */
+	bool never_inflate;		/* the same, on the inflate queue only */
 	bool reset_on_next;		/* reset itself when the next request arrives */
 	bool refuse_features_ok;	/* never accept FEATURES_OK (negotiation fails) */
 	unsigned long inflate_reqs, deflate_reqs, errors;
