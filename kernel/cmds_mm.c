@@ -15,6 +15,7 @@
 #include <mm/slab.h>
 #include <mm/vmstat.h>
 #include <mm/fault_inject.h>
+#include <lib/units.h>
 #include <string.h>
 
 #define no_args(argc, argv) ((argc) == 1 ? 0 : shell_usage_error(argv, "takes no arguments"))
@@ -164,7 +165,7 @@ static int cmd_alloc(int argc, char **argv)
 		}
 	}
 	printk("alloc: got %lu of %lu order-%lu blocks (%lu KiB); holding %lu blocks; %lu pages free\n",
-	       got, (unsigned long)count, (unsigned long)order, (got << order) * 4, nheld, nr_free_pages());
+	       got, (unsigned long)count, (unsigned long)order, pages_to_kb(got << order), nheld, nr_free_pages());
 	return got == count ? 0 : 1;
 }
 SHELL_COMMAND(alloc, "alloc ORDER [COUNT] [movable|unmovable|reclaimable] [zero]",

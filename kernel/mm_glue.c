@@ -18,6 +18,7 @@
 #include <mm/slab.h>
 #include <mm/fault_inject.h>
 #include <mm/compaction.h>
+#include <lib/units.h>
 #include <string.h>
 
 /* malloc() promises 16-byte alignment: kmalloc gives it from 16 bytes up. */
@@ -69,9 +70,9 @@ void mm_init_all(void)
 /* Extra meminfo lines once the allocator is up (cmds_sys.c calls this). */
 void meminfo_mm_lines(void)
 {
-	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
-	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
-	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemManaged:", pages_to_kb(totalram_pages()));
+	printk("%-16s %10lu kB\n", "MemFree:", pages_to_kb(nr_free_pages()));
+	printk("%-16s %10lu kB\n", "Slab:", pages_to_kb(slab_pages()));
+	printk("%-16s %10lu kB\n", "KmallocLarge:", pages_to_kb(kmalloc_large_pages()));
 	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
 }

@@ -12,6 +12,7 @@
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <kernel/printk.h>
+#include <lib/units.h>
 #include <string.h>
 
 struct zone_snap {
@@ -222,9 +223,10 @@ void show_free_areas(void)
 	       vm_stat_read(NR_BAD_PAGES));
 	for_each_populated_zone(zone) {
 		printk("Node 0 %s free:%lukB min:%lukB low:%lukB high:%lukB present:%lukB managed:%lukB pcp:%lukB\n",
-		       zone->name, zone_page_free(zone) * 4, min_wmark_pages(zone) * 4,
-		       low_wmark_pages(zone) * 4, high_wmark_pages(zone) * 4,
-		       zone->present_pages * 4, zone->managed_pages * 4, nr_pcp_pages(zone) * 4);
+		       zone->name, pages_to_kb(zone_page_free(zone)), pages_to_kb(min_wmark_pages(zone)),
+		       pages_to_kb(low_wmark_pages(zone)), pages_to_kb(high_wmark_pages(zone)),
+		       pages_to_kb(zone->present_pages), pages_to_kb(zone->managed_pages),
+		       pages_to_kb(nr_pcp_pages(zone)));
 	}
 	for_each_populated_zone(zone) {
 		struct zone_snap s;
@@ -239,14 +241,14 @@ void show_free_areas(void)
 				if (s.nr_free_mt[o][mt])
 					types[n++] = mt_letter[mt];
 			types[n] = 0;
-			printk("%lu*%lukB ", s.nr_free[o], 4UL << o);
+			printk("%lu*%lukB ", s.nr_free[o], pages_to_kb(1UL << o));
 			if (n)
 				printk("(%s) ", types);
 		}
 		/* the blocks listed: allocatable free memory plus isolated */
-		printk("= %lukB", (s.free_pages + s.isolated) * 4);
+		printk("= %lukB", pages_to_kb(s.free_pages + s.isolated));
 		if (s.isolated)
-			printk(" (isolated %lukB)", s.isolated * 4);
+			printk(" (isolated %lukB)", pages_to_kb(s.isolated));
 		printk("\n");
 	}
 }
