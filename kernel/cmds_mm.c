@@ -97,6 +97,9 @@ static int cmd_mmcheck(int argc, char **argv)
 		return 1;
 	unsigned long bad = mm_check_invariants();
 	printk("mmcheck: %s (%lu problems)\n", bad ? "FAILED" : "all invariants hold", bad);
+	if (mm_debug_check_interval)
+		printk("mmcheck: mm_debug_check every %lu operations: %lu runs, %lu failures\n",
+		       mm_debug_check_interval, mm_debug_check_runs, mm_debug_check_failures);
 	return bad ? 1 : 0;
 }
 SHELL_COMMAND(mmcheck, "mmcheck", "check every allocator invariant over the whole memmap", cmd_mmcheck);
