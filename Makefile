@@ -50,7 +50,7 @@ endif
 KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
 
 KEXCLUDE ?=
-KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c workloads/*.c \
+KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c lib/*.c workloads/*.c \
                                     drivers/pci/*.c drivers/virtio/*.c tests/kernel/*.c))
 KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
@@ -73,10 +73,12 @@ all: $(ELF) $(ISO) $(BENCH_ELF) tools
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
 tools: build/tools/page-types
-build/tools/page-types: tools/page-types.c mm/page_types.c include/mm/kpageflags.h | $(DEPS)
+build/tools/page-types: tools/page-types.c mm/page_types.c lib/parse.c include/mm/kpageflags.h \
+			include/lib/parse.h include/lib/units.h | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	@$(HOST_CC) -std=gnu11 -O2 -Wall -Iinclude -o $@ tools/page-types.c mm/page_types.c
+	@$(HOST_CC) -std=gnu11 -O2 -Wall -Iinclude -Iarch/x86_64/include -o $@ tools/page-types.c \
+		mm/page_types.c lib/parse.c
 
 $(BUILD)/k/%.o: %.c $(NEWLIB_STAMP) | $(DEPS)
 	@mkdir -p $(dir $@)

@@ -46,6 +46,7 @@
 #include <mm/compaction.h>
 #include <mm/mm_show.h>
 #include <mm/vmstat.h>
+#include <lib/units.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,7 +127,7 @@ static unsigned long prefault_free_memory(void)
 		list_del(&page->lru);
 		__free_pages(page, MAX_ORDER);
 	}
-	return n * (MAX_ORDER_NR_PAGES / 256);
+	return n * pages_to_mib(MAX_ORDER_NR_PAGES);
 }
 
 /* One full compaction after frag 3of4: cycles taken, pages moved (*moved); 0 on failure. */
@@ -144,7 +145,7 @@ static uint64_t full_compaction_round(const char *B, bool report, unsigned long 
 	if (report) {
 		frag_get_stats(&fs);
 		bench_report(B, "frag_fill_ms", (double)(t1 - t0) * 1e3 / (double)tsc_hz(), "ms");
-		bench_report(B, "frag_held_MiB", fs.held_movable / 256.0, "MiB");
+		bench_report(B, "frag_held_MiB", (double)fs.held_movable / PAGES_PER_MIB, "MiB");
 		report_state(B, "order9_share_before_pct", "fragindex9_before");
 		bench_report(B, "score_before", fragmentation_score(), "score");
 	}
@@ -202,7 +203,7 @@ static void bench_full_compaction(const char *B)
 	secs = (double)cyc[mid] / (double)tsc_hz();
 	bench_report(B, "compact_rounds", (double)n, "rounds");
 	bench_report(B, "compact_ms", secs * 1e3, "ms");
-	bench_report(B, "compact_MiBps", secs > 0 ? moved[mid] / 256.0 / secs : 0, "MiB/s");
+	bench_report(B, "compact_MiBps", secs > 0 ? (double)moved[mid] / PAGES_PER_MIB / secs : 0, "MiB/s");
 	if (cold > 0 && moved[mid]) {
 		bench_report(B, "compact_vs_cold_copy",
 			     (double)moved[mid] * cold / (double)cyc[mid], "x");

@@ -10,6 +10,7 @@
 #include <kernel/bench.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <lib/parse.h>
 #include <arch/x86.h>
 #include <string.h>
 
@@ -48,7 +49,7 @@ uint64_t bench_median(uint64_t *v, size_t n) { return bench_percentile(v, n, 50)
 static const struct bench *find_bench(const char *name, size_t len)
 {
 	for (const struct bench *b = __benches_start; b < __benches_end; b++)
-		if (strlen(b->name) == len && !strncmp(b->name, name, len))
+		if (list_item_is(name, len, b->name))
 			return b;
 	return NULL;
 }
@@ -64,11 +65,11 @@ static void run_one(const struct bench *b)
 /* Does the comma list @spec hold "-NAME" for @name (excluded from "all")? */
 static bool excluded(const char *spec, const char *name)
 {
-	size_t n = strlen(name);
+	const char *cur = spec, *item;
+	size_t len;
 
-	for (const char *p = spec; (p = strchr(p, '-')); p++)
-		if ((p == spec || p[-1] == ',') && !strncmp(p + 1, name, n) &&
-		    (p[1 + n] == ',' || !p[1 + n]))
+	while (list_next_item(&cur, &item, &len))
+		if (len && item[0] == '-' && list_item_is(item + 1, len - 1, name))
 			return true;
 	return false;
 }
@@ -95,20 +96,17 @@ void bench_run(const char *spec)
 			if (b != cal && !excluded(spec, b->name))
 				run_one(b);
 	} else {
-		const char *p = spec;
-		while (true) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			const struct bench *b = find_bench(p, len);
+		const char *cur = spec, *item;
+		size_t len;
+
+		while (list_next_item(&cur, &item, &len)) {
+			const struct bench *b = find_bench(item, len);
 			if (!b) {
-				printk("# bench: no benchmark named '%.*s'\n", (int)len, p);
+				printk("# bench: no benchmark named '%.*s'\n", (int)len, item);
 				bad = 1;
 			} else if (b != cal) {
 				run_one(b);
 			}
-			if (!e)
-				break;
-			p = e + 1;
 		}
 	}
 	printk("# bench: done\n");

@@ -10,6 +10,7 @@
 #include <kernel/printk.h>
 #include <drivers/virtio_balloon.h>
 #include <mm/page_reporting.h>
+#include <lib/units.h>
 #include <string.h>
 
 /* Free page reporting state of @vb. */
@@ -24,7 +25,7 @@ static void balloon_show_reporting(struct virtio_balloon *vb)
 		return;
 	}
 	printk("  reported %lu pages (%lu MiB) in %lu blocks, %lu requests, %lu passes, %lu errors%s%s\n",
-	       pr->reported_pages, pr->reported_pages >> 8, pr->reported_blocks, pr->requests,
+	       pr->reported_pages, pages_to_mib(pr->reported_pages), pr->reported_blocks, pr->requests,
 	       pr->passes, pr->errors, pr->disabled ? ", STOPPED: " : "",
 	       pr->disabled ? vb->reporting_why : "");
 	printk("  reported_free %lu pages now (order >= %u), skipped_poison %lu\n",
@@ -62,9 +63,9 @@ static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 	       vb->vdev->config->name, (unsigned long long)vb->vdev->features,
 	       vb->broken ? ", BROKEN: " : "", vb->broken ? vb->broken_why : "");
 	balloon_show_features(vb);
-	printk("  target   %u pages (%u MiB)%s\n", vb->target, vb->target >> 8,
+	printk("  target   %u pages (%lu MiB)%s\n", vb->target, pages_to_mib(vb->target),
 	       vb->host_target != vb->target ? " (clamped)" : "");
-	printk("  actual   %u pages (%u MiB)\n", vb->num_pages, vb->num_pages >> 8);
+	printk("  actual   %u pages (%lu MiB)\n", vb->num_pages, pages_to_mib(vb->num_pages));
 	printk("  isolated %lu pages\n", b->isolated_pages);
 	printk("  listed   %zu pages\n", balloon_page_count(b));
 	balloon_show_reporting(vb);

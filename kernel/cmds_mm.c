@@ -15,6 +15,7 @@
 #include <mm/slab.h>
 #include <mm/vmstat.h>
 #include <mm/fault_inject.h>
+#include <lib/units.h>
 #include <string.h>
 
 #define no_args(argc, argv) ((argc) == 1 ? 0 : shell_usage_error(argv, "takes no arguments"))
@@ -96,6 +97,9 @@ static int cmd_mmcheck(int argc, char **argv)
 		return 1;
 	unsigned long bad = mm_check_invariants();
 	printk("mmcheck: %s (%lu problems)\n", bad ? "FAILED" : "all invariants hold", bad);
+	if (mm_debug_check_interval)
+		printk("mmcheck: mm_debug_check every %lu operations: %lu runs, %lu failures\n",
+		       mm_debug_check_interval, mm_debug_check_runs, mm_debug_check_failures);
 	return bad ? 1 : 0;
 }
 SHELL_COMMAND(mmcheck, "mmcheck", "check every allocator invariant over the whole memmap", cmd_mmcheck);
@@ -164,7 +168,7 @@ static int cmd_alloc(int argc, char **argv)
 		}
 	}
 	printk("alloc: got %lu of %lu order-%lu blocks (%lu KiB); holding %lu blocks; %lu pages free\n",
-	       got, (unsigned long)count, (unsigned long)order, (got << order) * 4, nheld, nr_free_pages());
+	       got, (unsigned long)count, (unsigned long)order, pages_to_kb(got << order), nheld, nr_free_pages());
 	return got == count ? 0 : 1;
 }
 SHELL_COMMAND(alloc, "alloc ORDER [COUNT] [movable|unmovable|reclaimable] [zero]",

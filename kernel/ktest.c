@@ -11,6 +11,7 @@
 #include <kernel/ktest.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <lib/parse.h>
 #include <arch/x86.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,7 +77,7 @@ static bool run_suite(const struct ktest_suite *s, unsigned num)
 static const struct ktest_suite *find_suite(const char *name, size_t len)
 {
 	for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)
-		if (strlen(s->name) == len && !strncmp(s->name, name, len))
+		if (list_item_is(name, len, s->name))
 			return s;
 	return NULL;
 }
@@ -94,35 +95,31 @@ void ktest_run(const char *spec)
 {
 	unsigned n = 0, num = 0;
 	bool all = !strcmp(spec, "all");
+	const char *cur = spec, *item;
+	size_t len;
+
 	if (all) {
 		n = (unsigned)(__ktest_suites_end - __ktest_suites_start);
 	} else {
-		n = 1;
-		for (const char *p = spec; *p; p++)
-			n += *p == ',';
+		while (list_next_item(&cur, &item, &len))
+			n++;
 	}
 	printk("KTAP version 1\n1..%u\n", n);
 	if (all) {
 		for (const struct ktest_suite *s = __ktest_suites_start; s < __ktest_suites_end; s++)
 			run_suite(s, ++num);
 	} else {
-		const char *p = spec;
-		while (true) {
-			const char *e = strchr(p, ',');
-			size_t len = e ? (size_t)(e - p) : strlen(p);
-			const struct ktest_suite *s = find_suite(p, len);
+		for (cur = spec; list_next_item(&cur, &item, &len); ) {
+			const struct ktest_suite *s = find_suite(item, len);
 			num++;
 			if (s) {
 				run_suite(s, num);
 			} else {
-				printk("# ktest: no suite named '%.*s'\n", (int)len, p);
+				printk("# ktest: no suite named '%.*s'\n", (int)len, item);
 				list_suites();
-				printk("not ok %u %.*s # unknown suite\n", num, (int)len, p);
+				printk("not ok %u %.*s # unknown suite\n", num, (int)len, item);
 				total_fail++;
 			}
-			if (!e)
-				break;
-			p = e + 1;
 		}
 	}
 	printk("# ktest: %u passed, %u failed, %u skipped\n", total_pass, total_fail, total_skip);

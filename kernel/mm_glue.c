@@ -6,6 +6,8 @@
  * Boot options:
  *   page_poison=1           fill freed pages, verify on allocation
  *   fail_page_alloc=SPEC    fault injection (see fault_inject_parse())
+ *   mm_debug_check=N        every N-th allocator operation checks the free
+ *                           counts against the lists (CONFIG_DEBUG_VM only)
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -17,6 +19,9 @@
 #include <mm/page_alloc.h>
 #include <mm/slab.h>
 #include <mm/fault_inject.h>
+#include <mm/compaction.h>
+#include <lib/parse.h>
+#include <lib/units.h>
 #include <string.h>
 
 /* malloc() promises 16-byte alignment: kmalloc gives it from 16 bytes up. */
@@ -33,6 +38,22 @@ static phys_addr_t pgtable_page(void)
 {
 	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	return p ? page_to_phys(p) : 0;
+}
+
+/* mm_debug_check=N: turn the every-N-operations count check on (debug builds). */
+static void mm_debug_check_boot_option(const char *opt)
+{
+	uint64_t n;
+
+	if (!parse_u64_str(opt, 0, &n)) {
+		pr_warn("mm_debug_check=%s not understood (a number of operations); check stays off\n", opt);
+		return;
+	}
+	if (mm_debug_check_set((unsigned long)n))
+		pr_warn("mm_debug_check=%s needs a debug build (DEBUG=1); check stays off\n", opt);
+	else if (n)
+		printk("ballast: mm_debug_check: free counts checked against the lists every %lu allocator operations\n",
+		       (unsigned long)n);
 }
 
 /* Called by kmain once paging, interrupts and the timer are up. */
@@ -58,4 +79,6 @@ void mm_init_all(void)
 		else
 			fault_inject_show();
 	}
+	if (cmdline_get("mm_debug_check", opt, sizeof(opt)))
+		mm_debug_check_boot_option(opt);
 }

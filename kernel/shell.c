@@ -23,6 +23,7 @@
 #include <kernel/shell.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <lib/parse.h>
 #include <arch/x86.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,32 +46,7 @@ static bool scripted;           /* print "[status] NAME RC" after each command *
 
 bool shell_parse_u64(const char *s, uint64_t *out)
 {
-	uint64_t v = 0;
-	int base = 10;
-	if (!s || !*s)
-		return false;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-		if (!*s)
-			return false;
-	}
-	for (; *s; s++) {
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return false;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
-		v = v * (uint64_t)base + (uint64_t)d;
-	}
-	*out = v;
-	return true;
+	return parse_u64_str(s, 0, out);
 }
 
 bool shell_parse_size(const char *s, uint64_t *out)

@@ -255,6 +255,8 @@ bool balloon_page_isolate(struct page *page, isolate_mode_t mode)
 		spin_unlock_irqrestore(&b->pages_lock, flags);
 		return false;
 	}
+	/* a listed page: Offline, movable through this device, not isolated */
+	VM_BUG_ON_PAGE(!PageOffline(page) || PageIsolated(page), page);
 	list_del(&page->lru);
 	b->isolated_pages++;
 	b->isolations++;
@@ -268,6 +270,7 @@ void balloon_page_putback(struct page *page)
 	unsigned long flags;
 
 	spin_lock_irqsave(&b->pages_lock, flags);
+	VM_BUG_ON_PAGE(!b->isolated_pages || !PageOffline(page), page);
 	list_add(&page->lru, &b->pages);
 	b->isolated_pages--;
 	b->putbacks++;
@@ -292,6 +295,7 @@ void balloon_page_migrate_insert(struct balloon_dev_info *b, struct page *newpag
 
 	get_page(newpage);		/* the balloon's own reference */
 	spin_lock_irqsave(&b->pages_lock, flags);
+	VM_BUG_ON_PAGE(!b->isolated_pages, newpage);
 	balloon_page_insert(b, newpage);
 	b->isolated_pages--;		/* newpage stands in for the isolated page */
 	spin_unlock_irqrestore(&b->pages_lock, flags);

@@ -219,8 +219,10 @@ static unsigned long isolate_freepages_block(struct compact_control *cc,
 			break;		/* zone at its min watermark */
 		post_alloc_hook(page, order, __GFP_MOVABLE);
 		split_page(page, order);
-		for (unsigned long i = 0; i < (1UL << order); i++)
+		for (unsigned long i = 0; i < (1UL << order); i++) {
+			VM_BUG_ON_PAGE(page_ref_count(&page[i]) != 1 || PageBuddy(&page[i]), &page[i]);
 			list_add_tail(&page[i].lru, &cc->freepages);
+		}
 		taken += 1UL << order;
 		pfn += (1UL << order) - 1;
 	}
@@ -294,6 +296,8 @@ static struct page *compaction_alloc(struct page *src, unsigned long data)
 			return NULL;
 	}
 	page = list_first_entry(&cc->freepages, struct page, lru);
+	VM_BUG_ON_PAGE(page_ref_count(page) != 1 || page->alloc_order, page);
+	VM_BUG_ON(!cc->nr_freepages);
 	list_del(&page->lru);
 	cc->nr_freepages--;
 	return page;
@@ -304,6 +308,7 @@ static void compaction_free(struct page *page, unsigned long data)
 {
 	struct compact_control *cc = (struct compact_control *)data;
 
+	VM_BUG_ON_PAGE(page_ref_count(page) != 1, page);
 	list_add(&page->lru, &cc->freepages);
 	cc->nr_freepages++;
 }
@@ -361,6 +366,8 @@ static unsigned long isolate_migratepages_block(struct compact_control *cc,
 			continue;
 		if (!isolate_movable_page(page, mode))
 			continue;
+		/* ours now: isolated, with the core's reference */
+		VM_BUG_ON_PAGE(!PageIsolated(page) || page_ref_count(page) < 1, page);
 		list_add_tail(&page->lru, &cc->migratepages);
 		cc->nr_migratepages++;
 		cc->st.isolated_migrate++;
@@ -529,6 +536,9 @@ enum compact_result compact_zone(struct compact_control *cc)
 		}
 	}
 	release_freepages(cc);
+	/* the essay's promise: nothing stays isolated once compact_zone() returns */
+	VM_BUG_ON(!list_empty(&cc->freepages) || !list_empty(&cc->migratepages));
+	VM_BUG_ON(cc->nr_freepages || cc->nr_migratepages);
 	drain_local_pages(zone);
 	if (!cc->whole_zone && ret != COMPACT_COMPLETE) {
 		zone->compact_cached_migrate_pfn = cc->migrate_pfn;

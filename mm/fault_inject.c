@@ -10,6 +10,8 @@
 #include <mm/fault_inject.h>
 #include <mm/vmstat.h>
 #include <kernel/printk.h>
+#include <lib/parse.h>
+#include <lib/prandom.h>
 #include <arch/spinlock.h>
 #include <errno.h>
 #include <string.h>
@@ -28,16 +30,12 @@ const char *fail_site_name(enum fail_site site)
 	return (unsigned int)site < NR_FAIL_SITES ? site_names[site] : "?";
 }
 
-/* Next pseudo-random number (xorshift64*). */
+/* Next pseudo-random number (a zero state starts from the default seed). */
 static uint64_t fi_rand(struct fault_attr *a)
 {
-	uint64_t x = a->rng ? a->rng : FI_DEFAULT_SEED;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	a->rng = x;
-	return x * 0x2545f4914f6cdd1dULL;
+	if (!a->rng)
+		a->rng = FI_DEFAULT_SEED;
+	return prandom_u64_state(&a->rng);
 }
 
 bool should_fail_alloc(enum fail_site site, gfp_t gfp, unsigned int order)
@@ -88,30 +86,10 @@ void fault_inject_reset(void)
 	spin_lock_init(&fi_lock);
 }
 
-/* Parse an unsigned decimal at *s (advancing it); false if none. */
-static bool parse_ulong(const char **s, unsigned long *v)
-{
-	const char *p = *s;
-	unsigned long x = 0;
-
-	if (*p < '0' || *p > '9')
-		return false;
-	while (*p >= '0' && *p <= '9') {
-		if (x > (~0UL - 9) / 10)
-			return false;
-		x = x * 10 + (unsigned long)(*p++ - '0');
-	}
-	*s = p;
-	*v = x;
-	return true;
-}
-
 /* Does the token [s, e) equal @word? */
 static bool tok_eq(const char *s, const char *e, const char *word)
 {
-	size_t n = strlen(word);
-
-	return (size_t)(e - s) == n && !strncmp(s, word, n);
+	return list_item_is(s, (size_t)(e - s), word);
 }
 
 /* Parse "alloc+pcp+..." or "all" into a site mask; -1 if unknown. */
@@ -150,7 +128,7 @@ int fault_inject_parse(const char *spec)
 		goto bad_empty;
 	while (*s) {
 		const char *k = s, *ke, *v, *ve;
-		unsigned long x;
+		uint64_t x;
 
 		while (*s && *s != ',' && *s != ' ')
 			s++;
@@ -208,7 +186,7 @@ int fault_inject_parse(const char *spec)
 		{
 			const char *p = v;
 
-			if (!parse_ulong(&p, &x))
+			if (!parse_u64(&p, 10, &x))
 				goto bad_value;
 			if (tok_eq(k, ke, "prob")) {
 				if (p < ve && *p == '%')
@@ -228,7 +206,7 @@ int fault_inject_parse(const char *spec)
 			a.mode = FAIL_PROB;
 			a.prob_pct = (unsigned int)x;
 		} else if (tok_eq(k, ke, "order")) {
-			if (x > 10)
+			if (x > MAX_ORDER)
 				goto bad_value;
 			a.min_order = (unsigned int)x;
 		} else if (tok_eq(k, ke, "times")) {

@@ -281,6 +281,7 @@ void mm_reset_for_test(void)
 	slab_reset();
 	fault_inject_reset();
 	vm_events_reset();
+	mm_debug_check_reset();
 	memset(zones, 0, sizeof(zones));
 	memset(&mm_init_stats, 0, sizeof(mm_init_stats));
 	mem_map = NULL;

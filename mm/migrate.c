@@ -88,6 +88,8 @@ bool isolate_movable_page(struct page *page, isolate_mode_t mode)
 		migrate_stats.isolate_refused++;
 		goto out_unlock;
 	}
+	/* the core's reference and the owner's: at least two while it is owned */
+	VM_BUG_ON_PAGE(page_ref_count(page) < 2, page);
 	__SetPageIsolated(page);
 	unlock_page(page);
 	migrate_stats.isolated++;
@@ -128,6 +130,7 @@ void putback_movable_page(struct page *page)
 	VM_BUG_ON_PAGE(!PageIsolated(page), page);
 	lock_page(page);
 	__putback_movable_page(page);
+	VM_BUG_ON_PAGE(PageIsolated(page), page);
 	unlock_page(page);
 	put_page(page);
 }
@@ -166,6 +169,8 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 	struct page *newpage;
 	int rc;
 
+	/* every page on a core list is isolated and holds the core's reference */
+	VM_BUG_ON_PAGE(!PageIsolated(page) || page_ref_count(page) < 1, page);
 	/* only our isolation reference is left: the owner freed it under us */
 	if (page_count(page) == 1) {
 		lock_page(page);
@@ -214,6 +219,8 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 			       page_to_pfn(page));
 		__ClearPageIsolated(page);
 		WRITE_ONCE(page->mapping, NULL);
+		/* the owner moved its reference to newpage: ours plus its own */
+		VM_BUG_ON_PAGE(page_ref_count(newpage) < 2, newpage);
 		unlock_page(newpage);
 		put_page(newpage);	/* allocation reference; the owner holds its own */
 		migrate_stats.succeeded++;
@@ -229,11 +236,14 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 	/* permanent failure for this pass: off our list, back to the owner */
 	list_del(&page->lru);
 	__putback_movable_page(page);
+	VM_BUG_ON_PAGE(PageIsolated(page), page);
 	migrate_stats.failed++;
 	unlock_page(page);
 	put_page(page);
 	return rc;
 done:
+	/* leaving the core: not isolated, and nothing leads back to an owner */
+	VM_BUG_ON_PAGE(PageIsolated(page) || page->mapping, page);
 	unlock_page(page);
 	list_del(&page->lru);
 	put_page(page);		/* isolation reference: frees a migrated/released page */

@@ -23,10 +23,26 @@
  *      allocated and not inside a free block: those pages are neither
  *      free nor in use, and counted in nr_reporting_held.
  * Marks are cleared before the locks are dropped.
+ *
+ * mm_check_counts() is the cheap one: per zone, under zone->lock, it
+ * counts the entries of every free list (no per-page checks) against
+ * nr_free_mt[], their sum against nr_free and the pages against
+ * free_pages; per CPU, under a *try*-locked pcp->lock (a busy list is
+ * skipped, so it is safe wherever the allocator may run), the pcp lists
+ * against pcp->count and high. Cost: O(free blocks + pcp pages), no
+ * memmap walk.
+ *
+ * The every-N-operations check (mm_debug_check=N, debug builds only):
+ * alloc_pages() and the last free of a block each count one allocator
+ * operation; every N-th runs mm_check_counts() right there, with no
+ * allocator lock held, and panics on a discrepancy, as OpenBSD's uvm
+ * checks its structures around every change. Tests may ask for a report
+ * and a count instead of the panic.
  */
 #include "page_alloc_internal.h"
 #include <kernel/printk.h>
 #include <mm/page_reporting.h>
+#include <errno.h>
 
 #define MARK_BUDDY 0xb0d1
 #define MARK_PCP   0x9c9c
@@ -35,11 +51,28 @@
 
 static unsigned long nviol;
 
+unsigned long mm_debug_check_interval;
+unsigned long mm_debug_check_runs, mm_debug_check_failures;
+bool mm_debug_check_no_panic;
+static unsigned long mm_debug_check_ops;
+
 /* Record one violation at @pfn; print the first few. */
 static void viol(unsigned long pfn, const char *what)
 {
 	if (nviol++ < MAX_REPORTS)
 		pr_err("mm_check: pfn %#lx: %s\n", pfn, what);
+}
+
+/* Entries on the list @head, counting at most @max + 1 (a looping list stops there). */
+static unsigned long list_len_bounded(struct list_head *head, unsigned long max)
+{
+	unsigned long n = 0;
+	struct list_head *pos;
+
+	list_for_each(pos, head)
+		if (++n > max)
+			break;
+	return n;
 }
 
 /* Checks 1-3 for one zone; returns pages found on the lists. */
@@ -232,36 +265,106 @@ unsigned long mm_check_invariants(void)
 	return nviol;
 }
 
+/* mm_check_counts() for the free lists of @zone (zone->lock held); returns problems. */
+static unsigned long check_free_counts(struct zone *zone)
+{
+	unsigned long bad = 0, pages = 0;
+
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		struct free_area *area = &zone->free_area[o];
+		unsigned long blocks = 0;
+
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+			unsigned long n = list_len_bounded(&area->free_list[mt], zone->spanned_pages);
+
+			if (n != area->nr_free_mt[mt] && bad++ < MAX_REPORTS)
+				pr_err("mm_check_counts: %s order %u %s: %lu blocks listed, nr_free_mt %lu\n",
+				       zone->name, o, migratetype_names[mt], n, area->nr_free_mt[mt]);
+			blocks += area->nr_free_mt[mt];
+			if (!is_migrate_isolate(mt))
+				pages += area->nr_free_mt[mt] << o;
+		}
+		if (blocks != area->nr_free && bad++ < MAX_REPORTS)
+			pr_err("mm_check_counts: %s order %u: nr_free %lu, per-type sum %lu\n",
+			       zone->name, o, area->nr_free, blocks);
+	}
+	if (pages != zone->free_pages && bad++ < MAX_REPORTS)
+		pr_err("mm_check_counts: %s: free_pages %lu, non-isolated lists hold %lu\n",
+		       zone->name, zone->free_pages, pages);
+	return bad;
+}
+
+/* mm_check_counts() for @zone's pcp lists, each only if its lock is free; returns problems. */
+static unsigned long check_pcp_counts(struct zone *zone)
+{
+	unsigned long bad = 0;
+
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct per_cpu_pages *pcp = &zone->pcp[cpu];
+		unsigned long n = 0;
+
+		if (!spin_trylock(&pcp->lock))
+			continue;	/* in use (maybe by our own caller): skip it */
+		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			n += list_len_bounded(&pcp->lists[mt], zone->spanned_pages);
+		if ((n != (unsigned long)pcp->count || pcp->count > pcp->high) && bad++ < MAX_REPORTS)
+			pr_err("mm_check_counts: %s cpu %d: %lu pages listed, count %d, high %d\n",
+			       zone->name, cpu, n, pcp->count, pcp->high);
+		spin_unlock(&pcp->lock);
+	}
+	return bad;
+}
+
 unsigned long mm_check_counts(void)
 {
 	unsigned long bad = 0;
 
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &zones[z];
-		unsigned long flags, pages = 0;
+		unsigned long flags;
 
+		if (!zone->spanned_pages)
+			continue;
 		spin_lock_irqsave(&zone->lock, flags);
-		for (unsigned int o = 0; o <= MAX_ORDER; o++) {
-			struct free_area *area = &zone->free_area[o];
-			unsigned long blocks = 0;
-
-			for (int mt = 0; mt < MIGRATE_TYPES; mt++)
-				blocks += area->nr_free_mt[mt];
-			if (blocks != area->nr_free)
-				bad++;
-			pages += (area->nr_free - area->nr_free_mt[MIGRATE_ISOLATE]) << o;
-		}
-		if (pages != zone->free_pages)
-			bad++;
+		bad += check_free_counts(zone);
 		spin_unlock_irqrestore(&zone->lock, flags);
-		for (int cpu = 0; cpu < NR_CPUS; cpu++) {
-			int c = READ_ONCE(zone->pcp[cpu].count);
-
-			if (c < 0 || (zone->spanned_pages && c > zone->pcp[cpu].high))
-				bad++;
-		}
+		bad += check_pcp_counts(zone);
 	}
 	if (bad)
 		pr_err("mm_check_counts: %lu inconsistent counts\n", bad);
 	return bad;
+}
+
+int mm_debug_check_set(unsigned long every)
+{
+#ifdef CONFIG_DEBUG_VM
+	WRITE_ONCE(mm_debug_check_interval, every);
+	return 0;
+#else
+	return every ? -EOPNOTSUPP : 0;
+#endif
+}
+
+void mm_debug_check_reset(void)
+{
+	mm_debug_check_ops = mm_debug_check_runs = mm_debug_check_failures = 0;
+}
+
+void __mm_debug_check_op(void)
+{
+	unsigned long every = READ_ONCE(mm_debug_check_interval), n, bad;
+
+	if (!every)
+		return;
+	n = __atomic_add_fetch(&mm_debug_check_ops, 1, __ATOMIC_RELAXED);
+	if (n % every)
+		return;
+	__atomic_fetch_add(&mm_debug_check_runs, 1, __ATOMIC_RELAXED);
+	bad = mm_check_counts();
+	if (!bad)
+		return;
+	__atomic_fetch_add(&mm_debug_check_failures, 1, __ATOMIC_RELAXED);
+	if (!READ_ONCE(mm_debug_check_no_panic))
+		panic("mm_debug_check: %lu inconsistent allocator counts found after operation %lu",
+		      bad, n);
 }

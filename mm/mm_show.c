@@ -15,6 +15,7 @@
 #include <mm/slab.h>
 #include <mm/compaction.h>
 #include <kernel/printk.h>
+#include <lib/units.h>
 #include <string.h>
 
 struct zone_snap {
@@ -138,18 +139,18 @@ void show_zoneinfo(void)
 
 void show_meminfo_linux(void)
 {
-	printk("%-16s %10lu kB\n", "MemTotal:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemFree:", nr_free_pages() * 4);
-	printk("%-16s %10lu kB\n", "MemAvailable:", si_mem_available() * 4);
+	printk("%-16s %10lu kB\n", "MemTotal:", pages_to_kb(totalram_pages()));
+	printk("%-16s %10lu kB\n", "MemFree:", pages_to_kb(nr_free_pages()));
+	printk("%-16s %10lu kB\n", "MemAvailable:", pages_to_kb(si_mem_available()));
 }
 
 void show_meminfo(void)
 {
-	printk("%-16s %10lu kB\n", "MemManaged:", totalram_pages() * 4);
-	printk("%-16s %10lu kB\n", "FreePcp:", nr_pcp_pages(NULL) * 4);
-	printk("%-16s %10lu kB\n", "TotalReserve:", totalreserve_pages() * 4);
-	printk("%-16s %10lu kB\n", "Slab:", slab_pages() * 4);
-	printk("%-16s %10lu kB\n", "KmallocLarge:", kmalloc_large_pages() * 4);
+	printk("%-16s %10lu kB\n", "MemManaged:", pages_to_kb(totalram_pages()));
+	printk("%-16s %10lu kB\n", "FreePcp:", pages_to_kb(nr_pcp_pages(NULL)));
+	printk("%-16s %10lu kB\n", "TotalReserve:", pages_to_kb(totalreserve_pages()));
+	printk("%-16s %10lu kB\n", "Slab:", pages_to_kb(slab_pages()));
+	printk("%-16s %10lu kB\n", "KmallocLarge:", pages_to_kb(kmalloc_large_pages()));
 	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
 }
 
@@ -269,9 +270,10 @@ void show_free_areas(void)
 	       vm_stat_read(NR_BAD_PAGES), vm_stat_read(NR_REPORTING_HELD));
 	for_each_populated_zone(zone) {
 		printk("Node 0 %s free:%lukB min:%lukB low:%lukB high:%lukB present:%lukB managed:%lukB pcp:%lukB\n",
-		       zone->name, zone_page_free(zone) * 4, min_wmark_pages(zone) * 4,
-		       low_wmark_pages(zone) * 4, high_wmark_pages(zone) * 4,
-		       zone->present_pages * 4, zone->managed_pages * 4, nr_pcp_pages(zone) * 4);
+		       zone->name, pages_to_kb(zone_page_free(zone)), pages_to_kb(min_wmark_pages(zone)),
+		       pages_to_kb(low_wmark_pages(zone)), pages_to_kb(high_wmark_pages(zone)),
+		       pages_to_kb(zone->present_pages), pages_to_kb(zone->managed_pages),
+		       pages_to_kb(nr_pcp_pages(zone)));
 	}
 	for_each_populated_zone(zone) {
 		struct zone_snap s;
@@ -286,14 +288,14 @@ void show_free_areas(void)
 				if (s.nr_free_mt[o][mt])
 					types[n++] = mt_letter[mt];
 			types[n] = 0;
-			printk("%lu*%lukB ", s.nr_free[o], 4UL << o);
+			printk("%lu*%lukB ", s.nr_free[o], pages_to_kb(1UL << o));
 			if (n)
 				printk("(%s) ", types);
 		}
 		/* the blocks listed: allocatable free memory plus isolated */
-		printk("= %lukB", (s.free_pages + s.isolated) * 4);
+		printk("= %lukB", pages_to_kb(s.free_pages + s.isolated));
 		if (s.isolated)
-			printk(" (isolated %lukB)", s.isolated * 4);
+			printk(" (isolated %lukB)", pages_to_kb(s.isolated));
 		printk("\n");
 	}
 }

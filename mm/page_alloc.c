@@ -1125,9 +1125,10 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 		return NULL;
 	}
 	page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW);
-	if (likely(page))
-		return page;
-	return __alloc_pages_slowpath(gfp, order);
+	if (unlikely(!page))
+		page = __alloc_pages_slowpath(gfp, order);
+	mm_debug_check_op();
+	return page;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1151,6 +1152,7 @@ static void free_the_page(struct page *page, unsigned int order)
 		zone->pgfree += 1UL << order;
 		spin_unlock_irqrestore(&zone->lock, flags);
 	}
+	mm_debug_check_op();
 }
 
 void __free_pages(struct page *page, unsigned int order)

@@ -27,6 +27,9 @@ static inline void add_to_free_list(struct page *page, struct zone *zone,
 {
 	struct free_area *area = &zone->free_area[order];
 
+	/* a block enters its own list once, aligned, on its pageblock's type */
+	VM_BUG_ON_PAGE(PageBuddy(page) || (page_to_pfn(page) & ((1UL << order) - 1)), page);
+	VM_BUG_ON_PAGE(get_pfnblock_migratetype(page_to_pfn(page)) != mt, page);
 	page->private = order;
 	page->migratetype = (uint8_t)mt;
 	page->page_type = PGTY_BUDDY;
@@ -45,6 +48,8 @@ static inline void del_from_free_list(struct page *page, struct zone *zone,
 {
 	struct free_area *area = &zone->free_area[order];
 
+	VM_BUG_ON_PAGE(!PageBuddy(page) || buddy_order(page) != order, page);
+	VM_BUG_ON_PAGE(!area->nr_free_mt[page->migratetype], page);
 	list_del(&page->lru);
 	area->nr_free--;
 	area->nr_free_mt[page->migratetype]--;
@@ -61,6 +66,7 @@ static inline void move_to_free_list(struct page *page, struct zone *zone,
 {
 	struct free_area *area = &zone->free_area[order];
 
+	VM_BUG_ON_PAGE(!PageBuddy(page) || buddy_order(page) != order, page);
 	list_move(&page->lru, &area->free_list[mt]);
 	area->nr_free_mt[page->migratetype]--;
 	area->nr_free_mt[mt]++;

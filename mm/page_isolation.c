@@ -97,6 +97,8 @@ static void unset_migratetype_isolate(struct page *page)
 	spin_lock_irqsave(&zone->lock, irq);
 	if (is_migrate_isolate(get_pageblock_migratetype(page)))
 		move_freepages_block(zone, page, get_pageblock_saved_migratetype(page));
+	/* the essay's promise: back to the type it had before isolation */
+	VM_BUG_ON_PAGE(is_migrate_isolate(get_pageblock_migratetype(page)), page);
 	spin_unlock_irqrestore(&zone->lock, irq);
 }
 
@@ -131,6 +133,7 @@ static int __start_isolate(unsigned long start, unsigned long end, unsigned long
 			undo_isolate_page_range(start, pfn, migratetype);
 			return -EBUSY;
 		}
+		VM_BUG_ON_PAGE(!is_migrate_isolate(get_pageblock_migratetype(page)), page);
 	}
 	drain_all_pages(zone);
 	return 0;
@@ -284,6 +287,10 @@ static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp
 	}
 	outer_end = pfn;
 	spin_unlock_irqrestore(&zone->lock, irq);
+	/* every page of the covering blocks is now ours: split, one reference each */
+	for (pfn = outer; pfn < outer_end; pfn++)
+		VM_BUG_ON_PAGE(page_ref_count(pfn_to_page(pfn)) != 1 || PageBuddy(pfn_to_page(pfn)),
+			       pfn_to_page(pfn));
 	/* give back what the covering blocks had outside the range */
 	for (pfn = outer; pfn < start; pfn++)
 		__free_page(pfn_to_page(pfn));

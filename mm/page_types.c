@@ -10,6 +10,8 @@
  * and movable bit (60) are stripped from the rows unless ->raw is set.
  */
 #include <mm/kpageflags.h>
+#include <lib/parse.h>
+#include <lib/units.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -184,11 +186,11 @@ void page_types_print(const struct page_types_summary *s, int (*out)(const char 
 		page_types_symbolic(r->flags, sym, sizeof(sym));
 		page_types_long(r->flags, lng, sizeof(lng));
 		out("0x%016llx\t%10lu %8lu  %s\t%s\n", (unsigned long long)r->flags, r->count,
-		    r->count >> 8, sym, lng);
+		    pages_to_mib(r->count), sym, lng);
 	}
 	if (s->overflow)
-		out("  (other combinations)\t%10lu %8lu\n", s->overflow, s->overflow >> 8);
-	out("             total\t%10lu %8lu\n", s->total, s->total >> 8);
+		out("  (other combinations)\t%10lu %8lu\n", s->overflow, pages_to_mib(s->overflow));
+	out("             total\t%10lu %8lu\n", s->total, pages_to_mib(s->total));
 }
 
 /* Skip blanks. */
@@ -199,37 +201,6 @@ static const char *skip_ws(const char *p)
 	return p;
 }
 
-/* Parse a number in @base (16 accepts an optional 0x); false if none. */
-static bool parse_num(const char **pp, unsigned int base, uint64_t *v)
-{
-	const char *p = *pp;
-	uint64_t x = 0;
-	int digits = 0;
-
-	if (base == 16 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-		p += 2;
-	for (;; p++, digits++) {
-		unsigned int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned int)(*p - '0');
-		else if (base == 16 && *p >= 'a' && *p <= 'f')
-			d = (unsigned int)(*p - 'a' + 10);
-		else if (base == 16 && *p >= 'A' && *p <= 'F')
-			d = (unsigned int)(*p - 'A' + 10);
-		else
-			break;
-		if (x > (UINT64_MAX - d) / base)
-			return false;
-		x = x * base + d;
-	}
-	if (!digits)
-		return false;
-	*pp = p;
-	*v = x;
-	return true;
-}
-
 int page_types_parse_line(const char *line, unsigned long *pfn, unsigned long *count,
 			  uint64_t *flags)
 {
@@ -238,20 +209,20 @@ int page_types_parse_line(const char *line, unsigned long *pfn, unsigned long *c
 
 	if (!*p || *p == '#' || *p == '\n' || *p == '\r')
 		return 0;
-	if (!parse_num(&p, 16, &a))
+	if (!parse_u64(&p, 16, &a))
 		return -1;
 	p = skip_ws(p);
-	if (!parse_num(&p, 10, &b))
+	if (!parse_u64(&p, 10, &b))
 		return -1;
 	p = skip_ws(p);
-	if (!parse_num(&p, 16, &c)) {
+	if (!parse_u64(&p, 16, &c)) {
 		/* two fields: "pfn flags" (one page) -- b was read as decimal; reread */
 		const char *q = skip_ws(line);
 
-		if (!parse_num(&q, 16, &a))
+		if (!parse_u64(&q, 16, &a))
 			return -1;
 		q = skip_ws(q);
-		if (!parse_num(&q, 16, &c))
+		if (!parse_u64(&q, 16, &c))
 			return -1;
 		q = skip_ws(q);
 		if (*q && *q != '\n' && *q != '\r')

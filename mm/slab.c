@@ -85,6 +85,17 @@ static inline uint64_t *slab_bitmap(struct kmem_cache *c, struct page *slab)
 			    ALIGN_UP(c->objects, 64) / 8);
 }
 
+/* Free objects of @slab by its bitmap (the essay's popcount; debug checks only). */
+static __unused unsigned int slab_nr_free_bits(struct kmem_cache *c, struct page *slab)
+{
+	uint64_t *bm = slab_bitmap(c, slab);
+	unsigned int n = 0;
+
+	for (unsigned int w = 0; w < ALIGN_UP(c->objects, 64) / 64; w++)
+		n += (unsigned int)__builtin_popcountll(bm[w]);
+	return n;
+}
+
 /* Allocate and format a new slab for @c; NULL on failure. No lock held. */
 static struct page *new_slab(struct kmem_cache *c, gfp_t gfp)
 {
@@ -193,6 +204,8 @@ static void *slab_take(struct kmem_cache *c)
 		c->nr_empty--;
 	if (slab->slab_inuse == slab->slab_objects)
 		list_move(&slab->slab_list, &c->full);
+	/* inuse + free (bitmap) = objects */
+	VM_BUG_ON_PAGE(slab->slab_inuse + slab_nr_free_bits(c, slab) != slab->slab_objects, slab);
 	c->active_objs++;
 	c->allocs++;
 	return obj;
@@ -340,6 +353,7 @@ void kfree(const void *p)
 		kfree_bad(p, "double free (object already free)", NULL);
 		return;
 	}
+	VM_BUG_ON_PAGE(!slab->slab_inuse, slab);	/* an object in use: inuse > 0 */
 	bm[idx / 64] |= 1ULL << (idx % 64);
 	*(void **)p = slab->freelist;
 	slab->freelist = (void *)p;
@@ -355,6 +369,8 @@ void kfree(const void *p)
 			discard = slab;
 		}
 	}
+	VM_BUG_ON_PAGE(slab->slab_inuse + slab_nr_free_bits(c, slab) != slab->slab_objects, slab);
+	VM_BUG_ON(c->nr_empty > 1);	/* at most one empty slab kept per cache */
 	spin_unlock_irqrestore(&c->lock, flags);
 	if (discard)
 		discard_slab(c, discard);

@@ -113,6 +113,7 @@ static int zs_page_migrate(struct address_space *as, struct page *newpage,
 	unsigned long irq;
 
 	spin_lock_irqsave(&pool->lock, irq);
+	VM_BUG_ON(!z->isolated);	/* off its class list while the core has it */
 	if (z->mapped || z->dying) {
 		pool->st.migrate_busy++;
 		spin_unlock_irqrestore(&pool->lock, irq);
@@ -140,6 +141,7 @@ static void zs_page_putback(struct page *page)
 	unsigned long irq;
 
 	spin_lock_irqsave(&pool->lock, irq);
+	VM_BUG_ON(!z->isolated);
 	z->isolated = false;
 	if (!z->dying)
 		list_add(&z->list, &pool->classes[z->class_idx]);
@@ -256,6 +258,7 @@ unsigned long zs_malloc(struct zs_pool *pool, size_t size, gfp_t gfp)
 	z->freelist = (unsigned int)*slot_hdr(z, slot);
 	*slot_hdr(z, slot) = (uint64_t)(uintptr_t)h;
 	z->inuse++;
+	VM_BUG_ON(z->inuse > z->nr_slots);	/* inuse equals live slots */
 	if (z->freelist == ZS_NONE) {
 		/* full zspages go to the tail: allocation looks at the head first */
 		list_move_tail(&z->list, &pool->classes[idx]);
@@ -280,7 +283,7 @@ void zs_free(struct zs_pool *pool, unsigned long handle)
 		return;
 	spin_lock_irqsave(&pool->lock, irq);
 	z = h->zspage;
-	VM_BUG_ON(*slot_hdr(z, h->slot) != (uint64_t)(uintptr_t)h);
+	VM_BUG_ON(*slot_hdr(z, h->slot) != (uint64_t)(uintptr_t)h || !z->inuse);
 	*slot_hdr(z, h->slot) = z->freelist;
 	z->freelist = h->slot;
 	z->inuse--;

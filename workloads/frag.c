@@ -50,6 +50,8 @@
 #include <mm/zsmalloc.h>
 #include <mm/slab.h>
 #include <kernel/printk.h>
+#include <lib/parse.h>
+#include <lib/prandom.h>
 #include <arch/spinlock.h>
 #include <errno.h>
 #include <stdio.h>
@@ -88,40 +90,18 @@ static uint64_t mix64(uint64_t x)
 	return x ^ (x >> 31);
 }
 
-/* Next value of the xorshift64* generator at *@s (never 0). */
+/* Next pseudo-random value from *@s (a zero state starts from the default seed). */
 static uint64_t frag_rand(uint64_t *s)
 {
-	uint64_t x = *s ? *s : FRAG_DEFAULT_SEED;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
-/* Parse a decimal at *@s into *@v (advancing *@s); false if none or too big. */
-static bool frag_parse_uint(const char **s, unsigned int *v)
-{
-	const char *p = *s;
-	unsigned long x = 0;
-
-	if (*p < '0' || *p > '9')
-		return false;
-	while (*p >= '0' && *p <= '9') {
-		x = x * 10 + (unsigned long)(*p++ - '0');
-		if (x > 1000000)
-			return false;
-	}
-	*s = p;
-	*v = (unsigned int)x;
-	return true;
+	if (!*s)
+		*s = FRAG_DEFAULT_SEED;
+	return prandom_u64_state(s);
 }
 
 int frag_parse_pattern(const char *s, struct frag_pattern *p)
 {
 	const char *q = s;
-	unsigned int a, b;
+	uint64_t a, b;
 
 	if (!s || !p)
 		return -EINVAL;
@@ -133,22 +113,22 @@ int frag_parse_pattern(const char *s, struct frag_pattern *p)
 	}
 	if (!strncmp(s, "random:", 7)) {
 		q = s + 7;
-		if (!frag_parse_uint(&q, &a) || (*q && strcmp(q, "%")) || a < 1 || a > 99)
+		if (!parse_u64(&q, 10, &a) || (*q && strcmp(q, "%")) || a < 1 || a > 99)
 			return -EINVAL;
 		p->kind = FRAG_RANDOM;
-		p->pct = a;
-		snprintf(p->name, sizeof(p->name), "random:%u%%", a);
+		p->pct = (unsigned int)a;
+		snprintf(p->name, sizeof(p->name), "random:%u%%", p->pct);
 		return 0;
 	}
-	if (!frag_parse_uint(&q, &a) || strncmp(q, "of", 2))
+	if (!parse_u64(&q, 10, &a) || strncmp(q, "of", 2))
 		return -EINVAL;
 	q += 2;
-	if (!frag_parse_uint(&q, &b) || *q || b < 2 || b > pageblock_nr_pages || a < 1 || a >= b)
+	if (!parse_u64(&q, 10, &b) || *q || b < 2 || b > pageblock_nr_pages || a < 1 || a >= b)
 		return -EINVAL;
 	p->kind = FRAG_KOFN;
-	p->k = a;
-	p->n = b;
-	snprintf(p->name, sizeof(p->name), "%uof%u", a, b);
+	p->k = (unsigned int)a;
+	p->n = (unsigned int)b;
+	snprintf(p->name, sizeof(p->name), "%uof%u", p->k, p->n);
 	return 0;
 }
 

@@ -401,7 +401,7 @@ static void vb_stat(struct virtio_balloon *vb, unsigned int *i, uint16_t tag, ui
 unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb)
 {
 	unsigned int i = 0;
-	uint64_t free = (uint64_t)nr_free_pages() << 12;
+	uint64_t free = (uint64_t)nr_free_pages() << PAGE_SHIFT;
 
 	/* no swap, no page faults in this kernel: these are true zeros */
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_SWAP_IN, 0);
@@ -409,7 +409,7 @@ unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb)
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MAJFLT, 0);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MINFLT, 0);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMFREE, free);
-	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMTOT, (uint64_t)totalram_pages() << 12);
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMTOT, (uint64_t)totalram_pages() << PAGE_SHIFT);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_AVAIL, free);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_CACHES, 0);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_ALLOC_STALL, vm_stat_read(ALLOCSTALL));

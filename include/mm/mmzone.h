@@ -34,6 +34,7 @@
 #define MAX_ORDER		10			/* inclusive: 4 MiB blocks */
 #define NR_PAGE_ORDERS		(MAX_ORDER + 1)
 #define MAX_ORDER_NR_PAGES	(1UL << MAX_ORDER)
+BUILD_BUG_ON(MEMMAP_VALID_SHIFT != MAX_ORDER);	/* pfn_valid() in <mm/page.h> */
 #define pageblock_order		9
 #define pageblock_nr_pages	(1UL << pageblock_order)
 

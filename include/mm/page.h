@@ -113,6 +113,7 @@ _Static_assert(sizeof(struct page) == STRUCT_PAGE_SIZE, "struct page must be 64 
 extern uintptr_t vmemmap_base;
 extern unsigned long memmap_start_pfn, memmap_end_pfn;
 extern uint64_t *memmap_valid_map;	/* one bit per MAX_ORDER block */
+#define MEMMAP_VALID_SHIFT	10	/* log2 pages per valid bit: MAX_ORDER (mmzone.h checks) */
 
 #define PHYS_PFN(pa)	((unsigned long)((pa) >> PAGE_SHIFT))
 #define PFN_PHYS(pfn)	((phys_addr_t)(pfn) << PAGE_SHIFT)
@@ -134,7 +135,7 @@ static inline bool pfn_valid(unsigned long pfn)
 
 	if (pfn < memmap_start_pfn || pfn >= memmap_end_pfn)
 		return false;
-	i = (pfn - memmap_start_pfn) >> 10;	/* MAX_ORDER */
+	i = (pfn - memmap_start_pfn) >> MEMMAP_VALID_SHIFT;
 	return (memmap_valid_map[i / 64] >> (i % 64)) & 1;
 }
 

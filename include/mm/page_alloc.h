@@ -125,8 +125,38 @@ extern unsigned long nr_poison_errors;	/* corruption found on allocation */
  * pcp lock; O(memmap). Usable in the kernel and in host tests.
  */
 unsigned long mm_check_invariants(void);
-/* Cheap version: counts only (free lists vs nr_free vs free_pages); O(free blocks). */
+/*
+ * Cheap version: counts only: free-list lengths vs nr_free_mt vs nr_free vs
+ * free_pages, pcp list lengths vs count and high; O(free blocks). Takes
+ * each zone lock and try-locks each pcp lock (a busy pcp list is skipped),
+ * so it may run wherever the allocator runs. Prints what differs (up to a
+ * few) and returns the number of discrepancies.
+ */
 unsigned long mm_check_counts(void);
+
+/*
+ * The every-N-operations check (boot option mm_debug_check=N): with
+ * CONFIG_DEBUG_VM, every N-th allocator operation (alloc_pages() call or
+ * last free of a block) runs mm_check_counts() and panics if it finds a
+ * discrepancy (or, with mm_debug_check_no_panic, counts it in
+ * mm_debug_check_failures). mm_debug_check_set(0) turns it off; without
+ * CONFIG_DEBUG_VM it returns -EOPNOTSUPP for any N > 0 and nothing runs.
+ */
+extern unsigned long mm_debug_check_interval;	/* N; 0 = off */
+extern unsigned long mm_debug_check_runs, mm_debug_check_failures;
+extern bool mm_debug_check_no_panic;
+int mm_debug_check_set(unsigned long every);
+void mm_debug_check_reset(void);	/* zero the operation and run counters */
+void __mm_debug_check_op(void);
+
+/* Count one allocator operation for mm_debug_check (no allocator lock held). */
+static inline void mm_debug_check_op(void)
+{
+#ifdef CONFIG_DEBUG_VM
+	if (unlikely(READ_ONCE(mm_debug_check_interval)))
+		__mm_debug_check_op();
+#endif
+}
 
 /* Total free pages: buddy + per-CPU lists, all zones. */
 unsigned long nr_free_pages_total(void);

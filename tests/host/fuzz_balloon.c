@@ -58,6 +58,7 @@
 #include <mm/vmstat.h>
 #include <mm/page_reporting.h>
 #include <arch/page.h>
+#include <lib/prandom.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,13 +144,10 @@ static uint32_t in32(void)
 	return lo | (uint32_t)in16() << 16;
 }
 
-/* xorshift64 for the churning target. */
+/* Next pseudo-random value for the churning target (fz.rng is never 0). */
 static uint32_t churn_next(void)
 {
-	fz.rng ^= fz.rng << 13;
-	fz.rng ^= fz.rng >> 7;
-	fz.rng ^= fz.rng << 17;
-	return (uint32_t)fz.rng;
+	return (uint32_t)(prandom_u64_state(&fz.rng) >> 32);
 }
 
 /* A host target: 0, small, about RAM, beyond RAM, 2^32-1 or anything. */

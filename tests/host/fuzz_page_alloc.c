@@ -2,7 +2,7 @@
  * fuzz_page_alloc.c - libFuzzer target: each input is a program of
  * allocator operations, two bytes each:
  *   byte 0: op (low 3 bits) and argument bits; byte 1: argument.
- *   0,1  alloc_pages(order = b1 % 11, gfp from byte 0)
+ *   0,1  alloc_pages(order = b1 % NR_PAGE_ORDERS, gfp from byte 0)
  *   2    __free_pages of held block b1 % n
  *   3    kmalloc(size from b1 and byte 0)
  *   4    kfree of held object b1 % n
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0:
 		case 1:
 			if (nb < MAXH) {
-				unsigned int order = b % 11;
+				unsigned int order = b % NR_PAGE_ORDERS;
 				struct page *p = alloc_pages(gfps[(a >> 3) & 7] | __GFP_NOWARN, order);
 
 				if (p) {

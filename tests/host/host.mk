@@ -9,11 +9,11 @@ HOST_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -DCONFIG_DEBUG_VM -DHOST_BUILD \
                 -Itests/host/include -Iinclude -Itests/host
-# Portable sources: every mm/ file, the workloads that shape memory for
+# Portable sources: every mm/ and lib/ file, the workloads that shape memory for
 # tests (workloads/), plus the driver files that are written to compile
 # on the host (listed in HOST_PORTABLE_DRIVERS).
 HOST_PORTABLE_DRIVERS ?= $(wildcard drivers/virtio/virtqueue.c drivers/virtio/virtio_balloon_core.c)
-HOST_PORTABLE := $(wildcard mm/*.c workloads/*.c) $(HOST_PORTABLE_DRIVERS)
+HOST_PORTABLE := $(wildcard mm/*.c lib/*.c workloads/*.c) $(HOST_PORTABLE_DRIVERS)
 HOST_SUPPORT  := $(wildcard tests/host/support/*.c)
 HOST_TESTS    := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/test_*.c))
 HOST_FUZZERS  := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/fuzz_*.c))

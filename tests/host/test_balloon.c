@@ -628,11 +628,11 @@ TEST(stats_values)
 	EXPECT(n <= VB_NR_STATS);
 	for (unsigned int i = 0; i < n; i++) {
 		if (vb.stats[i].tag == VIRTIO_BALLOON_S_MEMFREE) {
-			EXPECT_EQ(vb.stats[i].val, (uint64_t)nr_free_pages() << 12);
+			EXPECT_EQ(vb.stats[i].val, (uint64_t)nr_free_pages() << PAGE_SHIFT);
 			seen_free = true;
 		}
 		if (vb.stats[i].tag == VIRTIO_BALLOON_S_MEMTOT) {
-			EXPECT_EQ(vb.stats[i].val, (uint64_t)totalram_pages() << 12);
+			EXPECT_EQ(vb.stats[i].val, (uint64_t)totalram_pages() << PAGE_SHIFT);
 			seen_tot = true;
 		}
 	}

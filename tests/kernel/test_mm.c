@@ -116,6 +116,58 @@ static void test_checker_detects_corruption(struct ktest *t)
 	KT_EXPECT_EQ(t, mm_check_invariants(), 0);
 }
 
+/*
+ * Expect the every-N-operations check (mm_debug_check, here N = 1, report
+ * instead of panic) to catch a free count planted above its list at the
+ * next allocator operation (nr_free and free_pages planted to agree, so
+ * only the list walk can tell), and to stay quiet once it is repaired.
+ * The boot's own setting is restored afterwards.
+ */
+static void test_debug_check_catches_planted_count(struct ktest *t)
+{
+	unsigned long every = mm_debug_check_interval, flags, failed;
+	struct zone *zone = NULL, *z;
+	struct free_area *area;
+	struct page *p;
+
+	if (mm_debug_check_set(every)) {
+		ktest_skip(t, "mm_debug_check needs a CONFIG_DEBUG_VM build");
+		return;
+	}
+	for_each_populated_zone(z)
+		zone = z;
+	KT_ASSERT(t, zone != NULL);
+	area = &zone->free_area[MAX_ORDER];
+	KT_ASSERT_EQ(t, mm_check_counts(), 0);
+	ktest_log("planting one MAX_ORDER block too many in %s's counts: a report is expected",
+		  zone->name);
+	mm_debug_check_no_panic = true;
+	failed = mm_debug_check_failures;
+	mm_debug_check_set(1);
+	spin_lock_irqsave(&zone->lock, flags);
+	area->nr_free_mt[MIGRATE_MOVABLE]++;
+	area->nr_free++;
+	zone->free_pages += MAX_ORDER_NR_PAGES;
+	spin_unlock_irqrestore(&zone->lock, flags);
+	p = alloc_page(GFP_KERNEL);		/* a checked operation */
+	KT_EXPECT(t, mm_debug_check_failures > failed);
+	spin_lock_irqsave(&zone->lock, flags);
+	area->nr_free_mt[MIGRATE_MOVABLE]--;
+	area->nr_free--;
+	zone->free_pages -= MAX_ORDER_NR_PAGES;
+	spin_unlock_irqrestore(&zone->lock, flags);
+	failed = mm_debug_check_failures;
+	if (p)
+		__free_page(p);			/* checked again, now clean */
+	p = alloc_page(GFP_KERNEL);
+	if (p)
+		__free_page(p);
+	KT_EXPECT_EQ(t, mm_debug_check_failures, failed);
+	mm_debug_check_set(every);
+	mm_debug_check_no_panic = false;
+	KT_EXPECT_EQ(t, mm_check_counts(), 0);
+}
+
 /* Snapshot of nr_free per zone and order (buddy only). */
 struct buddy_snapshot { unsigned long nr_free[MAX_NR_ZONES][NR_PAGE_ORDERS]; };
 
@@ -295,6 +347,7 @@ static void test_impossible_orders(struct ktest *t)
 KTEST_SUITE(mm_buddy,
 	KTEST_CASE(test_invariants_after_boot),
 	KTEST_CASE(test_checker_detects_corruption),
+	KTEST_CASE(test_debug_check_catches_planted_count),
 	KTEST_CASE(test_exhaust_every_order),
 	KTEST_CASE(test_gfp_zero),
 	KTEST_CASE(test_pcp_drain),

@@ -7,6 +7,7 @@
 #include "host_mem.h"
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
+#include <lib/parse.h>
 #include <arch/page.h>
 #include <sys/mman.h>
 #include <stdio.h>
@@ -14,6 +15,23 @@
 
 static void *buf;
 static size_t buf_size;
+
+/*
+ * Every host test runs under the every-N-operations count check
+ * (mm_debug_check): N from HTEST_MM_DEBUG_CHECK (0 turns it off), else
+ * HOST_DEBUG_CHECK_EVERY.
+ */
+#define HOST_DEBUG_CHECK_EVERY 256
+
+unsigned long host_debug_check_every(void)
+{
+	const char *env = getenv("HTEST_MM_DEBUG_CHECK");
+	uint64_t n;
+
+	if (env && parse_u64_str(env, 0, &n))
+		return (unsigned long)n;
+	return HOST_DEBUG_CHECK_EVERY;
+}
 
 void host_mem_init(const struct e820_entry *map, int n)
 {
@@ -37,6 +55,7 @@ void host_mem_init(const struct e820_entry *map, int n)
 			memblock_add(map[i].addr, map[i].size);
 	memblock_reserve(0, 1UL << 20);
 	mm_init();
+	mm_debug_check_set(host_debug_check_every());
 }
 
 void host_mem_init_mb(unsigned long mb)

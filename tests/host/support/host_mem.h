@@ -8,6 +8,8 @@
  *   host_mem_init_mb(mb)     the same for a simple PC-like layout: RAM
  *                            [0, 640 KiB) and [1 MiB, mb MiB).
  *   host_mem_teardown()      reset all mm state and unmap (idempotent).
+ * After mm_init() the every-N-operations count check (mm_debug_check) is
+ * on: N = host_debug_check_every(), from HTEST_MM_DEBUG_CHECK (0 = off).
  * Each test calls one init at its start and teardown at its end.
  */
 #ifndef HOST_MEM_H
@@ -19,6 +21,8 @@
 void host_mem_init(const struct e820_entry *map, int n);
 void host_mem_init_mb(unsigned long mb);
 void host_mem_teardown(void);
+/* The harness's mm_debug_check interval (HTEST_MM_DEBUG_CHECK, default 256). */
+unsigned long host_debug_check_every(void);
 /* Size of the current buffer in bytes. */
 size_t host_mem_size(void);
 

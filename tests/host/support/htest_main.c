@@ -1,5 +1,6 @@
 /* htest_main.c - runs the tests registered with TEST(), prints TAP. */
 #include "../htest.h"
+#include <lib/prandom.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +44,7 @@ uint64_t htest_seed(void) { return seed; }
 uint64_t htest_iters(uint64_t n) { return n * scale; }
 void htest_srand(uint64_t s) { rng_state = s ? s : 0x9e3779b97f4a7c15ULL; }
 
-uint64_t htest_rand(void)
-{
-	uint64_t x = rng_state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	rng_state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
+uint64_t htest_rand(void) { return prandom_u64_state(&rng_state); }
 
 static int selected(const char *name, int argc, char **argv, int first)
 {
