@@ -28,28 +28,18 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "qemu"))
 import qemu  # noqa: E402
+import qmp  # noqa: E402  (its TAP counter)
 
-N = 0
-FAILED = 0
+T = qmp.TAP(diag_lines=60)
 
 
 def check(name, cond, detail=""):
-    global N, FAILED
-    N += 1
-    if cond:
-        print(f"ok {N} - {name}")
-    else:
-        FAILED += 1
-        print(f"not ok {N} - {name}")
-        for ln in str(detail)[-3000:].splitlines():
-            print(f"  # {ln}")
+    T(cond, name, detail)
 
 
-def skip(name, why):
-    global N
-    N += 1
-    print(f"ok {N} - {name} # SKIP {why}")
+skip = T.skip
 
 
 MISSING_TARBALL = "/nonexistent/ballast-test/newlib-0.0.0.tar.xz"
@@ -233,8 +223,7 @@ def main():
     test_no_tool_at_parse_time()
     test_deps_script()
     test_kvm_fallback()
-    print(f"1..{N}")
-    return 1 if FAILED else 0
+    return T.plan()
 
 
 if __name__ == "__main__":
