@@ -4,6 +4,7 @@
 Steps (each bounded by a timeout):
   setup     tests/setup/test_*.py: the fresh-machine set-up (deps check planned
             first, deps.sh, make run's fall-back to TCG without a usable KVM)
+            and the Layout rules (test_layout.py)
   host      tests/host binaries (ASan+UBSan), TAP lines counted
   fuzz      each libFuzzer target for a bounded number of runs
   tools     tests/tools/test_*.py: host tools (tools/pagemap.py) on synthetic dumps
