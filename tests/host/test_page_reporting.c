@@ -1009,3 +1009,55 @@ TEST(vb_hostile_report_answers)
 		vb_teardown();
 	}
 }
+
+/*
+ * Expect removal whose device reset does not complete (status stays
+ * DRIVER_OK: a device slow to return a report is slow to reset) to retire
+ * the held report for good instead of giving it to the buddy: the device
+ * discarding those pages later costs the guest no data, the pages are
+ * counted (nr_reporting_retired), checked, and another device may register.
+ */
+TEST(vb_removal_without_reset_retires_held)
+{
+	struct page_reporting_dev_info other = { .report = fake_report };
+	struct vsim_chain kept;
+	LIST_HEAD(mine);
+	unsigned long free0, held, lost;
+	struct page *head;
+
+	vb_setup(FEAT_REP);
+	free0 = nr_free_pages_total();
+	sim.report_never = true;
+	EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+	ASSERT_EQ(sim.q[sim.rep_index].nheld, 1);
+	kept = sim.q[sim.rep_index].held[0];	/* the device keeps this across removal */
+	held = vb.pr_dev.held_pages;
+	EXPECT(held > 0);
+	sim.ignore_reset = true;
+	host_quiet = 1;
+	virtio_balloon_remove(&vb);
+	host_quiet = 0;
+	EXPECT(sim.status & VIRTIO_CONFIG_S_DRIVER_OK);	/* the reset did not happen */
+	EXPECT(!vb.report_held);
+	EXPECT_EQ(vb.pr_dev.held_pages, 0);
+	EXPECT_EQ(vm_stat_read(NR_REPORTING_HELD), 0);
+	EXPECT_EQ(vb.pr_dev.retired_pages, held);
+	EXPECT_EQ(vm_stat_read(NR_REPORTING_RETIRED), held);
+	head = pfn_to_page(kept.seg[0].addr >> PAGE_SHIFT);
+	EXPECT(PageOffline(head) && page_ref_count(head) == 1 && !PageBuddy(head));
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages_total() + held, free0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	/* the guest uses all it has, then the device discards what it kept */
+	EXPECT(grab_and_paint_all(&mine) > 0);
+	for (unsigned int k = 0; k < kept.nseg; k++)
+		memset(__va(kept.seg[k].addr), 0, kept.seg[k].len);
+	lost = check_and_free_all(&mine);
+	EXPECT_EQ(lost, 0);
+	/* the held record is gone with the device: another one may report */
+	EXPECT_EQ(page_reporting_register(&other), 0);
+	page_reporting_unregister(&other);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	bsim_destroy(&sim);
+	host_mem_teardown();
+}
