@@ -1061,3 +1061,86 @@ TEST(vb_removal_without_reset_retires_held)
 	bsim_destroy(&sim);
 	host_mem_teardown();
 }
+
+static unsigned int wait_polls, end_pass_after;
+
+/* unregister's wait: the pass on "another CPU" ends after end_pass_after polls (0: never). */
+static void other_cpu_pass(void)
+{
+	if (++wait_polls == end_pass_after)
+		page_reporting_test_set_running(false);
+}
+
+/*
+ * Expect unregister to wait for a pass running on another CPU, and, if
+ * that pass outlives the wait, a release asked for meanwhile (-EBUSY) to
+ * be done by the pass as it ends: the held batch never stays with an
+ * unregistered device, so a second device can register afterwards.
+ */
+TEST(unregister_waits_for_running_pass)
+{
+	struct page_reporting_dev_info other = { .report = fake_report };
+	unsigned long free0;
+
+	for (int mode = 0; mode < 2; mode++) {
+		setup(8);
+		free0 = nr_free_pages_total();
+		report_ret = -EINPROGRESS;
+		EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+		EXPECT_EQ(dev.held_blocks, 8);
+		wait_polls = 0;
+		end_pass_after = mode == 0 ? 3 : 0;
+		page_reporting_unregister_wait_hook = other_cpu_pass;
+		page_reporting_test_set_running(true);
+		if (mode == 0) {
+			/* the pass ends during the wait: unregister returns after it */
+			EXPECT_EQ(page_reporting_unregister(&dev), 0);
+			EXPECT_EQ(wait_polls, 3);
+			EXPECT_EQ(page_reporting_release_held(&dev), 8);
+		} else {
+			/* it outlives the wait: the release is left to the pass */
+			EXPECT_EQ(page_reporting_unregister(&dev), -EBUSY);
+			EXPECT(wait_polls > 3);
+			EXPECT_EQ(page_reporting_release_held(&dev), -EBUSY);
+			EXPECT_EQ(dev.held_blocks, 8);
+			EXPECT_EQ(page_reporting_register(&other), -EBUSY);
+			page_reporting_test_set_running(false);	/* the pass ends */
+		}
+		EXPECT_EQ(dev.held_blocks, 0);
+		EXPECT_EQ(page_reporting_held_pages(), 0);
+		page_reporting_unregister_wait_hook = NULL;
+		EXPECT_EQ(page_reporting_register(&other), 0);
+		page_reporting_unregister(&other);
+		drain_all_pages(NULL);
+		EXPECT_EQ(nr_free_pages_total(), free0);
+		expect_clean();
+		EXPECT_EQ(page_reporting_register(&dev), 0);
+		teardown();
+	}
+}
+
+/*
+ * Expect a device whose batch is held not to re-register with another
+ * order (its blocks go back marked for the order they were taken at), and
+ * the late return afterwards to put them back reported.
+ */
+TEST(register_refuses_changed_order_while_held)
+{
+	setup(8);
+	report_ret = -EINPROGRESS;
+	EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+	page_reporting_unregister(&dev);
+	dev.order = pageblock_order + 1;
+	EXPECT_EQ(page_reporting_register(&dev), -EBUSY);
+	EXPECT(page_reporting_device() == NULL);
+	EXPECT_EQ(page_reporting_order(), 0);
+	dev.order = pageblock_order;
+	EXPECT_EQ(page_reporting_register(&dev), 0);
+	report_ret = 0;
+	reclaim_ret = 0;
+	EXPECT(page_reporting_process() >= 0);
+	EXPECT_EQ(dev.late_returns, 1);
+	EXPECT_EQ(dev.held_blocks, 0);
+	expect_clean();
+	teardown();
+}
