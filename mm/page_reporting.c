@@ -642,7 +642,9 @@ void page_reporting_reset(void)
 	pr_held_order = 0;
 	pr_held_pending = PR_HELD_KEEP;
 	pr_retired_blocks = pr_retired_pages = 0;
+#ifdef HOST_BUILD
 	page_reporting_unregister_wait_hook = NULL;
+#endif
 	pr_dev = NULL;
 	pr_order_cur = 0;
 	pr_state = PR_IDLE;
