@@ -579,11 +579,13 @@ static void report_bad_page(struct page *page, const char *reason, bool leak)
 	if (leak) {
 		SetPageHWPoison(page);
 		/*
-		 * Never looks free: drop a Buddy type. Any other type stays: a
-		 * PageOffline page is logically offline until its owner says
-		 * otherwise (seed 000), and kpageflags and dump tools go by it.
+		 * Never looks free or owned: drop every type but Offline (a
+		 * Slab or LargeKmalloc type would let a later kfree() of the
+		 * leaked page count it again). PageOffline stays: the page is
+		 * logically offline until its owner says otherwise (seed 000),
+		 * and kpageflags and dump tools go by it.
 		 */
-		if (page->page_type == PGTY_BUDDY)
+		if (page->page_type != PGTY_OFFLINE)
 			page->page_type = PGTY_NONE;
 		pr_err("page %#lx taken out of circulation\n", page_to_pfn(page));
 	}

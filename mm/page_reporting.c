@@ -35,8 +35,22 @@
  * and reporting resumes; if the device was reset (it dropped the buffer)
  * they go back unreported; else the pass asks to run again later. The
  * driver's removal resets the device and calls
- * page_reporting_release_held(). mm_check_invariants() checks that no held
- * page is on a free or pcp list, inside a free block or allocated.
+ * page_reporting_release_held(); if the reset did not complete (the device
+ * may still hold the buffer and discard its pages at any time) it calls
+ * page_reporting_retire_held() instead: the held record is dropped (so
+ * another device may register) but the pages never go back to the buddy;
+ * each becomes a referenced PageOffline page nobody owns, like a broken
+ * balloon's pages at removal, counted in nr_reporting_retired.
+ * mm_check_invariants() checks that no held page is on a free or pcp list,
+ * inside a free block or allocated; a retired page is an allocated page to
+ * it, never free.
+ *
+ * Ending. page_reporting_unregister() waits (bounded polling) until no
+ * pass runs: a pass stops at its next batch once its device is
+ * unregistered, so the wait covers at most one report(), which the driver
+ * bounds. If the wait still runs out, a release or retire asked for
+ * meanwhile is left pending and done by the running pass as it ends
+ * (pr_held_pending): the held record never outlives the device's removal.
  *
  * One pass (page_reporting_process(), never two at once): for each zone,
  * while the zone stays above its low watermark plus one full batch, take
@@ -68,6 +82,7 @@
 #include "page_alloc_internal.h"
 #include <mm/page_reporting.h>
 #include <kernel/printk.h>
+#include <arch/cpu.h>
 #include <errno.h>
 
 enum { PR_IDLE, PR_REQUESTED, PR_ACTIVE };
@@ -89,6 +104,22 @@ struct pr_batch {
 static struct pr_batch pr_held;
 static struct zone *pr_held_zone;
 static struct page_reporting_dev_info *pr_held_dev;
+static unsigned int pr_held_order;	/* pr_held_dev's order when the batch was taken */
+
+/* What to do with the held batch once no pass runs (asked while one did). */
+enum { PR_HELD_KEEP, PR_HELD_RELEASE, PR_HELD_RETIRE };
+static int pr_held_pending = PR_HELD_KEEP;
+
+/* Held blocks retired for good (the device kept them past its removal). */
+static unsigned long pr_retired_blocks, pr_retired_pages;
+
+/* Polls page_reporting_unregister() waits for a running pass (host tests: a few). */
+#ifdef HOST_BUILD
+#define PR_UNREGISTER_POLLS	(1UL << 12)
+void (*page_reporting_unregister_wait_hook)(void);
+#else
+#define PR_UNREGISTER_POLLS	(1UL << 28)
+#endif
 
 unsigned int page_reporting_order(void)
 {
@@ -141,6 +172,11 @@ int page_reporting_register(struct page_reporting_dev_info *prdev)
 		spin_unlock_irqrestore(&pr_lock, flags);
 		return -EBUSY;
 	}
+	/* its held batch goes back marked for the order it was taken at: keep that */
+	if (READ_ONCE(pr_held_dev) == prdev && order != pr_held_order) {
+		spin_unlock_irqrestore(&pr_lock, flags);
+		return -EBUSY;
+	}
 	prdev->order = order;
 	prdev->capacity = cap;
 	prdev->disabled = false;
@@ -153,7 +189,7 @@ int page_reporting_register(struct page_reporting_dev_info *prdev)
 	return 0;
 }
 
-void page_reporting_unregister(struct page_reporting_dev_info *prdev)
+int page_reporting_unregister(struct page_reporting_dev_info *prdev)
 {
 	unsigned long flags;
 
@@ -161,10 +197,21 @@ void page_reporting_unregister(struct page_reporting_dev_info *prdev)
 	/* held blocks stay held: they are the device's until it is reset */
 	if (pr_dev == prdev) {
 		WRITE_ONCE(pr_order_cur, 0);
-		WRITE_ONCE(pr_dev, NULL);
+		__atomic_store_n(&pr_dev, NULL, __ATOMIC_SEQ_CST);
 		WRITE_ONCE(pr_state, PR_IDLE);
 	}
 	spin_unlock_irqrestore(&pr_lock, flags);
+	/* a pass that started before sees pr_dev gone at its next batch and ends */
+	for (unsigned long polls = 0; __atomic_load_n(&pr_running, __ATOMIC_SEQ_CST); polls++) {
+		if (polls == PR_UNREGISTER_POLLS)
+			return -EBUSY;
+#ifdef HOST_BUILD
+		if (page_reporting_unregister_wait_hook)
+			page_reporting_unregister_wait_hook();
+#endif
+		cpu_relax();
+	}
+	return 0;
 }
 
 /* May @zone give up one more block of @order without dropping below low + one batch? */
@@ -266,6 +313,7 @@ static void pr_hold_batch(struct page_reporting_dev_info *prdev, struct zone *zo
 	VM_BUG_ON(!b->n || b->n > prdev->capacity);
 	pr_held = *b;
 	pr_held_zone = zone;
+	pr_held_order = prdev->order;
 	WRITE_ONCE(pr_held_dev, prdev);
 	WRITE_ONCE(prdev->held_blocks, b->n);
 	WRITE_ONCE(prdev->held_pages, pr_batch_pages(b));
@@ -287,6 +335,74 @@ static void pr_release_held(bool reported)
 	WRITE_ONCE(prdev->held_blocks, 0);
 	WRITE_ONCE(prdev->held_pages, 0);
 	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/*
+ * The device may still discard the held batch at any time (it was removed
+ * without a completed reset): drop the record but keep the pages out of
+ * use for good, each a referenced PageOffline page (no pass running).
+ */
+static void pr_retire_held(void)
+{
+	struct page_reporting_dev_info *prdev = pr_held_dev;
+	struct zone *zone = pr_held_zone;
+	unsigned long flags, pages = pr_batch_pages(&pr_held);
+
+	VM_BUG_ON(!prdev || !pr_held.n || !READ_ONCE(pr_running));
+	spin_lock_irqsave(&zone->lock, flags);
+	for (unsigned int i = 0; i < pr_held.n; i++) {
+		struct page *page = pr_held.pages[i];
+
+		for (unsigned long j = 0; j < 1UL << pr_held.ents[i].order; j++) {
+			VM_BUG_ON_PAGE(page[j].page_type != PGTY_NONE || page_ref_count(&page[j]), &page[j]);
+			set_page_count(&page[j], 1);
+			__SetPageOffline(&page[j]);
+		}
+	}
+	prdev->retired_blocks += pr_held.n;
+	prdev->retired_pages += pages;
+	WRITE_ONCE(pr_retired_blocks, pr_retired_blocks + pr_held.n);
+	WRITE_ONCE(pr_retired_pages, pr_retired_pages + pages);
+	pr_held.n = 0;
+	pr_held_zone = NULL;
+	WRITE_ONCE(pr_held_dev, NULL);
+	WRITE_ONCE(prdev->held_blocks, 0);
+	WRITE_ONCE(prdev->held_pages, 0);
+	spin_unlock_irqrestore(&zone->lock, flags);
+	pr_err("page_reporting: the device kept %lu pages past its removal; retired for good\n", pages);
+}
+
+/*
+ * Do the release or retire asked for while a pass ran (pr_running held by
+ * the caller). Returns the blocks given back or retired, 0 if none.
+ */
+static int pr_do_pending(void)
+{
+	int action = __atomic_exchange_n(&pr_held_pending, PR_HELD_KEEP, __ATOMIC_SEQ_CST);
+	int n = (int)pr_held.n;
+
+	if (action == PR_HELD_KEEP || !n)
+		return 0;
+	if (action == PR_HELD_RETIRE)
+		pr_retire_held();
+	else
+		pr_release_held(false);
+	return n;
+}
+
+/*
+ * End a pass (or a release): let go of pr_running, then do a release or
+ * retire asked for meanwhile. Both sides store before they look
+ * (seq_cst), so one of them always sees the other's request.
+ */
+static void pr_pass_end(void)
+{
+	__atomic_store_n(&pr_running, 0, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&pr_held_pending, __ATOMIC_SEQ_CST) != PR_HELD_KEEP &&
+	       !__atomic_exchange_n(&pr_running, 1, __ATOMIC_SEQ_CST)) {
+		pr_do_pending();
+		__atomic_store_n(&pr_running, 0, __ATOMIC_SEQ_CST);
+	}
 }
 
 /* Count @b as reported by @prdev. */
@@ -333,7 +449,8 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 	int err;
 
 	VM_BUG_ON(!READ_ONCE(pr_running));	/* passes never overlap */
-	while (*budget) {
+	/* once unregistered, stop at the next batch: unregister waits for us */
+	while (*budget && __atomic_load_n(&pr_dev, __ATOMIC_SEQ_CST) == prdev) {
 		spin_lock_irqsave(&zone->lock, flags);
 		pr_take_batch(zone, prdev, &b);
 		spin_unlock_irqrestore(&zone->lock, flags);
@@ -370,17 +487,19 @@ static long pr_process_zone(struct page_reporting_dev_info *prdev, struct zone *
 
 long page_reporting_process(void)
 {
-	struct page_reporting_dev_info *prdev = READ_ONCE(pr_dev);
+	struct page_reporting_dev_info *prdev;
 	unsigned int budget = PAGE_REPORTING_BUDGET;
 	long total = 0, r = 0;
 	int expect = PR_ACTIVE;
 
-	if (!prdev)
+	/* running first, then the device: unregister clears it, then waits for running */
+	if (__atomic_exchange_n(&pr_running, 1, __ATOMIC_SEQ_CST))
 		return -EAGAIN;
-	if (prdev->disabled)
-		return -EIO;
-	if (__atomic_exchange_n(&pr_running, 1, __ATOMIC_ACQUIRE))
-		return -EAGAIN;
+	prdev = __atomic_load_n(&pr_dev, __ATOMIC_SEQ_CST);
+	if (!prdev || prdev->disabled) {
+		pr_pass_end();
+		return prdev ? -EIO : -EAGAIN;
+	}
 	WRITE_ONCE(pr_state, PR_ACTIVE);
 	prdev->passes++;
 	VM_BUG_ON(pr_held.n && pr_held_dev != prdev);	/* register refuses otherwise */
@@ -403,7 +522,7 @@ long page_reporting_process(void)
 		pr_err("page_reporting: the device failed; free page reporting stopped (%lu blocks reported before)\n",
 		       prdev->reported_blocks);
 		WRITE_ONCE(pr_state, PR_IDLE);
-		__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+		pr_pass_end();
 		return -EIO;
 	}
 	VM_BUG_ON(r != -EINPROGRESS && pr_held.n);
@@ -412,7 +531,7 @@ long page_reporting_process(void)
 		WRITE_ONCE(pr_state, PR_REQUESTED);
 		if (prdev->schedule)
 			prdev->schedule(prdev, PAGE_REPORTING_DELAY_MS);
-		__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+		pr_pass_end();
 		return -EINPROGRESS;
 	}
 	if (!budget) {
@@ -426,7 +545,7 @@ long page_reporting_process(void)
 		if (prdev->schedule)
 			prdev->schedule(prdev, PAGE_REPORTING_DELAY_MS);
 	}
-	__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+	pr_pass_end();
 	return total;
 }
 
@@ -454,20 +573,33 @@ unsigned long page_reporting_count_reported(void)
 	return n;
 }
 
-int page_reporting_release_held(struct page_reporting_dev_info *prdev)
+/*
+ * Ask for @action on @prdev's held batch: done now if no pass runs, else
+ * by the running pass as it ends (-EBUSY).
+ */
+static int pr_held_request(struct page_reporting_dev_info *prdev, int action)
 {
-	int ret = 0;
+	int ret;
 
 	if (READ_ONCE(pr_held_dev) != prdev)
 		return 0;
-	if (__atomic_exchange_n(&pr_running, 1, __ATOMIC_ACQUIRE))
-		return -EBUSY;
-	if (pr_held_dev == prdev && pr_held.n) {
-		ret = (int)pr_held.n;
-		pr_release_held(false);
-	}
-	__atomic_store_n(&pr_running, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&pr_held_pending, action, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&pr_running, 1, __ATOMIC_SEQ_CST))
+		return -EBUSY;		/* pr_pass_end() will do it */
+	ret = pr_held_dev == prdev ? pr_do_pending() : 0;
+	__atomic_store_n(&pr_held_pending, PR_HELD_KEEP, __ATOMIC_SEQ_CST);
+	pr_pass_end();
 	return ret;
+}
+
+int page_reporting_release_held(struct page_reporting_dev_info *prdev)
+{
+	return pr_held_request(prdev, PR_HELD_RELEASE);
+}
+
+int page_reporting_retire_held(struct page_reporting_dev_info *prdev)
+{
+	return pr_held_request(prdev, PR_HELD_RETIRE);
 }
 
 unsigned long page_reporting_held_pages(void)
@@ -476,6 +608,21 @@ unsigned long page_reporting_held_pages(void)
 
 	return prdev ? READ_ONCE(prdev->held_pages) : 0;
 }
+
+unsigned long page_reporting_retired_pages(void)
+{
+	return READ_ONCE(pr_retired_pages);
+}
+
+#ifdef HOST_BUILD
+void page_reporting_test_set_running(bool running)
+{
+	if (running)
+		__atomic_store_n(&pr_running, 1, __ATOMIC_SEQ_CST);
+	else
+		pr_pass_end();
+}
+#endif
 
 const struct page_reporting_entry *page_reporting_held(const struct zone *zone, unsigned int *n)
 {
@@ -492,6 +639,12 @@ void page_reporting_reset(void)
 	pr_held.n = 0;
 	pr_held_zone = NULL;
 	pr_held_dev = NULL;
+	pr_held_order = 0;
+	pr_held_pending = PR_HELD_KEEP;
+	pr_retired_blocks = pr_retired_pages = 0;
+#ifdef HOST_BUILD
+	page_reporting_unregister_wait_hook = NULL;
+#endif
 	pr_dev = NULL;
 	pr_order_cur = 0;
 	pr_state = PR_IDLE;

@@ -72,6 +72,8 @@ unsigned long vm_stat_read(enum vm_stat_item item)
 		return READ_ONCE(nr_bad_pages);
 	case NR_REPORTING_HELD:
 		return page_reporting_held_pages();
+	case NR_REPORTING_RETIRED:
+		return page_reporting_retired_pages();
 	case NR_VM_STATE_END:
 		return 0;
 	case PGALLOC_DMA:

@@ -35,7 +35,11 @@
  * broke) report() says -EINPROGRESS and the blocks stay held out of the
  * buddy (vb->report_held); reclaim() hands them back once the device
  * uses the buffer late, or, unreported, once the device has been reset
- * (it dropped the buffer; virtio_balloon_remove() resets it too).
+ * (it dropped the buffer; virtio_balloon_remove() resets it too). A reset
+ * that did not complete (status not 0 afterwards: the transports give up
+ * after a while) proves nothing, so removal then retires the held blocks
+ * for good instead (page_reporting_retire_held()), as it retires a broken
+ * balloon's pages: a slow device may still discard them.
  *
  * Migration (compaction moving a balloon page) takes vb->lock with a
  * trylock (-EAGAIN when busy), tells the host "deflate the old page" and,
@@ -231,13 +235,31 @@ static int vb_report_reclaim(struct page_reporting_dev_info *prdev)
 	return -EINPROGRESS;
 }
 
-/* The device was reset: a report it kept is dropped; its blocks go back to the buddy. */
+/*
+ * Removal, after the reset: a report the device kept goes back to the
+ * buddy if the reset completed (status reads 0: the buffer is dropped),
+ * else it is retired for good (the device may still discard its pages).
+ * report_held is cleared once that is done; if a pass still runs, that
+ * pass does it as it ends (page_reporting.c), so nothing keeps the record.
+ */
 static void vb_reporting_reset_done(struct virtio_balloon *vb)
 {
+	bool reset = vb->vdev->config->get_status(vb->vdev) == 0;
+	int r;
+
 	if (!vb->report_held)
 		return;
+	r = reset ? page_reporting_release_held(&vb->pr_dev) :
+		    page_reporting_retire_held(&vb->pr_dev);
+	if (r < 0) {
+		pr_err("virtio-balloon %s: free page reporting: a pass still runs at removal; it %s the held report as it ends\n",
+		       vb->vdev->name, reset ? "releases" : "retires");
+		return;
+	}
 	vb->report_held = false;
-	page_reporting_release_held(&vb->pr_dev);
+	if (!reset)
+		pr_err("virtio-balloon %s: the device did not complete its reset; %d reported blocks it may still hold are retired for good\n",
+		       vb->vdev->name, r);
 }
 
 /* page_reporting schedule(): hand the delayed pass to the environment. */
@@ -611,6 +633,14 @@ fail:
 	return err;
 }
 
+/* Removal's one wait step: let the environment run (host: the device sim), then pause. */
+static void vb_wait_moment(struct virtio_balloon *vb)
+{
+	if (vb->env->wait_poll)
+		vb->env->wait_poll(vb);
+	cpu_relax();
+}
+
 /* Wait until compaction gave back every page it holds isolated (the balloon drains). */
 static void vb_wait_isolated(struct virtio_balloon *vb)
 {
@@ -624,9 +654,7 @@ static void vb_wait_isolated(struct virtio_balloon *vb)
 				vb->vdev->name, n);
 			warned = true;
 		}
-		if (vb->env->wait_poll)
-			vb->env->wait_poll(vb);
-		cpu_relax();
+		vb_wait_moment(vb);
 	}
 }
 
@@ -636,10 +664,11 @@ static void vb_deflate_all(struct virtio_balloon *vb)
 	while (vb->num_pages && !vb->broken) {
 		int ret = vb_deflate_batch(vb, VB_BATCH);
 
-		if (ret == -EAGAIN) {		/* a scanner holds a page lock for a moment */
-			if (vb->env->wait_poll)
-				vb->env->wait_poll(vb);
-			cpu_relax();
+		if (ret == -EAGAIN) {
+			/* num_pages without pages: a broken invariant; vb_take_back_rest() stops too */
+			if (WARN_ON(!balloon_page_count(&vb->b_dev_info)))
+				break;
+			vb_wait_moment(vb);	/* a scanner holds a page lock for a moment */
 			continue;
 		}
 		if (ret <= 0)
@@ -663,7 +692,7 @@ static void vb_take_back_rest(struct virtio_balloon *vb)
 		if (!got) {
 			if (WARN_ON(!balloon_page_count(&vb->b_dev_info)))
 				break;		/* num_pages without pages: a broken invariant */
-			cpu_relax();		/* a scanner holds a page lock for a moment */
+			vb_wait_moment(vb);	/* a scanner holds a page lock for a moment */
 			continue;
 		}
 		if (vb->broken) {
@@ -681,8 +710,11 @@ static void vb_take_back_rest(struct virtio_balloon *vb)
 
 void virtio_balloon_remove(struct virtio_balloon *vb)
 {
+	/* no pass runs once this returns (if one outlived the wait, it ends the held report) */
 	if (vb->reporting) {
-		page_reporting_unregister(&vb->pr_dev);
+		if (page_reporting_unregister(&vb->pr_dev))
+			pr_err("virtio-balloon %s: free page reporting: a pass still runs at removal\n",
+			       vb->vdev->name);
 		vb->reporting = false;
 	}
 	spin_lock(&vb->lock);
@@ -693,7 +725,7 @@ void virtio_balloon_remove(struct virtio_balloon *vb)
 	/* every page is listed now, and stays so */
 	vb_deflate_all(vb);
 	vb->vdev->config->reset(vb->vdev);
-	/* After reset the device has dropped every request; nothing is in flight. */
+	/* A completed reset dropped every request; else reported blocks are retired. */
 	vb_reporting_reset_done(vb);
 	vb_take_back_rest(vb);
 	vb->vdev->config->del_vqs(vb->vdev);

@@ -14,7 +14,9 @@
  * successful report the blocks are PageReported and are not offered again
  * until they leave the buddy (allocated, split or merged with an
  * unreported block). A batch the device did not give back in time stays
- * out of the buddy ("held") until the device returns it or is reset.
+ * out of the buddy ("held") until the device returns it or is reset; if
+ * the device is removed without a completed reset, the batch is retired:
+ * out of use for good, counted in nr_reporting_retired.
  * See mm/page_reporting.c.
  */
 #ifndef MM_PAGE_REPORTING_H
@@ -77,6 +79,7 @@ struct page_reporting_dev_info {
 	unsigned long stalls;		/* reports the device kept past report()'s wait */
 	unsigned long late_returns;	/* of those, given back by the device later */
 	unsigned long held_blocks, held_pages;	/* out of the buddy, with the device now */
+	unsigned long retired_blocks, retired_pages;	/* held past removal: out of use for good */
 	bool disabled;		/* report() returned -EIO: no more passes */
 };
 
@@ -90,11 +93,14 @@ struct page_reporting_dev_info {
 int page_reporting_register(struct page_reporting_dev_info *prdev);
 
 /*
- * Unregister @prdev (not during its own pass). Reported flags stay:
- * harmless hints. A held batch stays held (the device may still discard
- * it) until page_reporting_release_held() after the device's reset.
+ * Unregister @prdev (not during its own pass) and wait, bounded, until no
+ * pass runs (a running pass stops at its next batch). 0, or -EBUSY if a
+ * pass still runs after the wait. Reported flags stay: harmless hints. A
+ * held batch stays held (the device may still discard it) until
+ * page_reporting_release_held() after the device's reset, or
+ * page_reporting_retire_held() if the reset did not complete.
  */
-void page_reporting_unregister(struct page_reporting_dev_info *prdev);
+int page_reporting_unregister(struct page_reporting_dev_info *prdev);
 
 /*
  * Free-path hook, zone->lock held: a block of @order became free (after
@@ -114,9 +120,23 @@ long page_reporting_process(void);
 /*
  * The device behind @prdev was reset (it dropped every buffer): give its
  * held batch back to the buddy, unreported. Returns the blocks given back
- * (0 if none), -EBUSY if a pass is running (call again). Not in a pass.
+ * (0 if none), or -EBUSY if a pass is running: then that pass does it as
+ * it ends. Not in a pass.
  */
 int page_reporting_release_held(struct page_reporting_dev_info *prdev);
+
+/*
+ * The device behind @prdev is going away but may still hold its buffer
+ * (its reset did not complete): forget its held batch without giving the
+ * pages back. They stay out of use for good, each a referenced PageOffline
+ * page, counted in prdev->retired_* and nr_reporting_retired; another
+ * device may register afterwards. Returns the blocks retired (0 if none),
+ * or -EBUSY if a pass is running: then that pass does it as it ends.
+ */
+int page_reporting_retire_held(struct page_reporting_dev_info *prdev);
+
+/* Pages retired for good since boot (vmstat nr_reporting_retired). */
+unsigned long page_reporting_retired_pages(void);
 
 /* Pages held out of the buddy for the device now (vmstat nr_reporting_held). */
 unsigned long page_reporting_held_pages(void);
@@ -139,5 +159,12 @@ unsigned int page_reporting_order(void);
 
 /* Host harness: forget the registered device and the request state. */
 void page_reporting_reset(void);
+
+#ifdef HOST_BUILD
+/* Host tests: mark a pass running on "another CPU" (true), or end it (false). */
+void page_reporting_test_set_running(bool running);
+/* Host tests: called on each poll of page_reporting_unregister()'s wait. */
+extern void (*page_reporting_unregister_wait_hook)(void);
+#endif
 
 #endif

@@ -24,6 +24,7 @@
 	X(NR_KMALLOC_LARGE_PAGES, "nr_kmalloc_large_pages") \
 	X(NR_BAD_PAGES, "nr_bad_pages") \
 	X(NR_REPORTING_HELD, "nr_reporting_held") \
+	X(NR_REPORTING_RETIRED, "nr_reporting_retired") \
 	X(NR_VM_STATE_END, NULL) \
 	X(PGALLOC_DMA, "pgalloc_dma") \
 	X(PGALLOC_DMA32, "pgalloc_dma32") \

@@ -629,6 +629,34 @@ TEST(bad_page_keeps_offline_type)
 	host_mem_teardown();
 }
 
+/*
+ * Expect a bad page of any other type (here a Table page freed with its
+ * type still set) to lose that type when it is taken out of circulation:
+ * only PageOffline is kept, so no later kfree()/ptdesc code mistakes the
+ * leaked page for one of its own.
+ */
+TEST(bad_page_clears_non_offline_type)
+{
+	static const enum pagetype types[] = { PGTY_TABLE, PGTY_SLAB, PGTY_LARGE_KMALLOC };
+
+	host_mem_init_mb(16);
+	for (unsigned int i = 0; i < ARRAY_SIZE(types); i++) {
+		struct page *p = alloc_pages(GFP_KERNEL, 0);
+
+		ASSERT(p);
+		p->page_type = types[i];
+		host_quiet = 1;
+		__free_pages(p, 0);
+		host_quiet = 0;
+		EXPECT_EQ(nr_bad_pages, i + 1);
+		EXPECT(PageHWPoison(p));
+		EXPECT_EQ(p->page_type, PGTY_NONE);
+		EXPECT(!PageLargeKmalloc(p) && !PageSlab(p) && !PageTable(p));
+	}
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
 /* Expect a free page whose struct page was scribbled on to be caught at allocation and never handed out. */
 TEST(bad_page_on_alloc)
 {

@@ -1009,3 +1009,138 @@ TEST(vb_hostile_report_answers)
 		vb_teardown();
 	}
 }
+
+/*
+ * Expect removal whose device reset does not complete (status stays
+ * DRIVER_OK: a device slow to return a report is slow to reset) to retire
+ * the held report for good instead of giving it to the buddy: the device
+ * discarding those pages later costs the guest no data, the pages are
+ * counted (nr_reporting_retired), checked, and another device may register.
+ */
+TEST(vb_removal_without_reset_retires_held)
+{
+	struct page_reporting_dev_info other = { .report = fake_report };
+	struct vsim_chain kept;
+	LIST_HEAD(mine);
+	unsigned long free0, held, lost;
+	struct page *head;
+
+	vb_setup(FEAT_REP);
+	free0 = nr_free_pages_total();
+	sim.report_never = true;
+	EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+	ASSERT_EQ(sim.q[sim.rep_index].nheld, 1);
+	kept = sim.q[sim.rep_index].held[0];	/* the device keeps this across removal */
+	held = vb.pr_dev.held_pages;
+	EXPECT(held > 0);
+	sim.ignore_reset = true;
+	host_quiet = 1;
+	virtio_balloon_remove(&vb);
+	host_quiet = 0;
+	EXPECT(sim.status & VIRTIO_CONFIG_S_DRIVER_OK);	/* the reset did not happen */
+	EXPECT(!vb.report_held);
+	EXPECT_EQ(vb.pr_dev.held_pages, 0);
+	EXPECT_EQ(vm_stat_read(NR_REPORTING_HELD), 0);
+	EXPECT_EQ(vb.pr_dev.retired_pages, held);
+	EXPECT_EQ(vm_stat_read(NR_REPORTING_RETIRED), held);
+	head = pfn_to_page(kept.seg[0].addr >> PAGE_SHIFT);
+	EXPECT(PageOffline(head) && page_ref_count(head) == 1 && !PageBuddy(head));
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages_total() + held, free0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	/* the guest uses all it has, then the device discards what it kept */
+	EXPECT(grab_and_paint_all(&mine) > 0);
+	for (unsigned int k = 0; k < kept.nseg; k++)
+		memset(__va(kept.seg[k].addr), 0, kept.seg[k].len);
+	lost = check_and_free_all(&mine);
+	EXPECT_EQ(lost, 0);
+	/* the held record is gone with the device: another one may report */
+	EXPECT_EQ(page_reporting_register(&other), 0);
+	page_reporting_unregister(&other);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	bsim_destroy(&sim);
+	host_mem_teardown();
+}
+
+static unsigned int wait_polls, end_pass_after;
+
+/* unregister's wait: the pass on "another CPU" ends after end_pass_after polls (0: never). */
+static void other_cpu_pass(void)
+{
+	if (++wait_polls == end_pass_after)
+		page_reporting_test_set_running(false);
+}
+
+/*
+ * Expect unregister to wait for a pass running on another CPU, and, if
+ * that pass outlives the wait, a release asked for meanwhile (-EBUSY) to
+ * be done by the pass as it ends: the held batch never stays with an
+ * unregistered device, so a second device can register afterwards.
+ */
+TEST(unregister_waits_for_running_pass)
+{
+	struct page_reporting_dev_info other = { .report = fake_report };
+	unsigned long free0;
+
+	for (int mode = 0; mode < 2; mode++) {
+		setup(8);
+		free0 = nr_free_pages_total();
+		report_ret = -EINPROGRESS;
+		EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+		EXPECT_EQ(dev.held_blocks, 8);
+		wait_polls = 0;
+		end_pass_after = mode == 0 ? 3 : 0;
+		page_reporting_unregister_wait_hook = other_cpu_pass;
+		page_reporting_test_set_running(true);
+		if (mode == 0) {
+			/* the pass ends during the wait: unregister returns after it */
+			EXPECT_EQ(page_reporting_unregister(&dev), 0);
+			EXPECT_EQ(wait_polls, 3);
+			EXPECT_EQ(page_reporting_release_held(&dev), 8);
+		} else {
+			/* it outlives the wait: the release is left to the pass */
+			EXPECT_EQ(page_reporting_unregister(&dev), -EBUSY);
+			EXPECT(wait_polls > 3);
+			EXPECT_EQ(page_reporting_release_held(&dev), -EBUSY);
+			EXPECT_EQ(dev.held_blocks, 8);
+			EXPECT_EQ(page_reporting_register(&other), -EBUSY);
+			page_reporting_test_set_running(false);	/* the pass ends */
+		}
+		EXPECT_EQ(dev.held_blocks, 0);
+		EXPECT_EQ(page_reporting_held_pages(), 0);
+		page_reporting_unregister_wait_hook = NULL;
+		EXPECT_EQ(page_reporting_register(&other), 0);
+		page_reporting_unregister(&other);
+		drain_all_pages(NULL);
+		EXPECT_EQ(nr_free_pages_total(), free0);
+		expect_clean();
+		EXPECT_EQ(page_reporting_register(&dev), 0);
+		teardown();
+	}
+}
+
+/*
+ * Expect a device whose batch is held not to re-register with another
+ * order (its blocks go back marked for the order they were taken at), and
+ * the late return afterwards to put them back reported.
+ */
+TEST(register_refuses_changed_order_while_held)
+{
+	setup(8);
+	report_ret = -EINPROGRESS;
+	EXPECT_EQ(page_reporting_process(), -EINPROGRESS);
+	page_reporting_unregister(&dev);
+	dev.order = pageblock_order + 1;
+	EXPECT_EQ(page_reporting_register(&dev), -EBUSY);
+	EXPECT(page_reporting_device() == NULL);
+	EXPECT_EQ(page_reporting_order(), 0);
+	dev.order = pageblock_order;
+	EXPECT_EQ(page_reporting_register(&dev), 0);
+	report_ret = 0;
+	reclaim_ret = 0;
+	EXPECT(page_reporting_process() >= 0);
+	EXPECT_EQ(dev.late_returns, 1);
+	EXPECT_EQ(dev.held_blocks, 0);
+	expect_clean();
+	teardown();
+}

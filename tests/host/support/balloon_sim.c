@@ -16,7 +16,11 @@ static void bs_set_status(struct virtio_device *v, uint8_t s)
 		s &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
 	b->status = s;
 }
-static void bs_reset(struct virtio_device *v) { to_bsim(v)->status = 0; }
+static void bs_reset(struct virtio_device *v)
+{
+	if (!to_bsim(v)->ignore_reset)
+		to_bsim(v)->status = 0;
+}
 static uint64_t bs_get_features(struct virtio_device *v) { return to_bsim(v)->offered; }
 static int bs_finalize(struct virtio_device *v) { return (v->features & ~to_bsim(v)->offered) ? -EINVAL : 0; }
 

@@ -25,6 +25,7 @@ struct bsim {
 	bool never_inflate;		/* the same, on the inflate queue only */
 	bool reset_on_next;		/* reset itself when the next request arrives */
 	bool refuse_features_ok;	/* never accept FEATURES_OK (negotiation fails) */
+	bool ignore_reset;		/* a reset that never completes (status stays) */
 	unsigned long inflate_reqs, deflate_reqs, errors;
 	/*
 	 * Free page reporting (queue "reporting"): each segment must be
