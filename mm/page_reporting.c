@@ -319,6 +319,16 @@ static void pr_hold_batch(struct page_reporting_dev_info *prdev, struct zone *zo
 	WRITE_ONCE(prdev->held_pages, pr_batch_pages(b));
 }
 
+/* Drop the record of the held batch, whose pages the caller has dealt with (zone lock held). */
+static void pr_forget_held(struct page_reporting_dev_info *prdev)
+{
+	pr_held.n = 0;
+	pr_held_zone = NULL;
+	WRITE_ONCE(pr_held_dev, NULL);
+	WRITE_ONCE(prdev->held_blocks, 0);
+	WRITE_ONCE(prdev->held_pages, 0);
+}
+
 /* Give the held batch back to the buddy, reported or not (no pass running). */
 static void pr_release_held(bool reported)
 {
@@ -329,11 +339,7 @@ static void pr_release_held(bool reported)
 	VM_BUG_ON(!prdev || !pr_held.n || !READ_ONCE(pr_running));
 	spin_lock_irqsave(&zone->lock, flags);
 	pr_return_batch(zone, &pr_held, reported);
-	pr_held.n = 0;
-	pr_held_zone = NULL;
-	WRITE_ONCE(pr_held_dev, NULL);
-	WRITE_ONCE(prdev->held_blocks, 0);
-	WRITE_ONCE(prdev->held_pages, 0);
+	pr_forget_held(prdev);
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
@@ -363,11 +369,7 @@ static void pr_retire_held(void)
 	prdev->retired_pages += pages;
 	WRITE_ONCE(pr_retired_blocks, pr_retired_blocks + pr_held.n);
 	WRITE_ONCE(pr_retired_pages, pr_retired_pages + pages);
-	pr_held.n = 0;
-	pr_held_zone = NULL;
-	WRITE_ONCE(pr_held_dev, NULL);
-	WRITE_ONCE(prdev->held_blocks, 0);
-	WRITE_ONCE(prdev->held_pages, 0);
+	pr_forget_held(prdev);
 	spin_unlock_irqrestore(&zone->lock, flags);
 	pr_err("page_reporting: the device kept %lu pages past its removal; retired for good\n", pages);
 }
