@@ -432,7 +432,8 @@ unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb)
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MINFLT, 0);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMFREE, free);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_MEMTOT, (uint64_t)totalram_pages() << PAGE_SHIFT);
-	vb_stat(vb, &i, VIRTIO_BALLOON_S_AVAIL, free);
+	/* Linux's MemAvailable (si_mem_available()), as Linux's driver sends it */
+	vb_stat(vb, &i, VIRTIO_BALLOON_S_AVAIL, (uint64_t)si_mem_available() << PAGE_SHIFT);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_CACHES, 0);
 	vb_stat(vb, &i, VIRTIO_BALLOON_S_ALLOC_STALL, vm_stat_read(ALLOCSTALL));
 	return i;

@@ -650,13 +650,22 @@ TEST(random_targets_and_migrations)
 	teardown();
 }
 
-/* Expect the stats buffer to carry MEMFREE/MEMTOT equal to the allocator's own figures. */
+/*
+ * Expect the stats buffer to carry MEMFREE/MEMTOT equal to the allocator's
+ * own figures and AVAIL equal to si_mem_available() (Linux's meaning: what
+ * can be allocated without pushing the zones below their reserve), which
+ * here differs from MEMFREE.
+ */
 TEST(stats_values)
 {
 	unsigned int n;
-	bool seen_free = false, seen_tot = false;
+	bool seen_free = false, seen_tot = false, seen_avail = false;
+	struct page *one;
 
 	setup(FEAT_ALL);
+	one = alloc_pages(GFP_KERNEL, 0);	/* a per-CPU list with pages on it */
+	ASSERT(one);
+	EXPECT(si_mem_available() != nr_free_pages());
 	n = virtio_balloon_fill_stats(&vb);
 	EXPECT(n <= VB_NR_STATS);
 	for (unsigned int i = 0; i < n; i++) {
@@ -668,7 +677,13 @@ TEST(stats_values)
 			EXPECT_EQ(vb.stats[i].val, (uint64_t)totalram_pages() << PAGE_SHIFT);
 			seen_tot = true;
 		}
+		if (vb.stats[i].tag == VIRTIO_BALLOON_S_AVAIL) {
+			EXPECT_EQ(vb.stats[i].val, (uint64_t)si_mem_available() << PAGE_SHIFT);
+			seen_avail = true;
+		}
 	}
+	__free_pages(one, 0);
+	EXPECT(seen_avail);
 	EXPECT(seen_free && seen_tot);
 	EXPECT_EQ(sizeof(struct virtio_balloon_stat), 10);
 	teardown();
