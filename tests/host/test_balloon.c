@@ -232,6 +232,21 @@ static struct page *new_seen(struct page *page, unsigned long private)
 	return last_target;
 }
 
+/* Set up a balloon of 100 pages, isolate its first page onto @iso as compaction would; returns it. */
+static struct page *inflate_100_isolate_one(struct list_head *iso)
+{
+	struct page *page;
+
+	setup(FEAT_ALL);
+	sim.cfg[0] = 100;
+	EXPECT_EQ(settle(), 0);
+	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
+	ASSERT(isolate_movable_page(page, 0));
+	list_add(&page->lru, iso);
+	last_target = NULL;
+	return page;
+}
+
 /*
  * Expect a migration the host does not answer at all to be reported as a
  * failure: pgmigrate_fail (not _success) counts it, the old page is back on
@@ -246,13 +261,7 @@ TEST(unanswered_migration_fails_and_keeps_the_page)
 	unsigned int ok = 0;
 	unsigned long success0, fail0;
 
-	setup(FEAT_ALL);
-	sim.cfg[0] = 100;
-	EXPECT_EQ(settle(), 0);
-	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
-	ASSERT(isolate_movable_page(page, 0));
-	list_add(&page->lru, &iso);
-	last_target = NULL;
+	page = inflate_100_isolate_one(&iso);
 	success0 = vm_stat_read(PGMIGRATE_SUCCESS);
 	fail0 = vm_stat_read(PGMIGRATE_FAIL);
 	sim.never = true;
@@ -307,13 +316,7 @@ TEST(migration_with_unanswered_inflate_keeps_count_and_actual)
 	struct page *page;
 	unsigned int ok = 0;
 
-	setup(FEAT_ALL);
-	sim.cfg[0] = 100;
-	EXPECT_EQ(settle(), 0);
-	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
-	ASSERT(isolate_movable_page(page, 0));
-	list_add(&page->lru, &iso);
-	last_target = NULL;
+	page = inflate_100_isolate_one(&iso);
 	sim.never_inflate = true;
 	host_quiet = 1;
 	migrate_pages(&iso, new_seen, put_spare, 0, MIGRATE_SYNC, MR_COMPACTION, &ok);
@@ -569,15 +572,9 @@ TEST(remove_ends_when_num_pages_exceeds_pages)
 TEST(putback_and_busy_migration)
 {
 	LIST_HEAD(iso);
-	struct page *page;
 	unsigned int ok = 0;
 
-	setup(FEAT_ALL);
-	sim.cfg[0] = 100;
-	EXPECT_EQ(settle(), 0);
-	page = list_first_entry(&vb.b_dev_info.pages, struct page, lru);
-	ASSERT(isolate_movable_page(page, 0));
-	list_add(&page->lru, &iso);
+	inflate_100_isolate_one(&iso);
 	EXPECT_EQ(virtio_balloon_check(&vb), 0);
 	spin_lock(&vb.lock);			/* the driver is busy inflating */
 	EXPECT(migrate_pages(&iso, new_any, NULL, 0, MIGRATE_SYNC, MR_COMPACTION, &ok) > 0);
