@@ -12,6 +12,8 @@
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <arch/spinlock.h>
+#include <kernel/smp.h>
+#include <errno.h>
 
 static LIST_HEAD(ready);
 static LIST_HEAD(delayed);
@@ -35,6 +37,14 @@ void work_queue(struct work *w)
 		list_add_tail(&w->entry, &ready);
 	}
 	spin_unlock_irqrestore(&work_lock, f);
+}
+
+int work_queue_on(unsigned int cpu, struct work *w)
+{
+	if (!cpu_online(cpu))
+		return -ENXIO;
+	work_queue(w);	/* one loop until the other CPUs run their own */
+	return 0;
 }
 
 void work_queue_delayed(struct work *w, uint64_t ms)

@@ -20,8 +20,10 @@ struct work {
 #define WORK_INIT(name, func) { .entry = LIST_HEAD_INIT((name).entry), .fn = (func) }
 
 void work_init(struct work *w, void (*fn)(struct work *w));
-/* Queue @w to run soon; safe from interrupt context. */
+/* Queue @w to run soon (on the calling CPU's loop); safe from interrupt context. */
 void work_queue(struct work *w);
+/* Queue @w on @cpu's work loop; -ENXIO (and nothing queued) if @cpu is offline. */
+int work_queue_on(unsigned int cpu, struct work *w);
 /* Queue @w to run once, no sooner than @ms milliseconds from now. */
 void work_queue_delayed(struct work *w, uint64_t ms);
 /* Remove @w if pending; returns true if it was. */
