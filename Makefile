@@ -51,13 +51,19 @@ KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
 
 KEXCLUDE ?=
 KSRC_C := $(filter-out $(KEXCLUDE),$(wildcard arch/x86_64/*.c kernel/*.c mm/*.c lib/*.c workloads/*.c \
-                                    drivers/pci/*.c drivers/virtio/*.c tests/kernel/*.c))
+                                    drivers/pci/*.c drivers/virtio/*.c drivers/firmware/*.c \
+                                    drivers/misc/*.c tests/kernel/*.c))
 KSRC_S := $(wildcard boot/*.S arch/x86_64/*.S)
 KOBJS  := $(patsubst %.c,$(BUILD)/k/%.o,$(KSRC_C)) $(patsubst %.S,$(BUILD)/k/%.o,$(KSRC_S))
 # Expanded on first use, after the deps check has installed gcc (see mk/deps.mk).
 LIBGCC  = $(eval LIBGCC := $(shell $(CC) -print-libgcc-file-name))$(LIBGCC)
 KLIBS   = $(NEWLIB_LIBS) $(LIBGCC)
-KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments
+KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-segments --build-id=sha1
+
+# OSRELEASE in VMCOREINFO (kernel/vmcoreinfo.c): the git description of
+# the tree when that file was compiled; BUILD-ID is what names a build exactly.
+BALLAST_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(BUILD)/k/kernel/vmcoreinfo.o: KCFLAGS += -DBALLAST_VERSION='"$(BALLAST_VERSION)"'
 
 # Benchmarks (bench/*.c) are linked only into the benchmark image; the
 # runner (kernel/bench.c, bench=) is in both and says so when it has none.

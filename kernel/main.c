@@ -9,8 +9,9 @@
  *     image and the boot data reserved;
  *  4. final page tables: direct map + W^X image (paging.c);
  *  5. ACPI tables, APICs, TSC calibration, timer, serial input IRQ;
- *  6. the page allocator and the mm boot options (mm_init_all), then
- *     direct compaction and its daemon (kcompactd_start);
+ *  6. the page allocator and the mm boot options (mm_init_all), the
+ *     VMCOREINFO note and the pvpanic device (dumps), then direct
+ *     compaction and its daemon (kcompactd_start);
  *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
  *     (virtio_init; the balloon needs the page allocator);
  *  8. ktest=/bench= runs, or the shell.
@@ -28,6 +29,8 @@
 #include <mm/e820.h>
 #include <mm/compaction.h>
 #include <drivers/virtio.h>
+#include <drivers/pvpanic.h>
+#include <kernel/vmcoreinfo.h>
 #include <errno.h>
 #include <string.h>
 
@@ -124,6 +127,8 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
 
 	mm_init_all();
+	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
+	pvpanic_init();
 	kcompactd_start();
 	virtio_init();
 

@@ -3,6 +3,21 @@
  * warn_report(), kernel_fatal(). Formatting uses newlib's vsnprintf into a
  * bounded buffer, then the serial console; nothing here allocates, so a
  * message can be printed from anywhere, including a dying kernel.
+ *
+ * The log ring. Every byte the console is given (printk, newlib's stdout,
+ * the shell's echo: all go through console_write()) is also copied into
+ * log_buf, a LOG_BUF_LEN-byte ring (a power of two) in .bss, so a memory
+ * dump carries the console history up to the crash. log_buf_pos counts
+ * every byte ever written: byte i of the history sits at log_buf[i %
+ * LOG_BUF_LEN], and once log_buf_pos exceeds LOG_BUF_LEN only the last
+ * LOG_BUF_LEN bytes survive. A writer reserves its bytes with one atomic
+ * add on log_buf_pos and then copies them, so concurrent writers never
+ * share a byte; a reader (dmesg, or a dump tool) may see the last few
+ * bytes of a message still being copied. The ring stores the text as
+ * printed, '\n' line ends (the serial console's '\r' is not logged). Its
+ * address, length and the position's address are published in VMCOREINFO
+ * (kernel/vmcoreinfo.c) as SYMBOL(log_buf), NUMBER(log_buf_len) and
+ * SYMBOL(log_buf_pos).
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -10,10 +25,56 @@
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
+#include <drivers/pvpanic.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 bool kernel_test_mode;
+
+char log_buf[LOG_BUF_LEN] __aligned(64);
+uint64_t log_buf_pos;
+_Static_assert((LOG_BUF_LEN & (LOG_BUF_LEN - 1)) == 0, "LOG_BUF_LEN must be a power of two");
+
+/* Append @n bytes of @s to the log ring (never blocks, never fails). */
+void log_buf_write(const char *s, size_t n)
+{
+	uint64_t pos = __atomic_fetch_add(&log_buf_pos, n, __ATOMIC_RELAXED);
+
+	if (n > LOG_BUF_LEN) {		/* only the tail of @s can survive */
+		pos += n - LOG_BUF_LEN;
+		s += n - LOG_BUF_LEN;
+		n = LOG_BUF_LEN;
+	}
+	for (size_t i = 0; i < n; i++)
+		log_buf[(pos + i) & (LOG_BUF_LEN - 1)] = s[i];
+}
+
+/* Copy the ring's surviving history, oldest byte first, to @out (the serial
+ * console only, not the ring itself); returns the bytes shown. */
+uint64_t log_buf_show(void (*out)(const char *s, size_t n))
+{
+	uint64_t end = READ_ONCE(log_buf_pos);
+	uint64_t start = end > LOG_BUF_LEN ? end - LOG_BUF_LEN : 0;
+	uint64_t i = start;
+
+	while (i < end) {
+		uint64_t off = i & (LOG_BUF_LEN - 1);
+		uint64_t chunk = LOG_BUF_LEN - off;
+
+		if (chunk > end - i)
+			chunk = end - i;
+		out(&log_buf[off], (size_t)chunk);
+		i += chunk;
+	}
+	return end - start;
+}
+
+/* Write @n bytes to the console: the log ring, then the serial port. */
+void console_write(const char *s, size_t n)
+{
+	log_buf_write(s, n);
+	serial_write(s, n);
+}
 
 /* Print a formatted message on the console; returns the bytes printed. */
 int printk(const char *fmt, ...)
@@ -27,7 +88,7 @@ int printk(const char *fmt, ...)
 		return n;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	serial_write(buf, (size_t)n);
+	console_write(buf, (size_t)n);
 	return n;
 }
 
@@ -40,6 +101,18 @@ void kernel_fatal(const char *why)
 		qemu_exit(0x12);
 	for (;;)
 		halt();
+}
+
+/*
+ * Tell the host, once the message and backtrace are in the log ring: a
+ * full barrier so every CPU's ring bytes are in memory, then the pvpanic
+ * device (drivers/misc/pvpanic.c), so QEMU raises GUEST_PANICKED and, with
+ * -action panic=pause, holds the guest for dump-guest-memory.
+ */
+static void panic_notify_host(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pvpanic_notify();
 }
 
 void panic(const char *fmt, ...)
@@ -57,6 +130,7 @@ void panic(const char *fmt, ...)
 	printk("\n*** PANIC on CPU %u: %s\n", arch_cpu_id(), buf);
 	backtrace_from((uint64_t)__builtin_frame_address(0), (uint64_t)&&here);
 here:
+	panic_notify_host();
 	kernel_fatal("panic");
 }
 

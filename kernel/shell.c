@@ -255,7 +255,7 @@ static void shell_input(int c)
 	default:
 		if (c >= 0x20 && c < 0x7f && line_len < LINE_MAX - 1) {
 			line[line_len++] = (char)c;
-			serial_putc((char)c);
+			console_write(&line[line_len - 1], 1);	/* echo */
 		}
 	}
 }
