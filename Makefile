@@ -8,6 +8,11 @@
 #                   and QEMU system tests; ends with "N passed, M failed"
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
+#   make run DUMP=path   the same, and when the guest panics: dump its memory
+#                   (QMP GUEST_PANICKED -> dump-guest-memory) and filter it
+#                   into path (README "After a crash")
+#   make dump QMP=sock DUMP=path   dump (and filter) a live guest started with
+#                   make run QMP=sock
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -21,6 +26,8 @@
 #   page reporting; off: the plain device)
 #   BALLOON_OPTS="disable-modern=on" (extra virtio-balloon properties; one named
 #   here replaces the default, e.g. BALLOON_OPTS="free-page-reporting=off")
+#   DUMP=path (make run: dump on panic; make dump: where the dump goes)
+#   QMP=path (a QMP socket for make run, with -device vmcoreinfo; make dump uses it)
 
 MEM     ?= 1G
 MACHINE ?= q35
@@ -74,7 +81,7 @@ ELF := $(BUILD)/ballast.elf
 BENCH_ELF := $(BUILD)/ballast-bench.elf
 ISO := $(BUILD)/ballast.iso
 
-.PHONY: all run test bench iso gdb clean tools
+.PHONY: all run test bench iso gdb clean tools dump
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
@@ -141,7 +148,12 @@ run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
-	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
+	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)") \
+	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)")
+
+dump: | $(DEPS)
+	@test -n "$(QMP)" -a -n "$(DUMP)" || { echo "make dump: needs QMP=socket (of a make run QMP=socket) and DUMP=path"; exit 2; }
+	@python3 scripts/qemu.py --dump-live "$(QMP)" --dump "$(DUMP)"
 
 gdb: $(ELF) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \

@@ -28,17 +28,31 @@ contents are sent to the shell between Ctrl-B and Ctrl-D (script_bytes()):
 Ctrl-B puts the shell in scripted mode (a "[status] NAME RC" line after
 each command), Ctrl-D makes Ballast power off at the end of input.
 
+Dumps (docs/vmcoreinfo.md, README "After a crash"): --dump PATH adds
+`-device vmcoreinfo -device pvpanic -action panic=pause` and a QMP socket,
+and a watcher thread waits for the QMP event GUEST_PANICKED; then it runs
+dump-guest-memory (ELF) into a temporary file next to PATH, filters it
+into PATH with the dump tool (build/tools/ballast-dump filter IN OUT;
+dump_filter() is the one place that calls it; without the tool the
+unfiltered dump is kept at PATH and it says so) and quits QEMU.
+--qmp PATH (make run QMP=...) also adds -device vmcoreinfo so a live guest
+can be dumped from another terminal: `qemu.py --dump-live SOCK --dump PATH`
+(make dump QMP=SOCK DUMP=PATH).
+
 Exit status: 0 when the guest powered off or reported success through
-isa-debug-exit, 1 when it reported failure, 2 on a crash/panic, 3 on
-timeout, 4 when QEMU could not start.
+isa-debug-exit, 1 when it reported failure, 2 on a crash/panic (also when
+--dump saw GUEST_PANICKED), 3 on timeout, 4 when QEMU could not start.
 """
 import argparse
 import fcntl
+import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -138,9 +152,16 @@ def balloon_device(dev, features, opts):
     return ",".join([dev, f"id={BALLOON_ID}"] + defaults + given)
 
 
+# The devices a dump needs: the VMCOREINFO note's fw_cfg file; pvpanic and
+# a panic action that keeps the guest's memory for dump-guest-memory.
+VMCOREINFO_ARGS = ["-device", "vmcoreinfo"]
+PANIC_DUMP_ARGS = ["-device", "pvpanic", "-action", "panic=pause"]
+
+
 def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
               kernel=None, iso=None, qmp=None, gdb=False, balloon=True,
-              balloon_opts="", extra=(), quiet=False, smp=1, balloon_features=False):
+              balloon_opts="", extra=(), quiet=False, smp=1, balloon_features=False,
+              vmcoreinfo=False, panic_dump=False):
     accel = pick_accel(accel, boot, quiet)
     kernel = kernel or os.path.join(ROOT, "build", "ballast.elf")
     iso = iso or os.path.join(ROOT, "build", "ballast.iso")
@@ -181,6 +202,10 @@ def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
         sys.exit(f"qemu.py: unknown boot path '{boot}' (pvh, iso)")
     if qmp:
         cmd += ["-qmp", f"unix:{qmp},server=on,wait=off"]
+    if vmcoreinfo or panic_dump:
+        cmd += VMCOREINFO_ARGS
+    if panic_dump:
+        cmd += PANIC_DUMP_ARGS
     if gdb:
         cmd += ["-s", "-S"]
     cmd += list(extra)
@@ -262,6 +287,144 @@ def run(cmd, stdin_data=None, timeout=None, interactive=False, echo=True):
     return EXIT_MAP.get(rc, 2), out.decode(errors="replace")
 
 
+# ---- dumps: QMP just enough to wait for GUEST_PANICKED and dump ----
+
+DUMP_TOOL = os.path.join(ROOT, "build", "tools", "ballast-dump")
+
+
+class QMPLink:
+    """A minimal QMP client (the tests have a fuller one in tests/qemu/qmp.py)."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise OSError(f"cannot connect to the QMP socket {path}")
+                time.sleep(0.05)
+        self.buf = b""
+        self.events = []
+        self._read(None)            # greeting
+        self.cmd("qmp_capabilities")
+
+    def _read(self, timeout):
+        self.sock.settimeout(timeout)
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QMP connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def cmd(self, name, **args):
+        """Run @name; its "return" value, or RuntimeError with QEMU's message."""
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            r = self._read(None)
+            if "event" in r:
+                self.events.append(r)
+            elif "error" in r:
+                raise RuntimeError(f"{name}: {r['error'].get('desc', r['error'])}")
+            else:
+                return r.get("return")
+
+    def wait_event(self, name, timeout=None):
+        """The next event called @name (EOFError if QEMU goes away first)."""
+        for i, e in enumerate(self.events):
+            if e["event"] == name:
+                return self.events.pop(i)
+        while True:
+            r = self._read(timeout)
+            if r.get("event") == name:
+                return r
+            if "event" in r:
+                self.events.append(r)
+
+    def close(self):
+        self.sock.close()
+
+
+def dump_filter(src, dst):
+    """Filter the ELF dump @src into @dst with the dump tool (build/tools/ballast-dump
+    filter IN OUT) and remove @src: (True, the tool's report). Without the tool, @src
+    is moved to @dst unfiltered: (False, why)."""
+    if not os.access(DUMP_TOOL, os.X_OK):
+        os.replace(src, dst)
+        return False, f"{DUMP_TOOL} is not built; kept the unfiltered dump"
+    r = subprocess.run([DUMP_TOOL, "filter", src, dst], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        os.replace(src, dst)
+        return False, f"ballast-dump filter failed ({r.returncode}); kept the unfiltered dump:\n{r.stdout}"
+    os.unlink(src)
+    return True, r.stdout
+
+
+def take_dump(qmp_cmd, path, filtered=True):
+    """dump-guest-memory (ELF, no paging) through @qmp_cmd (a QMP command function)
+    into a temporary file next to @path, then dump_filter() it into @path (or keep
+    it as it is when not @filtered). Returns a one-paragraph report."""
+    path = os.path.abspath(path)
+    tmp = f"{path}.unfiltered.{os.getpid()}"
+    t0 = time.monotonic()
+    qmp_cmd("dump-guest-memory", paging=False, protocol=f"file:{tmp}", format="elf")
+    size = os.path.getsize(tmp)
+    msg = f"dump-guest-memory: {size >> 20} MiB in {time.monotonic() - t0:.1f} s"
+    if not filtered:
+        os.replace(tmp, path)
+        return f"{msg}; written to {path}"
+    ok, report = dump_filter(tmp, path)
+    if ok:
+        return f"{msg}; filtered to {os.path.getsize(path) >> 20} MiB in {path}\n{report.rstrip()}"
+    return f"{msg}; {report.rstrip()} ({path})"
+
+
+class PanicDumper(threading.Thread):
+    """Waits on QMP socket @qmp_path for GUEST_PANICKED, dumps the guest into
+    @path (take_dump), then quits QEMU. .panicked tells whether it happened."""
+
+    def __init__(self, qmp_path, path):
+        super().__init__(daemon=True)
+        self.qmp_path, self.path = qmp_path, path
+        self.panicked = False
+        self.report = ""
+
+    def run(self):
+        try:
+            q = QMPLink(self.qmp_path)
+        except OSError as e:
+            self.report = f"qemu.py: no dump on panic: {e}"
+            print(self.report, file=sys.stderr)
+            return
+        try:
+            q.wait_event("GUEST_PANICKED")
+            self.panicked = True
+            print("\r\nqemu.py: GUEST_PANICKED; taking the dump...\r", file=sys.stderr, flush=True)
+            self.report = take_dump(q.cmd, self.path)
+            print("\r\nqemu.py: " + self.report.replace("\n", "\r\n") + "\r", file=sys.stderr, flush=True)
+            q.cmd("quit")
+        except (EOFError, OSError):
+            pass                    # QEMU went away without a panic
+        except RuntimeError as e:
+            self.report = f"qemu.py: the dump failed: {e}"
+            print(self.report, file=sys.stderr, flush=True)
+            try:
+                q.cmd("quit")
+            except Exception:
+                pass
+        finally:
+            q.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--machine", default="q35")
@@ -277,15 +440,37 @@ def main():
     ap.add_argument("--balloon-opts", default="")
     ap.add_argument("--smp", type=int, default=1)
     ap.add_argument("--print-cmd", action="store_true")
+    ap.add_argument("--dump", default=None, metavar="PATH",
+                    help="on GUEST_PANICKED, dump guest memory and filter it into PATH")
+    ap.add_argument("--dump-live", default=None, metavar="QMP_SOCKET",
+                    help="dump the running guest behind QMP_SOCKET into --dump PATH, and exit")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
-    cmd, accel = build_cmd(a.machine, a.boot, a.mem, a.accel, a.append, qmp=a.qmp,
+    if a.dump_live:
+        if not a.dump:
+            sys.exit("qemu.py: --dump-live needs --dump PATH")
+        q = QMPLink(a.dump_live, timeout=5)
+        print(take_dump(q.cmd, a.dump))
+        q.close()
+        return 0
+    qmp = a.qmp
+    tmpdir = None
+    if a.dump and not qmp:
+        import tempfile
+        tmpdir = tempfile.mkdtemp(prefix="ballast-run-")
+        qmp = os.path.join(tmpdir, "qmp.sock")
+    cmd, accel = build_cmd(a.machine, a.boot, a.mem, a.accel, a.append, qmp=qmp,
                            gdb=a.gdb, balloon=not a.no_balloon,
                            balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp,
-                           balloon_features=a.balloon_features == "on")
+                           balloon_features=a.balloon_features == "on",
+                           vmcoreinfo=bool(a.qmp), panic_dump=bool(a.dump))
     if a.print_cmd:
         print(" ".join(cmd))
         return 0
+    dumper = None
+    if a.dump:
+        dumper = PanicDumper(qmp, a.dump)
+        dumper.start()
     tty = sys.stdin.isatty()
     print(f"qemu.py: {a.machine}, {a.boot.upper()} boot, {a.mem}, {accel.upper()}"
           + ("; Ctrl-A c: QEMU monitor, Ctrl-A x: quit" if tty else
@@ -294,6 +479,12 @@ def main():
         rc, _ = run(cmd, interactive=True)
     else:
         rc, _ = run(cmd, stdin_data=script_bytes(sys.stdin.buffer.read()), timeout=a.timeout)
+    if dumper:
+        dumper.join(timeout=600)
+        if dumper.panicked:
+            rc = 2
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
     return rc
 
 
