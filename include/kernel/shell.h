@@ -14,7 +14,7 @@
  *
  * Where commands live: every command except the shell's own `help` is in
  * kernel/cmds_*.c, one file per subsystem (cmds_mm, cmds_compaction,
- * cmds_frag, cmds_balloon, cmds_virtio, cmds_irq, cmds_sys). A command is
+ * cmds_frag, cmds_balloon, cmds_virtio, cmds_irq, cmds_sys, cmds_dump). A command is
  * thin: it parses, calls what mm/, workloads/ and drivers/ export (their
  * show_* views, getters and actions), and prints. mm/, workloads/ and
  * drivers/ never include this header, so they build without the shell
