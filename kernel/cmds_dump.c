@@ -15,6 +15,8 @@
 #include <kernel/vmcoreinfo.h>
 #include <drivers/pvpanic.h>
 #include <arch/x86.h>
+#include <kernel/bug.h>
+#include <stdio.h>
 #include <string.h>
 
 static int cmd_vmcoreinfo(int argc, char **argv)
