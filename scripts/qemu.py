@@ -289,7 +289,8 @@ def run(cmd, stdin_data=None, timeout=None, interactive=False, echo=True):
 
 # ---- dumps: QMP just enough to wait for GUEST_PANICKED and dump ----
 
-DUMP_TOOL = os.path.join(ROOT, "build", "tools", "ballast-dump")
+# The host dump tool (tools/ballast-dump.c); $BALLAST_DUMP_TOOL points elsewhere.
+DUMP_TOOL = os.environ.get("BALLAST_DUMP_TOOL") or os.path.join(ROOT, "build", "tools", "ballast-dump")
 
 
 class QMPLink:

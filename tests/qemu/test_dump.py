@@ -219,6 +219,15 @@ def tool_missing(name):
     return True
 
 
+def dump_live(g, path):
+    """qemu.take_dump() (unfiltered) through the guest's QMP, allowing a slow disk 10 minutes."""
+    g.qmp.sock.settimeout(600)
+    try:
+        return qemu.take_dump(g.qmp.cmd, path, filtered=False)
+    finally:
+        g.qmp.sock.settimeout(30)
+
+
 DUMP_DEVICES = tuple(qemu.VMCOREINFO_ARGS + qemu.PANIC_DUMP_ARGS)
 
 
@@ -252,7 +261,7 @@ def test_note_and_memmap(accel, work):
         summary_before = g.shell("page-types")
         buddyinfo_before = g.shell("buddyinfo")
         path = os.path.join(work, "live.elf")
-        report = qemu.take_dump(g.qmp.cmd, path, filtered=False)
+        report = dump_live(g, path)
         buddy_after = pt_total(g.shell("page-types -b buddy"))
         offline_after = pt_total(g.shell("page-types -b offline"))
         print(f"# {report}", flush=True)
@@ -298,6 +307,13 @@ def test_note_and_memmap(accel, work):
         g.close()
 
 
+def left_out(text):
+    """{class: pages} from the "left out:" block of `ballast-dump filter`."""
+    block = text.replace("\r", "").split("left out:", 1)[-1].split("kept:", 1)[0]
+    return {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^\s+(\w+)\s+(\d+) pages", block, re.M)}
+
+
 def tool_checks(path, work, buddy, offline, held, summary, buddyinfo):
     """ballast-dump filter/summary against the guest's own figures."""
     if tool_missing("tool: filter leaves out exactly the buddy and offline pages"):
@@ -305,13 +321,12 @@ def tool_checks(path, work, buddy, offline, held, summary, buddyinfo):
         tap.skip("tool: summary equals the guest's page-types and buddyinfo", "no tool")
         return
     out_path = os.path.join(work, "filtered.elf")
-    rc, out = run_tool("filter", "--exclude", "buddy,offline", path, out_path)
-    left = {}
-    for cls in ("buddy", "offline"):
-        m = re.search(rf"^\s*{cls}\b\D*(\d+) pages", out, re.M | re.I)
-        left[cls] = int(m.group(1)) if m else None
-    tap(rc == 0 and left == {"buddy": buddy, "offline": offline},
-        f"tool: filter leaves out exactly the buddy ({buddy}) and offline ({offline}) pages", out)
+    rc, out = run_tool("filter", "--exclude", "free,reported,offline", path, out_path)
+    left = left_out(out)
+    free = left.get("free", 0) + left.get("reported", 0) if "free" in left else None
+    tap(rc == 0 and free == buddy and left.get("offline") == offline,
+        f"tool: filter leaves out exactly the buddy ({buddy}: free {left.get('free')} + reported "
+        f"{left.get('reported')}) and offline ({offline}: {left.get('offline')}) pages", out)
     if rc == 0:
         fcore = Core(out_path)
         kept = Kernel(fcore, parse_vmcoreinfo(fcore.note("VMCOREINFO").decode())).painted_pages()
@@ -362,7 +377,7 @@ def test_panic(accel, work, machine, mem):
         tap(status.get("status") == "guest-panicked", f"{label}: the guest is held for the dump",
             str(status))
         path = os.path.join(work, f"panic-{machine}.elf")
-        report = qemu.take_dump(g.qmp.cmd, path, filtered=False)
+        report = dump_live(g, path)
         print(f"# {report}", flush=True)
         core = Core(path)
         desc = core.note("VMCOREINFO")
@@ -399,7 +414,7 @@ def test_absent(accel, work):
             "absent: the guest says in one line that QEMU has no -device vmcoreinfo", str(lines))
         tap("pvpanic:" not in g.out, "absent: no pvpanic line without the device")
         path = os.path.join(work, "absent.elf")
-        qemu.take_dump(g.qmp.cmd, path, filtered=False)
+        dump_live(g, path)
         core = Core(path)
         names = [n for n, _, _ in core.notes]
         core.close()
