@@ -32,7 +32,8 @@ Dumps (docs/vmcoreinfo.md, README "After a crash"): --dump PATH adds
 `-device vmcoreinfo -device pvpanic -action panic=pause` and a QMP socket,
 and a watcher thread waits for the QMP event GUEST_PANICKED; then it runs
 dump-guest-memory (ELF) into a temporary file next to PATH, filters it
-into PATH with the dump tool (build/tools/ballast-dump filter IN OUT;
+into PATH with the dump tool (build/tools/ballast-dump filter --exclude
+free,reported,offline,hwpoison IN OUT, or $BALLAST_DUMP_TOOL;
 dump_filter() is the one place that calls it; without the tool the
 unfiltered dump is kept at PATH and it says so) and quits QEMU.
 --qmp PATH (make run QMP=...) also adds -device vmcoreinfo so a live guest
@@ -354,14 +355,20 @@ class QMPLink:
         self.sock.close()
 
 
+# What a dump on panic leaves out: pages with no information in them (free in
+# the buddy, reported to the host, ballooned/offline, hardware-poisoned).
+DUMP_EXCLUDE = "free,reported,offline,hwpoison"
+
+
 def dump_filter(src, dst):
     """Filter the ELF dump @src into @dst with the dump tool (build/tools/ballast-dump
-    filter IN OUT) and remove @src: (True, the tool's report). Without the tool, @src
-    is moved to @dst unfiltered: (False, why)."""
+    filter --exclude DUMP_EXCLUDE IN OUT) and remove @src: (True, the tool's report).
+    Without the tool, @src is moved to @dst unfiltered: (False, why)."""
     if not os.access(DUMP_TOOL, os.X_OK):
         os.replace(src, dst)
         return False, f"{DUMP_TOOL} is not built; kept the unfiltered dump"
-    r = subprocess.run([DUMP_TOOL, "filter", src, dst], stdout=subprocess.PIPE,
+    r = subprocess.run([DUMP_TOOL, "filter", "--exclude", DUMP_EXCLUDE, src, dst],
+                       stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if r.returncode != 0:
         os.replace(src, dst)
