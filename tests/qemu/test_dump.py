@@ -26,9 +26,12 @@ notes, among them the guest's "VMCOREINFO" note.
             microvm (ISA pvpanic works there too). `ballast-dump log` when built.
   absent    without -device vmcoreinfo the guest says so in one line and the
             dump carries no VMCOREINFO note.
+  baddev    an etc/vmcoreinfo QEMU did not make (-fw_cfg name=...,string=...):
+            read-only (the DMA write fails), the wrong size, and fw_cfg without
+            DMA: one line each says what is wrong, and the shell still works.
 
 Options: --accel tcg|kvm|auto (default tcg), --keep DIR (keep the dumps),
---only note,panic,absent (run some of the parts; default all).
+--only note,panic,absent,baddev (run some of the parts; default all).
 """
 import argparse
 import mmap
@@ -44,7 +47,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from qmp import Guest, QMPError, TAP, wait_actual  # noqa: E402
+from qmp import Guest, QMPError, TAP, wait_actual, script_problems  # noqa: E402
 import qemu  # noqa: E402  (scripts/qemu.py, put on the path by qmp.py)
 
 MiB = 1 << 20
@@ -429,11 +432,37 @@ def test_absent(accel, work):
         g.close()
 
 
+BAD_DEVICES = [
+    ("a read-only etc/vmcoreinfo", ["-fw_cfg", "name=etc/vmcoreinfo,string=0123456789abcdef"],
+     r"^vmcoreinfo: the fw_cfg DMA write of etc/vmcoreinfo failed \(-\d+\); dumps will carry no note$"),
+    ("a 5-byte etc/vmcoreinfo", ["-fw_cfg", "name=etc/vmcoreinfo,string=short"],
+     r"^vmcoreinfo: fw_cfg etc/vmcoreinfo is 5 bytes, not 16; not written$"),
+    ("fw_cfg without DMA", ["-fw_cfg", "name=etc/vmcoreinfo,string=0123456789abcdef",
+                            "-global", "fw_cfg_io.dma_enabled=off"],
+     r"^vmcoreinfo: fw_cfg has no DMA interface \(features 0x1\); etc/vmcoreinfo cannot be written$"),
+]
+
+
+def test_bad_devices(accel):
+    """Devices the driver cannot use: one clear line, and the guest goes on."""
+    script = "vmcoreinfo\nuptime\n"
+    for what, extra, want in BAD_DEVICES:
+        cmd, _ = qemu.build_cmd("microvm", "pvh", "128M", accel, quiet=True, extra=extra)
+        rc, out = qemu.run(cmd, stdin_data=qemu.script_bytes(script), timeout=120, echo=False)
+        out = out.replace("\r", "")
+        lines = re.findall(r"^vmcoreinfo: .*$", out, re.M)
+        tap(len(lines) == 1 and re.match(want, lines[0]) is not None,
+            f"baddev: {what}: one line says what is wrong", "\n".join(lines) or out[-2000:])
+        tap(rc == 0 and not script_problems(out, script) and "not announced" in out,
+            f"baddev: {what}: boot goes on (the shell runs; the note is not announced)",
+            out[-2000:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--keep", default=None, help="keep the dumps in this directory")
-    ap.add_argument("--only", default="note,panic,absent")
+    ap.add_argument("--only", default="note,panic,absent,baddev")
     a = ap.parse_args()
     only = set(a.only.split(","))
     print("TAP version 13", flush=True)
@@ -447,6 +476,8 @@ def main():
             test_panic(a.accel, work, "microvm", "128M")
         if "absent" in only:
             test_absent(a.accel, work)
+        if "baddev" in only:
+            test_bad_devices(a.accel)
     finally:
         if not a.keep:
             shutil.rmtree(work, ignore_errors=True)
