@@ -26,12 +26,14 @@ notes, among them the guest's "VMCOREINFO" note.
             microvm (ISA pvpanic works there too). `ballast-dump log` when built.
   absent    without -device vmcoreinfo the guest says so in one line and the
             dump carries no VMCOREINFO note.
+  ring      after more than 64 KiB of console output, `dmesg` shows exactly the
+            last 64 KiB the console printed (the ring wrapped correctly).
   baddev    an etc/vmcoreinfo QEMU did not make (-fw_cfg name=...,string=...):
             read-only (the DMA write fails), the wrong size, and fw_cfg without
             DMA: one line each says what is wrong, and the shell still works.
 
 Options: --accel tcg|kvm|auto (default tcg), --keep DIR (keep the dumps),
---only note,panic,absent,baddev (run some of the parts; default all).
+--only note,panic,absent,ring,baddev (run some of the parts; default all).
 """
 import argparse
 import mmap
@@ -432,6 +434,30 @@ def test_absent(accel, work):
         g.close()
 
 
+def test_ring_wraps(accel):
+    """~70 KiB of console output, then dmesg: the ring's 64 KiB are the console's last 64 KiB."""
+    script = "vmcoreinfo\n" * 64 + "dmesg\n"
+    cmd, _ = qemu.build_cmd("microvm", "pvh", "128M", accel, quiet=True)
+    rc, out = qemu.run(cmd, stdin_data=qemu.script_bytes(script), timeout=180, echo=False)
+    out = out.replace("\r", "")
+    start = out.find("ballast> dmesg\n")
+    end = out.find("\n(dmesg: ", start)
+    m = re.search(r"^\(dmesg: (\d+) of (\d+) bytes ever logged; the ring holds (\d+)\)$",
+                  out[end + 1:], re.M)
+    if start < 0 or end < 0 or m is None:
+        tap(False, "ring: dmesg after 64 KiB of output", out[-2000:])
+        return
+    shown_n, logged, size = (int(x) for x in m.groups())
+    before = out[:start + len("ballast> dmesg\n")]
+    shown = out[start + len("ballast> dmesg\n"):end]
+    tap(rc == 0 and logged > size == shown_n == len(shown),
+        f"ring: {logged} bytes logged, dmesg shows the last {shown_n} (the ring's size {size})",
+        out[-1500:])
+    tap(shown == before[-len(shown):] if shown else False,
+        "ring: what dmesg shows is byte for byte the console's last bytes before it",
+        f"dmesg starts {shown[:200]!r}\nconsole has {before[-len(shown):][:200]!r}")
+
+
 BAD_DEVICES = [
     ("a read-only etc/vmcoreinfo", ["-fw_cfg", "name=etc/vmcoreinfo,string=0123456789abcdef"],
      r"^vmcoreinfo: the fw_cfg DMA write of etc/vmcoreinfo failed \(-\d+\); dumps will carry no note$"),
@@ -462,7 +488,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--keep", default=None, help="keep the dumps in this directory")
-    ap.add_argument("--only", default="note,panic,absent,baddev")
+    ap.add_argument("--only", default="note,panic,absent,ring,baddev")
     a = ap.parse_args()
     only = set(a.only.split(","))
     print("TAP version 13", flush=True)
@@ -476,6 +502,8 @@ def main():
             test_panic(a.accel, work, "microvm", "128M")
         if "absent" in only:
             test_absent(a.accel, work)
+        if "ring" in only:
+            test_ring_wraps(a.accel)
         if "baddev" in only:
             test_bad_devices(a.accel)
     finally:
