@@ -92,19 +92,8 @@ int printk(const char *fmt, ...)
 	return n;
 }
 
-/* Stop: in test mode exit QEMU with the "crashed" status, else halt. */
-void kernel_fatal(const char *why)
-{
-	local_irq_disable();
-	printk("ballast: stopped: %s\n", why);
-	if (kernel_test_mode)
-		qemu_exit(0x12);
-	for (;;)
-		halt();
-}
-
 /*
- * Tell the host, once the message and backtrace are in the log ring: a
+ * Tell the host, once the message (and backtrace) are in the log ring: a
  * full barrier so every CPU's ring bytes are in memory, then the pvpanic
  * device (drivers/misc/pvpanic.c), so QEMU raises GUEST_PANICKED and, with
  * -action panic=pause, holds the guest for dump-guest-memory.
@@ -113,6 +102,19 @@ static void panic_notify_host(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pvpanic_notify();
+}
+
+/* Stop: tell the host (pvpanic), then in test mode exit QEMU with the
+ * "crashed" status, else halt. panic() and unhandled CPU exceptions end here. */
+void kernel_fatal(const char *why)
+{
+	local_irq_disable();
+	printk("ballast: stopped: %s\n", why);
+	panic_notify_host();
+	if (kernel_test_mode)
+		qemu_exit(0x12);
+	for (;;)
+		halt();
 }
 
 void panic(const char *fmt, ...)
@@ -130,7 +132,6 @@ void panic(const char *fmt, ...)
 	printk("\n*** PANIC on CPU %u: %s\n", arch_cpu_id(), buf);
 	backtrace_from((uint64_t)__builtin_frame_address(0), (uint64_t)&&here);
 here:
-	panic_notify_host();
 	kernel_fatal("panic");
 }
 

@@ -392,7 +392,8 @@ def test_panic(accel, work, machine, mem):
         log = Kernel(core, parse_vmcoreinfo(desc.decode())).log()
         core.close()
         m = re.search(r"\*\*\* PANIC on CPU \d+: " + re.escape(token) + r"\n  backtrace:\n"
-                      r"(\s+\[<[0-9a-f]{16}>\] \S+\n)+\Z", log)
+                      r"(\s+\[<[0-9a-f]{16}>\] \S+\n)+"
+                      r"ballast: stopped: panic\n\Z", log)
         tap(m is not None and "cmd_panic+0x" in m.group(0),
             f"{label}: the dump's log ring ends with the panic message and its backtrace",
             log[-1500:])
