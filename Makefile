@@ -71,6 +71,13 @@ KLDFLAGS := -nostdlib -static -T linker.ld -z max-page-size=4096 --no-warn-rwx-s
 # the tree when that file was compiled; BUILD-ID is what names a build exactly.
 BALLAST_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 $(BUILD)/k/kernel/vmcoreinfo.o: KCFLAGS += -DBALLAST_VERSION='"$(BALLAST_VERSION)"'
+# The stamp changes only when the description does, so only then is the file recompiled.
+$(BUILD)/k/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(BALLAST_VERSION)' | cmp -s - $@ || echo '$(BALLAST_VERSION)' > $@
+$(BUILD)/k/kernel/vmcoreinfo.o: $(BUILD)/k/version.stamp
+.PHONY: FORCE
+FORCE:
 
 # Benchmarks (bench/*.c) are linked only into the benchmark image; the
 # runner (kernel/bench.c, bench=) is in both and says so when it has none.
