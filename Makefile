@@ -6,6 +6,9 @@
 #   make run        boot it (KVM when usable, else TCG) with a serial shell
 #   make test       host suites, in-kernel suites on every boot path, shell
 #                   and QEMU system tests; ends with "N passed, M failed"
+#   make lib        the memory manager as a library for other kernels:
+#                   build/lib/libballast-mm.a + build/lib/include (mk/lib.mk,
+#                   docs/porting.md)
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
 #   make iso        the GRUB (multiboot2) ISO
@@ -36,6 +39,7 @@ BUILD   ?= build
 include mk/deps.mk
 include mk/newlib.mk
 include tests/host/host.mk
+include mk/lib.mk
 
 CC      := gcc
 LD      := ld
@@ -143,7 +147,7 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools lib-build | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)
@@ -151,6 +155,6 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/release build/host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/release build/host build/lib build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)
