@@ -26,6 +26,8 @@ void ballast_copy_page(void *dst, const void *src) { memcpy(dst, src, PAGE_BYTES
 void ballast_zero_page(void *dst) { memset(dst, 0, PAGE_BYTES); }
 
 unsigned int ballast_cpu_id(void) { return 0; }
+bool ballast_cpu_online(unsigned int cpu) { return cpu == 0; }
+int ballast_call_on_cpu(unsigned int cpu, void (*fn)(void *), void *info, bool wait) { return -6; /* -ENXIO */ }
 void ballast_cpu_relax(void) { }
 bool ballast_irqs_disabled(void) { return irqs_off; }
 

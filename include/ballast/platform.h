@@ -101,6 +101,27 @@ void ballast_irq_restore(unsigned long flags);
 bool ballast_irqs_disabled(void);
 #endif
 
+/*
+ * True if CPU @cpu (< BALLAST_NR_CPUS) runs and can be sent calls. CPU
+ * ids need not be dense; the running CPU is online. Any context.
+ */
+#ifndef ballast_cpu_online
+bool ballast_cpu_online(unsigned int cpu);
+#endif
+
+/*
+ * Run @fn(@info) on CPU @cpu with interrupts off there (an IPI handler),
+ * and with @wait return only after it has returned. Called with
+ * interrupts on, never for the running CPU unless the caller has moved
+ * since it looked (then run @fn directly, interrupts off). @fn is short
+ * and never sleeps. 0, or -ENXIO if @cpu is not online. A single-CPU
+ * platform is never asked and may just return -ENXIO. The library calls
+ * it to have each CPU drain or resize its own per-CPU free lists.
+ */
+#ifndef ballast_call_on_cpu
+int ballast_call_on_cpu(unsigned int cpu, void (*fn)(void *info), void *info, bool wait);
+#endif
+
 /* Spin-wait hint (x86 `pause`); may be empty. */
 #ifndef ballast_cpu_relax
 void ballast_cpu_relax(void);
