@@ -17,7 +17,8 @@
 # a kernel adds, e.g. -mcmodel=kernel -mno-red-zone -fno-pic
 # -mgeneral-regs-only), LIB_NR_CPUS (per-CPU arrays, default 8),
 # LIB_DEBUG (1: CONFIG_DEBUG_VM checks, the default), LIB_PLATFORM_INLINE
-# (a directory holding ballast_platform_inline.h: hooks as static inline).
+# (a directory holding ballast_platform_inline.h: hooks as static inline),
+# LIB_DIR (where it all goes, default build/lib).
 
 LIB_CC          ?= $(HOST_CC)
 LIB_AR          ?= ar
@@ -25,7 +26,7 @@ LIB_NR_CPUS     ?= 8
 LIB_DEBUG       ?= 1
 LIB_ARCH_CFLAGS ?=
 LIB_PLATFORM_INLINE ?=
-LIB_DIR         := build/lib
+LIB_DIR         ?= build/lib
 LIB_A           := $(LIB_DIR)/libballast-mm.a
 LIB_CONFIG      := $(LIB_DIR)/gen/ballast/config.h
 LIB_STAMP       := $(LIB_DIR)/include/.installed
