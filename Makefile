@@ -8,7 +8,8 @@
 #                   and QEMU system tests; ends with "N passed, M failed"
 #   make lib        the memory manager as a library for other kernels:
 #                   build/lib/libballast-mm.a + build/lib/include (mk/lib.mk,
-#                   docs/porting.md)
+#                   docs/porting.md); make lib-bench: what out-of-line
+#                   platform hooks cost (examples/hosted/bench.c)
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
 #   make iso        the GRUB (multiboot2) ISO
@@ -155,6 +156,6 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/release build/host build/lib build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)

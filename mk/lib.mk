@@ -101,3 +101,16 @@ $(LIB_DIR)/tests/%: tests/lib/%.c tests/lib/ltest.h examples/hosted/platform.c $
 FORCE:
 
 -include $(LIB_OBJS:.o=.d)
+
+# The cost of out-of-line hooks: the hosted bench, release, both ways.
+$(LIB_DIR)/hosted-bench: examples/hosted/bench.c examples/hosted/platform.c $(LIB_A) $(LIB_STAMP)
+	@echo "  LINK    $@"
+	@$(LIB_CC) $(LIB_USER_CFLAGS) examples/hosted/bench.c examples/hosted/platform.c $(LIB_A) -o $@
+
+.PHONY: lib-bench
+lib-bench:
+	@$(MAKE) --no-print-directory LIB_DEBUG=0 LIB_DIR=build/lib-bench-call build/lib-bench-call/hosted-bench
+	@$(MAKE) --no-print-directory LIB_DEBUG=0 LIB_DIR=build/lib-bench-inline \
+		LIB_PLATFORM_INLINE=examples/hosted/inline build/lib-bench-inline/hosted-bench
+	@build/lib-bench-call/hosted-bench
+	@build/lib-bench-inline/hosted-bench

@@ -45,6 +45,7 @@ def main():
     ap.add_argument("dfiles", nargs="+")
     a = ap.parse_args()
     roots = [os.path.normpath(a.gen), "libmm/include", "include", "arch/x86_64/include"]
+    roots += [os.path.normpath(os.path.dirname(x)) for x in a.extra]   # the platform's inline header
     headers = set(ALWAYS)
     for d in a.dfiles:
         headers |= deps(d)

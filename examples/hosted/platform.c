@@ -5,7 +5,9 @@
  * is a flag, kept so debug checks can ask for it), the clock is
  * CLOCK_MONOTONIC and messages go to stdout. A unikernel's version of
  * this file replaces the arena with its RAM map and the flag with cli/sti.
- * hosted_start() is the whole bring-up.
+ * hosted_start() is the whole bring-up. The hot hooks can be inlined
+ * instead (inline/ballast_platform_inline.h, make lib
+ * LIB_PLATFORM_INLINE=examples/hosted/inline).
  */
 #include <ballast/platform.h>
 #include <ballast/libmm.h>
@@ -17,29 +19,23 @@
 #define ARENA_PHYS	(16ULL << 20)	/* any page-aligned number: a name, not an address */
 #define PAGE_BYTES	(1UL << BALLAST_PAGE_SHIFT)
 
-static char *arena;
-static bool irqs_off;
+char *hosted_arena;
+bool hosted_irqs_off;
 
-void *ballast_phys_to_virt(uint64_t pa) { return arena + (pa - ARENA_PHYS); }
-uint64_t ballast_virt_to_phys(const void *va) { return (uint64_t)((const char *)va - arena) + ARENA_PHYS; }
 void ballast_copy_page(void *dst, const void *src) { memcpy(dst, src, PAGE_BYTES); }
 void ballast_zero_page(void *dst) { memset(dst, 0, PAGE_BYTES); }
 
+#ifndef BALLAST_PLATFORM_INLINE		/* else inline/ballast_platform_inline.h has these */
+void *ballast_phys_to_virt(uint64_t pa) { return hosted_arena + (pa - ARENA_PHYS); }
+uint64_t ballast_virt_to_phys(const void *va) { return (uint64_t)((const char *)va - hosted_arena) + ARENA_PHYS; }
 unsigned int ballast_cpu_id(void) { return 0; }
+bool ballast_irqs_disabled(void) { return hosted_irqs_off; }
+unsigned long ballast_irq_save(void) { unsigned long was = hosted_irqs_off; hosted_irqs_off = true; return was; }
+void ballast_irq_restore(unsigned long flags) { hosted_irqs_off = flags; }
+#endif
 bool ballast_cpu_online(unsigned int cpu) { return cpu == 0; }
 int ballast_call_on_cpu(unsigned int cpu, void (*fn)(void *), void *info, bool wait) { return -6; /* -ENXIO */ }
 void ballast_cpu_relax(void) { }
-bool ballast_irqs_disabled(void) { return irqs_off; }
-
-unsigned long ballast_irq_save(void)
-{
-	unsigned long was = irqs_off;
-
-	irqs_off = true;
-	return was;
-}
-
-void ballast_irq_restore(unsigned long flags) { irqs_off = flags; }
 
 uint64_t ballast_cycles(void)
 {
@@ -61,8 +57,8 @@ void ballast_panic(const char *msg)
 /* Malloc an arena of @mib MiB and bring the library up over it: 0 or -errno. */
 int hosted_start(unsigned long mib)
 {
-	arena = aligned_alloc(PAGE_BYTES, mib << 20);
-	if (!arena)
+	hosted_arena = aligned_alloc(PAGE_BYTES, mib << 20);
+	if (!hosted_arena)
 		return -12;	/* -ENOMEM */
 	return ballast_mm_init(ARENA_PHYS, (uint64_t)mib << 20);
 }
