@@ -2,7 +2,8 @@
  * cmds_smp.c - shell commands for the CPUs (thin: they parse and print;
  * the work is in kernel/smp.c, kernel/work.c and arch/x86_64/smpboot.c).
  *
- *   cpuinfo                  every CPU the MADT listed: logical id, APIC id,
+ *   cpuinfo                  vendor, features and clock, then every CPU
+ *                            the MADT listed: logical id, APIC id,
  *                            x2APIC or xAPIC, TSC kHz, state, interrupts and
  *                            timer ticks taken; then "N online of M listed"
  *   smp call [nowait]        on_each_cpu(): each CPU writes its own id and
@@ -35,6 +36,14 @@ static int cmd_cpuinfo(int argc, char **argv)
 
 	if (argc != 1)
 		return shell_usage_error(argv, "takes no arguments");
+	printk("vendor %s%s%s, TSC %lu kHz (%s)%s\n", cpu_features.vendor,
+	       cpu_features.hypervisor ? ", hypervisor " : "",
+	       cpu_features.hypervisor ? cpu_features.hypervisor_sig : "",
+	       tsc_khz, tsc_calibration_source, cpu_features.invariant_tsc ? ", invariant" : "");
+	printk("features:%s%s%s%s\n", cpu_features.nx ? " nx" : "",
+	       cpu_features.gbpages ? " pdpe1gb" : "", cpu_features.x2apic ? " x2apic" : "",
+	       cpu_features.tsc_deadline ? " tsc-deadline" : "");
+	printk("CPUs in ACPI: %u; this command runs on CPU %u\n", acpi.ncpus, arch_cpu_id());
 	printk("CPU  APIC  mode     TSC kHz  state     interrupts  ticks\n");
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
 		const struct percpu *pc = &percpu_area[cpu];
@@ -52,7 +61,8 @@ static int cmd_cpuinfo(int argc, char **argv)
 	printk("cpuinfo: %u online of %u listed\n", online, listed);
 	return 0;
 }
-SHELL_COMMAND(cpuinfo, "cpuinfo", "the CPUs: APIC id, APIC mode, TSC rate, state", cmd_cpuinfo);
+SHELL_COMMAND(cpuinfo, "cpuinfo", "CPU vendor, features and clock; every CPU: APIC id and mode, TSC rate, state",
+	      cmd_cpuinfo);
 
 struct call_row {
 	volatile uint32_t ran_on, apic, calls;
