@@ -20,6 +20,7 @@
 #
 # Knobs (plain make variables):
 #   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
+#   SMP=2 (CPUs; the kernel starts every CPU the MADT lists, at most 8)
 #   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
 #   BALLOON_FEATURES=on|off (make run's balloon offers deflate-on-OOM and free
 #   page reporting; off: the plain device)
@@ -27,6 +28,7 @@
 #   here replaces the default, e.g. BALLOON_OPTS="free-page-reporting=off")
 
 MEM     ?= 1G
+SMP     ?= 2
 MACHINE ?= q35
 BOOT    ?= pvh
 ACCEL   ?= auto
@@ -137,13 +139,13 @@ $(KVM_PROBES): build/%.elf: scripts/kvm-probe.S | $(DEPS)
 	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/$*.o -o $@
 
 run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
-	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
+	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) --smp $(SMP) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
 
 gdb: $(ELF) | $(DEPS)
-	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \
+	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --smp $(SMP) --accel tcg --gdb \
 	  $(if $(APPEND),--append "$(APPEND)") </dev/null >$(BUILD)/gdb-qemu.log 2>&1 & \
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
