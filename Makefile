@@ -6,6 +6,10 @@
 #   make run        boot it (KVM when usable, else TCG) with a serial shell
 #   make test       host suites, in-kernel suites on every boot path, shell
 #                   and QEMU system tests; ends with "N passed, M failed"
+#   make lib        the memory manager as a library for other kernels:
+#                   build/lib/libballast-mm.a + build/lib/include (mk/lib.mk,
+#                   docs/porting.md); make lib-bench: what out-of-line
+#                   platform hooks cost (examples/hosted/bench.c)
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
@@ -21,6 +25,7 @@
 #
 # Knobs (plain make variables):
 #   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
+#   SMP=2 (CPUs; the kernel starts every CPU the MADT lists, at most 8)
 #   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
 #   BALLOON_FEATURES=on|off (make run's balloon offers deflate-on-OOM and free
 #   page reporting; off: the plain device)
@@ -30,6 +35,7 @@
 #   QMP=path (a QMP socket for make run, with -device vmcoreinfo; make dump uses it)
 
 MEM     ?= 1G
+SMP     ?= 2
 MACHINE ?= q35
 BOOT    ?= pvh
 ACCEL   ?= auto
@@ -43,6 +49,7 @@ BUILD   ?= build
 include mk/deps.mk
 include mk/newlib.mk
 include tests/host/host.mk
+include mk/lib.mk
 
 CC      := gcc
 LD      := ld
@@ -152,7 +159,7 @@ $(KVM_PROBES): build/%.elf: scripts/kvm-probe.S | $(DEPS)
 	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/$*.o -o $@
 
 run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
-	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) \
+	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) --smp $(SMP) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)") \
@@ -163,12 +170,12 @@ dump: | $(DEPS)
 	@python3 scripts/qemu.py --dump-live "$(QMP)" --dump "$(DUMP)"
 
 gdb: $(ELF) | $(DEPS)
-	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --accel tcg --gdb \
+	@python3 scripts/qemu.py --machine $(MACHINE) --mem $(MEM) --smp $(SMP) --accel tcg --gdb \
 	  $(if $(APPEND),--append "$(APPEND)") </dev/null >$(BUILD)/gdb-qemu.log 2>&1 & \
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools lib-build | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)
@@ -176,6 +183,6 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/release build/host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)

@@ -6,6 +6,11 @@
  *                     a shared line shows one row per handler
  *   irqs inject VEC   send vector VEC to this CPU (a spurious interrupt, for
  *                     tests: every handler must shrug it off)
+ *   irqs cpus         where each vector goes: the CPU an IOAPIC line is
+ *                     routed to ("-" for MSI/MSI-X and IPIs, which arrive
+ *                     where they are sent) and its count on every CPU
+ *   irqs route VEC CPU
+ *                     send IOAPIC line VEC to CPU (irq_set_affinity)
  *   lspci             the PCI functions found, their BARs and MSI-X state
  */
 #include <kernel/shell.h>
@@ -14,6 +19,8 @@
 #include <arch/x86.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <kernel/smp.h>
 
 /* List every allocated vector. */
 static void irqs_show(void)
@@ -44,12 +51,59 @@ static void irqs_show(void)
 	printk("unhandled: %llu\n", (unsigned long long)irq_unhandled_count());
 }
 
+/* Where each vector goes, and its count per online CPU. */
+static void irqs_show_cpus(void)
+{
+	struct irq_info in;
+	unsigned int cpu;
+
+	printk(" vec  to ");
+	for_each_online_cpu(cpu)
+		printk("      cpu%u", cpu);
+	printk("  name\n");
+	for (unsigned int v = 0; v < 256; v++) {
+		int to;
+
+		if (!irq_get_info(v, &in))
+			continue;
+		to = irq_get_affinity(v);
+		if (to >= 0)
+			printk(" %3u %3d ", v, to);
+		else
+			printk(" %3u   - ", v);
+		for_each_online_cpu(cpu)
+			printk(" %9llu", (unsigned long long)irq_count_on(v, cpu));
+		printk("  %s\n", in.name);
+	}
+}
+
 static int cmd_irqs(int argc, char **argv)
 {
-	uint64_t vec;
+	uint64_t vec, cpu;
+	int err;
 
 	if (argc == 1) {
 		irqs_show();
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "cpus")) {
+		irqs_show_cpus();
+		return 0;
+	}
+	if (!strcmp(argv[1], "route")) {
+		if (argc != 4 || !shell_parse_u64(argv[2], &vec) || !shell_parse_u64(argv[3], &cpu) ||
+		    vec > 255 || cpu >= NR_CPUS)
+			return shell_usage_error(argv, "route takes a vector and a CPU");
+		err = irq_set_affinity((unsigned int)vec, (unsigned int)cpu);
+		if (err) {
+			printk("irqs: vector %llu cannot go to CPU %llu (%s)\n", (unsigned long long)vec,
+			       (unsigned long long)cpu, err == -ENXIO ? "CPU not online" :
+			       err == -ERANGE ? "APIC id beyond the IOAPIC's reach" :
+			       "not an IOAPIC line");
+			return 1;
+		}
+		printk("irqs: vector %llu now goes to CPU %llu\n", (unsigned long long)vec,
+		       (unsigned long long)cpu);
 		return 0;
 	}
 	if (strcmp(argv[1], "inject") != 0)
@@ -60,7 +114,8 @@ static int cmd_irqs(int argc, char **argv)
 	printk("irqs: sent vector %llu to this CPU\n", (unsigned long long)vec);
 	return 0;
 }
-SHELL_COMMAND(irqs, "irqs [inject VEC]", "interrupt vectors, their sources and counts (inject: a spurious one)",
+SHELL_COMMAND(irqs, "irqs [inject VEC | cpus | route VEC CPU]",
+	      "interrupt vectors, their sources and counts (inject: a spurious one; cpus: per CPU)",
 	      cmd_irqs);
 
 static int cmd_lspci(int argc, char **argv)

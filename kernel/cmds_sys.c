@@ -3,7 +3,7 @@
  * MemFree and MemAvailable first from show_meminfo_linux(), then the memory
  * map's view from e820_installed_ram() and e820_total(), then the page
  * allocator's own lines from show_meminfo()), memmap, cmdline, uptime,
- * cpuinfo, poweroff.
+ * poweroff (cpuinfo is in cmds_smp.c).
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -79,21 +79,6 @@ static int cmd_uptime(int argc, char **argv)
 }
 SHELL_COMMAND(uptime, "uptime", "time since boot", cmd_uptime);
 
-static int cmd_cpuinfo(int argc, char **argv)
-{
-	if (argc != 1)
-		return shell_usage_error(argv, "takes no arguments");
-	printk("vendor %s%s%s, TSC %lu kHz (%s)%s\n", cpu_features.vendor,
-	       cpu_features.hypervisor ? ", hypervisor " : "",
-	       cpu_features.hypervisor ? cpu_features.hypervisor_sig : "",
-	       tsc_khz, tsc_calibration_source, cpu_features.invariant_tsc ? ", invariant" : "");
-	printk("features:%s%s%s%s\n", cpu_features.nx ? " nx" : "",
-	       cpu_features.gbpages ? " pdpe1gb" : "", cpu_features.x2apic ? " x2apic" : "",
-	       cpu_features.tsc_deadline ? " tsc-deadline" : "");
-	printk("CPUs in ACPI: %u (Ballast runs on CPU %u)\n", acpi.ncpus, arch_cpu_id());
-	return 0;
-}
-SHELL_COMMAND(cpuinfo, "cpuinfo", "CPU vendor, features and clock", cmd_cpuinfo);
 
 static int cmd_poweroff(int argc, char **argv)
 {

@@ -8,12 +8,15 @@
  *  3. memory map sanitized; memblock gets RAM, the first MiB, the kernel
  *     image and the boot data reserved;
  *  4. final page tables: direct map + W^X image (paging.c);
- *  5. ACPI tables, APICs, TSC calibration, timer, serial input IRQ;
+ *  5. ACPI tables, APICs, INIT IPIs to the other CPUs (smp_prepare_cpus),
+ *     TSC calibration, timer, serial input IRQ;
  *  6. the page allocator and the mm boot options (mm_init_all), the
  *     VMCOREINFO note and the pvpanic device (dumps), then direct
- *     compaction and its daemon (kcompactd_start);
+ *     compaction and its daemon (kcompactd_start), then the other CPUs'
+ *     stacks and start-up IPIs (smp_boot_cpus);
  *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
- *     (virtio_init; the balloon needs the page allocator);
+ *     (virtio_init; the balloon needs the page allocator), while the
+ *     other CPUs come up; then wait for them (smp_wait_cpus, bounded);
  *  8. ktest=/bench= runs, or the shell.
  */
 #include <kernel/kernel.h>
@@ -79,6 +82,7 @@ static void memory_init(void)
 		if (mem_map[i].type == E820_RAM && memblock_add(mem_map[i].addr, mem_map[i].size))
 			pr_warn("memblock: no room for RAM range %#lx+%#lx; ignored\n",
 				mem_map[i].addr, mem_map[i].size);
+	smp_reserve_trampoline();
 	memblock_reserve(0, 1ULL << 20);
 	memblock_reserve((phys_addr_t)_image_start_phys, kernel_image_bytes());
 	if (boot_info.data_end > boot_info.data_start)
@@ -117,6 +121,8 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	memory_init();
 	acpi_init(boot_info.rsdp);
 	apic_init();
+	smp_init_ipis();
+	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during boot */
 	tsc_calibrate();
 	timer_init(100);
 	serial_enable_irq();
@@ -130,7 +136,9 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
 	pvpanic_init();
 	kcompactd_start();
+	smp_boot_cpus();        /* SIPIs: the APs come up while the devices are probed */
 	virtio_init();
+	smp_wait_cpus();
 
 	char spec[128];
 	if (cmdline_get("ktest", spec, sizeof(spec)))

@@ -2,7 +2,8 @@
  * printk.c - console output and the fatal paths: printk(), panic(),
  * warn_report(), kernel_fatal(). Formatting uses newlib's vsnprintf into a
  * bounded buffer, then the serial console; nothing here allocates, so a
- * message can be printed from anywhere, including a dying kernel.
+ * message can be printed from anywhere, including a dying kernel. panic()
+ * also stops the other CPUs (arch/x86_64/smpboot.c, NMI).
  *
  * The log ring. Every byte the console is given (printk, newlib's stdout,
  * the shell's echo: all go through console_write()) is also copied into
@@ -117,21 +118,37 @@ void kernel_fatal(const char *why)
 		halt();
 }
 
+/*
+ * panic(): one CPU wins (a compare-and-swap on panic_cpu) and prints the
+ * message and its backtrace, then stops every other CPU with an NMI (each
+ * prints its own backtrace, one at a time) and stops. A CPU that panics
+ * while another CPU's panic runs leaves its message for its NMI report and
+ * waits, interrupts off, for that NMI; a panic inside the winner's panic
+ * stops at once.
+ */
 void panic(const char *fmt, ...)
 {
-	static bool in_panic;
+	static int panic_cpu = -1;
+	int me = (int)arch_cpu_id(), owner = -1;
 	char buf[256];
 	va_list ap;
+
 	local_irq_disable();
-	if (in_panic)
-		kernel_fatal("panic while panicking");
-	in_panic = true;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (!__atomic_compare_exchange_n(&panic_cpu, &owner, me, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		if (owner == me)
+			kernel_fatal("panic while panicking");
+		smp_note_losing_panic(buf);
+		for (;;)
+			halt();         /* the winner's NMI reports this CPU */
+	}
 	printk("\n*** PANIC on CPU %u: %s\n", arch_cpu_id(), buf);
 	backtrace_from((uint64_t)__builtin_frame_address(0), (uint64_t)&&here);
 here:
+	smp_stop_other_cpus();
 	kernel_fatal("panic");
 }
 

@@ -6,7 +6,11 @@ Used by `make run`, `make gdb`, `make bench` and the test harness.
   qemu.py [--machine q35|pc|microvm|microvm-pci] [--boot pvh|iso] [--mem 1G]
           [--accel auto|kvm|tcg] [--append "..."] [--timeout S] [--qmp PATH]
           [--gdb] [--no-balloon] [--balloon-features on|off] [--balloon-opts OPTS]
-          [--print-cmd] [-- extra qemu args]
+          [--smp N] [--print-cmd] [-- extra qemu args]
+
+CPUs: --smp N gives the guest N CPUs (`make run` passes SMP, default 2);
+Ballast starts every CPU the firmware's MADT lists. Under TCG QEMU runs
+them multi-threaded. build_cmd() keeps smp=1 unless a test asks for more.
 
 Balloon: a virtio-balloon device (id=balloon0) is attached unless --no-balloon.
 From the command line (`make run`) it offers deflate-on-OOM and free page
@@ -446,7 +450,7 @@ def main():
     ap.add_argument("--no-balloon", action="store_true")
     ap.add_argument("--balloon-features", choices=("on", "off"), default="on")
     ap.add_argument("--balloon-opts", default="")
-    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--smp", type=int, default=1, help="CPUs (1-8)")
     ap.add_argument("--print-cmd", action="store_true")
     ap.add_argument("--dump", default=None, metavar="PATH",
                     help="on GUEST_PANICKED, dump guest memory and filter it into PATH")
@@ -454,6 +458,8 @@ def main():
                     help="dump the running guest behind QMP_SOCKET into --dump PATH, and exit")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
+    if not 1 <= a.smp <= 8:
+        sys.exit("qemu.py: --smp takes 1 to 8 (Ballast runs at most 8 CPUs)")
     if a.dump_live:
         if not a.dump:
             sys.exit("qemu.py: --dump-live needs --dump PATH")
@@ -480,7 +486,7 @@ def main():
         dumper = PanicDumper(qmp, a.dump)
         dumper.start()
     tty = sys.stdin.isatty()
-    print(f"qemu.py: {a.machine}, {a.boot.upper()} boot, {a.mem}, {accel.upper()}"
+    print(f"qemu.py: {a.machine}, {a.boot.upper()} boot, {a.mem}, {a.smp} CPU(s), {accel.upper()}"
           + ("; Ctrl-A c: QEMU monitor, Ctrl-A x: quit" if tty else
              "; running the commands from standard input"), file=sys.stderr)
     if tty:

@@ -15,7 +15,9 @@ Steps (each bounded by a timeout):
   boot      bad input and machine shapes: 32M, 6G (RAM above 4 GiB, PCI hole),
             meminfo against -m (and its Linux lines' relations), over-long
             command line, unknown ktest suite, QEMU without KVM
-  qemu      tests/qemu/test_*.py system tests (QMP), if present
+  qemu      tests/qemu/test_*.py system tests (QMP), if present; test_smp.py
+            is the one step that boots several CPUs (-smp 1/2/4/8, pc, q35,
+            microvm, GRUB ISO): every other suite still boots -smp 1
 
 Every scripted session runs in the shell's scripted mode and is checked
 command by command (tests/qemu/qmp.py script_problems: each command ran, in

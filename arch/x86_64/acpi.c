@@ -1,7 +1,8 @@
 /*
  * acpi.c - just enough ACPI: find the RSDP (given by the boot protocol, or
  * by scanning the BIOS area), walk the RSDT/XSDT, and read the MADT (local
- * APIC, every IOAPIC, ISA interrupt overrides, CPU count), the MCFG (PCIe
+ * APIC, every IOAPIC, ISA interrupt overrides, the CPUs' local APIC and
+ * x2APIC entries), the MCFG (PCIe
  * ECAM window) and the FADT (power-off registers, and \_S5 from the DSDT).
  * Devices described only in the DSDT's AML are found by acpi_aml.c.
  * Every table's checksum is verified; a bad table is reported and skipped.
@@ -64,15 +65,33 @@ static phys_addr_t scan_rsdp(phys_addr_t start, phys_addr_t end)
 	return 0;
 }
 
+/* Add an enabled CPU (@apic_id) from a MADT entry, once per APIC id. */
+static void madt_add_cpu(uint32_t apic_id, uint32_t flags, bool x2)
+{
+	if (!(flags & 1))
+		return;         /* not enabled (online-capable ones are for hotplug) */
+	for (unsigned i = 0; i < acpi.ncpus && i < NR_CPUS; i++)
+		if (acpi.cpu_apic_id[i] == apic_id)
+			return; /* listed twice (xAPIC and x2APIC entry): one CPU */
+	if (acpi.ncpus < NR_CPUS) {
+		acpi.cpu_apic_id[acpi.ncpus] = apic_id;
+		acpi.ncpus_x2apic += x2;
+	}
+	acpi.ncpus++;
+}
+
 static void parse_madt(const struct sdt_header *h)
 {
 	const uint8_t *p = (const uint8_t *)h + 44, *end = (const uint8_t *)h + h->length;
 	acpi.lapic_phys = *(const uint32_t *)((const uint8_t *)h + 36);
 	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
 		switch (p[0]) {
-		case 0:         /* processor local APIC */
-			if (*(const uint32_t *)(p + 4) & 3)
-				acpi.ncpus++;
+		case 0:         /* processor local APIC: uid, APIC id, flags */
+			madt_add_cpu(p[3], *(const uint32_t *)(p + 4), false);
+			break;
+		case 9:         /* processor local x2APIC: x2APIC id, flags, uid */
+			if (p[1] >= 16)
+				madt_add_cpu(*(const uint32_t *)(p + 4), *(const uint32_t *)(p + 8), true);
 			break;
 		case 1:         /* IOAPIC: the first one serves the ISA IRQs */
 			if (!acpi.ioapic_phys) {

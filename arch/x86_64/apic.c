@@ -5,12 +5,23 @@
  * The local APIC runs in x2APIC mode when the CPU offers it (MSR access),
  * otherwise in xAPIC mode through an uncached mapping. Every IOAPIC of the
  * MADT is used (microvm has a second one for GSIs 24-47); each serves a
- * GSI range and routes it to vectors on the boot CPU.
+ * GSI range and routes it to a vector on one CPU (the boot CPU unless
+ * irq_set_affinity() moved it). Every AP enables its local APIC in the boot
+ * CPU's mode (lapic_init_ap).
+ *
+ * IPIs go through the interrupt command register: in xAPIC mode two 32-bit
+ * MMIO writes (destination in ICR high bits 24-31, then the low word that
+ * sends), with interrupts off so nothing on this CPU sends in between, and
+ * the delivery-status bit polled (bounded) before the next; in x2APIC mode
+ * one 64-bit WRMSR to 0x830 (destination in bits 32-63). Low-word fields:
+ * vector 0-7, delivery mode 8-10 (fixed 0, NMI 4, INIT 5, start-up 6),
+ * level-assert 14, shorthand 18-19 (unused: Ballast names every target).
  *
  * Time: the TSC is the clock. It is calibrated against the PIT (channel 0
  * polled through latched reads), falling back to the frequency the CPU or the
  * hypervisor reports in CPUID. The local APIC timer, calibrated against the
- * TSC, ticks periodically to wake the idle loop for delayed work.
+ * TSC, ticks periodically on every CPU to wake its work loop for delayed
+ * work; all CPUs share one bus clock, so the APs reuse the boot CPU's count.
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -27,6 +38,14 @@
 #define LAPIC_TICR   0x380
 #define LAPIC_TCCR   0x390
 #define LAPIC_TDCR   0x3e0
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define ICR_BUSY     (1u << 12)
+#define ICR_ASSERT   (1u << 14)
+#define ICR_FIXED    (0u << 8)
+#define ICR_NMI      (4u << 8)
+#define ICR_INIT     (5u << 8)
+#define ICR_STARTUP  (6u << 8)
 
 static volatile uint8_t *lapic_mmio;
 static bool use_x2apic;
@@ -44,6 +63,8 @@ uint64_t tsc_khz;
 const char *tsc_calibration_source = "none";
 unsigned timer_hz;
 static volatile uint64_t tick_count;
+static int timer_vector = -1;
+static uint32_t timer_initial_count;
 
 static uint32_t lapic_read(unsigned reg)
 {
@@ -61,6 +82,32 @@ static void lapic_write(unsigned reg, uint32_t v)
 }
 
 void apic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+
+bool apic_x2apic_mode(void) { return use_x2apic; }
+
+/* Send ICR low word @lo to local APIC @apic_id; waits (bounded) for delivery in xAPIC mode. */
+static void apic_icr_send(uint32_t apic_id, uint32_t lo)
+{
+	unsigned long f = local_irq_save();
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);   /* what the IPI announces is visible first */
+	if (use_x2apic) {
+		wrmsr(0x830, ((uint64_t)apic_id << 32) | lo);
+	} else {
+		for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LO) & ICR_BUSY); i++)
+			cpu_relax();
+		lapic_write(LAPIC_ICR_HI, apic_id << 24);
+		lapic_write(LAPIC_ICR_LO, lo);
+		for (int i = 0; i < 1000000 && (lapic_read(LAPIC_ICR_LO) & ICR_BUSY); i++)
+			cpu_relax();
+	}
+	local_irq_restore(f);
+}
+
+void apic_send_ipi(uint32_t apic_id, uint8_t vector) { apic_icr_send(apic_id, ICR_FIXED | vector); }
+void apic_send_nmi(uint32_t apic_id) { apic_icr_send(apic_id, ICR_NMI | ICR_ASSERT); }
+void apic_send_init(uint32_t apic_id) { apic_icr_send(apic_id, ICR_INIT | ICR_ASSERT); }
+void apic_send_sipi(uint32_t apic_id, uint8_t page) { apic_icr_send(apic_id, ICR_STARTUP | page); }
 
 uint32_t lapic_id(void)
 {
@@ -117,6 +164,18 @@ int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low)
 	return 0;
 }
 
+/* Point @gsi's redirection entry at local APIC @apic_id (physical mode, 8-bit id). */
+int ioapic_set_dest(unsigned gsi, uint32_t apic_id)
+{
+	unsigned pin;
+	struct ioapic *io = ioapic_for_gsi(gsi, &pin);
+
+	if (!io || apic_id > 0xff)
+		return -1;	/* no remapping: an IOAPIC reaches 8-bit APIC ids only */
+	ioapic_write(io, 0x10 + 2 * pin + 1, apic_id << 24);
+	return 0;
+}
+
 void ioapic_mask(unsigned gsi, bool masked)
 {
 	unsigned pin;
@@ -149,20 +208,27 @@ static void pic_disable(void)
 	outb(0x21, 0xff); outb(0xa1, 0xff);
 }
 
-/* Bring up the local APIC and the IOAPIC (all pins masked). */
-void apic_init(void)
+/* Enable this CPU's local APIC (x2APIC mode if use_x2apic), accepting every priority. */
+static void lapic_enable(void)
 {
-	pic_disable();
 	uint64_t base = rdmsr(MSR_APIC_BASE);
-	use_x2apic = cpu_features.x2apic;
+
 	base |= 1ULL << 11;
 	if (use_x2apic)
 		base |= 1ULL << 10;
 	wrmsr(MSR_APIC_BASE, base);
-	if (!use_x2apic)
-		lapic_mmio = ioremap(acpi.lapic_phys, 4096);
 	lapic_write(LAPIC_TPR, 0);
 	lapic_write(LAPIC_SVR, 0x1ff);          /* enabled, spurious vector 0xff */
+}
+
+/* Bring up the local APIC and the IOAPIC (all pins masked). */
+void apic_init(void)
+{
+	pic_disable();
+	use_x2apic = cpu_features.x2apic;
+	if (!use_x2apic)
+		lapic_mmio = ioremap(acpi.lapic_phys, 4096);
+	lapic_enable();
 
 	for (unsigned k = 0; k < acpi.nioapics; k++) {
 		struct ioapic *io = &ioapics[nr_ioapics++];
@@ -290,9 +356,23 @@ void udelay(uint64_t us)
 
 uint64_t ticks(void) { return tick_count; }
 
+/* Timer tick: counted per CPU; the boot CPU's ticks are ticks(). */
 static void timer_irq(struct regs *r, void *ctx)
 {
-	tick_count++;
+	this_cpu()->ticks++;
+	if (arch_cpu_id() == 0)
+		tick_count++;
+}
+
+/* This AP: its local APIC in the boot CPU's mode, its timer at timer_hz. */
+void lapic_init_ap(void)
+{
+	lapic_enable();
+	if (timer_vector < 0)
+		return;
+	lapic_write(LAPIC_TDCR, 0x3);
+	lapic_write(LAPIC_LVT_T, (uint32_t)timer_vector | (1u << 17));   /* periodic */
+	lapic_write(LAPIC_TICR, timer_initial_count);
 }
 
 /* Start the local APIC timer in periodic mode at @hz. */
@@ -310,6 +390,8 @@ void timer_init(unsigned hz)
 	if (per_10ms == 0)
 		panic("timer: the local APIC timer does not count");
 	timer_hz = hz;
+	timer_vector = vec;
+	timer_initial_count = (uint32_t)((uint64_t)per_10ms * 100 / hz);
 	lapic_write(LAPIC_LVT_T, (uint32_t)vec | (1u << 17));   /* periodic */
-	lapic_write(LAPIC_TICR, (uint32_t)((uint64_t)per_10ms * 100 / hz));
+	lapic_write(LAPIC_TICR, timer_initial_count);
 }

@@ -1,6 +1,10 @@
 /*
- * cpu.c - CPU feature detection, the per-CPU area, power off, and the
+ * cpu.c - CPU feature detection, the per-CPU areas, power off, and the
  * symbol table lookup used by backtraces.
+ *
+ * Each CPU's %gs base points at its struct percpu, whose first word is its
+ * logical id (arch_cpu_id() is one %gs-relative load). The areas are one
+ * static array, so any CPU can read another's (cpuinfo, IPI targets).
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -9,7 +13,7 @@
 #include <string.h>
 
 struct cpu_features cpu_features;
-static struct percpu percpu_area[NR_CPUS];
+struct percpu percpu_area[NR_CPUS];
 
 /* Fill cpu_features from CPUID (@ext_edx: leaf 0x80000001 EDX from boot). */
 void cpu_detect(uint32_t ext_edx)
@@ -37,12 +41,20 @@ void cpu_detect(uint32_t ext_edx)
 	}
 }
 
-/* Point %gs at CPU 0's per-CPU area (arch_cpu_id() reads %gs:0). */
+/* Point %gs at CPU @cpu's per-CPU area (arch_cpu_id() reads %gs:0). */
+void percpu_init_cpu(unsigned int cpu)
+{
+	percpu_area[cpu].cpu_id = cpu;
+	percpu_area[cpu].self = &percpu_area[cpu];
+	wrmsr(MSR_GS_BASE, (uint64_t)&percpu_area[cpu]);
+}
+
+/* The boot CPU is CPU 0; it is online from the first instruction. */
 void percpu_init_boot_cpu(void)
 {
-	percpu_area[0].cpu_id = 0;
-	percpu_area[0].self = &percpu_area[0];
-	wrmsr(MSR_GS_BASE, (uint64_t)&percpu_area[0]);
+	percpu_init_cpu(0);
+	percpu_area[0].state = CPU_ONLINE;
+	percpu_area[0].stack_top = (uint64_t)boot_stack_top;
 }
 
 /* Exit QEMU through isa-debug-exit: QEMU's status becomes (status << 1) | 1. */

@@ -10,7 +10,18 @@
  *    The guard page under each stack (boot stack, IST stacks) is left
  *    unmapped, so an overflow faults instead of corrupting.
  *  - ioremap space: device registers, uncached, 4 KiB pages.
+ *  - the stack area: the APs' kernel and IST stacks, 4 KiB pages of RAM
+ *    taken from the page allocator, each stack with an unmapped guard page
+ *    below it (the direct map's large pages cannot have holes).
  * The boot identity map is gone once paging_init() switches CR3.
+ *
+ * All CPUs run on these tables (one CR3). Changes after boot are made under
+ * pgtable_lock and, once other CPUs run, end with flush_tlb_kernel_range():
+ * invlpg here, and the same on every other online CPU through a waiting
+ * call-function IPI, so when the call returns no CPU can still use an old
+ * translation. (ioremap and the stack area only fill empty entries, which
+ * x86 does not cache; the shootdown keeps the contract for whatever later
+ * changes or removes a mapping, e.g. memory hot-remove.)
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -18,6 +29,8 @@
 #include <arch/cpu.h>
 #include <kernel/bug.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
+#include <arch/spinlock.h>
 #include <mm/memblock.h>
 #include <mm/e820.h>
 #include <string.h>
@@ -34,6 +47,8 @@
 #define IOREMAP_BASE 0xffffc90000000000ULL
 #define IOREMAP_SIZE (1ULL << 36)
 #define DIRECT_MAP_MAX (1ULL << 40)     /* 1 TiB of physical address space */
+#define STACK_AREA_BASE 0xffffc80000000000ULL
+#define STACK_AREA_SIZE (1ULL << 30)
 
 uint64_t direct_map_bytes;
 unsigned direct_map_page_size_shift;
@@ -41,6 +56,8 @@ static uint64_t *pml4;
 static bool switched;
 static uint64_t nx_bit;
 static uint64_t ioremap_next = IOREMAP_BASE;
+static uint64_t stack_next = STACK_AREA_BASE;
+static spinlock_t pgtable_lock = SPINLOCK_INIT;
 static phys_addr_t (*pgtable_page_alloc)(void);
 
 
@@ -173,17 +190,76 @@ void *ioremap(phys_addr_t phys, size_t size)
 {
 	phys_addr_t base = ALIGN_DOWN(phys, PAGE_SIZE);
 	size_t len = ALIGN_UP(phys + size, PAGE_SIZE) - base;
-	unsigned long f = local_irq_save();
-	uint64_t va = ioremap_next;
+	unsigned long f;
+	uint64_t va;
+
+	spin_lock_irqsave(&pgtable_lock, f);
+	va = ioremap_next;
 	if (va + len > IOREMAP_BASE + IOREMAP_SIZE)
 		panic("ioremap: out of virtual space mapping %#lx+%#zx", phys, size);
 	ioremap_next += len + PAGE_SIZE;        /* a hole between mappings */
-	for (size_t off = 0; off < len; off += PAGE_SIZE) {
+	for (size_t off = 0; off < len; off += PAGE_SIZE)
 		map_4k(va + off, base + off, PTE_W | PTE_PCD | PTE_PWT | nx_bit);
-		invlpg((void *)(va + off));
-	}
-	local_irq_restore(f);
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	flush_tlb_kernel_range(va, len);
 	return (void *)(va + (phys - base));
+}
+
+void *paging_map_stack(phys_addr_t pa, size_t size)
+{
+	unsigned long f;
+	uint64_t va;
+
+	size = ALIGN_UP(size, PAGE_SIZE);
+	spin_lock_irqsave(&pgtable_lock, f);
+	va = stack_next + PAGE_SIZE;            /* the page below stays unmapped */
+	if (va + size > STACK_AREA_BASE + STACK_AREA_SIZE)
+		panic("paging: stack area full mapping %#zx bytes", size);
+	stack_next = va + size;
+	for (size_t off = 0; off < size; off += PAGE_SIZE)
+		map_4k(va + off, pa + off, PTE_W | nx_bit);
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	flush_tlb_kernel_range(va, size);
+	return (void *)va;
+}
+
+bool paging_stack_readable(uint64_t a)
+{
+	return a >= STACK_AREA_BASE && a + 16 <= stack_next &&
+	       paging_lookup(a, NULL) && paging_lookup(a + 15, NULL);
+}
+
+bool paging_is_stack_guard(uint64_t a)
+{
+	return a >= STACK_AREA_BASE && a < stack_next && !paging_lookup(a, NULL);
+}
+
+struct tlb_range {
+	uint64_t va;
+	size_t len;
+};
+
+/* Invalidate one range on the running CPU (call-function callback too). */
+static void flush_tlb_local(void *arg)
+{
+	const struct tlb_range *r = arg;
+
+	if (r->len > 64 * PAGE_SIZE) {
+		write_cr3(read_cr3());          /* cheaper than many invlpg; no PTE_G used */
+		return;
+	}
+	for (uint64_t a = ALIGN_DOWN(r->va, PAGE_SIZE); a < r->va + r->len; a += PAGE_SIZE)
+		invlpg((void *)a);
+}
+
+void flush_tlb_kernel_range(uint64_t va, size_t len)
+{
+	struct tlb_range r = { va, len };
+
+	if (num_online_cpus() > 1)
+		on_each_cpu(flush_tlb_local, &r, true);
+	else
+		flush_tlb_local(&r);
 }
 
 /* The leaf entry mapping @va (0 if unmapped); *level = 1 (4K), 2 (2M), 3 (1G). */

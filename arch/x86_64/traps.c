@@ -5,10 +5,17 @@
  * code decoded, CR2, registers, a symbolized frame-pointer backtrace) and
  * the CPU halts - unless a test asked to catch it with catch_fault(), in
  * which case the report is printed and control returns to the test.
- * Vectors 32-254 are device interrupts registered with irq_*(); each
- * handler runs with interrupts off and is followed by a LAPIC EOI. Every
- * vector counts its interrupts (the `irqs` shell command lists them); one
- * that arrives on a vector nobody registered is counted and acknowledged.
+ * Vectors 48-0xef are device interrupts registered with irq_*(), 0xfc and
+ * 0xfd the IPIs of smp.c and work.c; each handler runs with interrupts off
+ * and is followed by a LAPIC EOI. Every vector counts its interrupts per
+ * CPU (the `irqs` shell command lists them); one that arrives on a vector
+ * nobody registered is counted and acknowledged. All CPUs share the one
+ * IDT; a device vector is delivered to the CPU its IOAPIC line names
+ * (irq_set_affinity; CPU 0 unless moved), and the handler runs there.
+ *
+ * An NMI is first offered to smp_stop_nmi(): during a panic it is the stop
+ * request, and the CPU prints its backtrace and halts; any other NMI is an
+ * exception report as before.
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -17,6 +24,7 @@
 #include <kernel/bug.h>
 #include <kernel/printk.h>
 #include <kernel/kernel.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 
@@ -47,7 +55,9 @@ struct irq_action {
 static struct {
 	struct irq_action act[IRQ_MAX_SHARED];
 	unsigned nact;
-	uint64_t count;
+	uint64_t count;		/* all CPUs (atomic) */
+	uint64_t count_on[NR_CPUS];	/* per CPU, each written by its own CPU */
+	int cpu;		/* where an IOAPIC line is sent */
 	int gsi;		/* -1: not an IOAPIC line */
 	bool used, level, active_low;
 } irq_table[256];
@@ -89,7 +99,21 @@ void idt_init(void)
 	set_gate(18, isr_table[18], IST_MC);
 	idt_ptr.limit = sizeof(idt) - 1;
 	idt_ptr.base = (uint64_t)idt;
+	idt_load();
+}
+
+void idt_load(void)
+{
 	__asm__ __volatile__("lidt %0" :: "m"(idt_ptr));
+}
+
+void irq_register_ipi(unsigned vec, const char *name, irq_handler_t fn)
+{
+	irq_table[vec].act[0] = (struct irq_action){ fn, NULL, name };
+	irq_table[vec].nact = 1;
+	irq_table[vec].gsi = -1;
+	irq_table[vec].cpu = -1;
+	irq_table[vec].used = true;
 }
 
 /* Allocate the next free vector for @fn, named @name; -1 when none are left. */
@@ -97,11 +121,12 @@ int irq_alloc_vector_named(const char *name, irq_handler_t fn, void *ctx)
 {
 	unsigned long f = local_irq_save();
 	int v = -1;
-	if (next_vector < VEC_SPURIOUS) {
+	if (next_vector <= VEC_LAST_DEVICE) {
 		v = next_vector++;
 		irq_table[v].act[0] = (struct irq_action){ fn, ctx, name };
 		irq_table[v].nact = 1;
 		irq_table[v].gsi = -1;
+		irq_table[v].cpu = -1;
 		irq_table[v].used = true;
 	}
 	local_irq_restore(f);
@@ -170,8 +195,48 @@ int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name
 	irq_table[v].gsi = (int)gsi;
 	irq_table[v].level = level;
 	irq_table[v].active_low = active_low;
+	irq_table[v].cpu = 0;
 	ioapic_route(gsi, (uint8_t)v, level, active_low);
+	if (arch_cpu_id() != 0)		/* ioapic_route() names the calling CPU */
+		ioapic_set_dest(gsi, percpu_area[0].apic_id);
 	return v;
+}
+
+int irq_set_affinity(unsigned vec, unsigned int cpu)
+{
+	if (vec >= 256 || !irq_table[vec].used || irq_table[vec].gsi < 0)
+		return -EINVAL;		/* MSI/MSI-X and IPIs: not routable here */
+	if (cpu >= NR_CPUS || percpu_area[cpu].state != CPU_ONLINE)
+		return -ENXIO;
+	if (ioapic_set_dest((unsigned)irq_table[vec].gsi, percpu_area[cpu].apic_id))
+		return -ERANGE;
+	irq_table[vec].cpu = (int)cpu;
+	return 0;
+}
+
+int irq_get_affinity(unsigned vec)
+{
+	return vec < 256 && irq_table[vec].used ? irq_table[vec].cpu : -1;
+}
+
+uint64_t irq_count_on(unsigned vec, unsigned int cpu)
+{
+	return vec < 256 && cpu < NR_CPUS ? irq_table[vec].count_on[cpu] : 0;
+}
+
+/* Spread the IOAPIC lines round-robin over the online CPUs. */
+void irq_balance(void)
+{
+	unsigned int cpu = 0;
+
+	for (unsigned v = VEC_FIRST_IRQ; v <= VEC_LAST_DEVICE; v++) {
+		if (!irq_table[v].used || irq_table[v].gsi < 0)
+			continue;
+		do
+			cpu = (cpu + 1) % NR_CPUS;
+		while (percpu_area[cpu].state != CPU_ONLINE);
+		irq_set_affinity(v, cpu);
+	}
 }
 
 bool irq_get_info(unsigned vec, struct irq_info *out)
@@ -234,7 +299,7 @@ static bool frame_readable(uint64_t a)
 		return true;
 	if (a >= PAGE_OFFSET && a + 16 <= PAGE_OFFSET + direct_map_bytes)
 		return true;
-	return false;
+	return paging_stack_readable(a);	/* an AP's stack */
 }
 
 /* Print a symbolized backtrace starting at @rip, following frame pointers from @rbp. */
@@ -280,6 +345,8 @@ static void exception_report(const struct regs *r, uint64_t cr2)
 		printk("  CR2 %016lx (%s)\n", cr2, why);
 		if (cr2 >= (uint64_t)boot_stack_guard && cr2 < (uint64_t)boot_stack_guard + PAGE_SIZE)
 			printk("  the address is the boot stack's guard page: kernel stack overflow\n");
+		else if (paging_is_stack_guard(cr2))
+			printk("  the address is a CPU stack's guard page: stack overflow\n");
 	}
 	printk("  at %s+0x%lx\n", sym, off);
 	dump_regs(r);
@@ -292,7 +359,10 @@ static struct {
 	bool active;
 	jmp_buf jb;
 	struct caught_fault f;
-} catcher;
+} catchers[NR_CPUS];
+
+/* The running CPU's catcher: a fault on another CPU is not this test's. */
+#define catcher (catchers[arch_cpu_id()])
 
 /* Run fn(arg); if it raises a CPU exception, report it and return true. */
 bool catch_fault(void (*fn)(void *), void *arg, struct caught_fault *out)
@@ -334,12 +404,16 @@ void interrupt_dispatch(struct regs *r)
 {
 	unsigned v = r->vector;
 	if (v < 32) {
+		if (v == 2 && smp_stop_nmi(r))
+			return;
 		exception(r);
 		return;
 	}
 	if (v == VEC_SPURIOUS)
 		return;
-	irq_table[v].count++;
+	__atomic_fetch_add(&irq_table[v].count, 1, __ATOMIC_RELAXED);
+	irq_table[v].count_on[arch_cpu_id()]++;
+	this_cpu()->irq_count++;
 	if (irq_table[v].nact && irq_table[v].act[0].fn) {
 		for (unsigned i = 0; i < irq_table[v].nact; i++)	/* a shared line: ask each */
 			irq_table[v].act[i].fn(r, irq_table[v].act[i].ctx);

@@ -1,8 +1,11 @@
 /*
  * work.h - deferred work. An interrupt handler (or anyone) queues a work
- * item; the idle loop runs queued items with interrupts enabled, in FIFO
- * order, one call per queueing (queueing a pending item is a no-op).
- * work_queue_delayed() runs the item once at least @ms milliseconds later.
+ * item; each CPU's work loop runs the items queued on it with interrupts
+ * enabled, in FIFO order, one call per queueing (queueing a pending item is
+ * a no-op). work_queue_delayed() runs the item once at least @ms
+ * milliseconds later. An item never runs on two CPUs at once: queued while
+ * it runs, it goes on the CPU that runs it (whatever CPU was asked for) and
+ * runs again there after the current call returns.
  */
 #ifndef KERNEL_WORK_H
 #define KERNEL_WORK_H

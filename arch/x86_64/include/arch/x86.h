@@ -7,6 +7,7 @@
 #define ARCH_X86_H
 
 #include <kernel/compiler.h>
+#include <arch/cpu.h>
 
 /* Saved by isr.S, in push order reversed (lowest address first). */
 struct regs {
@@ -15,6 +16,8 @@ struct regs {
 	uint64_t vector, error;
 	uint64_t rip, cs, rflags, rsp, ss;     /* pushed by the CPU */
 };
+
+typedef void (*irq_handler_t)(struct regs *r, void *ctx);
 
 /* --- CPU features found at boot --- */
 struct cpu_features {
@@ -26,18 +29,86 @@ extern struct cpu_features cpu_features;
 void cpu_detect(uint32_t ext_edx);
 
 /* --- per-CPU area (%gs:0 is the CPU id) --- */
-struct percpu {
-	uint32_t cpu_id;
-	uint32_t pad;
-	struct percpu *self;
-	uint64_t irq_count;
+enum cpu_state {
+	CPU_ABSENT = 0,		/* not in the MADT, or past the MADT's count */
+	CPU_STARTING,		/* INIT/SIPI sent, not checked in yet */
+	CPU_ONLINE,		/* checked in, runs its work loop */
+	CPU_LEFT_OUT,		/* did not check in within the bound; never used */
 };
+struct percpu {
+	uint32_t cpu_id;	/* offset 0: arch_cpu_id() reads %gs:0 */
+	uint32_t apic_id;	/* local APIC id (x2APIC id in x2APIC mode) */
+	struct percpu *self;
+	uint64_t irq_count;	/* interrupts taken on this CPU */
+	uint64_t ticks;		/* local APIC timer ticks on this CPU */
+	uint64_t tsc_khz;	/* the TSC rate this CPU runs with */
+	uint64_t stack_top;	/* kernel stack (APs: mapped with a guard page) */
+	uint64_t ist_top[3];	/* #DF, NMI, #MC stacks */
+	uint64_t online_tsc;	/* TSC when it checked in */
+	uint32_t state;		/* enum cpu_state, changed with atomics */
+	bool x2apic;		/* its local APIC runs in x2APIC mode */
+	bool madt_enabled;	/* MADT flag: enabled (else online-capable) */
+};
+extern struct percpu percpu_area[NR_CPUS];
 void percpu_init_boot_cpu(void);
+/* Point this CPU's %gs at percpu_area[@cpu] (APs, from smp_ap_start). */
+void percpu_init_cpu(unsigned int cpu);
+static inline struct percpu *this_cpu(void) { return &percpu_area[arch_cpu_id()]; }
+
+/* --- SMP bring-up (smpboot.c) --- */
+/* Choose and memblock-reserve the trampoline's low pages (memory_init). */
+void smp_reserve_trampoline(void);
+/* Read the MADT's CPU list and send INIT to every AP (right after apic_init). */
+void smp_prepare_cpus(void);
+/* Give the APs stacks, the trampoline and their SIPIs (after the page allocator). */
+void smp_boot_cpus(void);
+/* Wait (bounded) for every started AP; report and leave out the late ones. */
+void smp_wait_cpus(void);
+/* The APs' work loop (and the boot CPU's without the shell). */
+__noreturn void smp_ap_idle_loop(void);
+/* Register the call-function and kick IPI vectors (kernel/smp.c; before the APs start). */
+void smp_init_ipis(void);
+/* Wake @cpu's work loop (work queued for it from another CPU). */
+void smp_send_kick(unsigned int cpu);
+/* Stop every other CPU with an NMI: each prints its backtrace and halts (panic). */
+void smp_stop_other_cpus(void);
+/* NMI entry: true if the NMI was a stop request (then it never returns). */
+bool smp_stop_nmi(struct regs *r);
+/* Note the message of a CPU that panicked while another CPU's panic was running. */
+void smp_note_losing_panic(const char *msg);
+extern volatile int smp_stopping;	/* set by smp_stop_other_cpus() */
+
+/* --- inter-processor interrupts (apic.c) --- */
+#define VEC_IPI_CALL   0xfd	/* call-function queue has entries */
+#define VEC_IPI_KICK   0xfc	/* wake the work loop (work queued from afar) */
+#define VEC_LAST_DEVICE 0xef	/* device vectors are 48..0xef */
+void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+void apic_send_nmi(uint32_t apic_id);
+void apic_send_init(uint32_t apic_id);
+void apic_send_sipi(uint32_t apic_id, uint8_t page);
+/* Enable this AP's local APIC (same mode as the boot CPU) and start its timer. */
+void lapic_init_ap(void);
+bool apic_x2apic_mode(void);
+/* Give IPI vector @vec the handler @fn (shown by `irqs` as @name). */
+void irq_register_ipi(unsigned vec, const char *name, irq_handler_t fn);
+/* Send device vector @vec (an IOAPIC line) to @cpu; -EINVAL if it is not one. */
+int irq_set_affinity(unsigned vec, unsigned int cpu);
+/* The CPU device vector @vec is routed to (-1 if not routable). */
+int irq_get_affinity(unsigned vec);
+/* Interrupts vector @vec took on @cpu. */
+uint64_t irq_count_on(unsigned vec, unsigned int cpu);
+/* irq_affinity=balanced: spread the IOAPIC lines over the online CPUs. */
+void irq_balance(void);
+/* IOAPIC: send @gsi's interrupts to local APIC @apic_id. */
+int ioapic_set_dest(unsigned gsi, uint32_t apic_id);
 
 /* --- descriptor tables, interrupts --- */
 void gdt_init(void);
+/* Load CPU @cpu's own GDT and TSS (IST stacks from percpu_area[@cpu]). */
+void gdt_init_cpu(unsigned int cpu);
 void idt_init(void);
-typedef void (*irq_handler_t)(struct regs *r, void *ctx);
+/* Load the (shared) IDT on this CPU. */
+void idt_load(void);
 /* Route a legacy ISA IRQ through the IOAPIC to a fresh vector; returns the vector. */
 int irq_register_isa(unsigned isa_irq, irq_handler_t fn, void *ctx);
 #define IRQ_MAX_SHARED 4	/* handlers on one shared INTx line */
@@ -91,6 +162,15 @@ struct ist_stack {
 extern struct ist_stack ist_stacks[3];
 
 /* --- paging --- */
+/* Map @size bytes of physical memory at @pa as a stack in the stack area,
+ * with an unmapped guard page below; returns the base (lowest) address. */
+void *paging_map_stack(phys_addr_t pa, size_t size);
+/* True if [a, a+16) lies in a mapped part of the stack area. */
+bool paging_stack_readable(uint64_t a);
+/* True if @a is a guard page of the stack area. */
+bool paging_is_stack_guard(uint64_t a);
+/* Invalidate [va, va+len) on this CPU and, once APs run, on every other (IPI). */
+void flush_tlb_kernel_range(uint64_t va, size_t len);
 struct e820_entry;
 /* Build the direct map and W^X image map from the sanitized map; switch CR3. */
 void paging_init_map(const struct e820_entry *map, int n);
@@ -119,7 +199,9 @@ struct acpi_info {
 	phys_addr_t lapic_phys;
 	uint32_t isa_gsi[16];           /* ISA IRQ -> GSI after overrides */
 	uint16_t isa_flags[16];         /* MPS INTI flags of the override */
-	unsigned ncpus;
+	unsigned ncpus;                 /* enabled CPUs the MADT lists */
+	uint32_t cpu_apic_id[NR_CPUS];  /* their APIC ids, in MADT order (first NR_CPUS) */
+	unsigned ncpus_x2apic;          /* of them, listed by x2APIC entries (type 9) */
 	phys_addr_t ecam_base;          /* from MCFG, segment 0 */
 	uint8_t ecam_bus_start, ecam_bus_end;
 	bool hw_reduced;
