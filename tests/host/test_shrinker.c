@@ -14,6 +14,8 @@
 #include <kernel/list.h>
 #include <errno.h>
 #include <string.h>
+#include "support/balloon_sim.h"
+#include <drivers/virtio_balloon.h>
 
 struct tcache {
 	struct shrinker s;
@@ -256,5 +258,34 @@ TEST(pressure_hysteresis)
 	EXPECT_EQ(rec.lv[3], PRESSURE_NONE);
 	EXPECT_EQ(pressure_events, 4);
 	unregister_pressure_notifier(&n);
+	teardown();
+}
+
+/* Expect a balloon inflate of 2000 pages into memory a cache fills to complete: the shrinker frees the pages, the device holds 2000. */
+TEST(balloon_inflate_shrinks_cache)
+{
+	static struct bsim sim;
+	static struct virtio_balloon vb;
+	int ret = 1;
+
+	setup(0);
+	ASSERT(cache.nr > 3000);
+	bsim_init(&sim, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) | (1ull << VIRTIO_F_VERSION_1),
+		  memmap_end_pfn);
+	ASSERT_EQ(virtio_balloon_init(&vb, &sim.vdev, &bsim_env), 0);
+	vb.timeout_ms = 200;
+	sim.cfg[0] = 2000;
+	for (int i = 0; i < 1000 && ret == 1; i++)
+		ret = virtio_balloon_step(&vb, 8);
+	EXPECT_EQ(ret, 0);
+	EXPECT_EQ(vb.num_pages, 2000);
+	EXPECT_EQ(sim.held_count, 2000);
+	EXPECT_EQ(sim.cfg[1], 2000);
+	EXPECT(cache.s.freed >= 2000);
+	EXPECT(vb.inflate_shrunk > 0);
+	EXPECT_EQ(shrink_stats.calls[SHRINK_BALLOON], vb.inflate_shrunk);
+	EXPECT_EQ(cache.s.errors, 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	bsim_destroy(&sim);
 	teardown();
 }
