@@ -12,6 +12,7 @@
  * hypervisor reports in CPUID. The local APIC timer, calibrated against the
  * TSC, ticks periodically to wake the idle loop for delayed work.
  */
+#include <mm/shrinker.h>
 #include <arch/x86.h>
 #include <arch/io.h>
 #include <arch/cpu.h>
@@ -293,6 +294,7 @@ uint64_t ticks(void) { return tick_count; }
 static void timer_irq(struct regs *r, void *ctx)
 {
 	tick_count++;
+	shrinker_watchdog(uptime_ns());	/* a shrinker scan that does not return */
 }
 
 /* Start the local APIC timer in periodic mode at @hz. */
