@@ -25,6 +25,7 @@
 #include <mm/slab.h>
 #include <mm/shrinker.h>
 #include <mm/zsmalloc.h>
+#include <mm/compaction.h>
 #include <drivers/virtio_balloon.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
@@ -91,6 +92,15 @@ here:
 	page->private = 0;
 	__free_pages(page, order);
 	return 0;
+}
+
+unsigned long ballast_compact(void)
+{
+	struct compact_stats st;
+
+	memset(&st, 0, sizeof(st));
+	compact_all(&st);
+	return st.moved;
 }
 
 /* ---- statistics ---- */

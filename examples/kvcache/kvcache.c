@@ -22,6 +22,7 @@
  *   verify               check every fill entry still present: "verify: N
  *                        checked, M mismatches"
  *   shrink N             ask all shrinkers for N pages now
+ *   compact              compact all memory now (moves the store's pages)
  *   misbehave CASE       register a shrinker that breaks its contract, or
  *                        misuse the page API: count, overclaim, stuck,
  *                        doublefree, foreignfree (see README.md)
@@ -341,6 +342,8 @@ static void handle(char *line)
 	} else if (!strcmp(cmd, "fill") && a) {
 		char *b = strtok(NULL, " \t\n");
 		cmd_fill(strtoul(a, NULL, 0), b ? (unsigned int)strtoul(b, NULL, 0) : 1000);
+	} else if (!strcmp(cmd, "compact")) {
+		printf("compact: %lu pages moved\n", ballast_compact());
 	} else if (!strcmp(cmd, "verify")) {
 		cmd_verify();
 	} else if (!strcmp(cmd, "shrink") && a) {
@@ -353,7 +356,7 @@ static void handle(char *line)
 		exit(a ? atoi(a) : 0);
 	} else {
 		printf("commands: set KEY VALUE, get KEY, del KEY, stats, fill N SIZE, verify, "
-		       "shrink N, misbehave CASE, shell, quit [STATUS]\n");
+		       "shrink N, compact, misbehave CASE, shell, quit [STATUS]\n");
 	}
 }
 

@@ -3,6 +3,8 @@
  *
  *   ballast_alloc_pages(flags, order)   2^order contiguous, naturally aligned
  *                                       4 KiB pages; their address, or NULL
+ *   ballast_compact()                   compact every zone now: movable pages
+ *                                       (the store's included) move together
  *   ballast_free_pages(addr, order)     give them back; 0, or -EINVAL when
  *                                       @addr is not a block this API handed
  *                                       out with this @order (never owned,
@@ -30,6 +32,8 @@
 #define BALLAST_PAGES_MOVABLE	0x8u
 
 void *ballast_alloc_pages(unsigned int flags, unsigned int order);
+/* Compact all memory now (as the shell's `compact`); pages moved. */
+unsigned long ballast_compact(void);
 int ballast_free_pages(void *addr, unsigned int order);
 
 #endif
