@@ -1,5 +1,8 @@
 # Ballast - top-level Makefile.
 #
+#   make APP=dir    an appliance: the application in dir (C files, or a .o/.a)
+#                   linked into build/app-NAME/ballast.elf (docs/appliance.md);
+#                   make run APP=dir ARGS="..." boots it, main(argc, argv) runs
 #   make            build build/ballast.elf and build/ballast.iso (the image a
 #                   user runs), and build/ballast-bench.elf (the same kernel
 #                   with the benchmarks of bench/ linked in)
@@ -57,7 +60,8 @@ KCFLAGS  = -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
            -mno-red-zone -fno-stack-protector -fno-omit-frame-pointer \
            -mno-omit-leaf-frame-pointer -fno-strict-aliasing -fno-common \
            -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-           -Iinclude -Iarch/x86_64/include $(NEWLIB_CFLAGS) -MMD -MP
+           -Iinclude -Iarch/x86_64/include $(NEWLIB_CFLAGS) -MMD -MP \
+           -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
 ifeq ($(DEBUG),1)
 KCFLAGS += -DCONFIG_DEBUG_VM
 endif
@@ -95,8 +99,59 @@ ELF := $(BUILD)/ballast.elf
 BENCH_ELF := $(BUILD)/ballast-bench.elf
 ISO := $(BUILD)/ballast.iso
 
-.PHONY: all run test bench iso gdb clean tools dump
+# An appliance: APP=dir (its *.c compiled with the kernel's flags, so
+# <ballast/*.h> and newlib are there) or APP=file.o / file.a (prebuilt),
+# linked with the kernel objects into its own directory, build/app-NAME/
+# (ballast.elf, and ballast.iso for BOOT=iso): the default image and the
+# test image are never touched. ARGS="..." are main()'s arguments (after
+# "--" on the command line; in the ISO's grub.cfg for BOOT=iso).
+APP  ?=
+ARGS ?=
+ifneq ($(APP),)
+APP_NAME := $(basename $(notdir $(patsubst %/,%,$(APP))))
+APP_DIR  := $(BUILD)/app-$(APP_NAME)
+APP_ELF  := $(APP_DIR)/ballast.elf
+APP_ISO  := $(APP_DIR)/ballast.iso
+APP_PREBUILT := $(filter %.o %.a,$(APP))
+APP_SRC  := $(if $(APP_PREBUILT),,$(wildcard $(patsubst %/,%,$(APP))/*.c))
+APP_OBJS := $(patsubst %.c,$(APP_DIR)/obj/%.o,$(APP_SRC)) $(APP_DIR)/obj/app_glue.o
+ifeq ($(APP_SRC)$(APP_PREBUILT),)
+$(error APP=$(APP): no C files in that directory, and not a .o or .a file)
+endif
+
+$(APP_DIR)/obj/app_glue.o: mk/app_glue.c include/kernel/app.h | $(DEPS)
+	@mkdir -p $(dir $@)
+	@$(CC) $(KCFLAGS) -DAPP_NAME='"$(APP_NAME)"' -c $< -o $@
+
+$(APP_DIR)/obj/%.o: %.c $(NEWLIB_STAMP) | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(KCFLAGS) -c $< -o $@
+
+$(APP_ELF): $(KOBJS) $(APP_OBJS) $(APP_PREBUILT) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
+	$(link_image)
+
+$(APP_ISO): $(APP_ELF) | $(DEPS)
+	@echo "  ISO     $@"
+	@rm -rf $(APP_DIR)/iso && mkdir -p $(APP_DIR)/iso/boot/grub
+	@cp $(APP_ELF) $(APP_DIR)/iso/boot/ballast.elf
+	@sed 's|multiboot2 /boot/ballast.elf|multiboot2 /boot/ballast.elf $(APPEND) -- $(ARGS)|' \
+	  boot/grub.cfg > $(APP_DIR)/iso/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $(APP_DIR)/iso >$(APP_DIR)/iso.log 2>&1 || { cat $(APP_DIR)/iso.log; exit 1; }
+-include $(APP_OBJS:.o=.d)
+endif
+
+.PHONY: all run test bench iso gdb clean tools apps dump
+ifneq ($(APP),)
+all: $(APP_ELF)
+else
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
+endif
+
+# The example appliances the tests boot (each in its own build/app-NAME/).
+apps:
+	@$(MAKE) --no-print-directory APP=examples/hello build/app-hello/ballast.elf
+	@$(MAKE) --no-print-directory APP=examples/kvcache build/app-kvcache/ballast.elf
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
 tools: build/tools/page-types
@@ -124,10 +179,10 @@ define link_image
 	@echo "  LD      $@"
 	@printf '\t.section .ksymtab, "a"\n\t.section .note.GNU-stack, "", @progbits\n' > $@.symtab0.S
 	@$(CC) -c $@.symtab0.S -o $@.symtab0.o
-	@$(LD) $(KLDFLAGS) $(filter %.o,$^) $@.symtab0.o $(KLIBS) -o $@.pass1
+	@$(LD) $(KLDFLAGS) $(filter %.o %.a,$^) $@.symtab0.o $(KLIBS) -o $@.pass1
 	@nm -n $@.pass1 | python3 scripts/gensyms.py > $@.symtab.S
 	@$(CC) -c $@.symtab.S -o $@.symtab.o
-	@$(LD) $(KLDFLAGS) $(filter %.o,$^) $@.symtab.o $(KLIBS) -o $@
+	@$(LD) $(KLDFLAGS) $(filter %.o %.a,$^) $@.symtab.o $(KLIBS) -o $@
 	@rm -f $@.pass1
 endef
 
@@ -158,12 +213,21 @@ $(KVM_PROBES): build/%.elf: scripts/kvm-probe.S | $(DEPS)
 	@$(CC) -m32 $(if $(findstring fault,$*),-DPROBE_FAULT) -c $< -o build/$*.o
 	@$(LD) -m elf_i386 -Ttext=0x100000 -e probe_start build/$*.o -o $@
 
+ifneq ($(APP),)
+run: $(APP_ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(APP_ISO)) | $(DEPS)
+	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) --smp $(SMP) \
+	  --accel $(ACCEL) --app --kernel $(APP_ELF) --iso $(APP_ISO) \
+	  $(if $(filter iso,$(BOOT)),,--append "$(APPEND) -- $(ARGS)") \
+	  --balloon-features $(BALLOON_FEATURES) \
+	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)")
+else
 run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	@python3 scripts/qemu.py --machine $(MACHINE) --boot $(BOOT) --mem $(MEM) --smp $(SMP) \
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)") \
 	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)")
+endif
 
 dump: | $(DEPS)
 	@test -n "$(QMP)" -a -n "$(DUMP)" || { echo "make dump: needs QMP=socket (of a make run QMP=socket) and DUMP=path"; exit 2; }
@@ -175,14 +239,16 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools lib-build | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools lib-build apps | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
+	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
 
 clean:
-	rm -rf build/k build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)

@@ -75,6 +75,7 @@ static void balloon_show(unsigned int i, struct virtio_balloon *vb)
 	printk("  oom_deflate calls %lu pages %lu, stats_requests %lu, config_events %lu, timeouts %lu, clamps %lu\n",
 	       vb->oom_calls, vb->oom_pages, vb->stats_requests, vb->config_events,
 	       vb->timeouts, vb->clamps);
+	printk("  inflate batches helped by shrinkers %lu\n", vb->inflate_shrunk);
 }
 
 static int cmd_balloon(int argc, char **argv)

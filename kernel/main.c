@@ -17,13 +17,15 @@
  *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
  *     (virtio_init; the balloon needs the page allocator), while the
  *     other CPUs come up; then wait for them (smp_wait_cpus, bounded);
- *  8. ktest=/bench= runs, or the shell.
+ *  8. ktest=/bench= runs, then the linked application (kernel/app.c),
+ *     or the shell.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/bug.h>
 #include <kernel/shell.h>
 #include <kernel/work.h>
+#include <kernel/app.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
@@ -147,6 +149,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 		bench_run(spec);
 
 	boot_tsc_ready = arch_cycles();
+	app_run();
 	shell_start();
 	idle_loop();
 }

@@ -20,6 +20,7 @@
 #include <mm/slab.h>
 #include <mm/fault_inject.h>
 #include <mm/compaction.h>
+#include <mm/shrinker.h>
 #include <lib/parse.h>
 #include <lib/units.h>
 #include <string.h>
@@ -67,6 +68,7 @@ void mm_init_all(void)
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
 	       us / 1000, us % 1000);
 	malloc_set_backend(&kmalloc_backend);
+	shrinker_clock_ns = uptime_ns;	/* scan deadlines; the timer runs the watchdog */
 	paging_set_table_allocator(pgtable_page);
 
 	if (cmdline_get("page_poison", opt, sizeof(opt)) && strcmp(opt, "0")) {

@@ -20,6 +20,11 @@
 #include <sys/types.h>
 #include <unistd.h>
 #include <kernel/bug.h>
+#include <kernel/app.h>
+#include <ballast/app.h>
+#include <time.h>
+#include <sys/time.h>
+#include <stdlib.h>
 
 #define ARENA_SIZE (256 * 1024)
 
@@ -119,7 +124,58 @@ int write(int fd, const void *buf, size_t n)
 	return (int)n;
 }
 
-int read(int fd, void *buf, size_t n) { errno = EAGAIN; return -1; }
+/*
+ * stdin: one line from the serial console, echoed, waiting in
+ * ballast_poll() (the kernel's work runs meanwhile). CR or LF ends a line
+ * (CR LF counts once); backspace erases; Ctrl-D on an empty line is end of
+ * file (0). A line longer than @n is returned in pieces.
+ */
+static int console_read(char *buf, size_t n)
+{
+	static bool last_cr;
+	size_t got = 0;
+
+	while (got < n) {
+		int c = serial_getc();
+
+		if (c < 0) {
+			ballast_poll(true);
+			continue;
+		}
+		if (c == '\n' && last_cr) {
+			last_cr = false;
+			continue;
+		}
+		last_cr = c == '\r';
+		if (c == 0x04 && got == 0)
+			return 0;
+		if (c == 0x7f || c == 0x08) {
+			if (got) {
+				got--;
+				serial_write("\b \b", 3);
+			}
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			buf[got++] = '\n';
+			serial_putc('\n');
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f) {
+			buf[got++] = (char)c;
+			serial_putc((char)c);
+		}
+	}
+	return (int)got;
+}
+
+int read(int fd, void *buf, size_t n)
+{
+	if (fd == 0 && n)
+		return console_read(buf, n);
+	errno = fd == 0 ? 0 : EBADF;
+	return fd == 0 ? 0 : -1;
+}
 int close(int fd) { errno = EBADF; return -1; }
 off_t lseek(int fd, off_t off, int whence) { errno = ESPIPE; return -1; }
 int isatty(int fd) { return fd <= 2; }
@@ -132,7 +188,78 @@ int fstat(int fd, struct stat *st)
 pid_t getpid(void) { return 1; }
 int kill(pid_t pid, int sig) { errno = EINVAL; return -1; }
 void *sbrk(ptrdiff_t incr) { errno = ENOMEM; return (void *)-1; }
-void _exit(int status) { kernel_fatal("newlib _exit() called"); }
+/* exit(): in an appliance, power off with the status; elsewhere a bug. */
+void _exit(int status)
+{
+	if (app_running)
+		app_exit(status);
+	kernel_fatal("newlib _exit() called");
+}
+
+void abort(void)
+{
+	panic("abort() called");
+}
+
+/* Time since boot; CLOCK_REALTIME is the same clock (no RTC date is read). */
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+	uint64_t ns;
+
+	if (id != CLOCK_MONOTONIC && id != CLOCK_REALTIME) {
+		errno = EINVAL;
+		return -1;
+	}
+	ns = uptime_ns();
+	ts->tv_sec = (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+	return 0;
+}
+
+int gettimeofday(struct timeval *tv, void *tz)
+{
+	uint64_t ns = uptime_ns();
+
+	tv->tv_sec = (time_t)(ns / 1000000000u);
+	tv->tv_usec = (suseconds_t)(ns % 1000000000u / 1000);
+	return 0;
+}
+
+/*
+ * Aligned allocations: kmalloc's power-of-two classes are aligned to their
+ * size, and larger requests get whole pages, so asking for
+ * max(size, align) rounded up to a power of two gives the alignment up to
+ * one page. Larger alignments are refused (EINVAL).
+ */
+int posix_memalign(void **out, size_t align, size_t size)
+{
+	size_t n = size > align ? size : align;
+	void *p;
+
+	if (!align || (align & (align - 1)) || align % sizeof(void *) || align > 4096)
+		return EINVAL;
+	if (align > 16 && n <= 2048)
+		n = (size_t)1 << (64 - __builtin_clzl(n - 1));
+	p = malloc(n);
+	if (!p)
+		return ENOMEM;
+	if ((uintptr_t)p & (align - 1)) {
+		pr_err("posix_memalign: %p not aligned to %zu\n", p, align);
+		free(p);
+		return ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+void *memalign(size_t align, size_t size)
+{
+	void *p;
+
+	return posix_memalign(&p, align, size) ? NULL : p;
+}
+
+void *aligned_alloc(size_t align, size_t size) { return memalign(align, size); }
 
 /* newlib's assert() lands here. */
 void __assert_func(const char *file, int line, const char *fn, const char *expr)

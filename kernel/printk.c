@@ -22,6 +22,7 @@
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
+#include <kernel/app.h>
 #include <kernel/bug.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
@@ -114,6 +115,8 @@ void kernel_fatal(const char *why)
 	panic_notify_host();
 	if (kernel_test_mode)
 		qemu_exit(0x12);
+	if (app_running)
+		qemu_exit(APP_EXIT_CRASH);
 	for (;;)
 		halt();
 }

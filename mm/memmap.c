@@ -30,6 +30,7 @@
 #include <mm/mm_show.h>
 #include <mm/slab.h>
 #include <mm/page_reporting.h>
+#include <mm/shrinker.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <string.h>
@@ -278,6 +279,7 @@ void mm_reset_for_test(void)
 {
 	page_alloc_reset();
 	page_reporting_reset();
+	shrinker_reset();
 	slab_reset();
 	fault_inject_reset();
 	vm_events_reset();

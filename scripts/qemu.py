@@ -47,6 +47,9 @@ can be dumped from another terminal: `qemu.py --dump-live SOCK --dump PATH`
 Exit status: 0 when the guest powered off or reported success through
 isa-debug-exit, 1 when it reported failure, 2 on a crash/panic (also when
 --dump saw GUEST_PANICKED), 3 on timeout, 4 when QEMU could not start.
+With --app (an appliance image, `make run APP=...`): the application's
+exit status (0..126; 127 when it crashed: panic, abort, failed assert),
+see app_status().
 """
 import argparse
 import fcntl
@@ -146,6 +149,16 @@ def pick_accel(accel, boot, quiet=False):
     if accel == "kvm" and not kvm_usable():
         sys.exit(f"qemu.py: ACCEL=kvm asked for, but KVM is not usable ({KVM_WHY}); use ACCEL=tcg or auto")
     return accel
+
+
+def app_status(rc):
+    """An appliance's exit status from QEMU's: isa-debug-exit gives (status << 1) | 1;
+    0 is an ACPI power-off (status 0); anything else is the crash status 127."""
+    if rc == 0:
+        return 0
+    if rc & 1:
+        return rc >> 1
+    return 127
 
 
 def balloon_device(dev, features, opts):
@@ -456,6 +469,10 @@ def main():
                     help="on GUEST_PANICKED, dump guest memory and filter it into PATH")
     ap.add_argument("--dump-live", default=None, metavar="QMP_SOCKET",
                     help="dump the running guest behind QMP_SOCKET into --dump PATH, and exit")
+    ap.add_argument("--kernel", default=None)
+    ap.add_argument("--iso", default=None)
+    ap.add_argument("--app", action="store_true",
+                    help="an appliance: exit with the application's status")
     ap.add_argument("extra", nargs="*")
     a = ap.parse_args()
     if not 1 <= a.smp <= 8:
@@ -477,7 +494,8 @@ def main():
                            gdb=a.gdb, balloon=not a.no_balloon,
                            balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp,
                            balloon_features=a.balloon_features == "on",
-                           vmcoreinfo=bool(a.qmp), panic_dump=bool(a.dump))
+                           vmcoreinfo=bool(a.qmp), panic_dump=bool(a.dump),
+                           kernel=a.kernel, iso=a.iso)
     if a.print_cmd:
         print(" ".join(cmd))
         return 0
@@ -489,6 +507,16 @@ def main():
     print(f"qemu.py: {a.machine}, {a.boot.upper()} boot, {a.mem}, {a.smp} CPU(s), {accel.upper()}"
           + ("; Ctrl-A c: QEMU monitor, Ctrl-A x: quit" if tty else
              "; running the commands from standard input"), file=sys.stderr)
+    if a.app:
+        # the application owns the console: standard input goes to it as typed
+        if tty:
+            rc = subprocess.call(cmd)
+        else:
+            rc = subprocess.run(cmd, stdin=sys.stdin, timeout=a.timeout).returncode
+        st = app_status(rc)
+        print(f"qemu.py: the application exited with status {st}"
+              + (" (crashed)" if st == 127 else ""), file=sys.stderr)
+        return st
     if tty:
         rc, _ = run(cmd, interactive=True)
     else:

@@ -23,6 +23,7 @@
  * TSC, ticks periodically on every CPU to wake its work loop for delayed
  * work; all CPUs share one bus clock, so the APs reuse the boot CPU's count.
  */
+#include <mm/shrinker.h>
 #include <arch/x86.h>
 #include <arch/io.h>
 #include <arch/cpu.h>
@@ -360,8 +361,10 @@ uint64_t ticks(void) { return tick_count; }
 static void timer_irq(struct regs *r, void *ctx)
 {
 	this_cpu()->ticks++;
-	if (arch_cpu_id() == 0)
+	if (arch_cpu_id() == 0) {
 		tick_count++;
+		shrinker_watchdog(uptime_ns());	/* a shrinker scan that does not return */
+	}
 }
 
 /* This AP: its local APIC in the boot CPU's mode, its timer at timer_hz. */

@@ -58,6 +58,8 @@
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <mm/page_reporting.h>
+#include <mm/shrinker.h>
+#include <mm/mmzone.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <errno.h>
@@ -296,6 +298,26 @@ uint32_t virtio_balloon_update_target(struct virtio_balloon *vb)
 	return want;
 }
 
+/*
+ * No free page for an inflate: ask the shrinkers (mm/shrinker.c) for @want
+ * pages plus what free memory lacks to the low watermark (pages freed below
+ * it are not handed to a balloon allocation). True if they freed any.
+ */
+static bool vb_shrink_for_inflate(struct virtio_balloon *vb, unsigned long want)
+{
+	unsigned long low = 0, free = nr_free_pages();
+	struct zone *z;
+
+	for_each_populated_zone(z)
+		low += low_wmark_pages(z);
+	if (free < low)
+		want += low - free;
+	if (!shrink_memory(want, SHRINK_BALLOON))
+		return false;
+	vb->inflate_shrunk++;
+	return true;
+}
+
 /* One inflate batch of at most @n pages; pages added, or -errno. */
 static int vb_inflate_batch(struct virtio_balloon *vb, unsigned int n)
 {
@@ -304,7 +326,12 @@ static int vb_inflate_batch(struct virtio_balloon *vb, unsigned int n)
 	unsigned int got = 0;
 	int err;
 
-	while (got < n && (page = balloon_page_alloc()) != NULL) {
+	while (got < n) {
+		page = balloon_page_alloc();
+		if (!page && vb_shrink_for_inflate(vb, n - got))
+			page = balloon_page_alloc();
+		if (!page)
+			break;
 		vb->pfns[got++] = (uint32_t)page_to_pfn(page);
 		list_add_tail(&page->lru, &pages);
 	}

@@ -95,6 +95,7 @@ struct virtio_balloon {
 	bool broken;			/* a request timed out or the device misbehaved */
 	bool oom_hold;			/* deflated on OOM: no inflation until a new target */
 	bool inflate_short;		/* last inflate ran out of memory */
+	unsigned long inflate_shrunk;	/* inflate batches helped by shrinkers */
 	unsigned int timeout_ms;
 
 	uint32_t pfns[VB_BATCH] __aligned(64);

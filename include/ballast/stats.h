@@ -1,0 +1,25 @@
+/*
+ * ballast/stats.h - how memory is used right now, in 4 KiB pages.
+ *
+ *   total       RAM the allocator manages
+ *   free        free in the buddy and the per-CPU lists
+ *   available   an estimate of what can be allocated without trouble
+ *               (Linux's MemAvailable)
+ *   ballooned   held by the host through virtio-balloon (all devices)
+ *   plugged     added by virtio-mem: always 0 for now, Ballast has no
+ *               virtio-mem driver yet
+ *   free_order  free blocks of each order 0..BALLAST_MAX_ORDER (/proc/buddyinfo)
+ */
+#ifndef BALLAST_STATS_H
+#define BALLAST_STATS_H
+
+#include <ballast/pages.h>
+
+struct ballast_mem_stats {
+	unsigned long total, free, available, ballooned, plugged;
+	unsigned long free_order[BALLAST_MAX_ORDER + 1];
+};
+
+void ballast_mem_stats(struct ballast_mem_stats *st);
+
+#endif

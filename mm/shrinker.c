@@ -1,0 +1,408 @@
+/*
+ * shrinker.c - caches that give pages back, and pressure notifications.
+ *
+ * A shrinker is a cache's promise to free memory on demand: count() says
+ * how many pages it could free, scan(nr) frees up to nr of them and says
+ * how many it did. Shrinkers sit on one list in registration order.
+ * shrink_memory(nr, reason) walks the list asking each enabled shrinker
+ * for min(count, remaining, SHRINK_BATCH_MAX) pages, round after round,
+ * until @nr pages are credited or a round makes no progress. Two callers
+ * in mm and drivers: the allocation slow path (a hook at the RECLAIM stage,
+ * after direct compaction and before the balloon's deflate-on-OOM) and a
+ * balloon inflate that found no free page (virtio_balloon_core.c).
+ *
+ * Nothing here trusts a shrinker. Every answer is checked before it is
+ * used: a negative count, a scan that claims more than it was asked or
+ * returns a negative number other than SHRINK_STOP, is reported with the
+ * shrinker's name and the numbers, counted in ->errors and credited as
+ * (at most) what was asked; after SHRINKER_MAX_ERRORS reports the
+ * shrinker is disabled and never called again. A scan that does not return
+ * cannot be stopped on a kernel without preemption, so the running call is
+ * published (shrinker, nr, start time) and the timer tick's
+ * shrinker_watchdog() reports it once it passes the deadline; a scan that
+ * comes back late is counted as an error too. Double frees and frees of
+ * pages a shrinker never owned are the page allocator's checks
+ * (bad_page), not ours.
+ *
+ * Re-entry: a scan may allocate, and that allocation may take the slow
+ * path back here. Only one shrink runs at a time (shrink_running, taken
+ * with an atomic exchange); a nested or concurrent caller gets 0 at once
+ * and is counted in shrink_stats.reentered.
+ *
+ * Pressure: three levels with thresholds in free pages (LOW below
+ * pressure_low, CRITICAL below pressure_critical) and hysteresis: the
+ * level goes up as soon as free pages cross a threshold downwards, and
+ * comes down only when they rise pressure_hyst pages above it. Each change
+ * calls every notifier with the new level (NONE after LOW/CRITICAL is the
+ * "recovered" notification). Defaults, computed from totalram_pages() on
+ * first use: low = total/16, critical = total/64, hysteresis = total/128.
+ *
+ * Locking: shrinker_lock (irqsave) protects the two lists; callbacks run
+ * without it, from a snapshot, so they may (un)register other shrinkers.
+ */
+#include <mm/shrinker.h>
+#include <mm/page_alloc.h>
+#include <mm/gfp.h>
+#include <kernel/printk.h>
+#include <kernel/bug.h>
+#include <arch/spinlock.h>
+#include <errno.h>
+#include <string.h>
+
+#define SHRINK_SNAP_MAX	16
+#define SHRINK_SLOWPATH_MIN	32ul	/* pages asked for a slow-path allocation */
+
+static spinlock_t shrinker_lock = SPINLOCK_INIT;
+static LIST_HEAD(shrinker_list);
+static LIST_HEAD(pressure_list);
+static unsigned int shrink_running;
+static struct alloc_slowpath_hook shrink_hook;
+static bool shrink_hook_on;
+
+struct shrink_stats shrink_stats;
+uint64_t (*shrinker_clock_ns)(void);
+unsigned int shrinker_deadline_ms = SHRINKER_DEADLINE_MS;
+
+/* The scan in progress, for the watchdog (written by the shrinking CPU). */
+static struct shrinker *volatile running;
+static volatile unsigned long running_nr;
+static volatile uint64_t running_since;
+static volatile bool running_reported;
+
+static unsigned long pressure_low, pressure_critical, pressure_hyst;
+static enum pressure_level cur_level;
+unsigned long pressure_events;
+
+static const char *const reason_names[NR_SHRINK_REASONS] = {
+	"allocation", "balloon inflate", "explicit" };
+
+/* Record one contract violation of @s; disable it at SHRINKER_MAX_ERRORS. */
+static void shrinker_error(struct shrinker *s, const char *fmt, long a, long b)
+{
+	s->errors++;
+	printk("shrinker %s: ", s->name ? s->name : "?");
+	printk(fmt, a, b);
+	if (s->errors >= SHRINKER_MAX_ERRORS && !s->disabled) {
+		s->disabled = true;
+		printk("shrinker %s: disabled after %lu contract violations\n",
+		       s->name ? s->name : "?", s->errors);
+	}
+}
+
+/* The allocation slow path's hook: > 0 when shrinkers freed something. */
+static int shrink_slowpath(gfp_t gfp, unsigned int order, void *priv)
+{
+	unsigned long want = MAX(SHRINK_SLOWPATH_MIN, 1ul << order);
+
+	pressure_update(nr_free_pages());
+	return shrink_memory(want, SHRINK_ALLOC) ? 1 : 0;
+}
+
+int register_shrinker(struct shrinker *s)
+{
+	unsigned long flags;
+
+	if (!s || !s->count || !s->scan)
+		return -EINVAL;
+	spin_lock_irqsave(&shrinker_lock, flags);
+	if (s->registered) {
+		spin_unlock_irqrestore(&shrinker_lock, flags);
+		return -EBUSY;
+	}
+	s->registered = true;
+	s->disabled = false;
+	s->count_calls = s->scan_calls = s->asked = s->freed = 0;
+	s->stops = s->errors = s->late = 0;
+	list_add_tail(&s->list, &shrinker_list);
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	if (!shrink_hook_on) {
+		shrink_hook_on = true;
+		shrink_hook.name = "shrinkers";
+		shrink_hook.stage = SLOWPATH_RECLAIM;
+		shrink_hook.fn = shrink_slowpath;
+		register_alloc_slowpath_hook(&shrink_hook);
+	}
+	return 0;
+}
+
+void unregister_shrinker(struct shrinker *s)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&shrinker_lock, flags);
+	if (s->registered) {
+		list_del_init(&s->list);
+		s->registered = false;
+	}
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+}
+
+/* Copy up to SHRINK_SNAP_MAX enabled shrinkers into @snap; returns how many. */
+static int shrinker_snapshot(struct shrinker **snap)
+{
+	struct shrinker *s;
+	unsigned long flags;
+	int n = 0;
+
+	spin_lock_irqsave(&shrinker_lock, flags);
+	list_for_each_entry(s, &shrinker_list, list)
+		if (!s->disabled && n < SHRINK_SNAP_MAX)
+			snap[n++] = s;
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	return n;
+}
+
+/* count() of @s, validated: a negative answer is reported and read as 0. */
+static unsigned long shrinker_count(struct shrinker *s)
+{
+	long c = s->count(s);
+
+	s->count_calls++;
+	if (c < 0) {
+		shrinker_error(s, "count() returned %ld; a count is never negative (read as 0)%.0ld\n", c, 0);
+		return 0;
+	}
+	return (unsigned long)c;
+}
+
+static uint64_t clock_now(void)
+{
+	return shrinker_clock_ns ? shrinker_clock_ns() : 0;
+}
+
+/* scan(@nr) of @s, validated and timed; returns the pages credited. */
+static unsigned long shrinker_scan(struct shrinker *s, unsigned long nr)
+{
+	uint64_t t0 = clock_now(), ms;
+	long r;
+
+	running_nr = nr;
+	running_since = t0;
+	running_reported = false;
+	__atomic_store_n(&running, s, __ATOMIC_RELEASE);
+	r = s->scan(s, nr);
+	__atomic_store_n(&running, NULL, __ATOMIC_RELEASE);
+	s->scan_calls++;
+	s->asked += nr;
+	ms = shrinker_clock_ns ? (clock_now() - t0) / 1000000u : 0;
+	if (shrinker_clock_ns && ms >= shrinker_deadline_ms) {
+		s->late++;
+		shrinker_error(s, "scan() took %ld ms, past the %ld ms deadline\n",
+			       (long)ms, (long)shrinker_deadline_ms);
+	}
+	if (r == SHRINK_STOP) {
+		s->stops++;
+		return 0;
+	}
+	if (r < 0) {
+		shrinker_error(s, "scan(%ld) returned %ld; pages freed are never negative (read as 0)\n",
+			       (long)nr, r);
+		return 0;
+	}
+	if ((unsigned long)r > nr) {
+		shrinker_error(s, "scan(%ld) claims %ld pages freed, more than asked (credited as asked)\n",
+			       (long)nr, r);
+		r = (long)nr;
+	}
+	s->freed += (unsigned long)r;
+	return (unsigned long)r;
+}
+
+unsigned long shrink_memory(unsigned long nr_pages, enum shrink_reason reason)
+{
+	struct shrinker *snap[SHRINK_SNAP_MAX];
+	unsigned long done = 0;
+	bool progress = true;
+	int n;
+
+	if (!nr_pages || reason >= NR_SHRINK_REASONS)
+		return 0;
+	if (__atomic_exchange_n(&shrink_running, 1, __ATOMIC_ACQUIRE)) {
+		shrink_stats.reentered++;
+		return 0;
+	}
+	shrink_stats.calls[reason]++;
+	shrink_stats.asked[reason] += nr_pages;
+	while (done < nr_pages && progress) {
+		progress = false;
+		n = shrinker_snapshot(snap);
+		for (int i = 0; i < n && done < nr_pages; i++) {
+			unsigned long can, ask, got;
+
+			if (snap[i]->disabled)
+				continue;
+			can = shrinker_count(snap[i]);
+			if (!can || snap[i]->disabled)
+				continue;
+			ask = MIN(MIN(can, nr_pages - done), SHRINK_BATCH_MAX);
+			got = shrinker_scan(snap[i], ask);
+			done += got;
+			if (got)
+				progress = true;
+		}
+	}
+	shrink_stats.freed[reason] += done;
+	__atomic_store_n(&shrink_running, 0, __ATOMIC_RELEASE);
+	return done;
+}
+
+unsigned long shrinker_count_all(void)
+{
+	struct shrinker *snap[SHRINK_SNAP_MAX];
+	unsigned long sum = 0;
+	int n = shrinker_snapshot(snap);
+
+	for (int i = 0; i < n; i++)
+		sum += shrinker_count(snap[i]);
+	return sum;
+}
+
+bool shrinker_watchdog(uint64_t now_ns)
+{
+	struct shrinker *s = __atomic_load_n(&running, __ATOMIC_ACQUIRE);
+
+	if (!s || now_ns < running_since ||
+	    now_ns - running_since < (uint64_t)shrinker_deadline_ms * 1000000u)
+		return false;
+	if (!running_reported) {
+		running_reported = true;
+		printk("shrinker %s: scan(%lu) has not returned after %lu ms (deadline %u ms); "
+		       "a scan must return: it cannot be preempted\n", s->name ? s->name : "?",
+		       running_nr, (unsigned long)((now_ns - running_since) / 1000000u),
+		       shrinker_deadline_ms);
+	}
+	return true;
+}
+
+void shrinker_for_each(void (*fn)(const struct shrinker *s, void *arg), void *arg)
+{
+	struct shrinker *snap[SHRINK_SNAP_MAX];
+	struct shrinker *s;
+	unsigned long flags;
+	int n = 0;
+
+	spin_lock_irqsave(&shrinker_lock, flags);
+	list_for_each_entry(s, &shrinker_list, list)
+		if (n < SHRINK_SNAP_MAX)
+			snap[n++] = s;
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	for (int i = 0; i < n; i++)
+		fn(snap[i], arg);
+}
+
+const char *shrink_reason_name(enum shrink_reason r)
+{
+	return r < NR_SHRINK_REASONS ? reason_names[r] : "?";
+}
+
+/* ---- pressure ---- */
+
+/* Fill in the default thresholds from the RAM size if none are set. */
+static void pressure_defaults(void)
+{
+	unsigned long total = totalram_pages();
+
+	if (pressure_low || !total)
+		return;
+	pressure_low = total / 16;
+	pressure_critical = total / 64;
+	pressure_hyst = total / 128;
+}
+
+int pressure_set_thresholds(unsigned long low, unsigned long critical, unsigned long hyst)
+{
+	if (critical >= low)
+		return -EINVAL;
+	pressure_low = low;
+	pressure_critical = critical;
+	pressure_hyst = hyst;
+	return 0;
+}
+
+void pressure_get_thresholds(unsigned long *low, unsigned long *critical, unsigned long *hyst)
+{
+	pressure_defaults();
+	*low = pressure_low;
+	*critical = pressure_critical;
+	*hyst = pressure_hyst;
+}
+
+void register_pressure_notifier(struct pressure_notifier *n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&shrinker_lock, flags);
+	list_add_tail(&n->list, &pressure_list);
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+}
+
+void unregister_pressure_notifier(struct pressure_notifier *n)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&shrinker_lock, flags);
+	list_del_init(&n->list);
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+}
+
+/* The level for @free given the current level @cur (hysteresis on the way down). */
+static enum pressure_level pressure_next(enum pressure_level cur, unsigned long free)
+{
+	if (free < pressure_critical)
+		return PRESSURE_CRITICAL;
+	if (cur == PRESSURE_CRITICAL && free < pressure_critical + pressure_hyst)
+		return PRESSURE_CRITICAL;
+	if (free < pressure_low)
+		return PRESSURE_LOW;
+	if (cur != PRESSURE_NONE && free < pressure_low + pressure_hyst)
+		return PRESSURE_LOW;
+	return PRESSURE_NONE;
+}
+
+enum pressure_level pressure_update(unsigned long free_pages)
+{
+	struct pressure_notifier *snap[SHRINK_SNAP_MAX], *n;
+	enum pressure_level next;
+	unsigned long flags;
+	int cnt = 0;
+
+	pressure_defaults();
+	if (!pressure_low)
+		return cur_level;
+	spin_lock_irqsave(&shrinker_lock, flags);
+	next = pressure_next(cur_level, free_pages);
+	if (next == cur_level) {
+		spin_unlock_irqrestore(&shrinker_lock, flags);
+		return next;
+	}
+	cur_level = next;
+	pressure_events++;
+	list_for_each_entry(n, &pressure_list, list)
+		if (cnt < SHRINK_SNAP_MAX)
+			snap[cnt++] = n;
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	for (int i = 0; i < cnt; i++)
+		snap[i]->notify(snap[i], next, free_pages);
+	return next;
+}
+
+enum pressure_level pressure_level(void) { return cur_level; }
+
+const char *pressure_level_name(enum pressure_level l)
+{
+	return l == PRESSURE_CRITICAL ? "critical" : l == PRESSURE_LOW ? "low" : "none";
+}
+
+void shrinker_reset(void)
+{
+	INIT_LIST_HEAD(&shrinker_list);
+	INIT_LIST_HEAD(&pressure_list);
+	shrink_running = 0;
+	shrink_hook_on = false;
+	running = NULL;
+	memset(&shrink_stats, 0, sizeof(shrink_stats));
+	pressure_low = pressure_critical = pressure_hyst = 0;
+	cur_level = PRESSURE_NONE;
+	pressure_events = 0;
+	shrinker_deadline_ms = SHRINKER_DEADLINE_MS;
+}
