@@ -17,7 +17,7 @@
 
 static LIST_HEAD(ready);
 static LIST_HEAD(delayed);
-static spinlock_t work_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(work_lock);
 
 void work_init(struct work *w, void (*fn)(struct work *w))
 {

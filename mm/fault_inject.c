@@ -18,7 +18,7 @@
 #include <stdio.h>
 
 struct fault_attr fail_page_alloc;
-static spinlock_t fi_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(fi_lock);
 
 #define FI_DEFAULT_SEED 0x5eed5eedULL
 

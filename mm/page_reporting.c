@@ -91,7 +91,7 @@ static struct page_reporting_dev_info *pr_dev;
 static unsigned int pr_order_cur;	/* pr_dev's order, 0 when none: read locklessly */
 static int pr_state = PR_IDLE;
 static int pr_running;
-static spinlock_t pr_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(pr_lock);
 
 /* Blocks of one batch and the migratetype list each came from. */
 struct pr_batch {
