@@ -84,6 +84,7 @@ struct held_lock {
 struct lockdep_cpu {
 	unsigned int depth;
 	unsigned int recursion;
+	unsigned int cpu;		/* arch_cpu_id() at the last acquisition */
 	struct held_lock held[LOCKDEP_MAX_DEPTH];
 };
 
@@ -203,6 +204,9 @@ static void report_end(void)
 		depth = __atomic_load_n(&st->depth, __ATOMIC_ACQUIRE);
 		if (st != this_state() && !depth)
 			continue;
+#ifdef HOST_BUILD
+		cpu = __atomic_load_n(&st->cpu, __ATOMIC_RELAXED);	/* a thread plays any CPU */
+#endif
 		rep("    cpu %u: %u held%s\n", cpu, depth, depth ? ":" : "");
 		for (unsigned int i = 0; i < depth && i < LOCKDEP_MAX_DEPTH; i++) {
 			struct held_lock h = st->held[i];
@@ -467,6 +471,7 @@ void lock_acquire(struct lockdep_map *map, const void *instance, unsigned int su
 	if (c < 0)
 		goto out;
 	cpu = arch_cpu_id();
+	__atomic_store_n(&st->cpu, cpu, __ATOMIC_RELAXED);
 	irq_depth = arch_irq_depth();
 	if (!trylock) {
 		arch_spin_lock(&graph_lock);
