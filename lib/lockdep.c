@@ -159,11 +159,13 @@ static __printf(1, 2) void rep(const char *fmt, ...)
 static const char *class_name(unsigned int i, char *buf, size_t n)
 {
 	const struct lock_class *c = &classes[i];
-	const char *name = c->name ? c->name : "(anonymous static lock)";
 
-	if (!c->subclass)
-		return name;
-	snprintf(buf, n, "%s/%u", name, c->subclass);
+	if (!c->name)	/* SPINLOCK_INIT or a zeroed lock: the key is the lock's map */
+		snprintf(buf, n, "(unnamed lock, map %p)/%u", c->key, c->subclass);
+	else if (c->subclass)
+		snprintf(buf, n, "%s/%u", c->name, c->subclass);
+	else
+		return c->name;
 	return buf;
 }
 
