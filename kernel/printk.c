@@ -1,8 +1,9 @@
 /*
  * printk.c - console output and the fatal paths: printk(), panic(),
  * warn_report(), kernel_fatal(). Formatting uses newlib's vsnprintf into a
- * bounded buffer, then the serial console; nothing here allocates, so a
- * message can be printed from anywhere, including a dying kernel.
+ * bounded buffer, then the serial console under the console lock (one
+ * message at a time across CPUs); nothing here allocates, so a message can
+ * be printed from anywhere, including a dying kernel.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -10,15 +11,53 @@
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <arch/io.h>
+#include <arch/spinlock.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 bool kernel_test_mode;
 
+/*
+ * The console lock: one message at a time on the serial line, so the
+ * lines of two CPUs never interleave mid-line. A bare arch spinlock, not a
+ * checked one: printk runs under every lock, in interrupt handlers and
+ * inside the lock checker's own reports. It is taken with interrupts off.
+ * A CPU that faults while printing (its exception report prints) owns the
+ * lock already and goes on without it; a waiter gives up after a bounded
+ * spin (~2^27 tries, well over a second) and prints anyway, so a CPU that
+ * stopped while holding it cannot silence a panic.
+ */
+static arch_spinlock_t console_lock = ARCH_SPINLOCK_INIT;
+static unsigned int console_owner = ~0u;
+
+/* Take the console; false if printing without it (nested or timed out). */
+static bool console_lock_take(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == cpu)
+		return false;
+	for (unsigned long spins = 0; !arch_spin_trylock(&console_lock); spins++) {
+		if (spins >= (1UL << 27))
+			return false;
+		cpu_relax();
+	}
+	__atomic_store_n(&console_owner, cpu, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void console_lock_drop(void)
+{
+	__atomic_store_n(&console_owner, ~0u, __ATOMIC_RELAXED);
+	arch_spin_unlock(&console_lock);
+}
+
 /* Print a formatted message on the console; returns the bytes printed. */
 int printk(const char *fmt, ...)
 {
 	char buf[512];
+	unsigned long flags;
+	bool locked;
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -27,7 +66,12 @@ int printk(const char *fmt, ...)
 		return n;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
+	flags = local_irq_save();
+	locked = console_lock_take();
 	serial_write(buf, (size_t)n);
+	if (locked)
+		console_lock_drop();
+	local_irq_restore(flags);
 	return n;
 }
 
