@@ -23,6 +23,11 @@
  * Per migrated page the core drops two references: its isolation
  * reference on the old page and the allocation reference on the new page;
  * the owner moved its own reference from old to new in migratepage.
+ *
+ * Locks (docs/locking.md): the page lock, then the owner's list lock in its
+ * isolate/putback/migratepage callbacks; never zone->lock or a pcp lock
+ * around a page lock. The new page is only try-locked, so two page locks
+ * are never waited for at once.
  */
 #include <mm/migrate.h>
 #include <mm/gfp.h>

@@ -75,7 +75,8 @@
  * otherwise they are skipped and counted in skipped_poison.
  *
  * Locks: zone->lock around every list walk, take and put back; report()
- * runs with no lock held. Registration under pr_lock. pr_held is written
+ * runs with no lock held. Registration under pr_lock, a leaf (nothing is
+ * taken under it; docs/locking.md has the whole order). pr_held is written
  * under its zone's lock (so mm_check sees it whole) and only by the pass
  * or, with no pass running, by page_reporting_release_held().
  */
