@@ -29,7 +29,7 @@
 # Knobs (plain make variables):
 #   MEM=1G  MACHINE=q35|pc|microvm|microvm-pci  BOOT=pvh|iso  ACCEL=auto|kvm|tcg
 #   SMP=2 (CPUs; the kernel starts every CPU the MADT lists, at most 8)
-#   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks; 0 for release)
+#   APPEND="kernel command line"   DEBUG=1 (CONFIG_DEBUG_VM checks and the lock checker; 0 for release)
 #   BALLOON_FEATURES=on|off (make run's balloon offers deflate-on-OOM and free
 #   page reporting; off: the plain device)
 #   BALLOON_OPTS="disable-modern=on" (extra virtio-balloon properties; one named
@@ -63,7 +63,7 @@ KCFLAGS  = -std=gnu11 -O2 -g -ffreestanding -fno-pic -fno-pie -mcmodel=kernel \
            -Iinclude -Iarch/x86_64/include $(NEWLIB_CFLAGS) -MMD -MP \
            -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L
 ifeq ($(DEBUG),1)
-KCFLAGS += -DCONFIG_DEBUG_VM
+KCFLAGS += -DCONFIG_DEBUG_VM -DCONFIG_LOCKDEP
 endif
 KASFLAGS := -Iinclude -Iarch/x86_64/include -MMD -MP
 

@@ -8,6 +8,7 @@
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/shell.h>
+#include <kernel/lockdep.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <mm/e820.h>
@@ -79,6 +80,19 @@ static int cmd_uptime(int argc, char **argv)
 }
 SHELL_COMMAND(uptime, "uptime", "time since boot", cmd_uptime);
 
+
+static int cmd_lockdep(int argc, char **argv)
+{
+	struct lockdep_stats st;
+
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	lockdep_print_state();
+	lockdep_get_stats(&st);
+	/* a report, or a checker that switched itself off, is a failed check */
+	return st.reports || (st.disarmed_why && st.classes) ? 1 : 0;
+}
+SHELL_COMMAND(lockdep, "lockdep", "lock checker: classes, order edges, reports", cmd_lockdep);
 
 static int cmd_poweroff(int argc, char **argv)
 {

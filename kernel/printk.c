@@ -1,8 +1,10 @@
 /*
  * printk.c - console output and the fatal paths: printk(), panic(),
  * warn_report(), kernel_fatal(). Formatting uses newlib's vsnprintf into a
- * bounded buffer, then the serial console; nothing here allocates, so a
- * message can be printed from anywhere, including a dying kernel. panic()
+ * bounded buffer, then the console (console_write(): the log ring and the
+ * serial port, under the console lock, one message at a time across CPUs);
+ * nothing here allocates, so a message can be printed from anywhere,
+ * including a dying kernel. panic()
  * also stops the other CPUs (arch/x86_64/smpboot.c, NMI).
  *
  * The log ring. Every byte the console is given (printk, newlib's stdout,
@@ -28,10 +30,46 @@
 #include <arch/cpu.h>
 #include <arch/io.h>
 #include <drivers/pvpanic.h>
+#include <arch/spinlock.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 bool kernel_test_mode;
+
+/*
+ * The console lock: one message at a time on the serial line, so the
+ * lines of two CPUs never interleave mid-line. A bare arch spinlock, not a
+ * checked one: printk runs under every lock, in interrupt handlers and
+ * inside the lock checker's own reports. It is taken with interrupts off.
+ * A CPU that faults while printing (its exception report prints) owns the
+ * lock already and goes on without it; a waiter gives up after a bounded
+ * spin (~2^27 tries, well over a second) and prints anyway, so a CPU that
+ * stopped while holding it cannot silence a panic.
+ */
+static arch_spinlock_t console_lock = ARCH_SPINLOCK_INIT;
+static unsigned int console_owner = ~0u;
+
+/* Take the console; false if printing without it (nested or timed out). */
+static bool console_lock_take(void)
+{
+	unsigned int cpu = arch_cpu_id();
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == cpu)
+		return false;
+	for (unsigned long spins = 0; !arch_spin_trylock(&console_lock); spins++) {
+		if (spins >= (1UL << 27))
+			return false;
+		cpu_relax();
+	}
+	__atomic_store_n(&console_owner, cpu, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void console_lock_drop(void)
+{
+	__atomic_store_n(&console_owner, ~0u, __ATOMIC_RELAXED);
+	arch_spin_unlock(&console_lock);
+}
 
 char log_buf[LOG_BUF_LEN] __aligned(64);
 uint64_t log_buf_pos;
@@ -71,11 +109,18 @@ uint64_t log_buf_show(void (*out)(const char *s, size_t n))
 	return end - start;
 }
 
-/* Write @n bytes to the console: the log ring, then the serial port. */
+/* Write @n bytes to the console: the log ring, then the serial port, as
+ * one unit under the console lock (interrupts off). */
 void console_write(const char *s, size_t n)
 {
+	unsigned long flags = local_irq_save();
+	bool locked = console_lock_take();
+
 	log_buf_write(s, n);
 	serial_write(s, n);
+	if (locked)
+		console_lock_drop();
+	local_irq_restore(flags);
 }
 
 /* Print a formatted message on the console; returns the bytes printed. */

@@ -35,7 +35,7 @@ static struct work_lists {
 	struct list_head ready, delayed;
 } lists[NR_CPUS];
 static struct work *running[NR_CPUS];
-static spinlock_t work_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(work_lock);
 
 /* This CPU's lists, initialized on first use (static list heads cannot be per-CPU-initialized). */
 static struct work_lists *__work_lists(unsigned int cpu)

@@ -49,7 +49,11 @@
  * core reference); every page on cc->freepages is an order-0 page with
  * refcount 1 taken out of the buddy; both lists are empty when
  * compact_zone() returns. Locks: zone->lock only around free-list work;
- * page locks are taken by migrate.c, never under zone->lock.
+ * page locks are taken by migrate.c, never under zone->lock (order in
+ * docs/locking.md: page lock, then a movable owner's lock, then
+ * zone->lock). Two CPUs may compact one zone at once: PG_isolated keeps
+ * them off each other's pages, zone->lock serializes the free scanners'
+ * takes, and the hints below are lockless relaxed atomics.
  */
 #include <mm/compaction.h>
 #include <mm/page_alloc.h>
@@ -71,6 +75,15 @@ void (*compaction_wakeup_hook)(int order);
 unsigned long kcompactd_wakeups, kcompactd_runs;
 
 static bool blockskip_flush[MAX_NR_ZONES];
+
+/*
+ * Hints (the deferral state, the cached scanner positions, blockskip_flush,
+ * kcompactd_max_order) are shared by every CPU that compacts and are read
+ * and written without a lock, as relaxed atomics: a stale or lost value
+ * costs a wasted or skipped scan, never correctness (docs/locking.md).
+ */
+#define hint_read(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define hint_write(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 static int kcompactd_max_order;
 static struct alloc_slowpath_hook compaction_hook;
 
@@ -84,34 +97,38 @@ static struct alloc_slowpath_hook compaction_hook;
 
 void defer_compaction(struct zone *zone, int order)
 {
-	zone->compact_considered = 0;
-	if (zone->compact_defer_shift < COMPACT_MAX_DEFER_SHIFT)
-		zone->compact_defer_shift++;
-	if (order < zone->compact_order_failed)
-		zone->compact_order_failed = order;
+	unsigned int shift = hint_read(zone->compact_defer_shift);
+
+	hint_write(zone->compact_considered, 0);
+	if (shift < COMPACT_MAX_DEFER_SHIFT)
+		hint_write(zone->compact_defer_shift, shift + 1);
+	if (order < hint_read(zone->compact_order_failed))
+		hint_write(zone->compact_order_failed, order);
 }
 
 bool compaction_deferred(struct zone *zone, int order)
 {
-	unsigned long limit = 1UL << zone->compact_defer_shift;
+	unsigned long limit = 1UL << hint_read(zone->compact_defer_shift);
+	unsigned int considered = hint_read(zone->compact_considered) + 1;
 
-	if (order < zone->compact_order_failed)
+	if (order < hint_read(zone->compact_order_failed))
 		return false;
-	if (++zone->compact_considered >= limit) {
-		zone->compact_considered = (unsigned int)limit;
+	if (considered >= limit) {
+		hint_write(zone->compact_considered, (unsigned int)limit);
 		return false;
 	}
+	hint_write(zone->compact_considered, considered);
 	return true;
 }
 
 void compaction_defer_reset(struct zone *zone, int order, bool alloc_success)
 {
 	if (alloc_success) {
-		zone->compact_considered = 0;
-		zone->compact_defer_shift = 0;
+		hint_write(zone->compact_considered, 0);
+		hint_write(zone->compact_defer_shift, 0);
 	}
-	if (order >= zone->compact_order_failed)
-		zone->compact_order_failed = order + 1;
+	if (order >= hint_read(zone->compact_order_failed))
+		hint_write(zone->compact_order_failed, order + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +465,7 @@ static void reset_isolation_suitable(struct zone *zone)
 		if (pfn_valid(p))
 			clear_pageblock_skip(pfn_to_page(p));
 	}
-	blockskip_flush[zone_idx(zone)] = false;
+	hint_write(blockskip_flush[zone_idx(zone)], false);
 }
 
 /* Scanner start positions at the zone's ends. */
@@ -465,9 +482,9 @@ static enum compact_result compact_finished(struct compact_control *cc)
 	bool found;
 
 	if (compact_scanners_met(cc)) {
-		zone->compact_cached_migrate_pfn = zone->zone_start_pfn;
-		zone->compact_cached_free_pfn = zone_first_free_block(zone);
-		blockskip_flush[zone_idx(zone)] = true;
+		hint_write(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
+		hint_write(zone->compact_cached_free_pfn, zone_first_free_block(zone));
+		hint_write(blockskip_flush[zone_idx(zone)], true);
 		return COMPACT_COMPLETE;
 	}
 	if (cc->proactive)
@@ -484,6 +501,7 @@ static enum compact_result compact_finished(struct compact_control *cc)
 enum compact_result compact_zone(struct compact_control *cc)
 {
 	struct zone *zone = cc->zone;
+	unsigned long cached_migrate, cached_free;
 	enum compact_result ret;
 	int zi = zone_idx(zone);
 
@@ -495,14 +513,16 @@ enum compact_result compact_zone(struct compact_control *cc)
 	ret = compaction_suitable(zone, cc->order);
 	if (ret != COMPACT_CONTINUE)
 		return ret;
-	if (blockskip_flush[zi] || cc->whole_zone)
+	if (hint_read(blockskip_flush[zi]) || cc->whole_zone)
 		reset_isolation_suitable(zone);
-	if (cc->whole_zone || !zone->compact_cached_free_pfn) {
+	cached_migrate = hint_read(zone->compact_cached_migrate_pfn);
+	cached_free = hint_read(zone->compact_cached_free_pfn);
+	if (cc->whole_zone || !cached_free) {
 		cc->migrate_pfn = zone->zone_start_pfn;
 		cc->free_pfn = zone_first_free_block(zone);
 	} else {
-		cc->migrate_pfn = MAX(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
-		cc->free_pfn = MIN(zone->compact_cached_free_pfn, zone_first_free_block(zone));
+		cc->migrate_pfn = MAX(cached_migrate, zone->zone_start_pfn);
+		cc->free_pfn = MIN(cached_free, zone_first_free_block(zone));
 	}
 	cc->st.runs++;
 	drain_all_pages(zone);
@@ -541,8 +561,8 @@ enum compact_result compact_zone(struct compact_control *cc)
 	VM_BUG_ON(cc->nr_freepages || cc->nr_migratepages);
 	drain_local_pages(zone);
 	if (!cc->whole_zone && ret != COMPACT_COMPLETE) {
-		zone->compact_cached_migrate_pfn = cc->migrate_pfn;
-		zone->compact_cached_free_pfn = cc->free_pfn;
+		hint_write(zone->compact_cached_migrate_pfn, cc->migrate_pfn);
+		hint_write(zone->compact_cached_free_pfn, cc->free_pfn);
 	}
 	count_vm_events(COMPACTMIGRATE_SCANNED, cc->st.migrate_scanned);
 	count_vm_events(COMPACTFREE_SCANNED, cc->st.free_scanned);
@@ -696,9 +716,14 @@ static void compaction_slowpath_done(gfp_t gfp, unsigned int order, struct page 
 
 void wakeup_kcompactd(int order)
 {
-	if (order > kcompactd_max_order)
-		kcompactd_max_order = order;
-	kcompactd_wakeups++;
+	int old = hint_read(kcompactd_max_order);
+
+	/* raise the wanted order; a wakeup racing with kcompactd_do_work() is not lost */
+	while (order > old && !__atomic_compare_exchange_n(&kcompactd_max_order, &old, order,
+							    false, __ATOMIC_RELAXED,
+							    __ATOMIC_RELAXED))
+		;
+	__atomic_fetch_add(&kcompactd_wakeups, 1, __ATOMIC_RELAXED);
 	if (compaction_wakeup_hook)
 		compaction_wakeup_hook(order);
 }
@@ -706,12 +731,11 @@ void wakeup_kcompactd(int order)
 unsigned long kcompactd_do_work(void)
 {
 	struct compact_stats st;
-	int order = kcompactd_max_order;
+	int order = __atomic_exchange_n(&kcompactd_max_order, 0, __ATOMIC_RELAXED);
 	struct zone *zone;
 
 	memset(&st, 0, sizeof(st));
-	kcompactd_max_order = 0;
-	kcompactd_runs++;
+	__atomic_fetch_add(&kcompactd_runs, 1, __ATOMIC_RELAXED);
 	if (order > 0) {
 		for_each_populated_zone(zone) {
 			if (compaction_deferred(zone, order))

@@ -2,9 +2,12 @@
  * fault_inject.c - fail_page_alloc: injected allocation failures.
  *
  * State: one struct fault_attr (fail_page_alloc) with the policy and its
- * statistics, guarded by fi_lock. The allocator's fast path only reads
- * fail_page_alloc.mode (FAIL_OFF costs one load and a branch); the lock is
- * taken only when injection is enabled. The PRNG is xorshift64*, seeded by
+ * statistics, guarded by fi_lock (irqsave; a leaf lock: nothing is taken
+ * under it). The allocator's fast path only reads fail_page_alloc.mode
+ * (FAIL_OFF costs one load and a branch); every other field, policy and
+ * counters, is read and written under fi_lock, so a concurrent
+ * fault_inject_parse() (which replaces the whole policy) is never seen
+ * half-written. The PRNG is xorshift64*, seeded by
  * "seed=" (default fixed, so a run is reproducible).
  */
 #include <mm/fault_inject.h>
@@ -18,7 +21,7 @@
 #include <stdio.h>
 
 struct fault_attr fail_page_alloc;
-static spinlock_t fi_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(fi_lock);
 
 #define FI_DEFAULT_SEED 0x5eed5eedULL
 
@@ -38,20 +41,28 @@ static uint64_t fi_rand(struct fault_attr *a)
 	return prandom_u64_state(&a->rng);
 }
 
+/* Does @a's policy cover this allocation? fi_lock held. */
+static bool fi_eligible(const struct fault_attr *a, enum fail_site site, gfp_t gfp,
+			unsigned int order)
+{
+	if (a->mode == FAIL_OFF || !(a->sites & (1u << site)) || order < a->min_order)
+		return false;
+	if (a->ignore_gfp_nowarn && (gfp & __GFP_NOWARN))
+		return false;
+	return (gfp & a->require_gfp) == a->require_gfp && !(gfp & a->reject_gfp);
+}
+
 bool should_fail_alloc(enum fail_site site, gfp_t gfp, unsigned int order)
 {
 	struct fault_attr *a = &fail_page_alloc;
 	unsigned long flags;
 	bool fail = false;
 
-	if (a->mode == FAIL_OFF || !(a->sites & (1u << site)) || order < a->min_order)
+	if (READ_ONCE(a->mode) == FAIL_OFF)
 		return false;
-	if (a->ignore_gfp_nowarn && (gfp & __GFP_NOWARN))
-		return false;
-	if ((gfp & a->require_gfp) != a->require_gfp || (gfp & a->reject_gfp))
-		return false;
+	/* the policy is read under fi_lock: fault_inject_parse() replaces it whole */
 	spin_lock_irqsave(&fi_lock, flags);
-	if (!a->times || a->injected < a->times) {
+	if (fi_eligible(a, site, gfp, order) && (!a->times || a->injected < a->times)) {
 		unsigned long n = ++a->checks;
 
 		switch (a->mode) {
@@ -239,9 +250,14 @@ bad_empty:
 void fault_inject_show(void)
 {
 	static const char * const modes[] = { "off", "nth", "every", "prob" };
-	const struct fault_attr *a = &fail_page_alloc;
+	struct fault_attr snap, *a = &snap;
+	unsigned long flags;
 	char sites[64];
 	size_t n = 0;
+
+	spin_lock_irqsave(&fi_lock, flags);	/* one consistent copy to print */
+	snap = fail_page_alloc;
+	spin_unlock_irqrestore(&fi_lock, flags);
 
 	sites[0] = 0;
 	for (int i = 0; i < NR_FAIL_SITES; i++)

@@ -267,9 +267,13 @@ void dump_page(const struct page *page, const char *reason)
 		printk("page dumped because: %s\n", reason);
 }
 
-void lock_page(struct page *page)
+#ifdef CONFIG_LOCKDEP
+struct lockdep_map page_lock_dep_map = LOCKDEP_MAP_INIT("PG_locked");
+#endif
+
+void __lock_page(struct page *page)
 {
-	while (!trylock_page(page))
+	while (!__trylock_page(page))
 		while (PageLocked(page))
 			cpu_relax();
 }

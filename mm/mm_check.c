@@ -249,8 +249,9 @@ unsigned long mm_check_invariants(void)
 
 		if (!zone->spanned_pages)
 			continue;
+		/* every CPU's pcp lock, in CPU order: subclass = CPU for the checker */
 		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			spin_lock(&zone->pcp[cpu].lock);
+			spin_lock_nested(&zone->pcp[cpu].lock, cpu);
 		spin_lock_irqsave(&zone->lock, flags);
 		check_free_lists(zone);
 		check_pcp_lists(zone);

@@ -64,7 +64,7 @@ static bool page_poisoning;
 static unsigned long bad_pfns[16];
 static int pcp_batch_override, pcp_high_override;
 
-static spinlock_t hooks_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(hooks_lock);
 static LIST_HEAD(slowpath_hooks);
 
 /* ------------------------------------------------------------------ */

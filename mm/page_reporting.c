@@ -75,7 +75,8 @@
  * otherwise they are skipped and counted in skipped_poison.
  *
  * Locks: zone->lock around every list walk, take and put back; report()
- * runs with no lock held. Registration under pr_lock. pr_held is written
+ * runs with no lock held. Registration under pr_lock, a leaf (nothing is
+ * taken under it; docs/locking.md has the whole order). pr_held is written
  * under its zone's lock (so mm_check sees it whole) and only by the pass
  * or, with no pass running, by page_reporting_release_held().
  */
@@ -91,7 +92,7 @@ static struct page_reporting_dev_info *pr_dev;
 static unsigned int pr_order_cur;	/* pr_dev's order, 0 when none: read locklessly */
 static int pr_state = PR_IDLE;
 static int pr_running;
-static spinlock_t pr_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(pr_lock);
 
 /* Blocks of one batch and the migratetype list each came from. */
 struct pr_batch {

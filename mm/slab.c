@@ -18,7 +18,8 @@
  * slab is kept per cache (the next is returned to the page allocator).
  * Requests above 2 KiB get whole pages (page type LargeKmalloc, order in
  * ->private). Locking: cache->lock (irqsave) protects its lists and slab
- * states; pages are allocated and freed with no cache lock held.
+ * states; pages are allocated and freed with no cache lock held, so it is
+ * a leaf in the lock order (docs/locking.md).
  */
 #include <mm/slab.h>
 #include <mm/page_alloc.h>

@@ -9,7 +9,8 @@ Steps (each bounded by a timeout):
   fuzz      each libFuzzer target for a bounded number of runs
   tools     tests/tools/test_*.py: host tools (tools/pagemap.py) on synthetic dumps
   ktest     in-kernel KTAP suites: PVH on q35, PVH on microvm, GRUB ISO (TCG)
-  shell     a scripted shell session checked for expected output; its kpageflags
+  shell     a scripted shell session checked for expected output (the lock
+            checker armed with 0 reports after a frag/compact/zs session); its kpageflags
             dump through tools/page-types and tools/pagemap.py; frag, compact, zs;
             meminfo's Linux lines against the allocator; make run's balloon features
   boot      bad input and machine shapes: 32M, 6G (RAM above 4 GiB, PCI hole),
@@ -299,7 +300,7 @@ def step_tools(t, verbose):
 def shell_frag(t):
     """Fragment on purpose, compact, and see order-9 blocks come back intact."""
     script = ("frag 3of4\nextfrag\nfrag verify\ncompact\nbuddyinfo\nfrag\nfrag verify\n"
-              "frag free\nzs fill 4 mixed\nzs verify\nzs free\nmmcheck\n")
+              "frag free\nzs fill 4 mixed\nzs verify\nzs free\nmmcheck\nlockdep\n")
     rc, out, acc, secs = boot("microvm", "pvh", "256M", timeout=180, stdin=script)
     print(f"  frag/compact session: {acc.upper()}, {secs:.1f} s, exit {rc}")
     expect_script(t, "shell/frag session: every command succeeds", out, script)
@@ -328,6 +329,16 @@ def shell_frag(t):
     expect(t, "shell/zs objects verify through their handles",
            reports_zero(zs, "mismatches", lead="zs verify:", n=1) and len(objs) == 1 and
            objs[0] > 0, out)
+    ld = command_text(out, "lockdep")
+    m = re.search(r"^reports: (\d+) \(", ld, re.M)
+    classes = re.search(r"^classes: (\d+) of \d+", ld, re.M)
+    edges = re.search(r"^edges: (\d+) of \d+", ld, re.M)
+    expect(t, "shell/lock checker armed through boot and the session, with classes and "
+           "order edges recorded and 0 reports",
+           re.search(r"^lockdep: armed$", ld, re.M) is not None and m is not None and
+           int(m.group(1)) == 0 and classes is not None and int(classes.group(1)) >= 5 and
+           edges is not None and int(edges.group(1)) >= 2 and
+           "=== lockdep:" not in out, ld or out)
     expect(t, "shell/frag session leaves invariants clean",
            reports_zero(command_text(out, "mmcheck"), "problems", lead="mmcheck:", n=1) and
            rc == 0, out)

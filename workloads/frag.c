@@ -73,6 +73,7 @@ struct frag_owner {
 };
 
 static struct frag_owner frag = {
+	.lock = __SPINLOCK_INITIALIZER(frag.lock),	/* taken before the first setup */
 	.movable = LIST_HEAD_INIT(frag.movable),
 	.pinned = LIST_HEAD_INIT(frag.pinned),
 };
@@ -389,7 +390,6 @@ int frag_fill(const struct frag_opts *o)
 	if (busy)
 		return -EBUSY;
 	if (!frag.as.a_ops) {
-		spin_lock_init(&frag.lock);
 		frag.as.a_ops = &frag_mops;
 		frag.as.private_data = &frag;
 	}

@@ -63,6 +63,7 @@ static struct {
 } irq_table[256];
 static unsigned next_vector = VEC_FIRST_IRQ;
 static uint64_t irq_unhandled;
+unsigned int hardirq_depth[NR_CPUS];	/* device handlers running, per CPU */
 
 static const char *const exc_names[32] = {
 	"divide error (#DE)", "debug (#DB)", "NMI", "breakpoint (#BP)",
@@ -414,11 +415,13 @@ void interrupt_dispatch(struct regs *r)
 	__atomic_fetch_add(&irq_table[v].count, 1, __ATOMIC_RELAXED);
 	irq_table[v].count_on[arch_cpu_id()]++;
 	this_cpu()->irq_count++;
+	hardirq_depth[arch_cpu_id()]++;		/* in_hardirq() for the lock checker */
 	if (irq_table[v].nact && irq_table[v].act[0].fn) {
 		for (unsigned i = 0; i < irq_table[v].nact; i++)	/* a shared line: ask each */
 			irq_table[v].act[i].fn(r, irq_table[v].act[i].ctx);
 	} else {
 		irq_unhandled++;	/* nobody registered it: count, acknowledge, ignore */
 	}
+	hardirq_depth[arch_cpu_id()]--;
 	apic_eoi();
 }

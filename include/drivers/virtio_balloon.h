@@ -86,7 +86,9 @@ struct virtio_balloon {
 	const struct virtio_balloon_env *env;
 	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq, *reporting_vq;
 	struct balloon_dev_info b_dev_info;
-	spinlock_t lock;		/* queue traffic and the pfns array */
+	spinlock_t lock;		/* queue traffic and the pfns array; first in the
+				   lock order (docs/locking.md): only try-locked
+				   by code holding a page lock */
 
 	uint32_t num_pages;		/* pages the host holds (acknowledged) */
 	uint32_t target;		/* host's num_pages after clamping */

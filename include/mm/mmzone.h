@@ -20,7 +20,8 @@
  * pageblock migratetypes of that zone. Each per_cpu_pages has its own lock
  * (spin_trylock; the pcp fast path never waits). Order: pcp->lock, then
  * zone->lock. The page lock bit nests outside both (never take a page lock
- * while holding zone->lock).
+ * while holding zone->lock). Several pcp locks at once only in CPU order,
+ * with spin_lock_nested(). The whole order: docs/locking.md.
  */
 #ifndef MM_MMZONE_H
 #define MM_MMZONE_H

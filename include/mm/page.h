@@ -330,22 +330,62 @@ static inline bool get_page_unless_zero(struct page *page)
 /* Drop a reference; the last one frees the page (see mm/page_alloc.c). */
 void put_page(struct page *page);
 
-/* ---- page lock (PG_locked) ---- */
+/*
+ * ---- page lock (PG_locked) ----
+ * Every page lock is one lock class for the lock checker ("PG_locked",
+ * the instance is the page): it orders against the spinlocks (page lock
+ * before b->pages_lock, docs/locking.md). Two page locks at once (a
+ * migration's page and newpage) take the second with trylock_page(),
+ * which records no order edge, so one class is enough.
+ */
 
 /* Try to take the page lock; true if taken. */
-static inline bool trylock_page(struct page *page)
+static inline bool __trylock_page(struct page *page)
 {
 	return !test_and_set_page_bit(PG_locked, page);
 }
 
 /* Take the page lock, spinning while another CPU holds it. */
-void lock_page(struct page *page);
+void __lock_page(struct page *page);
 
 /* Release the page lock (release ordering). */
-static inline void unlock_page(struct page *page)
+static inline void __unlock_page(struct page *page)
 {
 	VM_BUG_ON_PAGE(!PageLocked(page), page);
 	__atomic_fetch_and(&page->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE);
 }
+
+#ifdef CONFIG_LOCKDEP
+#include <kernel/lockdep.h>
+extern struct lockdep_map page_lock_dep_map;
+
+static inline bool trylock_page_site(struct page *page, const char *file, int line)
+{
+	if (!__trylock_page(page))
+		return false;
+	lock_acquire(&page_lock_dep_map, page, 0, true, file, line);
+	return true;
+}
+
+static inline void lock_page_site(struct page *page, const char *file, int line)
+{
+	lock_acquire(&page_lock_dep_map, page, 0, false, file, line);
+	__lock_page(page);
+}
+
+static inline void unlock_page_site(struct page *page, const char *file, int line)
+{
+	lock_release(&page_lock_dep_map, page, file, line);
+	__unlock_page(page);
+}
+
+#define trylock_page(page)	trylock_page_site((page), __FILE__, __LINE__)
+#define lock_page(page)		lock_page_site((page), __FILE__, __LINE__)
+#define unlock_page(page)	unlock_page_site((page), __FILE__, __LINE__)
+#else
+#define trylock_page(page)	__trylock_page(page)
+#define lock_page(page)		__lock_page(page)
+#define unlock_page(page)	__unlock_page(page)
+#endif
 
 #endif

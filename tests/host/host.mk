@@ -7,7 +7,7 @@
 HOST_CC      ?= gcc
 HOST_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
                 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-                -fno-omit-frame-pointer -DCONFIG_DEBUG_VM -DHOST_BUILD \
+                -fno-omit-frame-pointer -DCONFIG_DEBUG_VM -DCONFIG_LOCKDEP -DHOST_BUILD \
                 -Itests/host/include -Iinclude -Itests/host
 # Portable sources: every mm/ and lib/ file, the workloads that shape memory for
 # tests (workloads/), plus the driver files that are written to compile
@@ -31,7 +31,7 @@ build/host/test_%: tests/host/test_%.c $(HOST_OBJS) $(HOST_HDRS) | $(DEPS)
 # libFuzzer targets: clang, the same portable sources, no htest_main.
 FUZZ_CC     ?= clang
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined \
-               -DCONFIG_DEBUG_VM -DHOST_BUILD -Itests/host/include -Iinclude -Itests/host
+               -DCONFIG_DEBUG_VM -DCONFIG_LOCKDEP -DHOST_BUILD -Itests/host/include -Iinclude -Itests/host
 FUZZ_SUPPORT := $(filter-out tests/host/support/htest_main.c,$(HOST_SUPPORT))
 
 # tests/host/fuzz_NAME.covignore, if present, lists sources without coverage feedback.

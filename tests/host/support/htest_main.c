@@ -1,6 +1,7 @@
 /* htest_main.c - runs the tests registered with TEST(), prints TAP. */
 #include "../htest.h"
 #include <lib/prandom.h>
+#include <kernel/lockdep.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,38 @@ static int selected(const char *name, int argc, char **argv, int first)
 	return 0;
 }
 
+/*
+ * The lock checker runs in every host test (CONFIG_LOCKDEP): a test fails
+ * if it caused a report it did not expect (lockdep_expect_begin/end), if
+ * it ended holding a lock, or if the checker disarmed itself (a table
+ * filled) - so the whole host suite proves it produces zero reports.
+ */
+static void lockdep_check_test(const struct lockdep_stats *before)
+{
+	struct lockdep_stats now;
+	unsigned int held = lockdep_reset_held();
+
+	lockdep_get_stats(&now);
+	if (now.reports != before->reports) {
+		cur_failed++;
+		printf("#   FAILED lockdep: %lu unexpected report(s) in this test\n",
+		       now.reports - before->reports);
+	}
+	if (held && !cur_failed) {
+		cur_failed++;
+		printf("#   FAILED lockdep: the test ended holding %u lock(s)\n", held);
+	}
+	if (before->armed && !now.armed) {
+		cur_failed++;
+		printf("#   FAILED lockdep: the checker disarmed: %s\n", now.disarmed_why);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	volatile int first = 1;
 	static int passed, failed, n;  /* static: survive longjmp */
+	static struct lockdep_stats ld_before;
 	const char *env;
 
 	seed = (uint64_t)time(NULL) ^ ((uint64_t)clock() << 20);
@@ -92,8 +121,10 @@ int main(int argc, char **argv)
 		n++;
 		cur_failed = 0;
 		htest_srand(seed + (uint64_t)i);
+		lockdep_get_stats(&ld_before);
 		if (!setjmp(cur_jmp))
 			tests[i].fn();
+		lockdep_check_test(&ld_before);
 		fflush(stdout);
 		if (cur_failed) {
 			printf("not ok %d - %s\n", n, tests[i].name);

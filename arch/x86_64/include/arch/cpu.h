@@ -40,6 +40,10 @@ static inline void local_irq_restore(unsigned long f)
 
 static inline void local_irq_enable(void)  { __asm__ __volatile__("sti" ::: "memory"); }
 static inline void local_irq_disable(void) { __asm__ __volatile__("cli" ::: "memory"); }
+/* Interrupt handlers running on each CPU (nesting), kept by interrupt_dispatch(). */
+extern unsigned int hardirq_depth[NR_CPUS];
+static inline unsigned int arch_irq_depth(void) { return hardirq_depth[arch_cpu_id()]; }
+
 static inline bool irqs_disabled(void)
 {
 	unsigned long f;

@@ -1,4 +1,4 @@
-/* arch/cpu.h (host harness) - CPU id is per thread; interrupts are a flag. */
+/* arch/cpu.h (host harness) - CPU id is per thread; interrupts are a flag; so is irq context. */
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H
 
@@ -9,6 +9,7 @@
 
 extern __thread unsigned int host_cpu_id;
 extern __thread bool host_irqs_off;
+extern __thread unsigned int host_irq_depth;	/* > 0: "in an interrupt handler" */
 
 static inline unsigned int arch_cpu_id(void) { return host_cpu_id; }
 static inline uint64_t arch_cycles(void) { return __rdtsc(); }
@@ -19,5 +20,9 @@ static inline void local_irq_restore(unsigned long f) { if (f & (1UL << 9)) host
 static inline void local_irq_enable(void)  { host_irqs_off = false; }
 static inline void local_irq_disable(void) { host_irqs_off = true; }
 static inline bool irqs_disabled(void) { return host_irqs_off; }
+static inline unsigned int arch_irq_depth(void) { return host_irq_depth; }
+/* A test plays an interrupt handler between these two (interrupts off inside). */
+static inline void host_irq_enter(void) { host_irq_depth++; host_irqs_off = true; }
+static inline void host_irq_exit(void) { if (!--host_irq_depth) host_irqs_off = false; }
 
 #endif
