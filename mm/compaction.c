@@ -82,36 +82,48 @@ static struct alloc_slowpath_hook compaction_hook;
 /* deferral                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The deferral state and the cached scanner pfns are hints that every
+ * CPU's compaction reads and writes without a lock (as in Linux): a lost
+ * update only makes one compaction run early or skip once. The accesses
+ * are marked (READ_ONCE/WRITE_ONCE) so that they stay single loads and
+ * stores and ThreadSanitizer knows them to be deliberate.
+ */
 void defer_compaction(struct zone *zone, int order)
 {
-	zone->compact_considered = 0;
-	if (zone->compact_defer_shift < COMPACT_MAX_DEFER_SHIFT)
-		zone->compact_defer_shift++;
-	if (order < zone->compact_order_failed)
-		zone->compact_order_failed = order;
+	unsigned int shift = READ_ONCE(zone->compact_defer_shift);
+
+	WRITE_ONCE(zone->compact_considered, 0);
+	if (shift < COMPACT_MAX_DEFER_SHIFT)
+		WRITE_ONCE(zone->compact_defer_shift, shift + 1);
+	if (order < READ_ONCE(zone->compact_order_failed))
+		WRITE_ONCE(zone->compact_order_failed, order);
 }
 
 bool compaction_deferred(struct zone *zone, int order)
 {
-	unsigned long limit = 1UL << zone->compact_defer_shift;
+	unsigned long limit = 1UL << READ_ONCE(zone->compact_defer_shift);
+	unsigned int considered;
 
-	if (order < zone->compact_order_failed)
+	if (order < READ_ONCE(zone->compact_order_failed))
 		return false;
-	if (++zone->compact_considered >= limit) {
-		zone->compact_considered = (unsigned int)limit;
+	considered = READ_ONCE(zone->compact_considered) + 1;
+	if (considered >= limit) {
+		WRITE_ONCE(zone->compact_considered, (unsigned int)limit);
 		return false;
 	}
+	WRITE_ONCE(zone->compact_considered, considered);
 	return true;
 }
 
 void compaction_defer_reset(struct zone *zone, int order, bool alloc_success)
 {
 	if (alloc_success) {
-		zone->compact_considered = 0;
-		zone->compact_defer_shift = 0;
+		WRITE_ONCE(zone->compact_considered, 0);
+		WRITE_ONCE(zone->compact_defer_shift, 0);
 	}
-	if (order >= zone->compact_order_failed)
-		zone->compact_order_failed = order + 1;
+	if (order >= READ_ONCE(zone->compact_order_failed))
+		WRITE_ONCE(zone->compact_order_failed, order + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -448,7 +460,7 @@ static void reset_isolation_suitable(struct zone *zone)
 		if (pfn_valid(p))
 			clear_pageblock_skip(pfn_to_page(p));
 	}
-	blockskip_flush[zone_idx(zone)] = false;
+	WRITE_ONCE(blockskip_flush[zone_idx(zone)], false);
 }
 
 /* Scanner start positions at the zone's ends. */
@@ -465,9 +477,9 @@ static enum compact_result compact_finished(struct compact_control *cc)
 	bool found;
 
 	if (compact_scanners_met(cc)) {
-		zone->compact_cached_migrate_pfn = zone->zone_start_pfn;
-		zone->compact_cached_free_pfn = zone_first_free_block(zone);
-		blockskip_flush[zone_idx(zone)] = true;
+		WRITE_ONCE(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
+		WRITE_ONCE(zone->compact_cached_free_pfn, zone_first_free_block(zone));
+		WRITE_ONCE(blockskip_flush[zone_idx(zone)], true);
 		return COMPACT_COMPLETE;
 	}
 	if (cc->proactive)
@@ -495,14 +507,18 @@ enum compact_result compact_zone(struct compact_control *cc)
 	ret = compaction_suitable(zone, cc->order);
 	if (ret != COMPACT_CONTINUE)
 		return ret;
-	if (blockskip_flush[zi] || cc->whole_zone)
+	if (READ_ONCE(blockskip_flush[zi]) || cc->whole_zone)
 		reset_isolation_suitable(zone);
-	if (cc->whole_zone || !zone->compact_cached_free_pfn) {
+	if (cc->whole_zone || !READ_ONCE(zone->compact_cached_free_pfn)) {
 		cc->migrate_pfn = zone->zone_start_pfn;
 		cc->free_pfn = zone_first_free_block(zone);
 	} else {
-		cc->migrate_pfn = MAX(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
-		cc->free_pfn = MIN(zone->compact_cached_free_pfn, zone_first_free_block(zone));
+		/* two hints that another CPU may be rewriting: each read once */
+		unsigned long mpfn = READ_ONCE(zone->compact_cached_migrate_pfn);
+		unsigned long fpfn = READ_ONCE(zone->compact_cached_free_pfn);
+
+		cc->migrate_pfn = MAX(mpfn, zone->zone_start_pfn);
+		cc->free_pfn = MIN(fpfn, zone_first_free_block(zone));
 	}
 	cc->st.runs++;
 	drain_all_pages(zone);
@@ -541,8 +557,8 @@ enum compact_result compact_zone(struct compact_control *cc)
 	VM_BUG_ON(cc->nr_freepages || cc->nr_migratepages);
 	drain_local_pages(zone);
 	if (!cc->whole_zone && ret != COMPACT_COMPLETE) {
-		zone->compact_cached_migrate_pfn = cc->migrate_pfn;
-		zone->compact_cached_free_pfn = cc->free_pfn;
+		WRITE_ONCE(zone->compact_cached_migrate_pfn, cc->migrate_pfn);
+		WRITE_ONCE(zone->compact_cached_free_pfn, cc->free_pfn);
 	}
 	count_vm_events(COMPACTMIGRATE_SCANNED, cc->st.migrate_scanned);
 	count_vm_events(COMPACTFREE_SCANNED, cc->st.free_scanned);
@@ -696,9 +712,13 @@ static void compaction_slowpath_done(gfp_t gfp, unsigned int order, struct page 
 
 void wakeup_kcompactd(int order)
 {
-	if (order > kcompactd_max_order)
-		kcompactd_max_order = order;
-	kcompactd_wakeups++;
+	int cur = __atomic_load_n(&kcompactd_max_order, __ATOMIC_RELAXED);
+
+	/* any CPU may wake it while a pass runs elsewhere: raise atomically */
+	while (order > cur && !__atomic_compare_exchange_n(&kcompactd_max_order, &cur, order, false,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	__atomic_fetch_add(&kcompactd_wakeups, 1, __ATOMIC_RELAXED);
 	if (compaction_wakeup_hook)
 		compaction_wakeup_hook(order);
 }
@@ -706,12 +726,12 @@ void wakeup_kcompactd(int order)
 unsigned long kcompactd_do_work(void)
 {
 	struct compact_stats st;
-	int order = kcompactd_max_order;
+	/* take the request and clear it in one step: a wakeup meanwhile is not lost */
+	int order = __atomic_exchange_n(&kcompactd_max_order, 0, __ATOMIC_RELAXED);
 	struct zone *zone;
 
 	memset(&st, 0, sizeof(st));
-	kcompactd_max_order = 0;
-	kcompactd_runs++;
+	__atomic_fetch_add(&kcompactd_runs, 1, __ATOMIC_RELAXED);
 	if (order > 0) {
 		for_each_populated_zone(zone) {
 			if (compaction_deferred(zone, order))

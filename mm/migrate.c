@@ -33,6 +33,12 @@
 
 struct migrate_stats migrate_stats;
 
+/*
+ * Count one outcome. Isolators and migrations run on every CPU at once,
+ * each under its own page's lock only: a plain ++ would lose counts.
+ */
+#define migrate_stat_inc(field) __atomic_fetch_add(&migrate_stats.field, 1, __ATOMIC_RELAXED)
+
 void migrate_stats_reset(void)
 {
 	memset(&migrate_stats, 0, sizeof(migrate_stats));
@@ -80,19 +86,19 @@ bool isolate_movable_page(struct page *page, isolate_mode_t mode)
 	if (!PageMovable(page))
 		goto out_unlock;
 	if (PageIsolated(page)) {
-		migrate_stats.isolate_skipped_isolated++;
+		migrate_stat_inc(isolate_skipped_isolated);
 		goto out_unlock;
 	}
 	mapping = page_mapping(page);
 	if (!mapping->a_ops->isolate_page(page, mode)) {
-		migrate_stats.isolate_refused++;
+		migrate_stat_inc(isolate_refused);
 		goto out_unlock;
 	}
 	/* the core's reference and the owner's: at least two while it is owned */
 	VM_BUG_ON_PAGE(page_ref_count(page) < 2, page);
 	__SetPageIsolated(page);
 	unlock_page(page);
-	migrate_stats.isolated++;
+	migrate_stat_inc(isolated);
 	return true;
 
 out_unlock:
@@ -118,10 +124,10 @@ static void __putback_movable_page(struct page *page)
 	if (PageMovable(page)) {
 		page_mapping(page)->a_ops->putback_page(page);
 		__ClearPageIsolated(page);
-		migrate_stats.putback++;
+		migrate_stat_inc(putback);
 	} else {
 		migrate_forget_released(page);
-		migrate_stats.released++;
+		migrate_stat_inc(released);
 	}
 }
 
@@ -179,7 +185,7 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 			unlock_page(page);
 			list_del(&page->lru);
 			put_page(page);
-			migrate_stats.released++;
+			migrate_stat_inc(released);
 			return 0;
 		}
 		unlock_page(page);
@@ -187,13 +193,13 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 	newpage = get_new_page ? get_new_page(page, private)
 			       : alloc_page(__GFP_MOVABLE | __GFP_NOWARN);
 	if (!newpage) {
-		migrate_stats.nomem++;
+		migrate_stat_inc(nomem);
 		return -ENOMEM;
 	}
 	if (mode == MIGRATE_ASYNC) {
 		if (!trylock_page(page)) {
 			migrate_put_new(newpage, put_new_page, private);
-			migrate_stats.eagain++;
+			migrate_stat_inc(eagain);
 			return -EAGAIN;
 		}
 	} else {
@@ -205,7 +211,7 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 	if (!PageMovable(page)) {
 		/* released between isolation and now: counts as migrated */
 		migrate_forget_released(page);
-		migrate_stats.released++;
+		migrate_stat_inc(released);
 		rc = MIGRATEPAGE_SUCCESS;
 		unlock_page(newpage);
 		migrate_put_new(newpage, put_new_page, private);
@@ -223,21 +229,21 @@ static int unmap_and_move(struct page *page, new_page_t get_new_page,
 		VM_BUG_ON_PAGE(page_ref_count(newpage) < 2, newpage);
 		unlock_page(newpage);
 		put_page(newpage);	/* allocation reference; the owner holds its own */
-		migrate_stats.succeeded++;
+		migrate_stat_inc(succeeded);
 		goto done;
 	}
 	unlock_page(newpage);
 	migrate_put_new(newpage, put_new_page, private);
 	if (rc == -EAGAIN) {
 		unlock_page(page);
-		migrate_stats.eagain++;
+		migrate_stat_inc(eagain);
 		return -EAGAIN;
 	}
 	/* permanent failure for this pass: off our list, back to the owner */
 	list_del(&page->lru);
 	__putback_movable_page(page);
 	VM_BUG_ON_PAGE(PageIsolated(page), page);
-	migrate_stats.failed++;
+	migrate_stat_inc(failed);
 	unlock_page(page);
 	put_page(page);
 	return rc;

@@ -103,7 +103,7 @@ static void vb_config_changed(struct virtio_device *vdev)
 {
 	struct vb_kernel *k = container_of((struct virtio_balloon *)vdev->priv, struct vb_kernel, vb);
 
-	k->vb.config_events++;
+	__atomic_fetch_add(&k->vb.config_events, 1, __ATOMIC_RELAXED);	/* any CPU's interrupt */
 	work_queue(&k->config_work);
 }
 

@@ -111,7 +111,8 @@ static int vb_wait_used(struct virtio_balloon *vb, struct virtqueue *vq, void *t
 				return -EIO;
 			}
 			if (vb->env->now_ms() > deadline) {
-				vb->timeouts++;
+				/* the reporting pass waits without vb->lock */
+				__atomic_fetch_add(&vb->timeouts, 1, __ATOMIC_RELAXED);
 				*why = "the device did not complete a request in time";
 				return -EIO;
 			}
@@ -485,7 +486,8 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 	struct virtio_balloon *vb = container_of(b, struct virtio_balloon, b_dev_info);
 
 	if (!spin_trylock(&vb->lock)) {
-		vb->migrate_busy++;
+		/* counted without the lock, by any CPU whose trylock failed */
+		__atomic_fetch_add(&vb->migrate_busy, 1, __ATOMIC_RELAXED);
 		return -EAGAIN;
 	}
 	/* under the lock, so a balloon that broke meanwhile is seen */

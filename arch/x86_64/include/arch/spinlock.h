@@ -19,7 +19,7 @@ static inline void spin_lock_init(spinlock_t *l) { l->locked = 0; }
 static inline void spin_lock(spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (l->locked)
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			cpu_relax();
 }
 
@@ -33,7 +33,7 @@ static inline void spin_unlock(spinlock_t *l)
 	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
 }
 
-static inline bool spin_is_locked(spinlock_t *l) { return l->locked != 0; }
+static inline bool spin_is_locked(spinlock_t *l) { return __atomic_load_n(&l->locked, __ATOMIC_RELAXED) != 0; }
 
 #define spin_lock_irqsave(l, flags) do { (flags) = local_irq_save(); spin_lock(l); } while (0)
 #define spin_unlock_irqrestore(l, flags) do { spin_unlock(l); local_irq_restore(flags); } while (0)
