@@ -92,7 +92,7 @@ static void vb_poll_work(struct work *w)
 
 		if (want != vb->host_target || (vb->num_pages != vb->target && !vb->oom_hold))
 			work_queue(&k->config_work);
-		if (vb->stats_vq && virtqueue_more_used(vb->stats_vq))
+		if (virtio_balloon_stats_pending(vb))
 			work_queue(&k->stats_work);
 	}
 	work_queue_delayed(w, VB_POLL_MS);
