@@ -6,6 +6,7 @@
 #   make run        boot it (KVM when usable, else TCG) with a serial shell
 #   make test       host suites, in-kernel suites on every boot path, shell
 #                   and QEMU system tests; ends with "N passed, M failed"
+#   make soak       the threaded host suites (ASan and TSan builds) with --long
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
 #   make iso        the GRUB (multiboot2) ISO
@@ -143,7 +144,7 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build host-tsan fuzz tools | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)
