@@ -13,6 +13,7 @@
 #                   build/lib/libballast-mm.a + build/lib/include (mk/lib.mk,
 #                   docs/porting.md); make lib-bench: what out-of-line
 #                   platform hooks cost (examples/hosted/bench.c)
+#   make soak       the threaded host suites (ASan and TSan builds) with --long
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
@@ -239,7 +240,7 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools lib-build apps | $(DEPS)
+test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools host-tsan lib-build apps | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)

@@ -79,11 +79,10 @@ static bool blockskip_flush[MAX_NR_ZONES];
 /*
  * Hints (the deferral state, the cached scanner positions, blockskip_flush,
  * kcompactd_max_order) are shared by every CPU that compacts and are read
- * and written without a lock, as relaxed atomics: a stale or lost value
+ * and written without a lock, with marked accesses (READ_ONCE/WRITE_ONCE;
+ * atomics for kcompactd_max_order): a stale or lost value
  * costs a wasted or skipped scan, never correctness (docs/locking.md).
  */
-#define hint_read(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define hint_write(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 static int kcompactd_max_order;
 static struct alloc_slowpath_hook compaction_hook;
 
@@ -95,40 +94,48 @@ static struct alloc_slowpath_hook compaction_hook;
 /* deferral                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * The deferral state and the cached scanner pfns are hints that every
+ * CPU's compaction reads and writes without a lock (as in Linux): a lost
+ * update only makes one compaction run early or skip once. The accesses
+ * are marked (READ_ONCE/WRITE_ONCE) so that they stay single loads and
+ * stores and ThreadSanitizer knows them to be deliberate.
+ */
 void defer_compaction(struct zone *zone, int order)
 {
-	unsigned int shift = hint_read(zone->compact_defer_shift);
+	unsigned int shift = READ_ONCE(zone->compact_defer_shift);
 
-	hint_write(zone->compact_considered, 0);
+	WRITE_ONCE(zone->compact_considered, 0);
 	if (shift < COMPACT_MAX_DEFER_SHIFT)
-		hint_write(zone->compact_defer_shift, shift + 1);
-	if (order < hint_read(zone->compact_order_failed))
-		hint_write(zone->compact_order_failed, order);
+		WRITE_ONCE(zone->compact_defer_shift, shift + 1);
+	if (order < READ_ONCE(zone->compact_order_failed))
+		WRITE_ONCE(zone->compact_order_failed, order);
 }
 
 bool compaction_deferred(struct zone *zone, int order)
 {
-	unsigned long limit = 1UL << hint_read(zone->compact_defer_shift);
-	unsigned int considered = hint_read(zone->compact_considered) + 1;
+	unsigned long limit = 1UL << READ_ONCE(zone->compact_defer_shift);
+	unsigned int considered;
 
-	if (order < hint_read(zone->compact_order_failed))
+	if (order < READ_ONCE(zone->compact_order_failed))
 		return false;
+	considered = READ_ONCE(zone->compact_considered) + 1;
 	if (considered >= limit) {
-		hint_write(zone->compact_considered, (unsigned int)limit);
+		WRITE_ONCE(zone->compact_considered, (unsigned int)limit);
 		return false;
 	}
-	hint_write(zone->compact_considered, considered);
+	WRITE_ONCE(zone->compact_considered, considered);
 	return true;
 }
 
 void compaction_defer_reset(struct zone *zone, int order, bool alloc_success)
 {
 	if (alloc_success) {
-		hint_write(zone->compact_considered, 0);
-		hint_write(zone->compact_defer_shift, 0);
+		WRITE_ONCE(zone->compact_considered, 0);
+		WRITE_ONCE(zone->compact_defer_shift, 0);
 	}
-	if (order >= hint_read(zone->compact_order_failed))
-		hint_write(zone->compact_order_failed, order + 1);
+	if (order >= READ_ONCE(zone->compact_order_failed))
+		WRITE_ONCE(zone->compact_order_failed, order + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -465,7 +472,7 @@ static void reset_isolation_suitable(struct zone *zone)
 		if (pfn_valid(p))
 			clear_pageblock_skip(pfn_to_page(p));
 	}
-	hint_write(blockskip_flush[zone_idx(zone)], false);
+	WRITE_ONCE(blockskip_flush[zone_idx(zone)], false);
 }
 
 /* Scanner start positions at the zone's ends. */
@@ -482,9 +489,9 @@ static enum compact_result compact_finished(struct compact_control *cc)
 	bool found;
 
 	if (compact_scanners_met(cc)) {
-		hint_write(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
-		hint_write(zone->compact_cached_free_pfn, zone_first_free_block(zone));
-		hint_write(blockskip_flush[zone_idx(zone)], true);
+		WRITE_ONCE(zone->compact_cached_migrate_pfn, zone->zone_start_pfn);
+		WRITE_ONCE(zone->compact_cached_free_pfn, zone_first_free_block(zone));
+		WRITE_ONCE(blockskip_flush[zone_idx(zone)], true);
 		return COMPACT_COMPLETE;
 	}
 	if (cc->proactive)
@@ -501,7 +508,6 @@ static enum compact_result compact_finished(struct compact_control *cc)
 enum compact_result compact_zone(struct compact_control *cc)
 {
 	struct zone *zone = cc->zone;
-	unsigned long cached_migrate, cached_free;
 	enum compact_result ret;
 	int zi = zone_idx(zone);
 
@@ -513,16 +519,18 @@ enum compact_result compact_zone(struct compact_control *cc)
 	ret = compaction_suitable(zone, cc->order);
 	if (ret != COMPACT_CONTINUE)
 		return ret;
-	if (hint_read(blockskip_flush[zi]) || cc->whole_zone)
+	if (READ_ONCE(blockskip_flush[zi]) || cc->whole_zone)
 		reset_isolation_suitable(zone);
-	cached_migrate = hint_read(zone->compact_cached_migrate_pfn);
-	cached_free = hint_read(zone->compact_cached_free_pfn);
-	if (cc->whole_zone || !cached_free) {
+	if (cc->whole_zone || !READ_ONCE(zone->compact_cached_free_pfn)) {
 		cc->migrate_pfn = zone->zone_start_pfn;
 		cc->free_pfn = zone_first_free_block(zone);
 	} else {
-		cc->migrate_pfn = MAX(cached_migrate, zone->zone_start_pfn);
-		cc->free_pfn = MIN(cached_free, zone_first_free_block(zone));
+		/* two hints that another CPU may be rewriting: each read once */
+		unsigned long mpfn = READ_ONCE(zone->compact_cached_migrate_pfn);
+		unsigned long fpfn = READ_ONCE(zone->compact_cached_free_pfn);
+
+		cc->migrate_pfn = MAX(mpfn, zone->zone_start_pfn);
+		cc->free_pfn = MIN(fpfn, zone_first_free_block(zone));
 	}
 	cc->st.runs++;
 	drain_all_pages(zone);
@@ -561,8 +569,8 @@ enum compact_result compact_zone(struct compact_control *cc)
 	VM_BUG_ON(cc->nr_freepages || cc->nr_migratepages);
 	drain_local_pages(zone);
 	if (!cc->whole_zone && ret != COMPACT_COMPLETE) {
-		hint_write(zone->compact_cached_migrate_pfn, cc->migrate_pfn);
-		hint_write(zone->compact_cached_free_pfn, cc->free_pfn);
+		WRITE_ONCE(zone->compact_cached_migrate_pfn, cc->migrate_pfn);
+		WRITE_ONCE(zone->compact_cached_free_pfn, cc->free_pfn);
 	}
 	count_vm_events(COMPACTMIGRATE_SCANNED, cc->st.migrate_scanned);
 	count_vm_events(COMPACTFREE_SCANNED, cc->st.free_scanned);
@@ -716,12 +724,11 @@ static void compaction_slowpath_done(gfp_t gfp, unsigned int order, struct page 
 
 void wakeup_kcompactd(int order)
 {
-	int old = hint_read(kcompactd_max_order);
+	int cur = __atomic_load_n(&kcompactd_max_order, __ATOMIC_RELAXED);
 
-	/* raise the wanted order; a wakeup racing with kcompactd_do_work() is not lost */
-	while (order > old && !__atomic_compare_exchange_n(&kcompactd_max_order, &old, order,
-							    false, __ATOMIC_RELAXED,
-							    __ATOMIC_RELAXED))
+	/* any CPU may wake it while a pass runs elsewhere: raise atomically */
+	while (order > cur && !__atomic_compare_exchange_n(&kcompactd_max_order, &cur, order, false,
+							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	__atomic_fetch_add(&kcompactd_wakeups, 1, __ATOMIC_RELAXED);
 	if (compaction_wakeup_hook)
@@ -731,6 +738,7 @@ void wakeup_kcompactd(int order)
 unsigned long kcompactd_do_work(void)
 {
 	struct compact_stats st;
+	/* take the request and clear it in one step: a wakeup meanwhile is not lost */
 	int order = __atomic_exchange_n(&kcompactd_max_order, 0, __ATOMIC_RELAXED);
 	struct zone *zone;
 

@@ -38,7 +38,10 @@
 
 struct migrate_stats migrate_stats;
 
-/* Count an outcome; any CPU may be migrating, so a relaxed atomic add. */
+/*
+ * Count one outcome. Isolators and migrations run on every CPU at once,
+ * each under its own page's lock only: a plain ++ would lose counts.
+ */
 #define migrate_stat_inc(field) __atomic_fetch_add(&migrate_stats.field, 1, __ATOMIC_RELAXED)
 
 void migrate_stats_reset(void)

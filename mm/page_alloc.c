@@ -327,9 +327,10 @@ static struct page *try_to_claim_block(struct zone *zone, struct page *page,
 			free += 1UL << buddy_order(p);
 			pfn += 1UL << buddy_order(p);
 		} else if (page_ref_count(p) > 0) {
-			unsigned long n = 1UL << MIN(p->alloc_order, pageblock_order);
+			/* an estimate: another CPU may be allocating p right now */
+			unsigned long n = 1UL << MIN(READ_ONCE(p->alloc_order), pageblock_order);
 
-			if (p->migratetype == MIGRATE_MOVABLE || __PageMovable(p))
+			if (READ_ONCE(p->migratetype) == MIGRATE_MOVABLE || __PageMovable(p))
 				movable += MIN(n, end - pfn);
 			pfn += n;
 		} else {
@@ -606,11 +607,11 @@ static const char *page_bad_reason_free(const struct page *page)
 		return "freeing a page already in the buddy (double free)";
 	if (page->page_type != PGTY_NONE)
 		return "freeing a page that still has a page type";
-	if (page->_refcount != 0)
+	if (page_ref_count(page) != 0)
 		return "nonzero _refcount";
 	if (page->mapping)
 		return "non-NULL mapping";
-	if (page->flags & PAGE_FLAGS_CHECK_AT_FREE)
+	if (READ_ONCE(page->flags) & PAGE_FLAGS_CHECK_AT_FREE)
 		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set";
 	return NULL;
 }
@@ -620,11 +621,12 @@ static const char *page_bad_reason_alloc(const struct page *page)
 {
 	if (page->page_type != PGTY_NONE)
 		return "free page has a page type";
-	if (page->_refcount != 0)
+	if (page_ref_count(page) != 0)
 		return "free page has nonzero _refcount";
 	if (page->mapping)
 		return "free page has non-NULL mapping";
-	if (page->flags)
+	/* a speculative isolator may try the lock bit of any page (seed 004) */
+	if (READ_ONCE(page->flags))
 		return "free page has flags set";
 	return NULL;
 }
@@ -708,9 +710,9 @@ static void check_poison(struct page *page, unsigned int order)
 
 void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
 {
-	page->private = 0;
-	page->alloc_order = (uint8_t)order;
-	page->migratetype = (uint8_t)gfp_migratetype(gfp);
+	set_page_private(page, 0);	/* compaction reads it locklessly */
+	WRITE_ONCE(page->alloc_order, (uint8_t)order);	/* read by try_to_claim_block() */
+	WRITE_ONCE(page->migratetype, (uint8_t)gfp_migratetype(gfp));
 	set_page_count(page, 1);
 	if (unlikely(page_poisoning))
 		check_poison(page, order);
@@ -752,7 +754,7 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	}
 	/* seed 004: a released movable page keeps only the MOVABLE bit; clear it */
 	if ((uintptr_t)page->mapping == PAGE_MAPPING_MOVABLE)
-		page->mapping = NULL;
+		WRITE_ONCE(page->mapping, NULL);	/* isolators test it locklessly */
 	r = page_bad_reason_free(page);
 	if (unlikely(r)) {
 		report_bad_page(page, r, true);
@@ -760,8 +762,8 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	}
 	if (order && !tails_ok(page, order, true))
 		return false;
-	page->flags = 0;
-	page->private = 0;
+	WRITE_ONCE(page->flags, 0);
+	set_page_private(page, 0);
 	if (unlikely(page_poisoning))
 		poison_pages(page, order);
 	return true;

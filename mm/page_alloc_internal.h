@@ -18,7 +18,7 @@
 static inline void account_freepages(struct zone *zone, long nr, int mt)
 {
 	if (!is_migrate_isolate(mt))
-		zone->free_pages += (unsigned long)nr;
+		WRITE_ONCE(zone->free_pages, zone->free_pages + (unsigned long)nr);
 }
 
 /* Put the free block @page of @order on @zone's @mt list (zone->lock held). */
@@ -30,15 +30,15 @@ static inline void add_to_free_list(struct page *page, struct zone *zone,
 	/* a block enters its own list once, aligned, on its pageblock's type */
 	VM_BUG_ON_PAGE(PageBuddy(page) || (page_to_pfn(page) & ((1UL << order) - 1)), page);
 	VM_BUG_ON_PAGE(get_pfnblock_migratetype(page_to_pfn(page)) != mt, page);
-	page->private = order;
+	set_page_private(page, order);
 	page->migratetype = (uint8_t)mt;
-	page->page_type = PGTY_BUDDY;
+	WRITE_ONCE(page->page_type, PGTY_BUDDY);	/* lockless scanners look (compaction) */
 	if (tail)
 		list_add_tail(&page->lru, &area->free_list[mt]);
 	else
 		list_add(&page->lru, &area->free_list[mt]);
-	area->nr_free++;
-	area->nr_free_mt[mt]++;
+	WRITE_ONCE(area->nr_free, area->nr_free + 1);
+	WRITE_ONCE(area->nr_free_mt[mt], area->nr_free_mt[mt] + 1);
 	account_freepages(zone, 1L << order, mt);
 }
 
@@ -51,13 +51,13 @@ static inline void del_from_free_list(struct page *page, struct zone *zone,
 	VM_BUG_ON_PAGE(!PageBuddy(page) || buddy_order(page) != order, page);
 	VM_BUG_ON_PAGE(!area->nr_free_mt[page->migratetype], page);
 	list_del(&page->lru);
-	area->nr_free--;
-	area->nr_free_mt[page->migratetype]--;
+	WRITE_ONCE(area->nr_free, area->nr_free - 1);
+	WRITE_ONCE(area->nr_free_mt[page->migratetype], area->nr_free_mt[page->migratetype] - 1);
 	account_freepages(zone, -(1L << order), page->migratetype);
-	page->page_type = PGTY_NONE;
-	page->private = 0;
+	WRITE_ONCE(page->page_type, PGTY_NONE);
+	set_page_private(page, 0);
 	/* free page reporting: a block leaving the lists is no longer "reported" */
-	page->flags &= ~(1UL << PG_reported);
+	clear_page_bit(PG_reported, page);	/* atomic: see PAGEFLAG's __ variants */
 }
 
 /* Move the free block @page of @order to the @mt list (zone->lock held). */

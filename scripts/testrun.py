@@ -108,6 +108,36 @@ def step_host(t, verbose):
             print(r.stdout[-3000:], r.stderr[-3000:])
 
 
+def step_tsan(t, verbose):
+    """build/host-tsan/test_*: the threaded host suites under ThreadSanitizer.
+    Their TAP lines count as usual, and one more check per binary: 0 TSan reports."""
+    bins = sorted(glob.glob(os.path.join(ROOT, "build/host-tsan/test_*")))
+    if not bins:
+        t.fail("tsan", "no TSan binaries were built (make host-tsan)")
+    env = dict(os.environ, TSAN_OPTIONS="second_deadlock_stack=1 history_size=4")
+    for b in bins:
+        name = os.path.basename(b)
+        try:
+            r = subprocess.run([b], capture_output=True, text=True, timeout=600, env=env)
+        except subprocess.TimeoutExpired:
+            t.fail(f"tsan/{name}", "timed out after 600 s")
+            continue
+        before = t.failed
+        count_tap(r.stdout, f"tsan/{name}/", t)
+        reports = r.stderr.count("WARNING: ThreadSanitizer")
+        if reports:
+            t.fail(f"tsan/{name}/reports", f"{reports} ThreadSanitizer reports\n{r.stderr[-4000:]}")
+        else:
+            t.ok(f"tsan/{name}/reports")
+        if r.returncode not in (0, 66) and t.failed == before:
+            t.fail(f"tsan/{name}", f"exit status {r.returncode}\n{r.stdout[-2000:]}{r.stderr[-2000:]}")
+        seed = re.search(r"seed=(\d+)", r.stdout)
+        print(f"  tsan/{name}: exit {r.returncode}, {reports} reports" +
+              (f", seed {seed.group(1)}" if seed else ""))
+        if verbose or r.returncode or reports:
+            print(r.stdout[-3000:], r.stderr[-3000:])
+
+
 def step_fuzz(t, verbose):
     fuzzers = sorted(glob.glob(os.path.join(ROOT, "build/host/fuzz_*")))
     for f in fuzzers:
@@ -466,7 +496,7 @@ def step_qemu(t, verbose):
     run_tap_scripts(t, verbose, "tests/qemu/test_*.py", "qemu", 1200)
 
 
-STEPS = [("setup", step_setup), ("host", step_host), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
+STEPS = [("setup", step_setup), ("host", step_host), ("tsan", step_tsan), ("fuzz", step_fuzz), ("tools", step_tools), ("ktest", step_ktest),
          ("shell", step_shell), ("boot", step_boot), ("qemu", step_qemu)]
 
 

@@ -92,7 +92,7 @@ static void vb_poll_work(struct work *w)
 
 		if (want != vb->host_target || (vb->num_pages != vb->target && !vb->oom_hold))
 			work_queue(&k->config_work);
-		if (vb->stats_vq && virtqueue_more_used(vb->stats_vq))
+		if (virtio_balloon_stats_pending(vb))
 			work_queue(&k->stats_work);
 	}
 	work_queue_delayed(w, VB_POLL_MS);
@@ -103,7 +103,7 @@ static void vb_config_changed(struct virtio_device *vdev)
 {
 	struct vb_kernel *k = container_of((struct virtio_balloon *)vdev->priv, struct vb_kernel, vb);
 
-	k->vb.config_events++;
+	__atomic_fetch_add(&k->vb.config_events, 1, __ATOMIC_RELAXED);	/* any CPU's interrupt */
 	work_queue(&k->config_work);
 }
 

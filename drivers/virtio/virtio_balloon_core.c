@@ -113,7 +113,8 @@ static int vb_wait_used(struct virtio_balloon *vb, struct virtqueue *vq, void *t
 				return -EIO;
 			}
 			if (vb->env->now_ms() > deadline) {
-				vb->timeouts++;
+				/* the reporting pass waits without vb->lock */
+				__atomic_fetch_add(&vb->timeouts, 1, __ATOMIC_RELAXED);
 				*why = "the device did not complete a request in time";
 				return -EIO;
 			}
@@ -478,16 +479,49 @@ static void vb_queue_stats(struct virtio_balloon *vb)
 	}
 }
 
+#ifdef HOST_BUILD
+void (*vb_stats_test_hook)(struct virtio_balloon *vb);
+#define vb_stats_hook(vb) do { if (vb_stats_test_hook) vb_stats_test_hook(vb); } while (0)
+#else
+#define vb_stats_hook(vb) do { } while (0)
+#endif
+
+/*
+ * The stats queue is served by whichever work item runs (the stats
+ * interrupt's, the slow poll's) on whichever CPU: vb->stats_lock makes
+ * "take the used buffer, refill, requeue" one step, so two CPUs never
+ * both requeue the one buffer (two outstanding, the device answering
+ * twice) nor consume the same used entry (the queue would call that a
+ * protocol error and break).
+ */
 void virtio_balloon_stats_service(struct virtio_balloon *vb)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&vb->stats_lock, flags);
 	if (!vb->stats_vq || !vb->ready)
-		return;
+		goto out;
 	while (virtqueue_get_buf(vb->stats_vq, NULL) == vb->stats) {
 		vb->stats_outstanding = false;
 		vb->stats_requests++;
 	}
-	if (!vb->stats_outstanding && !virtqueue_is_broken(vb->stats_vq))
+	if (!vb->stats_outstanding && !virtqueue_is_broken(vb->stats_vq)) {
+		vb_stats_hook(vb);	/* tests: another CPU's work item runs here */
 		vb_queue_stats(vb);
+	}
+out:
+	spin_unlock_irqrestore(&vb->stats_lock, flags);
+}
+
+bool virtio_balloon_stats_pending(struct virtio_balloon *vb)
+{
+	unsigned long flags;
+	bool more;
+
+	spin_lock_irqsave(&vb->stats_lock, flags);
+	more = vb->stats_vq && virtqueue_more_used(vb->stats_vq);
+	spin_unlock_irqrestore(&vb->stats_lock, flags);
+	return more;
 }
 
 unsigned long virtio_balloon_check(struct virtio_balloon *vb)
@@ -512,7 +546,8 @@ static int vb_migratepage(struct balloon_dev_info *b, struct page *newpage, stru
 	struct virtio_balloon *vb = container_of(b, struct virtio_balloon, b_dev_info);
 
 	if (!spin_trylock(&vb->lock)) {
-		vb->migrate_busy++;
+		/* counted without the lock, by any CPU whose trylock failed */
+		__atomic_fetch_add(&vb->migrate_busy, 1, __ATOMIC_RELAXED);
 		return -EAGAIN;
 	}
 	/* under the lock, so a balloon that broke meanwhile is seen */
@@ -596,6 +631,7 @@ int virtio_balloon_init(struct virtio_balloon *vb, struct virtio_device *vdev,
 	vb->env = env;
 	vb->timeout_ms = VB_DEFAULT_TIMEOUT_MS;
 	spin_lock_init(&vb->lock);
+	spin_lock_init(&vb->stats_lock);
 	balloon_devinfo_init(&vb->b_dev_info, vb_migratepage);
 	vdev->priv = vb;
 
@@ -756,7 +792,10 @@ void virtio_balloon_remove(struct virtio_balloon *vb)
 	/* A completed reset dropped every request; else reported blocks are retired. */
 	vb_reporting_reset_done(vb);
 	vb_take_back_rest(vb);
+	/* a stats work item may run on another CPU right now: not during del_vqs */
+	spin_lock(&vb->stats_lock);
 	vb->vdev->config->del_vqs(vb->vdev);
 	vb->inflate_vq = vb->deflate_vq = vb->stats_vq = vb->reporting_vq = NULL;
+	spin_unlock(&vb->stats_lock);
 	spin_unlock(&vb->lock);
 }

@@ -103,6 +103,8 @@ struct virtio_balloon {
 	uint32_t pfns[VB_BATCH] __aligned(64);
 	struct virtio_balloon_stat stats[VB_NR_STATS];
 	bool stats_outstanding;		/* our stats buffer is with the device */
+	spinlock_t stats_lock;		/* stats_vq traffic, stats[], stats_outstanding
+					   (after vb->lock when both are taken) */
 
 	/* free page reporting (REPORTING negotiated and registered) */
 	struct page_reporting_dev_info pr_dev;
@@ -135,8 +137,18 @@ uint32_t virtio_balloon_update_target(struct virtio_balloon *vb);
 int virtio_balloon_step(struct virtio_balloon *vb, unsigned int max_batches);
 /* Deflate-on-OOM: give back up to @nr pages now; returns pages freed. */
 unsigned long virtio_balloon_oom_deflate(struct virtio_balloon *vb, unsigned long nr);
-/* Answer the device's stats requests (refill and requeue the buffer). */
+#ifdef HOST_BUILD
+/*
+ * Test hook (host builds): called by virtio_balloon_stats_service() once
+ * it has decided to requeue the stats buffer, right before it does; a
+ * test runs a second caller (another CPU's work item) there.
+ */
+extern void (*vb_stats_test_hook)(struct virtio_balloon *vb);
+#endif
+/* Answer the device's stats requests (refill and requeue the buffer); any CPU. */
 void virtio_balloon_stats_service(struct virtio_balloon *vb);
+/* True if the device has used the stats buffer (a request waits); any CPU. */
+bool virtio_balloon_stats_pending(struct virtio_balloon *vb);
 /* Fill vb->stats with current figures; returns the number of entries. */
 unsigned int virtio_balloon_fill_stats(struct virtio_balloon *vb);
 /* Invariant check (see balloon_check); number of problems. */

@@ -26,8 +26,18 @@
 #define MIN(a, b)        ((a) < (b) ? (a) : (b))
 #define MAX(a, b)        ((a) > (b) ? (a) : (b))
 
+#ifdef __SANITIZE_THREAD__
+/*
+ * ThreadSanitizer builds (host only): the same single access, spelled as a
+ * relaxed atomic so that TSan knows it is a deliberate racy access (it
+ * treats volatile as a plain access). Same code generated on x86.
+ */
+#define READ_ONCE(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#else
 #define READ_ONCE(x)     (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#endif
 #define barrier()        __asm__ __volatile__("" ::: "memory")
 
 typedef uint64_t phys_addr_t;

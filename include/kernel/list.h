@@ -12,7 +12,7 @@ struct list_head {
 #define LIST_HEAD(name) struct list_head name = LIST_HEAD_INIT(name)
 
 /* Make @h an empty list. */
-static inline void INIT_LIST_HEAD(struct list_head *h) { h->next = h; h->prev = h; }
+static inline void INIT_LIST_HEAD(struct list_head *h) { WRITE_ONCE(h->next, h); h->prev = h; }
 
 static inline void __list_add(struct list_head *n, struct list_head *prev,
 			      struct list_head *next)
@@ -20,7 +20,7 @@ static inline void __list_add(struct list_head *n, struct list_head *prev,
 	next->prev = n;
 	n->next = next;
 	n->prev = prev;
-	prev->next = n;
+	WRITE_ONCE(prev->next, n);	/* list_empty() may look without the lock */
 }
 
 /* Insert @n right after @head (stack order). */
@@ -38,7 +38,7 @@ static inline void list_add_tail(struct list_head *n, struct list_head *head)
 static inline void list_del(struct list_head *e)
 {
 	e->next->prev = e->prev;
-	e->prev->next = e->next;
+	WRITE_ONCE(e->prev->next, e->next);
 	e->next = LIST_POISON1;
 	e->prev = LIST_POISON2;
 }
@@ -47,7 +47,7 @@ static inline void list_del(struct list_head *e)
 static inline void list_del_init(struct list_head *e)
 {
 	e->next->prev = e->prev;
-	e->prev->next = e->next;
+	WRITE_ONCE(e->prev->next, e->next);
 	INIT_LIST_HEAD(e);
 }
 
@@ -59,7 +59,8 @@ static inline void list_move(struct list_head *e, struct list_head *head)
 static inline void list_move_tail(struct list_head *e, struct list_head *head)
 { list_del(e); list_add_tail(e, head); }
 
-static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+/* A snapshot when read without the list's lock (e.g. a watermark check). */
+static inline bool list_empty(const struct list_head *h) { return READ_ONCE(h->next) == h; }
 
 /* Move all entries of @list to the front of @head; @list becomes empty. */
 static inline void list_splice_init(struct list_head *list, struct list_head *head)

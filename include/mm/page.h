@@ -203,9 +203,9 @@ static inline void SetPage##uname(struct page *page) \
 static inline void ClearPage##uname(struct page *page) \
 { clear_page_bit(bit, page); } \
 static inline void __SetPage##uname(struct page *page) \
-{ page->flags |= 1UL << (bit); } \
+{ WRITE_ONCE(page->flags, READ_ONCE(page->flags) | (1UL << (bit))); } \
 static inline void __ClearPage##uname(struct page *page) \
-{ page->flags &= ~(1UL << (bit)); } \
+{ WRITE_ONCE(page->flags, READ_ONCE(page->flags) & ~(1UL << (bit))); } \
 static inline bool TestSetPage##uname(struct page *page) \
 { return test_and_set_page_bit(bit, page); } \
 static inline bool TestClearPage##uname(struct page *page) \
@@ -241,9 +241,9 @@ static inline void __ClearPageIsolated(struct page *page)
 static inline bool Page##uname(const struct page *page) \
 { return READ_ONCE(page->page_type) == (ty); } \
 static inline void __SetPage##uname(struct page *page) \
-{ VM_BUG_ON_PAGE(page->page_type != PGTY_NONE, page); page->page_type = (ty); } \
+{ VM_BUG_ON_PAGE(page->page_type != PGTY_NONE, page); WRITE_ONCE(page->page_type, (ty)); } \
 static inline void __ClearPage##uname(struct page *page) \
-{ VM_BUG_ON_PAGE(page->page_type != (ty), page); page->page_type = PGTY_NONE; }
+{ VM_BUG_ON_PAGE(page->page_type != (ty), page); WRITE_ONCE(page->page_type, PGTY_NONE); }
 
 PAGE_TYPE_OPS(Buddy, PGTY_BUDDY)
 PAGE_TYPE_OPS(Offline, PGTY_OFFLINE)
@@ -263,7 +263,7 @@ static inline unsigned int buddy_order_unsafe(const struct page *page)
 { return (unsigned int)READ_ONCE(page->private); }
 
 static inline unsigned long page_private(const struct page *page) { return page->private; }
-static inline void set_page_private(struct page *page, unsigned long v) { page->private = v; }
+static inline void set_page_private(struct page *page, unsigned long v) { WRITE_ONCE(page->private, v); }
 
 /* ---- mapping and movability (seed 004) ---- */
 

@@ -18,7 +18,7 @@ HOST_SUPPORT  := $(wildcard tests/host/support/*.c)
 HOST_TESTS    := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/test_*.c))
 HOST_FUZZERS  := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/fuzz_*.c))
 HOST_OBJS     := $(patsubst %.c,build/host/obj/%.o,$(HOST_PORTABLE) $(HOST_SUPPORT))
-HOST_HDRS     := $(wildcard include/*/*.h include/*.h tests/host/include/arch/*.h tests/host/*.h)
+HOST_HDRS     := $(wildcard include/*/*.h include/*.h mm/*.h tests/host/include/arch/*.h tests/host/*.h)
 
 build/host/obj/%.o: %.c $(HOST_HDRS) | $(DEPS)
 	@mkdir -p $(dir $@)
@@ -55,3 +55,29 @@ fuzz: $(HOST_FUZZERS)
 
 # test_acpi_aml compiles the arch AML walker in (#include): rebuild when it changes.
 build/host/test_acpi_aml: arch/x86_64/acpi_aml.c
+
+# ThreadSanitizer: the threaded suites (tests/host/test_smp_*.c) again, built
+# with -fsanitize=thread (+ UBSan; TSan cannot be combined with ASan) into
+# build/host-tsan/. Same portable sources, own object files.
+HOST_TSAN_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
+                    -fsanitize=thread,undefined -fno-sanitize-recover=undefined \
+                    -fno-omit-frame-pointer -DCONFIG_DEBUG_VM -DHOST_BUILD \
+                    -Itests/host/include -Iinclude -Itests/host
+HOST_TSAN_TESTS := $(patsubst tests/host/%.c,build/host-tsan/%,$(wildcard tests/host/test_smp_*.c))
+HOST_TSAN_OBJS  := $(patsubst %.c,build/host-tsan/obj/%.o,$(HOST_PORTABLE) $(HOST_SUPPORT))
+
+build/host-tsan/obj/%.o: %.c $(HOST_HDRS) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_TSAN_CFLAGS) -c $< -o $@
+
+build/host-tsan/test_%: tests/host/test_%.c $(HOST_TSAN_OBJS) $(HOST_HDRS) | $(DEPS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_TSAN_CFLAGS) $< $(HOST_TSAN_OBJS) -o $@ -lpthread
+
+.PHONY: host-tsan soak
+host-tsan: $(HOST_TSAN_TESTS)
+# The long soak (not part of make test): the threaded suites with --long
+# (20x the rounds), under ASan/UBSan and under TSan.
+soak: $(filter build/host/test_smp_%,$(HOST_TESTS)) $(HOST_TSAN_TESTS)
+	@set -e; for t in $^; do echo "== $$t --long"; TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $$t --long; done
+.SECONDARY: $(HOST_TSAN_OBJS)

@@ -193,12 +193,12 @@ class Guest:
     scripted mode (so each command's status comes back with its output)."""
 
     def __init__(self, machine="q35", mem="1G", balloon_opts="", append="", accel="tcg",
-                 boot_timeout=120, extra=(), kernel=None):
+                 boot_timeout=120, extra=(), kernel=None, smp=1):
         self.tmp = tempfile.mkdtemp(prefix="ballast-qmp-")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
         cmd, self.accel = qemu.build_cmd(machine, "pvh", mem, accel, append, qmp=self.qmp_path,
                                          balloon_opts=balloon_opts, extra=extra, quiet=True,
-                                         kernel=kernel)
+                                         kernel=kernel, smp=smp)
         self.cmdline = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)

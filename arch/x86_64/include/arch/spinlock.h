@@ -31,7 +31,7 @@ typedef struct {
 static inline void arch_spin_lock(arch_spinlock_t *l)
 {
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
-		while (l->locked)
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED))
 			cpu_relax();
 }
 
@@ -54,7 +54,7 @@ typedef struct spinlock {
 #endif
 } spinlock_t;
 
-static inline bool spin_is_locked(spinlock_t *l) { return l->raw.locked != 0; }
+static inline bool spin_is_locked(spinlock_t *l) { return __atomic_load_n(&l->raw.locked, __ATOMIC_RELAXED) != 0; }
 
 #ifdef CONFIG_LOCKDEP
 
