@@ -71,8 +71,17 @@ ISO := $(BUILD)/ballast.iso
 .PHONY: all run test bench iso gdb clean tools
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
 
-# Host tools: page-types reads a kpageflags dump captured from the console.
-tools: build/tools/page-types
+# Host tools: page-types reads a kpageflags dump captured from the console;
+# ballast-dump reads a QEMU memory dump with the kernel's own portable mm
+# code (mm/kpageflags.c, mm/page_types.c) built against the host harness
+# headers (tests/host/include), see docs/dumps.md.
+tools: build/tools/page-types build/tools/ballast-dump
+DUMP_TOOL_SRC := tools/ballast-dump.c tools/vmcore.c mm/kpageflags.c mm/page_types.c lib/parse.c
+build/tools/ballast-dump: $(DUMP_TOOL_SRC) tools/vmcore.h $(HOST_HDRS) | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+		-DHOST_BUILD -Itests/host/include -Iinclude -o $@ $(DUMP_TOOL_SRC)
 build/tools/page-types: tools/page-types.c mm/page_types.c lib/parse.c include/mm/kpageflags.h \
 			include/lib/parse.h include/lib/units.h | $(DEPS)
 	@mkdir -p $(dir $@)
