@@ -55,3 +55,6 @@ fuzz: $(HOST_FUZZERS)
 
 # test_acpi_aml compiles the arch AML walker in (#include): rebuild when it changes.
 build/host/test_acpi_aml: arch/x86_64/acpi_aml.c
+
+# fuzz_dump compiles the dump tool's reader in (#include): rebuild when it changes.
+build/host/fuzz_dump: tools/vmcore.c tools/vmcore.h
