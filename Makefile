@@ -7,7 +7,8 @@
 #   make test       host suites, in-kernel suites on every boot path, shell
 #                   and QEMU system tests; ends with "N passed, M failed"
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
-#                   JSON lines + a table
+#                   JSON lines + a table; then make bench-dump (the dump
+#                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -158,6 +159,12 @@ test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuz
 bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
+	@$(MAKE) --no-print-directory bench-dump
+
+# The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
+.PHONY: bench-dump
+bench-dump: build/tools/ballast-dump
+	@python3 scripts/dump_bench.py
 
 clean:
 	rm -rf build/k build/release build/host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
