@@ -221,14 +221,21 @@ int vmcore_open(struct vmcore *vc, const void *map, size_t size, char *err, size
 	return 0;
 }
 
-void vmcore_close(struct vmcore *vc)
+/* Unhook the kernel's memmap globals from this dump. */
+static void vmcore_close_memmap(struct vmcore *vc)
 {
 	if (vc->memmap_ready) {	/* the globals must not outlive the buffers */
 		memmap_start_pfn = memmap_end_pfn = 0;
 		memmap_valid_map = NULL;
 		pageblock_flags = NULL;
 		vmemmap_base = 0;
+		vc->memmap_ready = false;
 	}
+}
+
+void vmcore_close(struct vmcore *vc)
+{
+	vmcore_close_memmap(vc);
 	free(vc->loads);
 	free(vc->note_text);
 	free(vc->pages_copy);
@@ -481,6 +488,22 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 	memmap_valid_map = vc->valid_map;
 	pageblock_flags = vc->pb_flags;
 	vc->memmap_ready = true;
+	/*
+	 * Self-check: the memmap was taken from memblock and never freed, so
+	 * the struct pages of its own first and last page say PG_reserved. A
+	 * mem_map key with another meaning (Linux's: the address of a pointer
+	 * variable) fails here instead of yielding a plausible wrong filter.
+	 */
+	for (int i = 0; i < 2; i++) {
+		uint64_t pfn = (pa + (i ? bytes - 1 : 0)) >> PAGE_SHIFT;
+
+		if (!pfn_valid(pfn) || !PageReserved(pfn_to_page(pfn))) {
+			vmcore_close_memmap(vc);
+			return fail(err, errlen, "memmap self-check failed: the struct page of the "
+				    "memmap's own page %#llx is not PG_reserved (SYMBOL(mem_map) "
+				    "does not point at the memmap?)", (unsigned long long)pfn);
+		}
+	}
 	return 0;
 }
 

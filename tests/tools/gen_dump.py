@@ -141,7 +141,7 @@ def build_small(g, garbage):
     # kernel image 1 MiB..3 MiB: reserved; note, log ring, valid map live here
     for p in range(256, 768):
         g.set(p, "used", "paint", flags=1 << PG["reserved"])
-    for p in (512, 513, 528):                  # note + log_buf_pos, log ring, valid map
+    for p in (512, 513, 514, 515, 516, 517, 528):   # note + log_buf_pos, log ring, uts, page tables, valid map
         g.fill[p] = "keep"
     pfn = 768
     # the memmap: right after the kernel, reserved
@@ -316,6 +316,25 @@ def note_text(g, a, keys):
     ]
     if a.build_id:
         lines.insert(1, "BUILD-ID=" + a.build_id)
+    if a.linux_compat:
+        # What makedumpfile needs beyond the contract (docs/dumps.md): Linux's
+        # meaning of SYMBOL(mem_map) (the address of a pointer variable), a
+        # utsname with a Linux release, the PML4 for its page-table walks,
+        # and _mapcount-style type values. Not what Ballast writes.
+        lines = [ln for ln in lines if not ln.startswith(("SYMBOL(mem_map)", "OSRELEASE"))]
+        lines += ["OSRELEASE=6.1.0",
+                  "SYMBOL(mem_map)=0x%x" % (KERNEL_VBASE + keys["memmap_ptr_pa"]),
+                  "SYMBOL(init_uts_ns)=0x%x" % (KERNEL_VBASE + keys["uts_pa"]),
+                  "OFFSET(uts_namespace.name)=0",
+                  "SYMBOL(init_top_pgt)=0x%x" % (KERNEL_VBASE + keys["pml4_pa"]),
+                  "OFFSET(page._mapcount)=48",
+                  "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=1",
+                  "NUMBER(PAGE_OFFLINE_MAPCOUNT_VALUE)=2",
+                  "NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)=4",
+                  # flags Ballast does not have: a bit that is never set, so that
+                  # makedumpfile does not fall back to Linux 2.6's bit numbers
+                  "NUMBER(PG_lru)=62", "NUMBER(PG_swapcache)=62", "NUMBER(PG_swapbacked)=62",
+                  "NUMBER(PG_slab)=62", "NUMBER(PG_head_mask)=0"]
     out = []
     for ln in lines:
         k = ln.split("=", 1)[0]
@@ -349,6 +368,8 @@ def write_dump(g, a):
     # physical placements inside the kernel image (pfn 256..767)
     keys = {"note_pa": 0x200000, "log_pa": 0x201000, "logpos_pa": 0x200ff8,
             "valid_pa": 0x210000}
+    keys.update(memmap_ptr_pa=0x200ff0, uts_pa=0x202000, pml4_pa=0x203000,
+                pdpt_direct_pa=0x204000, pdpt_kernel_pa=0x205000)
     note = note_text(g, a, keys)
     notes = elf_note(b"CORE", 1, bytes(336))
     if not a.no_note:
@@ -369,8 +390,22 @@ def write_dump(g, a):
     special[keys["logpos_pa"]] = struct.pack("<Q", pos)
     special[keys["valid_pa"]] = bytes(valid)
     memmap = b"".join(p if p is not None else bytes(SP) for p in g.pages)
+    if a.linux_compat:
+        special[keys["memmap_ptr_pa"]] = struct.pack("<Q", PAGE_OFFSET + g.memmap_pfn * PAGE)
+        uts = b"".join(f.encode().ljust(65, b"\0") for f in
+                       ("Linux", "ballast", "6.1.0", "#1", "x86_64", "(none)"))
+        special[keys["uts_pa"]] = uts
+        pml4 = bytearray(PAGE)
+        struct.pack_into("<Q", pml4, 8 * 273, keys["pdpt_direct_pa"] | 3)   # PAGE_OFFSET
+        struct.pack_into("<Q", pml4, 8 * 511, keys["pdpt_kernel_pa"] | 3)   # KERNEL_VBASE
+        special[keys["pml4_pa"]] = bytes(pml4)
+        special[keys["pdpt_direct_pa"]] = b"".join(struct.pack("<Q", i << 30 | 0x83)
+                                                   for i in range(512))
+        kern = bytearray(PAGE)
+        struct.pack_into("<Q", kern, 8 * 510, 0x83)                          # 1 GiB page at 0
+        special[keys["pdpt_kernel_pa"]] = bytes(kern)
     special[g.memmap_pfn * PAGE] = memmap
-    segs = [(b, s) for b, s in g.ram] + [(0xfffc0000, 0x40000)]   # + the BIOS ROM
+    segs = [(b, s) for b, s in g.ram] + ([] if a.no_bios else [(0xfffc0000, 0x40000)])  # + BIOS ROM
     nph = 1 + len(segs)
     off = 64 + nph * 56
     note_off = off
@@ -440,6 +475,9 @@ def main():
     ap.add_argument("--bench", help="USED_MiB,BALLOON_MiB (big guest, bench)")
     ap.add_argument("--build-id", default="")
     ap.add_argument("--no-note", action="store_true")
+    ap.add_argument("--no-bios", action="store_true", help="leave out the BIOS ROM segment")
+    ap.add_argument("--linux-compat", action="store_true",
+                    help="add the Linux keys/structures makedumpfile needs (see docs/dumps.md)")
     ap.add_argument("--set-key", action="append", default=[], help="KEY=VALUE replaces or adds")
     ap.add_argument("--drop-key", action="append", default=[])
     ap.add_argument("--add-line", action="append", default=[], help="raw note line")
