@@ -407,7 +407,11 @@ def write_dump(g, a):
     special[g.memmap_pfn * PAGE] = memmap
     segs = [(b, s) for b, s in g.ram] + ([] if a.no_bios else [(0xfffc0000, 0x40000)])  # + BIOS ROM
     nph = 1 + len(segs)
-    off = 64 + nph * 56
+    # QEMU 7.2 puts two section headers (NULL, .shstrtab) between the ELF
+    # header and the program headers (e_phoff 192); --qemu-shdrs does too.
+    shdrs = bytes(128) if a.qemu_shdrs else b""
+    phoff = 64 + len(shdrs)
+    off = phoff + nph * 56
     note_off = off
     data = off + len(notes)
     phdrs = struct.pack("<IIQQQQQQ", 4, 0, note_off, 0, 0, len(notes), len(notes), 0)
@@ -417,10 +421,11 @@ def write_dump(g, a):
         offs.append(data)
         data += s
     eh = (b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) +
-          struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, 64, 0, 0, 64, 56, nph, 64, 0, 0))
+          struct.pack("<HHIQQQIHHHHHH", 4, 62, 1, 0, phoff, 64 if shdrs else 0, 0, 64, 56, nph,
+                      64, 2 if shdrs else 0, 0))
     truth_text = text.decode()
     with open(a.out, "wb") as f:
-        f.write(eh + phdrs + notes)
+        f.write(eh + shdrs + phdrs + notes)
         for (b, s), o in zip(segs, offs):
             f.seek(o)
             write_segment(f, g, b, s, special, a)
@@ -476,6 +481,8 @@ def main():
     ap.add_argument("--build-id", default="")
     ap.add_argument("--no-note", action="store_true")
     ap.add_argument("--no-bios", action="store_true", help="leave out the BIOS ROM segment")
+    ap.add_argument("--qemu-shdrs", action="store_true",
+                    help="section headers before the program headers, as QEMU 7.2 writes")
     ap.add_argument("--linux-compat", action="store_true",
                     help="add the Linux keys/structures makedumpfile needs (see docs/dumps.md)")
     ap.add_argument("--set-key", action="append", default=[], help="KEY=VALUE replaces or adds")

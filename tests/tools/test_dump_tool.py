@@ -377,6 +377,17 @@ def makedumpfile_tests(tmp):
                  and not painted(p, kept.get(p, b""))]
     check("makedumpfile keeps every painted page of the valid blocks with its paint",
           not bad_paint, bad_paint[:10])
+    q72 = os.path.join(tmp, "mdf-q72.elf")
+    gen(q72, "--linux-compat", "--no-bios", "--qemu-shdrs", truth=False)
+    rc, out = mdf(q72, q72 + ".out")
+    check("makedumpfile on QEMU 7.2's layout (program headers after section headers) fails",
+          rc != 0 and "Can't get the number of PT_LOAD" in out, out)
+    q72b = os.path.join(tmp, "q72-ballast.elf")
+    gen(q72b, "--no-bios", "--qemu-shdrs", truth=False)
+    rc1, out1, _ = tool("summary", q72b)
+    rc2, out2, _ = tool("summary", plain)
+    check("ballast-dump reads QEMU 7.2's layout (e_phoff 192) like the packed one",
+          rc1 == 0 and out1 == out2 and "total" in out1, out1)
     bios = os.path.join(tmp, "mdf-bios.elf")
     gen(bios, "--linux-compat", truth=False)
     rc, out = mdf(bios, bios + ".out")
