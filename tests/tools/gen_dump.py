@@ -133,7 +133,7 @@ def zone_name(z):
     return ["DMA", "DMA32", "Normal"][z]
 
 
-def build_small(g, garbage):
+def build_small(g, garbage, frag_rest=False):
     """A 64 MiB-ish guest with every class (tests)."""
     # pfn 0..255: firmware, reserved
     for p in range(0, 256):
@@ -213,10 +213,18 @@ def build_small(g, garbage):
         g.kpf[pfn + i] = 1 << KPF["nopage"]
         g.fill[pfn + i] = "zero" if i < 8 else "paint"   # zero but unclassifiable: kept
     pfn += BLOCK
-    # the rest of RAM: free max-order blocks, then painted pages
+    # the rest of RAM: free max-order blocks (--frag-rest: every other page
+    # free, for a filtered dump with more than 65534 segments), then painted pages
     end = g.ram[0][1] // PAGE
     while pfn + BLOCK <= end - 2 * BLOCK:
-        g.buddy_block(pfn, MAX_ORDER)
+        if frag_rest:
+            for i in range(BLOCK):
+                if i % 2:
+                    g.buddy_block(pfn + i, 0)
+                else:
+                    g.set(pfn + i, "used", "paint")
+        else:
+            g.buddy_block(pfn, MAX_ORDER)
         pfn += BLOCK
     while pfn < end:
         g.set(pfn, "used", "paint")
@@ -477,6 +485,8 @@ def main():
     ap.add_argument("--lowmem", type=int, default=2048, help="RAM below 4 GiB in MiB")
     ap.add_argument("--truth")
     ap.add_argument("--garbage", action="store_true")
+    ap.add_argument("--frag-rest", action="store_true",
+                    help="free RAM as every other page (many output segments)")
     ap.add_argument("--bench", help="USED_MiB,BALLOON_MiB (big guest, bench)")
     ap.add_argument("--build-id", default="")
     ap.add_argument("--no-note", action="store_true")
@@ -496,7 +506,7 @@ def main():
         used, balloon = (int(x) for x in a.bench.split(","))
         build_bench(g, used, balloon)
     else:
-        build_small(g, a.garbage)
+        build_small(g, a.garbage, a.frag_rest)
     text, pos = write_dump(g, a)
     if a.truth:
         t = {"buddyinfo": {zone_name(z): g.buddy[z] for z in range(3)}, "log": text,

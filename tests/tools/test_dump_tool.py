@@ -228,6 +228,25 @@ def main():
     check("garbage: summary equals the kernel's kpageflags view and warns of the bad order",
           rc == 0 and rows == kpf_rows(gtruth) and "impossible order" in err, f"{rows}\n{err}")
 
+    # ---- more than 65534 output segments: PN_XNUM ----
+    xdump = os.path.join(tmp, "xnum.elf")
+    xtruth = gen(xdump, "--mem", "600", "--frag-rest")
+    xorig, _, _ = read_core(xdump)
+    outp = os.path.join(tmp, "xnum.out")
+    rc, out, err = tool("filter", "--exclude", "free", xdump, outp)
+    kept, phnum, _ = read_core(outp)
+    xfree = set(xtruth["classes"]["free"]) | set(xtruth["classes"]["reported"])
+    with open(outp, "rb") as f:
+        e_phnum = struct.unpack_from("<H", f.read(64), 56)[0]
+    check("a filter with > 65534 segments writes PN_XNUM and the count in section 0",
+          rc == 0 and e_phnum == 0xffff and phnum > 65535, f"{rc} {err} {e_phnum} {phnum}")
+    check("... and leaves out exactly the free pages", set(kept) == set(xorig) - xfree)
+    rc, out2, _ = tool("summary", outp)
+    rc1, out1, _ = tool("summary", xdump)
+    check("... and ballast-dump reads its own PN_XNUM output", rc == 0 and out2 == out1, out2[-300:])
+    for p in (xdump, outp):
+        os.unlink(p)
+
     # ---- log ----
     rc, out, err = tool("log", dump)
     ring = truth["log"].encode()[-truth["log_len"]:].decode(errors="replace")
