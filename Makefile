@@ -15,7 +15,8 @@
 #                   platform hooks cost (examples/hosted/bench.c)
 #   make soak       the threaded host suites (ASan and TSan builds) with --long
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
-#                   JSON lines + a table
+#                   JSON lines + a table; then make bench-dump (the dump
+#                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
 #                   (QMP GUEST_PANICKED -> dump-guest-memory) and filter it
 #                   into path (README "After a crash")
@@ -154,8 +155,17 @@ apps:
 	@$(MAKE) --no-print-directory APP=examples/hello build/app-hello/ballast.elf
 	@$(MAKE) --no-print-directory APP=examples/kvcache build/app-kvcache/ballast.elf
 
-# Host tools: page-types reads a kpageflags dump captured from the console.
-tools: build/tools/page-types
+# Host tools: page-types reads a kpageflags dump captured from the console;
+# ballast-dump reads a QEMU memory dump with the kernel's own portable mm
+# code (mm/kpageflags.c, mm/page_types.c) built against the host harness
+# headers (tests/host/include), see docs/dumps.md.
+tools: build/tools/page-types build/tools/ballast-dump
+DUMP_TOOL_SRC := tools/ballast-dump.c tools/vmcore.c mm/kpageflags.c mm/page_types.c lib/parse.c
+build/tools/ballast-dump: $(DUMP_TOOL_SRC) tools/vmcore.h $(HOST_HDRS) | $(DEPS)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	@$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+		-DHOST_BUILD -Itests/host/include -Iinclude -o $@ $(DUMP_TOOL_SRC)
 build/tools/page-types: tools/page-types.c mm/page_types.c lib/parse.c include/mm/kpageflags.h \
 			include/lib/parse.h include/lib/units.h | $(DEPS)
 	@mkdir -p $(dir $@)
@@ -248,6 +258,12 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
+	@$(MAKE) --no-print-directory bench-dump
+
+# The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
+.PHONY: bench-dump
+bench-dump: build/tools/ballast-dump
+	@python3 scripts/dump_bench.py
 
 clean:
 	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log

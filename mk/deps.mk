@@ -13,8 +13,10 @@
 # installing newlib-source.
 
 DEPS_PKGS := qemu-system-x86 grub-pc-bin grub-common xorriso mtools \
-             newlib-source python3 clang libclang-rt-14-dev gcc make binutils xz-utils
-DEPS_CMDS := qemu-system-x86_64 grub-mkrescue xorriso mformat python3 clang gcc ld ar xz
+             newlib-source python3 clang libclang-rt-14-dev gcc make binutils xz-utils \
+             makedumpfile
+DEPS_CMDS := qemu-system-x86_64 grub-mkrescue xorriso mformat python3 clang gcc ld ar xz \
+             makedumpfile
 NEWLIB_TARBALL ?= /usr/src/newlib/newlib-3.3.0.tar.xz
 DEPS_FILES := $(NEWLIB_TARBALL)
 DEPS := deps-check

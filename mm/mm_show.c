@@ -49,10 +49,7 @@ void show_buddyinfo(void)
 		struct zone_snap s;
 
 		zone_snapshot(zone, &s);
-		printk("Node 0, zone %8s ", zone->name);
-		for (int o = 0; o <= MAX_ORDER; o++)
-			printk("%6lu ", s.nr_free[o]);
-		printk("\n");
+		buddyinfo_print_zone(zone->name, s.nr_free, MAX_ORDER, printk);
 	}
 }
 

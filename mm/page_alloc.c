@@ -125,19 +125,6 @@ struct page *pageblock_pfn_to_page(unsigned long start_pfn, unsigned long end_pf
 	return pfn_to_page(start_pfn);
 }
 
-bool is_free_buddy_page(const struct page *page)
-{
-	unsigned long pfn = page_to_pfn(page);
-
-	for (unsigned int order = 0; order <= MAX_ORDER; order++) {
-		const struct page *head = pfn_to_page(pfn & ~((1UL << order) - 1));
-
-		if (PageBuddy(head) && buddy_order_unsafe(head) >= order)
-			return true;
-	}
-	return false;
-}
-
 /* ------------------------------------------------------------------ */
 /* buddy core (zone->lock held)                                        */
 /* ------------------------------------------------------------------ */

@@ -194,6 +194,15 @@ void page_types_print(const struct page_types_summary *s, int (*out)(const char 
 }
 
 /* Skip blanks. */
+void buddyinfo_print_zone(const char *zone_name, const unsigned long *nr_free,
+			  unsigned int max_order, int (*out)(const char *fmt, ...))
+{
+	out("Node 0, zone %8s ", zone_name);
+	for (unsigned int o = 0; o <= max_order; o++)
+		out("%6lu ", nr_free[o]);
+	out("\n");
+}
+
 static const char *skip_ws(const char *p)
 {
 	while (*p == ' ' || *p == '\t')

@@ -115,6 +115,13 @@ void page_types_print(const struct page_types_summary *s, int (*out)(const char 
 void page_types_symbolic(uint64_t flags, char *buf, size_t len);
 void page_types_long(uint64_t flags, char *buf, size_t len);
 /*
+ * One /proc/buddyinfo line, "Node 0, zone   Normal      3      1 ...":
+ * free blocks of orders 0..@max_order. Shared by show_buddyinfo() and the
+ * dump tool's summary (tools/ballast-dump), so both print the same text.
+ */
+void buddyinfo_print_zone(const char *zone_name, const unsigned long *nr_free,
+			  unsigned int max_order, int (*out)(const char *fmt, ...));
+/*
  * Parse one dump line; returns 1 and fills pfn/count/flags for a data
  * line, 0 for comments/blank lines, -1 for malformed ones.
  */

@@ -225,8 +225,23 @@ struct page *pageblock_pfn_to_page(unsigned long start_pfn, unsigned long end_pf
 int find_suitable_fallback(struct free_area *area, unsigned int order, int mt,
 			   bool only_stealable, bool *can_steal);
 
-/* True if @page lies inside a free buddy block (any order); zone->lock for certainty. */
-bool is_free_buddy_page(const struct page *page);
+/*
+ * True if @page lies inside a free buddy block (any order); zone->lock for
+ * certainty. Inline (a pure function of the memmap) so that the host dump
+ * tool (tools/ballast-dump) computes kpageflags with this very code.
+ */
+static inline bool is_free_buddy_page(const struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+
+	for (unsigned int order = 0; order <= MAX_ORDER; order++) {
+		const struct page *head = pfn_to_page(pfn & ~((1UL << order) - 1));
+
+		if (PageBuddy(head) && buddy_order_unsafe(head) >= order)
+			return true;
+	}
+	return false;
+}
 
 /*
  * Take the free block @page (PageBuddy, order @order) out of the buddy for

@@ -81,3 +81,6 @@ host-tsan: $(HOST_TSAN_TESTS)
 soak: $(filter build/host/test_smp_%,$(HOST_TESTS)) $(HOST_TSAN_TESTS)
 	@set -e; for t in $^; do echo "== $$t --long"; TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $$t --long; done
 .SECONDARY: $(HOST_TSAN_OBJS)
+
+# fuzz_dump compiles the dump tool's reader in (#include): rebuild when it changes.
+build/host/fuzz_dump: tools/vmcore.c tools/vmcore.h

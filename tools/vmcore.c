@@ -1,0 +1,674 @@
+/*
+ * vmcore.c - the dump reader behind tools/ballast-dump (see vmcore.h).
+ *
+ * Layout QEMU's dump-guest-memory (ELF format) writes, and what is read:
+ *   Elf64_Ehdr       ET_CORE, EM_X86_64, little endian; e_phnum may be
+ *                    PN_XNUM, then section header 0's sh_info has the count
+ *   PT_NOTE          one segment holding every note: NT_PRSTATUS "CORE" and
+ *                    a "QEMU" CPU state note per CPU, then the guest's
+ *                    "VMCOREINFO" note copied from guest memory
+ *   PT_LOAD...       one per guest RAM block: p_paddr = guest physical
+ *                    address, p_vaddr = 0 without paging, filesz = memsz
+ * Nothing is assumed about the order of segments or their alignment; they
+ * may not overlap. The note text is "KEY=VALUE" lines (docs/vmcoreinfo.md);
+ * a key given twice is an error rather than a guess.
+ *
+ * Checks are done once, up front, so that the page walks afterwards can
+ * index the memmap without bounds checks: the memmap range is inside the
+ * dump (or copied out of it), its bounds are MAX_ORDER aligned (so the
+ * buddy head search of is_free_buddy_page() stays inside it), and the
+ * valid map covers every block.
+ */
+#include "vmcore.h"
+#include <mm/page.h>
+#include <mm/mmzone.h>
+#include <mm/kpageflags.h>
+#include <mm/mm_show.h>
+#include <lib/parse.h>
+#include <elf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char * const dump_class_names[NR_DUMP_CLASSES] = {
+	[DC_UNKNOWN] = "unknown", [DC_FREE] = "free", [DC_REPORTED] = "reported",
+	[DC_OFFLINE] = "offline", [DC_HWPOISON] = "hwpoison", [DC_SLAB] = "slab",
+	[DC_PGTABLE] = "pgtable", [DC_MOVABLE] = "movable", [DC_USED] = "used",
+	[DC_ZERO] = "zero",
+};
+
+/* printf into @err; always returns -1 (for "return fail(...)"). */
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* True if [off, off + len) lies inside a file of @size bytes (no overflow). */
+static bool in_file(uint64_t off, uint64_t len, size_t size)
+{
+	return off <= size && len <= size - off;
+}
+
+/* qsort order of PT_LOADs by paddr. */
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct vmcore_seg *x = a, *y = b;
+
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/* Split the VMCOREINFO text into keys (in place, in vc->note_text). */
+static int parse_keys(struct vmcore *vc, char *err, size_t errlen)
+{
+	char *p = vc->note_text, *end = p + vc->note_len;
+
+	while (p < end) {
+		char *nl = memchr(p, '\n', end - p), *eq;
+
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		if (*p) {
+			eq = strchr(p, '=');
+			if (!eq || eq == p)
+				return fail(err, errlen, "VMCOREINFO: line without KEY=VALUE: \"%.40s\"", p);
+			*eq = '\0';
+			if (vmcore_key(vc, p))
+				return fail(err, errlen, "VMCOREINFO: key %s given twice", p);
+			if (vc->nr_keys == VMCORE_MAX_KEYS)
+				return fail(err, errlen, "VMCOREINFO: more than %d keys", VMCORE_MAX_KEYS);
+			vc->keys[vc->nr_keys].key = p;
+			vc->keys[vc->nr_keys++].val = eq + 1;
+		}
+		p = nl + 1;
+	}
+	return 0;
+}
+
+/* Walk the notes of [off, off + size); remember the VMCOREINFO one. */
+static int parse_notes(struct vmcore *vc, uint64_t off, uint64_t size, char *err, size_t errlen)
+{
+	uint64_t pos = 0;
+
+	while (size - pos >= sizeof(Elf64_Nhdr)) {
+		const Elf64_Nhdr *n = (const void *)(vc->map + off + pos);
+		uint64_t name_sz = ((uint64_t)n->n_namesz + 3) & ~3ULL;
+		uint64_t desc_sz = ((uint64_t)n->n_descsz + 3) & ~3ULL;
+		const char *name = (const char *)(n + 1);
+
+		if (name_sz > size - pos - sizeof(*n) ||
+		    desc_sz > size - pos - sizeof(*n) - name_sz)
+			return fail(err, errlen, "note %u runs past the end of PT_NOTE", vc->nr_notes);
+		vc->nr_notes++;
+		if (n->n_namesz == 11 && !memcmp(name, "VMCOREINFO", 11)) {
+			if (vc->note_text)
+				return fail(err, errlen, "two VMCOREINFO notes");
+			vc->note_len = n->n_descsz;
+			vc->note_text = malloc(vc->note_len + 1);
+			if (!vc->note_text)
+				return fail(err, errlen, "out of memory");
+			memcpy(vc->note_text, name + name_sz, vc->note_len);
+			vc->note_text[vc->note_len] = '\0';
+			/* Text stops at a NUL (the guest may pad). */
+			vc->note_len = strlen(vc->note_text);
+		}
+		pos += sizeof(*n) + name_sz + desc_sz;
+	}
+	return 0;
+}
+
+/* Number of program headers, following PN_XNUM to section header 0. */
+static int phdr_count(struct vmcore *vc, const Elf64_Ehdr *eh, uint64_t *n, char *err, size_t errlen)
+{
+	const Elf64_Shdr *sh;
+
+	*n = eh->e_phnum;
+	if (eh->e_phnum != PN_XNUM)
+		return 0;
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || !in_file(eh->e_shoff, sizeof(*sh), vc->size))
+		return fail(err, errlen, "e_phnum is PN_XNUM but section header 0 is not in the file");
+	sh = (const void *)(vc->map + eh->e_shoff);
+	*n = sh->sh_info;
+	vc->xnum = true;
+	return 0;
+}
+
+int vmcore_open(struct vmcore *vc, const void *map, size_t size, char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh = map;
+	const Elf64_Phdr *ph;
+	uint64_t nph;
+	bool have_note = false;
+
+	memset(vc, 0, sizeof(*vc));
+	vc->map = map;
+	vc->size = size;
+	if (size >= 8 && !memcmp(map, "KDUMP   ", 8))
+		return fail(err, errlen, "this is a kdump-compressed dump (QEMU dump-guest-memory "
+			    "format kdump-zlib/-lzo/-snappy): this format is not supported; "
+			    "take an ELF dump (format elf, the default)");
+	if (size >= 12 && !memcmp(map, "makedumpfile", 12))
+		return fail(err, errlen, "this is a flattened makedumpfile dump: this format is not "
+			    "supported (makedumpfile -R turns it into a readable file)");
+	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+		return fail(err, errlen, "not an ELF file (%zu bytes)", size);
+	if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
+		return fail(err, errlen, "not a 64-bit little-endian ELF file");
+	if (eh->e_type != ET_CORE)
+		return fail(err, errlen, "ELF type %u is not ET_CORE: not a memory dump", eh->e_type);
+	if (eh->e_machine != EM_X86_64)
+		return fail(err, errlen, "ELF machine %u is not x86-64", eh->e_machine);
+	vc->machine = eh->e_machine;
+	if (eh->e_phentsize != sizeof(Elf64_Phdr))
+		return fail(err, errlen, "program header size %u, expected %zu",
+			    eh->e_phentsize, sizeof(Elf64_Phdr));
+	if (phdr_count(vc, eh, &nph, err, errlen))
+		return -1;
+	if (nph > (size / sizeof(*ph)) || !in_file(eh->e_phoff, nph * sizeof(*ph), size))
+		return fail(err, errlen, "truncated dump: %llu program headers at %#llx do not fit "
+			    "in %zu bytes", (unsigned long long)nph,
+			    (unsigned long long)eh->e_phoff, size);
+	ph = (const void *)((const uint8_t *)map + eh->e_phoff);
+	vc->loads = calloc(nph ? nph : 1, sizeof(*vc->loads));
+	if (!vc->loads)
+		return fail(err, errlen, "out of memory");
+	for (uint64_t i = 0; i < nph; i++) {
+		if (ph[i].p_type == PT_NOTE) {
+			if (!in_file(ph[i].p_offset, ph[i].p_filesz, size))
+				return fail(err, errlen, "truncated dump: PT_NOTE ends past the end "
+					    "of the file (%zu bytes)", size);
+			if (have_note)
+				return fail(err, errlen, "more than one PT_NOTE segment");
+			have_note = true;
+			vc->note_off = ph[i].p_offset;
+			vc->note_size = ph[i].p_filesz;
+			if (parse_notes(vc, ph[i].p_offset, ph[i].p_filesz, err, errlen))
+				return -1;
+		} else if (ph[i].p_type == PT_LOAD) {
+			struct vmcore_seg *s = &vc->loads[vc->nr_loads++];
+
+			if (!in_file(ph[i].p_offset, ph[i].p_filesz, size))
+				return fail(err, errlen, "truncated dump: segment at paddr %#llx needs "
+					    "file bytes up to %#llx, the file has %#zx",
+					    (unsigned long long)ph[i].p_paddr,
+					    (unsigned long long)(ph[i].p_offset + ph[i].p_filesz), size);
+			if (ph[i].p_filesz > ph[i].p_memsz ||
+			    ph[i].p_paddr + ph[i].p_memsz < ph[i].p_paddr)
+				return fail(err, errlen, "bad PT_LOAD at paddr %#llx (filesz %#llx, memsz %#llx)",
+					    (unsigned long long)ph[i].p_paddr,
+					    (unsigned long long)ph[i].p_filesz,
+					    (unsigned long long)ph[i].p_memsz);
+			s->paddr = ph[i].p_paddr;
+			s->vaddr = ph[i].p_vaddr;
+			s->filesz = ph[i].p_filesz;
+			s->memsz = ph[i].p_memsz;
+			s->offset = ph[i].p_offset;
+		}
+	}
+	qsort(vc->loads, vc->nr_loads, sizeof(*vc->loads), seg_cmp);
+	for (unsigned int i = 1; i < vc->nr_loads; i++)
+		if (vc->loads[i - 1].paddr + vc->loads[i - 1].memsz > vc->loads[i].paddr)
+			return fail(err, errlen, "PT_LOADs overlap at paddr %#llx",
+				    (unsigned long long)vc->loads[i].paddr);
+	if (vc->note_text)
+		return parse_keys(vc, err, errlen);
+	return 0;
+}
+
+/* Unhook the kernel's memmap globals from this dump. */
+static void vmcore_close_memmap(struct vmcore *vc)
+{
+	if (vc->memmap_ready) {	/* the globals must not outlive the buffers */
+		memmap_start_pfn = memmap_end_pfn = 0;
+		memmap_valid_map = NULL;
+		pageblock_flags = NULL;
+		vmemmap_base = 0;
+		vc->memmap_ready = false;
+	}
+}
+
+void vmcore_close(struct vmcore *vc)
+{
+	vmcore_close_memmap(vc);
+	free(vc->loads);
+	free(vc->note_text);
+	free(vc->pages_copy);
+	free(vc->valid_map);
+	free(vc->pb_flags);
+	memset(vc, 0, sizeof(*vc));
+}
+
+const char *vmcore_key(const struct vmcore *vc, const char *key)
+{
+	for (unsigned int i = 0; i < vc->nr_keys; i++)
+		if (!strcmp(vc->keys[i].key, key))
+			return vc->keys[i].val;
+	return NULL;
+}
+
+/* The number in @key (decimal, or hex with 0x); -1 if missing or not a number. */
+static int key_u64(const struct vmcore *vc, const char *key, uint64_t *v, char *err, size_t errlen)
+{
+	const char *s = vmcore_key(vc, key);
+	const char *p = s;
+
+	if (!s)
+		return fail(err, errlen, "VMCOREINFO has no %s", key);
+	if (!parse_u64(&p, 0, v) || *p)
+		return fail(err, errlen, "VMCOREINFO: %s=%s is not a number", key, s);
+	return 0;
+}
+
+/* Require @key == @want (a value compiled into this tool). */
+static int key_expect(const struct vmcore *vc, const char *key, uint64_t want,
+		      char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (key_u64(vc, key, &v, err, errlen))
+		return -1;
+	if (v != want)
+		return fail(err, errlen, "VMCOREINFO %s=%llu but this tool was built with %llu: "
+			    "the dump is from a different Ballast build", key,
+			    (unsigned long long)v, (unsigned long long)want);
+	return 0;
+}
+
+int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
+{
+	static const struct { const char *key; uint64_t want; } fixed[] = {
+		{ "PAGESIZE", PAGE_SIZE },
+		{ "SIZE(page)", sizeof(struct page) },
+		{ "OFFSET(page.flags)", offsetof(struct page, flags) },
+		{ "OFFSET(page.lru)", offsetof(struct page, lru) },
+		{ "OFFSET(page.mapping)", offsetof(struct page, mapping) },
+		{ "OFFSET(page.private)", offsetof(struct page, private) },
+		{ "OFFSET(page.page_type)", offsetof(struct page, page_type) },
+		{ "OFFSET(page._refcount)", offsetof(struct page, _refcount) },
+		{ "NUMBER(PAGE_TYPE_NONE)", PGTY_NONE },
+		{ "NUMBER(PAGE_TYPE_BUDDY)", PGTY_BUDDY },
+		{ "NUMBER(PAGE_TYPE_OFFLINE)", PGTY_OFFLINE },
+		{ "NUMBER(PAGE_TYPE_TABLE)", PGTY_TABLE },
+		{ "NUMBER(PAGE_TYPE_SLAB)", PGTY_SLAB },
+		{ "NUMBER(PAGE_TYPE_LARGE_KMALLOC)", PGTY_LARGE_KMALLOC },
+		{ "NUMBER(PG_reserved)", PG_reserved },
+		{ "NUMBER(PG_hwpoison)", PG_hwpoison },
+		{ "NUMBER(PG_reported)", PG_reported },
+		{ "NUMBER(MAX_ORDER)", MAX_ORDER },
+		{ "NUMBER(MEMMAP_VALID_SHIFT)", MEMMAP_VALID_SHIFT },
+	};
+	/* Checked when present: Ballast keys a reader does not strictly need. */
+	static const struct { const char *key; uint64_t want; } optional[] = {
+		{ "OFFSET(page.alloc_order)", offsetof(struct page, alloc_order) },
+		{ "OFFSET(page.migratetype)", offsetof(struct page, migratetype) },
+		{ "NUMBER(PG_locked)", PG_locked },
+		{ "NUMBER(PG_private)", PG_private },
+		{ "NUMBER(PG_isolated)", PG_isolated },
+		{ "NUMBER(PAGE_MAPPING_MOVABLE)", PAGE_MAPPING_MOVABLE },
+	};
+	static const char * const zone_keys[VMCORE_NR_ZONES - 1] = {
+		"NUMBER(zone_dma_end_pfn)", "NUMBER(zone_dma32_end_pfn)",
+	};
+
+	if (!vc->note_text)
+		return fail(err, errlen, "the dump has no VMCOREINFO note: boot the guest with "
+			    "-device vmcoreinfo (and a Ballast that announces it)");
+	for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (key_expect(vc, fixed[i].key, fixed[i].want, err, errlen))
+			return -1;
+	for (unsigned int i = 0; i < ARRAY_SIZE(optional); i++)
+		if (vmcore_key(vc, optional[i].key) &&
+		    key_expect(vc, optional[i].key, optional[i].want, err, errlen))
+			return -1;
+	if (key_u64(vc, "NUMBER(PAGE_OFFSET)", &vc->page_offset, err, errlen) ||
+	    key_u64(vc, "NUMBER(KERNEL_VBASE)", &vc->kernel_vbase, err, errlen) ||
+	    key_u64(vc, "NUMBER(phys_base)", &vc->phys_base, err, errlen) ||
+	    key_u64(vc, "SYMBOL(mem_map)", &vc->mem_map, err, errlen) ||
+	    key_u64(vc, "SYMBOL(memmap_valid_map)", &vc->valid_map_va, err, errlen) ||
+	    key_u64(vc, "NUMBER(memmap_start_pfn)", &vc->start_pfn, err, errlen) ||
+	    key_u64(vc, "NUMBER(memmap_end_pfn)", &vc->end_pfn, err, errlen))
+		return -1;
+	if (vc->kernel_vbase <= vc->page_offset)
+		return fail(err, errlen, "VMCOREINFO: KERNEL_VBASE %#llx is not above PAGE_OFFSET %#llx",
+			    (unsigned long long)vc->kernel_vbase, (unsigned long long)vc->page_offset);
+	vc->zone_end[0] = ZONE_DMA_END_PFN;
+	vc->zone_end[1] = ZONE_DMA32_END_PFN;
+	vc->zone_end[2] = UINT64_MAX;
+	for (unsigned int z = 0; z < ARRAY_SIZE(zone_keys); z++)
+		if (vmcore_key(vc, zone_keys[z]) &&
+		    key_expect(vc, zone_keys[z], vc->zone_end[z], err, errlen))
+			return -1;
+	if (vmcore_key(vc, "SYMBOL(pageblock_flags)") &&
+	    key_u64(vc, "SYMBOL(pageblock_flags)", &vc->pageblock_flags_va, err, errlen))
+		return -1;
+	vc->build_id = vmcore_key(vc, "BUILD-ID");
+	return 0;
+}
+
+bool vmcore_virt_to_phys(const struct vmcore *vc, uint64_t va, uint64_t *pa)
+{
+	if (va >= vc->kernel_vbase) {
+		*pa = va - vc->kernel_vbase + vc->phys_base;
+		return true;
+	}
+	if (va >= vc->page_offset) {
+		*pa = va - vc->page_offset;
+		return true;
+	}
+	return false;
+}
+
+/* The PT_LOAD whose file bytes hold @pa, or NULL (binary search). */
+static const struct vmcore_seg *seg_of(const struct vmcore *vc, uint64_t pa)
+{
+	unsigned int lo = 0, hi = vc->nr_loads;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct vmcore_seg *s = &vc->loads[mid];
+
+		if (pa < s->paddr)
+			hi = mid;
+		else if (pa - s->paddr >= s->memsz)
+			lo = mid + 1;
+		else
+			return pa - s->paddr < s->filesz ? s : NULL;
+	}
+	return NULL;
+}
+
+const uint8_t *vmcore_phys_ptr(const struct vmcore *vc, uint64_t pa, uint64_t len)
+{
+	const struct vmcore_seg *s = seg_of(vc, pa);
+
+	if (!s || len > s->filesz - (pa - s->paddr))
+		return NULL;
+	return vc->map + s->offset + (pa - s->paddr);
+}
+
+bool vmcore_read_phys(const struct vmcore *vc, uint64_t pa, void *buf, uint64_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		const struct vmcore_seg *s = seg_of(vc, pa);
+		uint64_t n;
+
+		if (!s)
+			return false;
+		n = s->filesz - (pa - s->paddr);
+		if (n > len)
+			n = len;
+		memcpy(out, vc->map + s->offset + (pa - s->paddr), n);
+		out += n;
+		pa += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Read @len bytes at kernel virtual @va into a new buffer; NULL on failure (message in @err). */
+static void *read_virt_copy(const struct vmcore *vc, const char *what, uint64_t va, uint64_t len,
+			    char *err, size_t errlen)
+{
+	uint64_t pa;
+	void *buf;
+
+	if (!vmcore_virt_to_phys(vc, va, &pa)) {
+		fail(err, errlen, "%s: %#llx is not a kernel address", what, (unsigned long long)va);
+		return NULL;
+	}
+	buf = malloc(len ? len : 1);
+	if (!buf) {
+		fail(err, errlen, "%s: out of memory (%llu bytes)", what, (unsigned long long)len);
+		return NULL;
+	}
+	if (!vmcore_read_phys(vc, pa, buf, len)) {
+		fail(err, errlen, "%s [%#llx, %#llx) is not (entirely) in the dump", what,
+		     (unsigned long long)pa, (unsigned long long)(pa + len));
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
+{
+	uint64_t nr, nblocks, bytes, pa;
+	const uint8_t *p;
+
+	if (vc->start_pfn % MAX_ORDER_NR_PAGES || vc->end_pfn % MAX_ORDER_NR_PAGES ||
+	    vc->end_pfn <= vc->start_pfn)
+		return fail(err, errlen, "memmap pfn range [%#llx, %#llx) is empty or not aligned "
+			    "to %lu pages", (unsigned long long)vc->start_pfn,
+			    (unsigned long long)vc->end_pfn, MAX_ORDER_NR_PAGES);
+	nr = vc->end_pfn - vc->start_pfn;
+	/* Every struct page must be in the file: this bounds nr before any multiply. */
+	if (nr > vc->size / sizeof(struct page) || vc->end_pfn > (UINT64_MAX >> PAGE_SHIFT))
+		return fail(err, errlen, "memmap of %llu pages cannot fit in a %zu-byte dump",
+			    (unsigned long long)nr, vc->size);
+	bytes = nr * sizeof(struct page);
+	if (!vmcore_virt_to_phys(vc, vc->mem_map, &pa))
+		return fail(err, errlen, "mem_map %#llx is not a kernel address",
+			    (unsigned long long)vc->mem_map);
+	p = vmcore_phys_ptr(vc, pa, bytes);
+	if (p && !((uintptr_t)p % 8)) {
+		vc->pages = p;
+	} else {
+		vc->pages_copy = read_virt_copy(vc, "memmap", vc->mem_map, bytes, err, errlen);
+		if (!vc->pages_copy)
+			return -1;
+		vc->pages = vc->pages_copy;
+	}
+	nblocks = nr >> MEMMAP_VALID_SHIFT;
+	vc->valid_map = read_virt_copy(vc, "memmap valid map", vc->valid_map_va,
+				       ALIGN_UP(nblocks, 64) / 8, err, errlen);
+	if (!vc->valid_map)
+		return -1;
+	if (vc->pageblock_flags_va) {
+		vc->pb_flags = read_virt_copy(vc, "pageblock flags", vc->pageblock_flags_va,
+					      nr >> pageblock_order, err, errlen);
+		if (!vc->pb_flags)
+			return -1;
+	} else {
+		/* Without the key the migratetype is unknown: report UNMOVABLE (bits 56-59 = 1). */
+		vc->pb_flags = calloc(nr >> pageblock_order, 1);
+		if (!vc->pb_flags)
+			return fail(err, errlen, "out of memory");
+	}
+	vmemmap_base = (uintptr_t)vc->pages - vc->start_pfn * sizeof(struct page);
+	memmap_start_pfn = vc->start_pfn;
+	memmap_end_pfn = vc->end_pfn;
+	memmap_valid_map = vc->valid_map;
+	pageblock_flags = vc->pb_flags;
+	vc->memmap_ready = true;
+	/*
+	 * Self-check: the memmap was taken from memblock and never freed, so
+	 * the struct pages of its own first and last page say PG_reserved. A
+	 * mem_map key with another meaning (Linux's: the address of a pointer
+	 * variable) fails here instead of yielding a plausible wrong filter.
+	 */
+	for (int i = 0; i < 2; i++) {
+		uint64_t pfn = (pa + (i ? bytes - 1 : 0)) >> PAGE_SHIFT;
+
+		if (!pfn_valid(pfn) || !PageReserved(pfn_to_page(pfn))) {
+			vmcore_close_memmap(vc);
+			return fail(err, errlen, "memmap self-check failed: the struct page of the "
+				    "memmap's own page %#llx is not PG_reserved (SYMBOL(mem_map) "
+				    "does not point at the memmap?)", (unsigned long long)pfn);
+		}
+	}
+	return 0;
+}
+
+/* Head pfn and order of the free buddy block holding @pfn, if its order is sane. */
+static bool buddy_block_of(uint64_t pfn, uint64_t *head, unsigned int *order)
+{
+	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
+		uint64_t h = pfn & ~((1ULL << o) - 1);
+		const struct page *hp = pfn_to_page(h);
+
+		if (PageBuddy(hp) && buddy_order_unsafe(hp) >= o) {
+			if (buddy_order_unsafe(hp) > MAX_ORDER || !pfn_valid(h))
+				return false;
+			*head = h;
+			*order = buddy_order_unsafe(hp);
+			return true;
+		}
+	}
+	return false;
+}
+
+enum dump_class vmcore_classify(const struct vmcore *vc, uint64_t pfn, uint64_t *kpf)
+{
+	const struct page *page;
+	uint64_t f, head;
+	unsigned int order;
+
+	*kpf = page_kpageflags(pfn);
+	f = *kpf;
+	if (!vc->memmap_ready || !pfn_valid(pfn))
+		return DC_UNKNOWN;
+	page = pfn_to_page(pfn);
+	if (page->page_type >= NR_PAGETYPES)
+		return DC_UNKNOWN;
+	if (f & (1ULL << KPF_BUDDY)) {
+		/* The kernel's test accepts any order >= the alignment: demand a sane one. */
+		if (!buddy_block_of(pfn, &head, &order))
+			return DC_UNKNOWN;
+		return PageReported(pfn_to_page(head)) ? DC_REPORTED : DC_FREE;
+	}
+	if (page->page_type == PGTY_BUDDY)	/* a buddy head with a refcount: garbage */
+		return DC_UNKNOWN;
+	if (f & (1ULL << KPF_OFFLINE))
+		return DC_OFFLINE;
+	if (f & (1ULL << KPF_HWPOISON))
+		return DC_HWPOISON;
+	if (f & (1ULL << KPF_SLAB))
+		return DC_SLAB;
+	if (f & (1ULL << KPF_PGTABLE))
+		return DC_PGTABLE;
+	if (f & (1ULL << KPF_BALLAST_MOVABLE))
+		return DC_MOVABLE;
+	return DC_USED;
+}
+
+/* Zone index of @pfn by the note's boundaries. */
+static unsigned int zone_of(const struct vmcore *vc, uint64_t pfn)
+{
+	unsigned int z = 0;
+
+	while (z < VMCORE_NR_ZONES - 1 && pfn >= vc->zone_end[z])
+		z++;
+	return z;
+}
+
+void vmcore_buddyinfo(const struct vmcore *vc, unsigned long nr_free[VMCORE_NR_ZONES][16],
+		      unsigned long *bad)
+{
+	memset(nr_free, 0, sizeof(unsigned long) * VMCORE_NR_ZONES * 16);
+	*bad = 0;
+	for (uint64_t pfn = vc->start_pfn; pfn < vc->end_pfn; ) {
+		const struct page *page;
+		unsigned long order;
+
+		if (!pfn_valid(pfn)) {
+			pfn += MAX_ORDER_NR_PAGES;
+			continue;
+		}
+		page = pfn_to_page(pfn);
+		if (!PageBuddy(page)) {
+			pfn++;
+			continue;
+		}
+		order = buddy_order_unsafe(page);
+		if (order > MAX_ORDER || pfn % (1UL << order)) {
+			(*bad)++;
+			pfn++;
+			continue;
+		}
+		nr_free[zone_of(vc, pfn)][order]++;
+		pfn += 1UL << order;
+	}
+}
+
+int vmcore_read_log(const struct vmcore *vc, char **out, size_t *len, bool *wrapped,
+		    char *err, size_t errlen)
+{
+	uint64_t buf_va, pos_va, ring_len, pos, start;
+	uint64_t *posp;
+	char *ring, *text;
+
+	if (key_u64(vc, "SYMBOL(log_buf)", &buf_va, err, errlen) ||
+	    key_u64(vc, "NUMBER(log_buf_len)", &ring_len, err, errlen) ||
+	    key_u64(vc, "SYMBOL(log_buf_pos)", &pos_va, err, errlen))
+		return -1;
+	if (!ring_len || (ring_len & (ring_len - 1)) || ring_len > vc->size)
+		return fail(err, errlen, "log_buf_len %llu is not a power of two that fits the dump",
+			    (unsigned long long)ring_len);
+	posp = read_virt_copy(vc, "log_buf_pos", pos_va, sizeof(*posp), err, errlen);
+	if (!posp)
+		return -1;
+	pos = *posp;
+	free(posp);
+	ring = read_virt_copy(vc, "log_buf", buf_va, ring_len, err, errlen);
+	if (!ring)
+		return -1;
+	*wrapped = pos > ring_len;
+	*len = *wrapped ? ring_len : pos;
+	text = malloc(*len + 1);
+	if (!text) {
+		free(ring);
+		return fail(err, errlen, "out of memory");
+	}
+	start = *wrapped ? pos % ring_len : 0;
+	memcpy(text, ring + start, ring_len - start < *len ? ring_len - start : *len);
+	if (ring_len - start < *len)
+		memcpy(text + (ring_len - start), ring, *len - (ring_len - start));
+	text[*len] = '\0';
+	free(ring);
+	*out = text;
+	return 0;
+}
+
+bool elf_build_id(const void *map, size_t size, char *hex, size_t hexlen)
+{
+	const Elf64_Ehdr *eh = map;
+	const Elf64_Shdr *sh;
+
+	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_shentsize != sizeof(*sh) ||
+	    eh->e_shnum > size / sizeof(*sh) || !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(*sh), size))
+		return false;
+	sh = (const void *)((const uint8_t *)map + eh->e_shoff);
+	for (unsigned int i = 0; i < eh->e_shnum; i++) {
+		uint64_t pos = 0;
+
+		if (sh[i].sh_type != SHT_NOTE || !in_file(sh[i].sh_offset, sh[i].sh_size, size))
+			continue;
+		while (sh[i].sh_size - pos >= sizeof(Elf64_Nhdr)) {
+			const Elf64_Nhdr *n = (const void *)((const uint8_t *)map + sh[i].sh_offset + pos);
+			uint64_t nsz = ((uint64_t)n->n_namesz + 3) & ~3ULL;
+			uint64_t dsz = ((uint64_t)n->n_descsz + 3) & ~3ULL;
+			const uint8_t *desc = (const uint8_t *)(n + 1) + nsz;
+
+			if (nsz + dsz > sh[i].sh_size - pos - sizeof(*n))
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+			    !memcmp(n + 1, "GNU", 4) && n->n_descsz * 2 + 1 <= hexlen) {
+				for (unsigned int b = 0; b < n->n_descsz; b++)
+					snprintf(hex + 2 * b, 3, "%02x", desc[b]);
+				hex[2 * n->n_descsz] = '\0';
+				return true;
+			}
+			pos += sizeof(*n) + nsz + dsz;
+		}
+	}
+	return false;
+}
