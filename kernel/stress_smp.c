@@ -15,6 +15,8 @@
 #include <kernel/work.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
+#include <drivers/virtio_balloon.h>
+#include <mm/page_reporting.h>
 #include <errno.h>
 
 struct stress_remote {
@@ -36,6 +38,24 @@ static void stress_remote_fn(struct work *w)
 	__atomic_fetch_sub(&stress_pending, 1, __ATOMIC_RELEASE);
 }
 
+/*
+ * Pages the balloons hold and free page reports the device keeps. Exact
+ * when read where stress_begin()/stress_finish() read it: on the calling
+ * CPU, inside a shell command, where none of the balloon's or reporting's
+ * work items (queued on the CPU their interrupt arrives on, CPU 0 by
+ * default) can be half-way through a step.
+ */
+static unsigned long stress_pages_elsewhere(void)
+{
+	struct page_reporting_dev_info *prdev = page_reporting_device();
+	unsigned long n = prdev ? READ_ONCE(prdev->held_pages) : 0;
+	struct virtio_balloon *vb;
+
+	for (unsigned int i = 0; (vb = virtio_balloon_get(i)) != NULL; i++)
+		n += READ_ONCE(vb->num_pages);
+	return n;
+}
+
 long stress_run_all_cpus(struct stress_ctx *ctx)
 {
 	unsigned int self = arch_cpu_id(), cpu;
@@ -43,6 +63,8 @@ long stress_run_all_cpus(struct stress_ctx *ctx)
 
 	if (__atomic_exchange_n(&stress_busy, true, __ATOMIC_ACQUIRE))
 		return -EBUSY;
+	if (!ctx->pages_elsewhere)
+		ctx->pages_elsewhere = stress_pages_elsewhere;
 	err = stress_begin(ctx);
 	if (err) {
 		__atomic_store_n(&stress_busy, false, __ATOMIC_RELEASE);

@@ -17,8 +17,10 @@ Steps (each bounded by a timeout):
             meminfo against -m (and its Linux lines' relations), over-long
             command line, unknown ktest suite, QEMU without KVM
   qemu      tests/qemu/test_*.py system tests (QMP), if present; test_smp.py
-            is the one step that boots several CPUs (-smp 1/2/4/8, pc, q35,
-            microvm, GRUB ISO): every other suite still boots -smp 1
+            boots -smp 1/2/4/8 on pc, q35, microvm and the GRUB ISO
+
+Boots are -smp 2 (make run's default) unless a step says otherwise; the
+ktest step boots q35 with 4 CPUs, microvm with 2.
 
 Every scripted session runs in the shell's scripted mode and is checked
 command by command (tests/qemu/qmp.py script_problems: each command ran, in
@@ -157,14 +159,14 @@ def step_fuzz(t, verbose):
 
 
 def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
-         stdin=None, timeout=300, env_kvm=None, balloon=True):
+         stdin=None, timeout=300, env_kvm=None, balloon=True, smp=2):
     if env_kvm is not None:
         os.environ["BALLAST_KVM_DEVICE"] = env_kvm
     try:
         cmd, acc = qemu.build_cmd(machine, boot_path, mem, accel, append,
                                   iso=os.path.join(ROOT, "build/ballast-test.iso")
                                   if boot_path == "iso" else None,
-                                  balloon=balloon, quiet=True)
+                                  balloon=balloon, quiet=True, smp=smp)
     finally:
         if env_kvm is not None:
             del os.environ["BALLAST_KVM_DEVICE"]
@@ -175,10 +177,11 @@ def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
 
 
 def step_ktest(t, verbose):
-    runs = [("q35", "pvh", "512M"), ("microvm", "pvh", "512M"), ("q35", "iso", "512M")]
-    for machine, path, mem in runs:
+    # every suite on several CPUs (the SMP cases need three or more), the lock checker armed
+    runs = [("q35", "pvh", "512M", 4), ("microvm", "pvh", "512M", 2), ("q35", "iso", "512M", 4)]
+    for machine, path, mem, smp in runs:
         label = f"ktest[{machine},{path}]"
-        rc, out, acc, secs = boot(machine, path, mem,
+        rc, out, acc, secs = boot(machine, path, mem, smp=smp,
                                   append="" if path == "iso" else "ktest=all", timeout=900)
         before = (t.passed, t.failed)
         count_tap(out, f"{label}/", t, leaf_indent=4)

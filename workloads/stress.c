@@ -32,8 +32,10 @@
  *
  * Free count: stress_begin() and stress_finish() both drain every
  * per-CPU list and shrink the slab caches before reading
- * nr_free_pages_total(), so with everything given back the two are equal
- * exactly (free_delta 0), unless a page leaked or was freed twice.
+ * nr_free_pages_total() plus ctx->pages_elsewhere() (pages the balloon or
+ * the reporting device took meanwhile), so with everything given back the
+ * two are equal exactly (free_delta 0), unless a page leaked or was freed
+ * twice.
  */
 #include <workloads/stress.h>
 #include <mm/compaction.h>
@@ -351,6 +353,12 @@ void stress_init(struct stress_ctx *ctx, uint64_t seed)
 	ctx->ops_mask = STRESS_OPS_ALL;
 }
 
+/* Free pages plus the pages others hold on purpose (ctx->pages_elsewhere). */
+static unsigned long stress_free_count(const struct stress_ctx *ctx)
+{
+	return nr_free_pages_total() + (ctx->pages_elsewhere ? ctx->pages_elsewhere() : 0);
+}
+
 int stress_begin(struct stress_ctx *ctx)
 {
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
@@ -367,7 +375,7 @@ int stress_begin(struct stress_ctx *ctx)
 		ctx->max_order = MAX_ORDER;
 	drain_all_pages(NULL);
 	kmem_cache_shrink_all();
-	ctx->free_before = nr_free_pages_total();
+	ctx->free_before = stress_free_count(ctx);
 	if ((ctx->ops_mask & STRESS_OP_ZS) && !ctx->zs_pool) {
 		ctx->zs_pool = zs_create_pool("stress");
 		if (!ctx->zs_pool)
@@ -432,7 +440,7 @@ unsigned long stress_finish(struct stress_ctx *ctx)
 	}
 	drain_all_pages(NULL);
 	kmem_cache_shrink_all();
-	ctx->free_after = nr_free_pages_total();
+	ctx->free_after = stress_free_count(ctx);
 	ctx->free_delta = (long)ctx->free_after - (long)ctx->free_before;
 	stress_check_quiescent(ctx);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {

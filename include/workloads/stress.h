@@ -72,6 +72,13 @@ struct stress_ctx {
 	unsigned int max_order;		/* largest order allocated (<= MAX_ORDER) */
 	unsigned int ops_mask;		/* STRESS_OP_* */
 	struct zs_pool *zs_pool;	/* shared by every CPU */
+	/*
+	 * Pages others took out of the buddy on purpose while the workload
+	 * ran (the balloon, free page reports the device still holds), read
+	 * at both quiescent points so free_delta is the workload's alone.
+	 * NULL: none. Must be exact at a quiescent point.
+	 */
+	unsigned long (*pages_elsewhere)(void);
 	/* stress_begin() / stress_finish() */
 	unsigned long free_before, free_after;
 	long free_delta;
