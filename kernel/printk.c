@@ -19,8 +19,8 @@
  * bytes of a message still being copied. The ring stores the text as
  * printed, '\n' line ends (the serial console's '\r' is not logged). Its
  * address, length and the position's address are published in VMCOREINFO
- * (kernel/vmcoreinfo.c) as SYMBOL(log_buf), NUMBER(log_buf_len) and
- * SYMBOL(log_buf_pos).
+ * (kernel/vmcoreinfo.c) as SYMBOL(ballast_log_buf), NUMBER(ballast_log_buf_len)
+ * and SYMBOL(ballast_log_buf_pos).
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>

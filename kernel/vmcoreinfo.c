@@ -7,9 +7,11 @@
  * addresses and layouts this file writes down once at boot, in the form
  * Linux uses: one ELF note named "VMCOREINFO" whose descriptor is text,
  * one "KEY=VALUE" per line. Keys follow Linux where the meaning is the
- * same (PAGESIZE, SIZE(page), OFFSET(page.flags), SYMBOL(mem_map),
- * NUMBER(phys_base), ...) and are Ballast's own where it differs
- * (the page-type values, the valid-block bitmap of the flat memmap);
+ * same (PAGESIZE, SIZE(page), OFFSET(page.flags), SYMBOL(mem_map) - the
+ * address of the mem_map pointer, as in Linux - NUMBER(phys_base), ...)
+ * and are Ballast's own where it differs (the page-type values, the
+ * valid-block bitmap of the flat memmap, the byte ring of the console
+ * log, whose Linux names SYMBOL(log_buf) etc. mean other structures);
  * docs/vmcoreinfo.md is the reference for every key, and the host dump
  * tool reads exactly that contract. Every value comes from the code that
  * defines it - offsetof() on struct page, enum pageflags and enum
@@ -154,7 +156,8 @@ static void vmcoreinfo_append_memory(void)
 {
 	uintptr_t text_virt = (uintptr_t)_text_start;
 
-	VMCOREINFO_SYMBOL("mem_map", pfn_to_page(memmap_start_pfn));
+	/* Linux's meaning: the address of the pointer variable, not of the array. */
+	VMCOREINFO_SYMBOL("mem_map", memmap_mem_map_var());
 	VMCOREINFO_NUMBER_HEX("memmap_start_pfn", memmap_start_pfn);
 	VMCOREINFO_NUMBER_HEX("memmap_end_pfn", memmap_end_pfn);
 	VMCOREINFO_SYMBOL("memmap_valid_map", memmap_valid_map);
@@ -170,9 +173,10 @@ static void vmcoreinfo_append_memory(void)
 	VMCOREINFO_SYMBOL("_text", text_virt);
 	vmcoreinfo_append_str("KERNELOFFSET=0\n");
 
-	VMCOREINFO_SYMBOL("log_buf", log_buf);
-	VMCOREINFO_NUMBER_DEC("log_buf_len", LOG_BUF_LEN);
-	VMCOREINFO_SYMBOL("log_buf_pos", &log_buf_pos);
+	/* Ballast's names: Linux's SYMBOL(log_buf) is a char * variable, its ring is not bytes. */
+	VMCOREINFO_SYMBOL("ballast_log_buf", log_buf);
+	VMCOREINFO_NUMBER_DEC("ballast_log_buf_len", LOG_BUF_LEN);
+	VMCOREINFO_SYMBOL("ballast_log_buf_pos", &log_buf_pos);
 }
 
 /* Wrap the text in the ELF note header; returns the whole note's size. */

@@ -45,6 +45,12 @@ bool mm_initialized;
 
 static struct page *mem_map;
 
+/* Where the mem_map pointer lives: VMCOREINFO's SYMBOL(mem_map), Linux's meaning. */
+struct page **memmap_mem_map_var(void)
+{
+	return &mem_map;
+}
+
 const char * const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
 
 /* Set the valid bit of every 4 MiB block that overlaps RAM. */

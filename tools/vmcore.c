@@ -329,7 +329,7 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 	if (key_u64(vc, "NUMBER(PAGE_OFFSET)", &vc->page_offset, err, errlen) ||
 	    key_u64(vc, "NUMBER(KERNEL_VBASE)", &vc->kernel_vbase, err, errlen) ||
 	    key_u64(vc, "NUMBER(phys_base)", &vc->phys_base, err, errlen) ||
-	    key_u64(vc, "SYMBOL(mem_map)", &vc->mem_map, err, errlen) ||
+	    key_u64(vc, "SYMBOL(mem_map)", &vc->mem_map_var, err, errlen) ||
 	    key_u64(vc, "SYMBOL(memmap_valid_map)", &vc->valid_map_va, err, errlen) ||
 	    key_u64(vc, "NUMBER(memmap_start_pfn)", &vc->start_pfn, err, errlen) ||
 	    key_u64(vc, "NUMBER(memmap_end_pfn)", &vc->end_pfn, err, errlen))
@@ -440,7 +440,7 @@ static void *read_virt_copy(const struct vmcore *vc, const char *what, uint64_t 
 
 int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 {
-	uint64_t nr, nblocks, bytes, pa;
+	uint64_t nr, nblocks, bytes, pa, *ptr;
 	const uint8_t *p;
 
 	if (vc->start_pfn % MAX_ORDER_NR_PAGES || vc->end_pfn % MAX_ORDER_NR_PAGES ||
@@ -454,9 +454,16 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 		return fail(err, errlen, "memmap of %llu pages cannot fit in a %zu-byte dump",
 			    (unsigned long long)nr, vc->size);
 	bytes = nr * sizeof(struct page);
+	/* SYMBOL(mem_map) is Linux's: the address of the pointer; follow it. */
+	ptr = read_virt_copy(vc, "the mem_map pointer", vc->mem_map_var, sizeof(*ptr), err, errlen);
+	if (!ptr)
+		return -1;
+	vc->mem_map = *ptr;
+	free(ptr);
 	if (!vmcore_virt_to_phys(vc, vc->mem_map, &pa))
-		return fail(err, errlen, "mem_map %#llx is not a kernel address",
-			    (unsigned long long)vc->mem_map);
+		return fail(err, errlen, "the mem_map pointer at %#llx holds %#llx, not a kernel "
+			    "address (a note from before SYMBOL(mem_map) meant the pointer?)",
+			    (unsigned long long)vc->mem_map_var, (unsigned long long)vc->mem_map);
 	p = vmcore_phys_ptr(vc, pa, bytes);
 	if (p && !((uintptr_t)p % 8)) {
 		vc->pages = p;
@@ -491,8 +498,9 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 	/*
 	 * Self-check: the memmap was taken from memblock and never freed, so
 	 * the struct pages of its own first and last page say PG_reserved. A
-	 * mem_map key with another meaning (Linux's: the address of a pointer
-	 * variable) fails here instead of yielding a plausible wrong filter.
+	 * mem_map pointer to other data (a note with another meaning of the
+	 * key, a corrupt pointer) fails here instead of yielding a plausible
+	 * wrong filter.
 	 */
 	for (int i = 0; i < 2; i++) {
 		uint64_t pfn = (pa + (i ? bytes - 1 : 0)) >> PAGE_SHIFT;
@@ -501,7 +509,7 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 			vmcore_close_memmap(vc);
 			return fail(err, errlen, "memmap self-check failed: the struct page of the "
 				    "memmap's own page %#llx is not PG_reserved (SYMBOL(mem_map) "
-				    "does not point at the memmap?)", (unsigned long long)pfn);
+				    "does not lead to the memmap?)", (unsigned long long)pfn);
 		}
 	}
 	return 0;
@@ -605,9 +613,9 @@ int vmcore_read_log(const struct vmcore *vc, char **out, size_t *len, bool *wrap
 	uint64_t *posp;
 	char *ring, *text;
 
-	if (key_u64(vc, "SYMBOL(log_buf)", &buf_va, err, errlen) ||
-	    key_u64(vc, "NUMBER(log_buf_len)", &ring_len, err, errlen) ||
-	    key_u64(vc, "SYMBOL(log_buf_pos)", &pos_va, err, errlen))
+	if (key_u64(vc, "SYMBOL(ballast_log_buf)", &buf_va, err, errlen) ||
+	    key_u64(vc, "NUMBER(ballast_log_buf_len)", &ring_len, err, errlen) ||
+	    key_u64(vc, "SYMBOL(ballast_log_buf_pos)", &pos_va, err, errlen))
 		return -1;
 	if (!ring_len || (ring_len & (ring_len - 1)) || ring_len > vc->size)
 		return fail(err, errlen, "log_buf_len %llu is not a power of two that fits the dump",

@@ -53,7 +53,9 @@ struct vmcore {
 
 	/* from the note (vmcore_parse_info) */
 	uint64_t page_offset, kernel_vbase, phys_base;
-	uint64_t mem_map, valid_map_va, pageblock_flags_va;
+	uint64_t mem_map_var;	/* SYMBOL(mem_map): where the pointer to the memmap is */
+	uint64_t mem_map;	/* the pointer's value (vmcore_setup_memmap) */
+	uint64_t valid_map_va, pageblock_flags_va;
 	uint64_t start_pfn, end_pfn;
 	uint64_t zone_end[VMCORE_NR_ZONES];	/* exclusive end pfn of DMA, DMA32, Normal */
 	const char *build_id;			/* hex, or NULL */

@@ -113,6 +113,7 @@ _Static_assert(sizeof(struct page) == STRUCT_PAGE_SIZE, "struct page must be 64 
 extern uintptr_t vmemmap_base;
 extern unsigned long memmap_start_pfn, memmap_end_pfn;
 extern uint64_t *memmap_valid_map;	/* one bit per MAX_ORDER block */
+struct page **memmap_mem_map_var(void);	/* &mem_map, the pointer to the array */
 #define MEMMAP_VALID_SHIFT	10	/* log2 pages per valid bit: MAX_ORDER (mmzone.h checks) */
 
 #define PHYS_PFN(pa)	((unsigned long)((pa) >> PAGE_SHIFT))

@@ -11,7 +11,10 @@
  *   2  a well-formed core and a valid note whose memmap position, pfn
  *      range, valid map, log ring and every struct page come from the
  *      input: garbage page types, orders, refcounts and flags for the
- *      kernel's page_kpageflags() and the filter's classifier.
+ *      kernel's page_kpageflags() and the filter's classifier. The
+ *      mem_map pointer variable (SYMBOL(mem_map), Linux's meaning) sits
+ *      in the last 8 bytes of memory and holds the memmap's address,
+ *      unless the input asks for it to be left as input bytes.
  * Whatever parses is then walked like the tool does: classify every pfn,
  * count buddyinfo, read the log ring.
  *
@@ -33,6 +36,9 @@
 #define HDR		4096			/* ELF header + phdrs + notes */
 
 static uint8_t *image;				/* HDR + MEM_BYTES, reused */
+#define MEM_MAP_VAR_PA	(MEM_BYTES - 8)		/* the mem_map pointer variable */
+static uint64_t mem_map_value;			/* what valid_note() says it holds */
+static bool mem_map_garbage;			/* leave the input's bytes there */
 
 /* Append one ELF note at @p; returns its size. */
 static size_t put_note(uint8_t *p, const char *name, uint32_t type, const void *desc, uint32_t len)
@@ -98,6 +104,9 @@ static int valid_note(char *buf, size_t cap, const uint8_t **d, size_t *n)
 	uint8_t shape = next(d, n);
 	uint64_t start = (uint64_t)(shape & 1) << MAX_ORDER;
 	uint64_t end = start + ((uint64_t)(1 + (shape % 16 == 15)) << MAX_ORDER);
+
+	mem_map_value = 0xffff888000000000ULL + mm_pa;
+	mem_map_garbage = shape & 0x80;
 	return snprintf(buf, cap,
 		"PAGESIZE=4096\nSIZE(page)=64\nOFFSET(page.flags)=0\nOFFSET(page.lru)=8\n"
 		"OFFSET(page.mapping)=24\nOFFSET(page.private)=40\nOFFSET(page.page_type)=48\n"
@@ -108,9 +117,10 @@ static int valid_note(char *buf, size_t cap, const uint8_t **d, size_t *n)
 		"NUMBER(PAGE_OFFSET)=0xffff888000000000\nNUMBER(KERNEL_VBASE)=0xffffffff80000000\n"
 		"NUMBER(phys_base)=0x0\nSYMBOL(mem_map)=0x%llx\nSYMBOL(memmap_valid_map)=0x%llx\n"
 		"NUMBER(memmap_start_pfn)=0x%llx\nNUMBER(memmap_end_pfn)=0x%llx\n"
-		"SYMBOL(log_buf)=0x%llx\nNUMBER(log_buf_len)=%u\nSYMBOL(log_buf_pos)=0x%llx\n",
+		"SYMBOL(ballast_log_buf)=0x%llx\nNUMBER(ballast_log_buf_len)=%u\n"
+		"SYMBOL(ballast_log_buf_pos)=0x%llx\n",
 		PG_reserved, PG_hwpoison, PG_reported, MAX_ORDER, MEMMAP_VALID_SHIFT,
-		(unsigned long long)(0xffff888000000000ULL + mm_pa),
+		(unsigned long long)(0xffffffff80000000ULL + MEM_MAP_VAR_PA),
 		(unsigned long long)(0xffffffff80000000ULL + vm_pa),
 		(unsigned long long)start, (unsigned long long)end,
 		(unsigned long long)(0xffffffff80000000ULL + log_pa + 8), log_len,
@@ -127,7 +137,7 @@ static void walk(struct vmcore *vc)
 
 	if (!vmcore_read_log(vc, &text, &len, &wrapped, err, sizeof(err))) {
 		uint64_t ring;
-		const char *s = vmcore_key(vc, "NUMBER(log_buf_len)");
+		const char *s = vmcore_key(vc, "NUMBER(ballast_log_buf_len)");
 
 		if (!s || !parse_u64(&s, 0, &ring) || len > ring)
 			abort();
@@ -204,6 +214,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				have += c;
 			}
 		}
+		if (!mem_map_garbage)
+			memcpy(image + HDR + MEM_MAP_VAR_PA, &mem_map_value, 8);
 	}
 	if (vmcore_open(&vc, image, file, err, sizeof(err)) == 0 &&
 	    vmcore_parse_info(&vc, err, sizeof(err)) == 0)

@@ -11,7 +11,8 @@ notes, among them the guest's "VMCOREINFO" note.
             dump's VMCOREINFO note is byte for byte the text the guest's
             `vmcoreinfo` prints, and names this kernel's build id.
   memmap    the balloon inflated by 512 MiB, `frag 3of4` (painted pages),
-            a dump: walking the memmap that the note locates (SYMBOL(mem_map),
+            a dump: walking the memmap that the note locates (the pointer at
+            SYMBOL(mem_map), Linux's meaning,
             the valid-block bitmap, OFFSET(page.page_type), page.private as the
             buddy order) counts exactly the buddy and offline pages the guest's
             own `page-types -b` printed, and the dump holds every page frag
@@ -20,8 +21,8 @@ notes, among them the guest's "VMCOREINFO" note.
             reported as SKIP when the tool is not built.
   panic     `panic TEXT confirm` on a guest started like `make run DUMP=`:
             QMP GUEST_PANICKED arrives, scripts/qemu.py's take_dump() writes
-            the dump, and the log ring read out of the dump (SYMBOL(log_buf),
-            SYMBOL(log_buf_pos), the kernel-image translation through
+            the dump, and the log ring read out of the dump (SYMBOL(ballast_log_buf),
+            SYMBOL(ballast_log_buf_pos), the kernel-image translation through
             phys_base) holds the panic message and the backtrace; on q35 and on
             microvm (ISA pvpanic works there too). `ballast-dump log` when built.
   absent    without -device vmcoreinfo the guest says so in one line and the
@@ -143,9 +144,9 @@ class Kernel:
 
     def log(self):
         """The console history the log ring still holds (oldest first)."""
-        size = num(self.info["NUMBER(log_buf_len)"])
-        pos, = struct.unpack("<Q", self.read(self.sym("log_buf_pos"), 8))
-        ring = self.read(self.sym("log_buf"), size)
+        size = num(self.info["NUMBER(ballast_log_buf_len)"])
+        pos, = struct.unpack("<Q", self.read(self.sym("ballast_log_buf_pos"), 8))
+        ring = self.read(self.sym("ballast_log_buf"), size)
         if pos <= size:
             return ring[:pos].decode(errors="replace")
         cut = pos % size
@@ -161,7 +162,8 @@ class Kernel:
         buddy_t, off_t = num(i["NUMBER(PAGE_TYPE_BUDDY)"]), num(i["NUMBER(PAGE_TYPE_OFFLINE)"])
         nblocks = (epfn - spfn) >> shift
         vmap = self.read(self.sym("memmap_valid_map"), (nblocks + 63) // 64 * 8)
-        memmap = self.read(self.sym("mem_map"), (epfn - spfn) * psize)
+        ptr = self.read(self.sym("mem_map"), 8)     # the pointer variable (Linux's meaning)
+        memmap = ptr and self.read(struct.unpack("<Q", ptr)[0], (epfn - spfn) * psize)
         if vmap is None or memmap is None:
             raise ValueError("the memmap or its valid map lies outside the dump")
         buddy = offline = valid = 0

@@ -309,7 +309,8 @@ def note_text(g, a, keys):
         "NUMBER(PG_locked)=0", "NUMBER(PG_reserved)=4", "NUMBER(PG_private)=5",
         "NUMBER(PG_isolated)=6", "NUMBER(PG_hwpoison)=7", "NUMBER(PG_reported)=10",
         "NUMBER(PAGE_MAPPING_MOVABLE)=2",
-        "SYMBOL(mem_map)=0x%x" % (PAGE_OFFSET + g.memmap_pfn * PAGE),
+        # Linux's meaning: the address of the pointer variable holding the memmap's address
+        "SYMBOL(mem_map)=0x%x" % (KERNEL_VBASE + keys["memmap_ptr_pa"]),
         "NUMBER(memmap_start_pfn)=0x0", "NUMBER(memmap_end_pfn)=0x%x" % nr,
         "SYMBOL(memmap_valid_map)=0x%x" % (KERNEL_VBASE + keys["valid_pa"]),
         "NUMBER(MEMMAP_VALID_SHIFT)=10", "NUMBER(MAX_ORDER)=10",
@@ -317,21 +318,19 @@ def note_text(g, a, keys):
         "NUMBER(PAGE_OFFSET)=0x%x" % PAGE_OFFSET, "NUMBER(KERNEL_VBASE)=0x%x" % KERNEL_VBASE,
         "NUMBER(phys_base)=0x0", "SYMBOL(_text)=0x%x" % (KERNEL_VBASE + 0x100000),
         "KERNELOFFSET=0",
-        "SYMBOL(log_buf)=0x%x" % (KERNEL_VBASE + keys["log_pa"]),
-        "NUMBER(log_buf_len)=%d" % a.log_len,
-        "SYMBOL(log_buf_pos)=0x%x" % (KERNEL_VBASE + keys["logpos_pa"]),
+        "SYMBOL(ballast_log_buf)=0x%x" % (KERNEL_VBASE + keys["log_pa"]),
+        "NUMBER(ballast_log_buf_len)=%d" % a.log_len,
+        "SYMBOL(ballast_log_buf_pos)=0x%x" % (KERNEL_VBASE + keys["logpos_pa"]),
         "NUMBER(nr_cpus_online)=1",
     ]
     if a.build_id:
         lines.insert(1, "BUILD-ID=" + a.build_id)
     if a.linux_compat:
-        # What makedumpfile needs beyond the contract (docs/dumps.md): Linux's
-        # meaning of SYMBOL(mem_map) (the address of a pointer variable), a
+        # What makedumpfile needs beyond the contract (docs/dumps.md): a
         # utsname with a Linux release, the PML4 for its page-table walks,
         # and _mapcount-style type values. Not what Ballast writes.
-        lines = [ln for ln in lines if not ln.startswith(("SYMBOL(mem_map)", "OSRELEASE"))]
+        lines = [ln for ln in lines if not ln.startswith("OSRELEASE")]
         lines += ["OSRELEASE=6.1.0",
-                  "SYMBOL(mem_map)=0x%x" % (KERNEL_VBASE + keys["memmap_ptr_pa"]),
                   "SYMBOL(init_uts_ns)=0x%x" % (KERNEL_VBASE + keys["uts_pa"]),
                   "OFFSET(uts_namespace.name)=0",
                   "SYMBOL(init_top_pgt)=0x%x" % (KERNEL_VBASE + keys["pml4_pa"]),
@@ -398,8 +397,9 @@ def write_dump(g, a):
     special[keys["logpos_pa"]] = struct.pack("<Q", pos)
     special[keys["valid_pa"]] = bytes(valid)
     memmap = b"".join(p if p is not None else bytes(SP) for p in g.pages)
+    special[keys["memmap_ptr_pa"]] = struct.pack("<Q", a.mem_map_value if a.mem_map_value
+                                                 is not None else PAGE_OFFSET + g.memmap_pfn * PAGE)
     if a.linux_compat:
-        special[keys["memmap_ptr_pa"]] = struct.pack("<Q", PAGE_OFFSET + g.memmap_pfn * PAGE)
         uts = b"".join(f.encode().ljust(65, b"\0") for f in
                        ("Linux", "ballast", "6.1.0", "#1", "x86_64", "(none)"))
         special[keys["uts_pa"]] = uts
@@ -498,6 +498,8 @@ def main():
     ap.add_argument("--set-key", action="append", default=[], help="KEY=VALUE replaces or adds")
     ap.add_argument("--drop-key", action="append", default=[])
     ap.add_argument("--add-line", action="append", default=[], help="raw note line")
+    ap.add_argument("--mem-map-value", type=lambda v: int(v, 0), default=None,
+                    help="what the mem_map pointer variable holds (default: the memmap)")
     ap.add_argument("--log-len", type=int, default=4096)
     ap.add_argument("--log-lines", type=int, default=200)
     a = ap.parse_args()

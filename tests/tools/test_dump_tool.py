@@ -265,6 +265,9 @@ def main():
     check("info lists the note's keys and says the layout matches",
           rc == 0 and m and int(m.group(1)) >= 40 and "match this build" in out
           and "15 of 16 1024-page blocks valid" in out, out[-800:])
+    m = re.search(r"^memmap: FLATMEM pfn \S+ at (0x[0-9a-f]+)", out, re.M)
+    check("info follows the mem_map pointer (SYMBOL(mem_map) is the variable) to the memmap",
+          m is not None and int(m.group(1), 16) == 0xffff888000000000 + 768 * PAGE, out[-400:])
 
     # ---- bad input: exit 1 and a message, never a crash ----
     def bad(name, path, want, *extra, cmds=("summary", "filter", "log")):
@@ -311,8 +314,17 @@ def main():
         else:
             bad(f"{key}={val}", p, want)
     p = os.path.join(tmp, "mm.elf")
-    gen(p, "--set-key", "SYMBOL(mem_map)=0xffff888000200000", truth=False)
-    bad("SYMBOL(mem_map) at other data (the kernel image)", p, "memmap self-check failed",
+    gen(p, "--mem-map-value", "0xffff888000200000", truth=False)
+    bad("the mem_map pointer at other data (the kernel image)", p, "memmap self-check failed",
+        cmds=("summary", "filter"))
+    gen(p, "--mem-map-value", "0xffff888100000000", truth=False)
+    bad("the mem_map pointer past the dump", p, "memmap [0x100000000",
+        cmds=("summary", "filter"))
+    # SYMBOL(mem_map) is the pointer variable (Linux's meaning): a note giving the
+    # array's address instead (as before) makes the tool read pfn 0's flags as the pointer
+    gen(p, "--set-key", "SYMBOL(mem_map)=0xffff888000300000", truth=False)
+    bad("SYMBOL(mem_map) = the array's address (the old meaning)", p,
+        "the mem_map pointer at 0xffff888000300000 holds 0x10, not a kernel address",
         cmds=("summary", "filter"))
     p = os.path.join(tmp, "drop.elf")
     gen(p, "--drop-key", "OFFSET(page._refcount)", truth=False)
