@@ -303,15 +303,22 @@ static void run_add(struct runs *r, const struct vmcore_seg *s, uint64_t paddr, 
 	r->v[r->n++] = (struct run){ paddr, s->vaddr ? s->vaddr + (paddr - s->paddr) : 0, len, in_off };
 }
 
-/* True if the page at @p is all zero bytes. */
+/*
+ * True if the page at @p is all zero bytes. 64 bytes at a time with an
+ * early exit: a page in use almost always has a non-zero word in its
+ * first cache line, so the scan of a kept page costs one line, not 4 KiB.
+ * memcpy() loads the words: dump segments need not be 8-byte aligned.
+ */
 static bool page_is_zero(const uint8_t *p)
 {
-	const uint64_t *q = (const uint64_t *)p;
-	uint64_t acc = 0;
+	for (unsigned int off = 0; off < PAGE_SIZE; off += 64) {
+		uint64_t q[8];
 
-	for (unsigned int i = 0; i < PAGE_SIZE / 8; i += 8)
-		acc |= q[i] | q[i + 1] | q[i + 2] | q[i + 3] | q[i + 4] | q[i + 5] | q[i + 6] | q[i + 7];
-	return !acc;
+		memcpy(q, p + off, sizeof(q));
+		if (q[0] | q[1] | q[2] | q[3] | q[4] | q[5] | q[6] | q[7])
+			return false;
+	}
+	return true;
 }
 
 /* Parse -d/--exclude into a bit mask of DC_* classes to leave out. */
@@ -471,7 +478,7 @@ static int cmd_filter(int argc, char **argv)
 	struct vmcore vc;
 	struct runs r = { 0 };
 	uint64_t in_bytes = 0, out_size;
-	double t0 = now(), t1;
+	double t0 = now(), t_open, t_classify, t1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-d") && i + 1 < argc)
@@ -491,6 +498,7 @@ static int cmd_filter(int argc, char **argv)
 		usage();
 	open_dump(in_path, &m, &vc, true);
 	madvise((void *)m.map, m.size, MADV_SEQUENTIAL);
+	t_open = now();
 
 	for (unsigned int i = 0; i < vc.nr_loads; i++) {
 		const struct vmcore_seg *s = &vc.loads[i];
@@ -522,6 +530,7 @@ static int cmd_filter(int argc, char **argv)
 		if (pa < end)
 			run_add(&r, s, pa, end - pa);
 	}
+	t_classify = now();
 	out_size = write_core(&m, &vc, &r, out_path);
 	t1 = now();
 	if (!quiet) {
@@ -545,6 +554,8 @@ static int cmd_filter(int argc, char **argv)
 		printf("size: %zu -> %llu bytes (%.1f%%), %.3f s, %.2f GiB/s of dump read\n",
 		       m.size, (unsigned long long)out_size, 100.0 * out_size / (m.size ? m.size : 1),
 		       t1 - t0, (in_bytes / 1073741824.0) / (t1 - t0 > 1e-9 ? t1 - t0 : 1e-9));
+		printf("time: open and memmap %.3f s, classify %.3f s, write %.3f s\n",
+		       t_open - t0, t_classify - t_open, t1 - t_classify);
 	}
 	free(r.v);
 	vmcore_close(&vc);
