@@ -19,6 +19,10 @@ notes, among them the guest's "VMCOREINFO" note.
             painted (checked by its paint progression).
   tool      the same dump through build/tools/ballast-dump (filter, summary):
             reported as SKIP when the tool is not built.
+  makedumpfile  Debian's makedumpfile -E -d 31 on that real dump: the precise
+            error it stops with (QEMU's program headers at 192, not 64), and on
+            the tool's re-laid output (headers at 64) the next one (no Linux
+            utsname); SKIP without makedumpfile.
   panic     `panic TEXT confirm` on a guest started like `make run DUMP=`:
             QMP GUEST_PANICKED arrives, scripts/qemu.py's take_dump() writes
             the dump, and the log ring read out of the dump (SYMBOL(ballast_log_buf),
@@ -308,6 +312,7 @@ def test_note_and_memmap(accel, work):
         # What needs helper dump-tool's build/tools/ballast-dump: skipped, never passed, without it.
         tool_checks(path, work, buddy_before, offline_before, held, summary_before,
                     buddyinfo_before)
+        makedumpfile_checks(path, os.path.join(work, "filtered.elf"), work)
     except QMPError as e:
         tap(False, "note: guest session", str(e))
     finally:
@@ -350,6 +355,46 @@ def tool_checks(path, work, buddy, offline, held, summary, buddyinfo):
         [ln.split() for ln in bi(out)] == [ln.split() for ln in bi(buddyinfo)],
         "tool: summary equals the guest's page-types and buddyinfo",
         f"tool:\n{out}\nguest:\n{summary}\n{buddyinfo}")
+
+
+def makedumpfile_error(path, work):
+    """(exit status, its first error line) of Debian's makedumpfile -E -d 31 on @path."""
+    out_path = os.path.join(work, "mdf.out")
+    if os.path.exists(out_path):
+        os.unlink(out_path)
+    r = subprocess.run(["makedumpfile", "-E", "-d", "31", path, out_path], capture_output=True,
+                       text=True, timeout=300)
+    lines = [ln.strip() for ln in (r.stdout + r.stderr).splitlines() if ln.strip()]
+    err = next((ln for ln in lines if re.match(r"^\w+: ", ln)), None)
+    return r.returncode, err, "\n".join(lines[-10:])
+
+
+def makedumpfile_checks(raw, filtered, work):
+    """Where Debian's unmodified makedumpfile stops on a real dump (docs/dumps.md)."""
+    name_raw = "makedumpfile: QEMU's own dump stops at get_elf_info (program headers not at 64)"
+    name_flt = ("makedumpfile: ballast-dump's re-laid dump stops at check_release "
+                "(no Linux utsname)")
+    if shutil.which("makedumpfile") is None:
+        tap.skip(name_raw, "makedumpfile is not installed")
+        tap.skip(name_flt, "makedumpfile is not installed")
+        return
+    with open(raw, "rb") as f:
+        phoff, = struct.unpack("<Q", f.read(64)[0x20:0x28])
+    rc, err, tail = makedumpfile_error(raw, work)
+    tap(rc == 1 and phoff != 64 and err == "get_elf_info: Can't get the number of PT_LOAD.",
+        f"{name_raw} (e_phoff {phoff}; {err})", tail)
+    if not os.path.exists(filtered):
+        tap(False, name_flt, "no filtered dump (the tool part failed)")
+        return
+    with open(filtered, "rb") as f:
+        phoff, = struct.unpack("<Q", f.read(64)[0x20:0x28])
+    c = Core(filtered)
+    info = parse_vmcoreinfo(c.note("VMCOREINFO").decode())
+    c.close()
+    rc, err, tail = makedumpfile_error(filtered, work)
+    tap(rc == 1 and phoff == 64 and "SYMBOL(init_uts_ns)" not in info and
+        err == "check_release: Can't get the symbol of system_utsname.",
+        f"{name_flt} (e_phoff {phoff}; {err})", tail)
 
 
 def test_panic(accel, work, machine, mem):
