@@ -115,7 +115,7 @@ int write(int fd, const void *buf, size_t n)
 		errno = EBADF;
 		return -1;
 	}
-	serial_write(buf, n);
+	console_emit(buf, n);
 	return (int)n;
 }
 

@@ -4,6 +4,19 @@
  * bounded buffer, then the serial console; nothing here allocates, so a
  * message can be printed from anywhere, including a dying kernel. panic()
  * also stops the other CPUs (arch/x86_64/smpboot.c, NMI).
+ *
+ * The console lock: one CPU writes a message at a time, so messages from
+ * several CPUs come out whole, one after another, never mixed mid-line.
+ * It is a word holding the owner's CPU id + 1 (0: free), taken with
+ * interrupts off around the write only (console_emit), not a spinlock_t:
+ * the lock checker reports through printk and must not see it. It can never
+ * deadlock a dying kernel:
+ *  - the owner printing again (an NMI or exception taken inside printk, on
+ *    the same CPU) writes at once, without the lock;
+ *  - a waiter takes the lock by force after CONSOLE_WAIT_MS (1 s; during a
+ *    panic CONSOLE_PANIC_WAIT_MS, 20 ms): the owner may have been stopped
+ *    by the panic NMI in the middle of a message and will never release it.
+ *    A forced take is counted (console_forced) and may mix one message.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -15,6 +28,51 @@
 #include <stdio.h>
 
 bool kernel_test_mode;
+
+#define CONSOLE_WAIT_MS         1000
+#define CONSOLE_PANIC_WAIT_MS   20
+
+static uint32_t console_owner;          /* CPU id + 1 of the writer; 0: free */
+static volatile bool console_panic;     /* a panic runs: waiters give up sooner */
+uint32_t console_forced;                /* locks taken by force (the owner never let go) */
+
+/* Take the console lock (interrupts off); false if this CPU already holds it. */
+static bool console_lock(void)
+{
+	uint32_t me = arch_cpu_id() + 1, owner = 0;
+	uint64_t t0 = arch_cycles(), khz = tsc_khz ? tsc_khz : 1000000;
+
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+		return false;           /* nested in our own message (NMI, fault) */
+	while (!__atomic_compare_exchange_n(&console_owner, &owner, me, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		uint64_t limit = (console_panic ? CONSOLE_PANIC_WAIT_MS : CONSOLE_WAIT_MS) * khz;
+
+		if (arch_cycles() - t0 > limit) {
+			__atomic_store_n(&console_owner, me, __ATOMIC_SEQ_CST);
+			console_forced++;
+			return true;
+		}
+		cpu_relax();
+		owner = 0;
+	}
+	return true;
+}
+
+/* Write @n bytes of one message under the console lock. */
+void console_emit(const char *buf, size_t n)
+{
+	unsigned long f = local_irq_save();
+	bool locked = console_lock();
+
+	uint32_t me = arch_cpu_id() + 1;
+
+	serial_write(buf, n);
+	if (locked)     /* not if another CPU took it by force meanwhile */
+		__atomic_compare_exchange_n(&console_owner, &me, 0, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	local_irq_restore(f);
+}
 
 /* Print a formatted message on the console; returns the bytes printed. */
 int printk(const char *fmt, ...)
@@ -28,7 +86,7 @@ int printk(const char *fmt, ...)
 		return n;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	serial_write(buf, (size_t)n);
+	console_emit(buf, (size_t)n);
 	return n;
 }
 
@@ -70,6 +128,7 @@ void panic(const char *fmt, ...)
 		for (;;)
 			halt();         /* the winner's NMI reports this CPU */
 	}
+	console_panic = true;
 	printk("\n*** PANIC on CPU %u: %s\n", arch_cpu_id(), buf);
 	backtrace_from((uint64_t)__builtin_frame_address(0), (uint64_t)&&here);
 here:

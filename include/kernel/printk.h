@@ -9,6 +9,8 @@
 #include <kernel/compiler.h>
 
 __printf(1, 2) int printk(const char *fmt, ...);
+/* Write @n bytes to the console as one message (not mixed with other CPUs' output). */
+void console_emit(const char *buf, size_t n);
 
 #define pr_err(fmt, ...)   printk("error: " fmt, ##__VA_ARGS__)
 #define pr_warn(fmt, ...)  printk("warning: " fmt, ##__VA_ARGS__)
