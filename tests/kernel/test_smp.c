@@ -2,7 +2,9 @@
  * test_smp.c - in-kernel suite for the SMP core: call-function IPIs
  * (one CPU, all CPUs, wait and nowait, two CPUs calling each other with
  * interrupts off) and the per-CPU work loops (an item runs on the CPU it
- * was queued on; the same item never runs on two CPUs at once).
+ * was queued on; the same item never runs on two CPUs at once), and the
+ * TLB shootdown (a kernel mapping changed under every CPU's cached
+ * translation: each CPU must see the new page after the change returns).
  *
  * The cases that need another CPU skip (reported as skips) on a one-CPU
  * boot; tests/qemu/test_smp.py boots this suite with -smp 4. CPU 0 runs the
@@ -14,6 +16,8 @@
 #include <kernel/kernel.h>
 #include <kernel/smp.h>
 #include <kernel/work.h>
+#include <mm/gfp.h>
+#include <mm/page.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <errno.h>
@@ -329,6 +333,62 @@ static void test_work_never_on_two_cpus(struct ktest *t)
 	KT_EXPECT(t, !shared_item.pending);
 }
 
+/* ---------------- TLB shootdown ---------------- */
+
+#define TLB_OLD 0x01d01d01d01d01d0ULL
+#define TLB_NEW 0x0e110e110e110e11ULL
+
+static volatile uint64_t tlb_seen[NR_CPUS];
+
+/* Each CPU reads the first word through the test mapping (and so caches its translation). */
+static void tlb_read(void *va)
+{
+	tlb_seen[arch_cpu_id()] = *(volatile uint64_t *)va;
+}
+
+/* Expect every CPU to read the old page, then, after paging_remap_page(), the new one. */
+static void test_tlb_shootdown_remap(struct ktest *t)
+{
+	struct page *a = alloc_page(GFP_KERNEL), *b = alloc_page(GFP_KERNEL);
+	unsigned int cpu, stale = 0;
+	uint64_t *va;
+
+	if (!a || !b) {
+		KT_EXPECT(t, a && b);
+		goto out;
+	}
+	if (num_online_cpus() < 2) {
+		ktest_skip(t, "needs a second CPU");
+		goto out;
+	}
+	*(uint64_t *)page_address(a) = TLB_OLD;
+	*(uint64_t *)page_address(b) = TLB_NEW;
+	va = ioremap_cache(page_to_phys(a), PAGE_SIZE);
+	KT_ASSERT(t, va != NULL);
+	memset((void *)tlb_seen, 0, sizeof(tlb_seen));
+	on_each_cpu(tlb_read, va, true);                /* every CPU caches va -> a */
+	for_each_online_cpu(cpu)
+		KT_EXPECT_EQ(t, tlb_seen[cpu], TLB_OLD);
+	KT_EXPECT_EQ(t, paging_remap_page((uint64_t)va, page_to_phys(b)), 0);
+	memset((void *)tlb_seen, 0, sizeof(tlb_seen));
+	on_each_cpu(tlb_read, va, true);
+	for_each_online_cpu(cpu)
+		if (tlb_seen[cpu] != TLB_NEW) {
+			ktest_log("cpu %u read %#llx through the remapped page: a stale translation",
+				  cpu, (unsigned long long)tlb_seen[cpu]);
+			stale++;
+		}
+	KT_EXPECT_EQ(t, stale, 0);
+	KT_EXPECT_EQ(t, paging_unmap_page((uint64_t)va), 0);
+	KT_EXPECT_EQ(t, paging_lookup((uint64_t)va, NULL), 0);
+	KT_EXPECT_EQ(t, paging_remap_page((uint64_t)va, page_to_phys(a)), -EINVAL);
+out:
+	if (a)
+		__free_page(a);
+	if (b)
+		__free_page(b);
+}
+
 KTEST_SUITE(smp,
 	    KTEST_CASE(test_call_offline_cpu),
 	    KTEST_CASE(test_call_self),
@@ -338,4 +398,5 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(test_call_each_other_irqs_off),
 	    KTEST_CASE(test_work_queue_on_runs_there),
 	    KTEST_CASE(test_work_requeue_while_running_stays),
-	    KTEST_CASE(test_work_never_on_two_cpus));
+	    KTEST_CASE(test_work_never_on_two_cpus),
+	    KTEST_CASE(test_tlb_shootdown_remap));
