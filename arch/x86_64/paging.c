@@ -16,14 +16,18 @@
  * The boot identity map is gone once paging_init() switches CR3.
  *
  * All CPUs run on these tables (one CR3). Changes after boot are made under
- * pgtable_lock and, once other CPUs run, end with flush_tlb_kernel_range():
- * invlpg here, and the same on every other online CPU through a waiting
- * call-function IPI, so when the call returns no CPU can still use an old
- * translation. ioremap and the stack area fill empty entries;
- * paging_remap_page() and paging_unmap_page() change or remove a 4 KiB
- * mapping in those two areas (ioremap_cache() gives a changeable view of
- * RAM), and there the shootdown is what makes every CPU see the change
- * (tests/kernel/test_smp.c's tlb_shootdown case).
+ * pgtable_lock. Filling an empty entry (ioremap, the stack area, a new
+ * table page) needs no invalidation anywhere: x86 caches only present
+ * entries, in the TLB and in its paging-structure caches alike, so no CPU
+ * can hold a translation the fill contradicts (flushing there anyway cost
+ * a call-function IPI round to every CPU per ioremap, milliseconds of boot
+ * under TCG). Changing or removing a present entry does need it:
+ * paging_remap_page() and paging_unmap_page() (4 KiB mappings in those two
+ * areas; ioremap_cache() gives a changeable view of RAM) end with
+ * flush_tlb_kernel_range(): invlpg here, and the same on every other online
+ * CPU through a waiting call-function IPI, so when the call returns no CPU
+ * can still use the old translation (tests/kernel/test_smp.c's
+ * tlb_shootdown case fails without the remote part).
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -204,8 +208,7 @@ static void *__ioremap(phys_addr_t phys, size_t size, uint64_t flags)
 	for (size_t off = 0; off < len; off += PAGE_SIZE)
 		map_4k(va + off, base + off, flags);
 	spin_unlock_irqrestore(&pgtable_lock, f);
-	flush_tlb_kernel_range(va, len);
-	return (void *)(va + (phys - base));
+	return (void *)(va + (phys - base));    /* only empty entries filled: nothing to flush */
 }
 
 /* Map device registers uncached; returns their virtual address. */
@@ -286,8 +289,7 @@ void *paging_map_stack(phys_addr_t pa, size_t size)
 	for (size_t off = 0; off < size; off += PAGE_SIZE)
 		map_4k(va + off, pa + off, PTE_W | nx_bit);
 	spin_unlock_irqrestore(&pgtable_lock, f);
-	flush_tlb_kernel_range(va, size);
-	return (void *)va;
+	return (void *)va;                      /* only empty entries filled: nothing to flush */
 }
 
 bool paging_stack_readable(uint64_t a)
