@@ -11,7 +11,10 @@
 #                   docs/porting.md); make lib-bench: what out-of-line
 #                   platform hooks cost (examples/hosted/bench.c)
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
-#                   JSON lines + a table
+#                   JSON lines + a table; then make bench-boot
+#   make bench-boot what starting the other CPUs costs boot: -smp 1 and
+#                   -smp 4 microvm TCG boots in interleaved pairs, the
+#                   guest's TSC timeline (scripts/bootbench.py)
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -75,7 +78,7 @@ ELF := $(BUILD)/ballast.elf
 BENCH_ELF := $(BUILD)/ballast-bench.elf
 ISO := $(BUILD)/ballast.iso
 
-.PHONY: all run test bench iso gdb clean tools
+.PHONY: all run test bench bench-boot iso gdb clean tools
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
 
 # Host tools: page-types reads a kpageflags dump captured from the console.
@@ -156,6 +159,11 @@ test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuz
 bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
+
+bench-boot: | $(DEPS)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 clean:
 	rm -rf build/k build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
