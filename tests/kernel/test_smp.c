@@ -175,6 +175,7 @@ static void test_call_each_other_irqs_off(struct ktest *t)
 	int other = other_cpu();
 	struct work w;
 	unsigned long f;
+	uint64_t t0, t1, t2;
 	int mine;
 
 	if (other < 0 || arch_cpu_id() != 0) {
@@ -185,14 +186,20 @@ static void test_call_each_other_irqs_off(struct ktest *t)
 	peer_ready = peer_go = peer_done = 0;
 	peer_result = 1;
 	work_init(&w, call_back_with_irqs_off);
+	t0 = arch_cycles();
 	KT_ASSERT_EQ(t, work_queue_on((unsigned int)other, &w), 0);
 	KT_ASSERT(t, wait_flag(&peer_ready));
+	t1 = arch_cycles();
 	f = local_irq_save();
 	__atomic_store_n(&peer_go, 1, __ATOMIC_RELEASE);
 	mine = smp_call_function_single((unsigned int)other, record_call, &rec, true);
 	local_irq_restore(f);
+	t2 = arch_cycles();
 	KT_EXPECT_EQ(t, mine, 0);
 	KT_ASSERT(t, wait_flag(&peer_done));
+	ktest_log("kick to the peer's work running %lu us, both calls done %lu us, peer back %lu us",
+		  (unsigned long)((t1 - t0) * 1000 / tsc_khz), (unsigned long)((t2 - t1) * 1000 / tsc_khz),
+		  (unsigned long)((arch_cycles() - t2) * 1000 / tsc_khz));
 	KT_EXPECT_EQ(t, peer_result, 0);
 	KT_EXPECT_EQ(t, rec.calls[0], 1);               /* the other CPU's call ran here */
 	KT_EXPECT_EQ(t, rec.calls[other], 1);           /* ours ran there */
