@@ -20,7 +20,9 @@ first), so a change in the machine's load hits both sizes alike. Reported:
 for each size the median (and quartiles) of "ready after kmain" and of
 "ready after reset"; the paired difference B - A per pair, with its median,
 quartiles and range; and the median duration of every boot step for both
-sizes, which says where any difference goes. Every boot is one JSON line
+sizes, which says where any difference goes, and the sum of those
+differences over the steps that do SMP work (the others do the same work in
+both sizes; their differences show the noise). Every boot is one JSON line
 in --out. Figures, not a test: the exit status says only whether every boot
 produced its timeline.
 """
@@ -150,6 +152,8 @@ def main():
     for smp in (sb, sa):        # the larger boot has the SMP-only marks
         for r in runs[smp][:1]:
             steps += [name for name, _ in r["marks"] if name not in steps]
+    smp_steps = ("smp-stacks", "acpi+apic+INIT", "smp_boot_cpus", "smp_wait_cpus")
+    smp_sum = 0.0
     for name in steps:
         med = {}
         for smp in (sa, sb):
@@ -158,7 +162,12 @@ def main():
             med[smp] = statistics.median(v) if v else None
         cell = {smp: f"{m:10.2f}" if m is not None else f"{'-':>10s}" for smp, m in med.items()}
         diff = med[sb] - med[sa] if None not in med.values() else None
+        if name in smp_steps:
+            smp_sum += (med[sb] or 0.0) - (med[sa] or 0.0)
         print(f"{name:18s}{cell[sa]}{cell[sb]}" + (f"{diff:+9.2f}" if diff is not None else ""))
+    print(f"the steps that do SMP work ({', '.join(smp_steps)}): {smp_sum:+.2f} ms "
+          f"(-smp {sb} minus -smp {sa}, from the step medians; the other steps do the same work "
+          f"in both, their differences are the machine's noise)")
     rs = runs[sb]
     if rs and rs[0].get("aps"):
         def med(v):

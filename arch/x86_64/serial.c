@@ -1,8 +1,8 @@
 /*
  * serial.c - the 16550 UART on COM1: the console.
  *
- * Output is polled (wait for the transmit holding register), so a panic
- * can always print. Input is interrupt driven: the IRQ 4 handler drains
+ * Output is polled (wait for the transmit FIFO to empty, then fill its 16
+ * bytes), so a panic can always print. Input is interrupt driven: the IRQ 4 handler drains
  * the receive FIFO into a ring buffer, which the shell reads from the idle
  * loop. Bytes that arrive while the ring is full are counted, not lost
  * silently.
@@ -56,13 +56,42 @@ void serial_putc(char c)
 	outb(COM1, (uint8_t)c);
 }
 
-/* Write @n bytes, turning "\n" into "\r\n". */
+/* Wait (bounded) until the transmit FIFO is empty; false if it never was. */
+static bool serial_tx_empty_wait(void)
+{
+	for (int i = 0; i < 100000; i++) {
+		if (inb(COM1 + 5) & 0x20)
+			return true;
+		cpu_relax();
+	}
+	return false;
+}
+
+/*
+ * Write @n bytes, turning "\n" into "\r\n": once the transmit FIFO is empty
+ * (LSR bit 5), up to TX_FIFO bytes go in without looking at the status
+ * again, so a line costs one status read per 16 bytes instead of one per
+ * byte (port I/O is the expensive part under emulation).
+ */
+#define TX_FIFO 16
 void serial_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\n')
-			serial_putc('\r');
-		serial_putc(s[i]);
+	size_t i = 0;
+	bool cr_done = false;           /* the "\r" of s[i] == "\n" went out */
+
+	if (!serial_present)
+		return;
+	while (i < n) {
+		serial_tx_empty_wait();
+		for (int room = TX_FIFO; room > 0 && i < n; room--) {
+			if (s[i] == '\n' && !cr_done) {
+				outb(COM1, '\r');
+				cr_done = true;
+				continue;
+			}
+			outb(COM1, (uint8_t)s[i++]);
+			cr_done = false;
+		}
 	}
 }
 
