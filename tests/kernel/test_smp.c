@@ -14,6 +14,7 @@
  */
 #include <kernel/ktest.h>
 #include <kernel/kernel.h>
+#include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/work.h>
 #include <mm/gfp.h>
@@ -396,6 +397,45 @@ out:
 		__free_page(b);
 }
 
+/* ---------------- console lock ---------------- */
+
+#define PRINT_LINES 25
+
+static volatile uint32_t print_arrived;
+
+/* Every CPU waits for all the others (bounded), then prints PRINT_LINES whole lines. */
+static void print_lines_at_once(void *info)
+{
+	unsigned int me = arch_cpu_id(), n = *(unsigned int *)info;
+	uint64_t t0 = arch_cycles();
+
+	__atomic_fetch_add(&print_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&print_arrived, __ATOMIC_ACQUIRE) < n &&
+	       arch_cycles() - t0 < WAIT_MS * tsc_khz)
+		cpu_relax();
+	for (int i = 0; i < PRINT_LINES; i++)
+		printk("smp-printk cpu %u line %02d abcdefghijklmnopqrstuvwxyz0123456789 end\n", me, i);
+}
+
+/*
+ * Every CPU prints at the same moment; the lines must come out whole.
+ * The check is on the console text, outside: tests/qemu/test_smp.py's ktest
+ * group matches every "smp-printk" line against the full pattern.
+ */
+static void test_printk_lines_whole(struct ktest *t)
+{
+	unsigned int n = num_online_cpus();
+
+	if (n < 2) {
+		ktest_skip(t, "needs a second CPU");
+		return;
+	}
+	print_arrived = 0;
+	on_each_cpu(print_lines_at_once, &n, true);
+	KT_EXPECT_EQ(t, print_arrived, n);
+	ktest_log("%u CPUs printed %d lines each at once", n, PRINT_LINES);
+}
+
 KTEST_SUITE(smp,
 	    KTEST_CASE(test_call_offline_cpu),
 	    KTEST_CASE(test_call_self),
@@ -406,4 +446,5 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(test_work_queue_on_runs_there),
 	    KTEST_CASE(test_work_requeue_while_running_stays),
 	    KTEST_CASE(test_work_never_on_two_cpus),
-	    KTEST_CASE(test_tlb_shootdown_remap));
+	    KTEST_CASE(test_tlb_shootdown_remap),
+	    KTEST_CASE(test_printk_lines_whole));

@@ -18,7 +18,9 @@ Boots (all TCG, each bounded by a timeout):
                interrupt (all run, in order, status 0: no byte lost,
                doubled or reordered), rng reads take their MSI-X interrupts
                on CPU 1 (none on CPU 0), and back on CPU 0 after a route back
-  microvm -smp 4 ktest=smp: the in-kernel suite (tests/kernel/test_smp.c)
+  microvm -smp 4 ktest=smp: the in-kernel suite (tests/kernel/test_smp.c),
+               and the lines its printk case printed from 4 CPUs at once
+               must each be whole
   microvm -smp 4 `smp panic-test confirm both`: CPUs 0 and 1 panic at
                once; exactly one panic report, then one "stopped by NMI"
                block with a backtrace for each of the three other CPUs,
@@ -288,6 +290,14 @@ def group_ktest():
             tap(verdict == "ok", f"ktest smp -smp 4: {name}", out[-2500:])
     tap(len(cases) >= 9 and rc == 0 and "# ktest: " in out,
         "ktest smp -smp 4: the suite ran every case and exited cleanly", out[-2500:])
+    # test_printk_lines_whole: 4 CPUs x 25 lines printed at the same moment
+    marked = [ln for ln in out.splitlines() if "smp-printk" in ln]
+    whole = [re.fullmatch(r"smp-printk cpu (\d) line (\d\d) abcdefghijklmnopqrstuvwxyz0123456789 end",
+                          ln) for ln in marked]
+    got = sorted((int(m.group(1)), int(m.group(2))) for m in whole if m)
+    tap(len(marked) == 100 and all(whole) and got == [(c, i) for c in range(4) for i in range(25)],
+        "console lock: 100 lines printed by 4 CPUs at once all come out whole, each exactly once",
+        "\n".join(ln for ln, m in zip(marked, whole) if not m)[:2500] or f"{len(marked)} lines")
 
 
 def group_panic():
