@@ -9,8 +9,8 @@
  *     image and the boot data reserved;
  *  4. final page tables: direct map + W^X image (paging.c);
  *  5. ACPI tables, APICs, the other CPUs' stacks and INIT IPIs
- *     (smp_prepare_cpus), TSC calibration, their start-up IPIs
- *     (smp_start_cpus: they set up and park), timer, serial input IRQ;
+ *     (smp_prepare_cpus), TSC calibration, timer, their start-up IPIs
+ *     (smp_start_cpus: they set up and park), serial input IRQ;
  *  6. the page allocator and the mm boot options (mm_init_all), then
  *     direct compaction and its daemon (kcompactd_start), then the parked
  *     CPUs released (smp_boot_cpus);
@@ -136,11 +136,11 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	acpi_init(boot_info.rsdp);
 	apic_init();
 	smp_init_ipis();
-	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during the calibration */
+	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during the calibrations */
 	boot_mark("acpi+apic+INIT");
 	tsc_calibrate();
-	smp_start_cpus();       /* SIPIs: the APs set up and park while boot goes on */
 	timer_init(100);
+	smp_start_cpus();       /* SIPIs: the APs set up and park while boot goes on */
 	serial_enable_irq();
 	local_irq_enable();
 	printk("ballast: TSC %lu.%03lu MHz (%s), %s APIC, %u CPU(s) in ACPI, direct map %lu MiB in %s pages\n",

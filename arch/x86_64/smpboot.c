@@ -15,14 +15,16 @@
  *                      is copied to its low page and patched, and an INIT
  *                      IPI goes to every AP, one after the other without
  *                      waiting (the APs reset in parallel).
- *  smp_start_cpus()    after the TSC calibration (which itself lasts longer
- *                      than the 10 ms an AP needs after INIT; checked): a
- *                      start-up IPI (SIPI) to every AP. The APs run the
- *                      trampoline and their C setup (per-CPU area, GDT, TSS,
- *                      IDT, local APIC without its timer) while the boot CPU
- *                      measures the APIC timer and starts the page
- *                      allocator, then park: halted, interrupts on, waiting
- *                      for the release.
+ *  smp_start_cpus()    after the TSC and APIC timer calibrations (which
+ *                      last longer than the 10 ms an AP needs after INIT;
+ *                      checked): a start-up IPI (SIPI) to every AP. The APs
+ *                      run the trampoline and their C setup (per-CPU area,
+ *                      GDT, TSS, IDT, local APIC without its timer) while
+ *                      the boot CPU starts the page allocator, then park:
+ *                      halted, interrupts on, waiting for the release. (Not
+ *                      during the APIC timer's 10 ms measurement: under
+ *                      single-threaded TCG the starting APs stretch that
+ *                      busy-wait, +20 ms of an -icount boot.)
  *  smp_boot_cpus()     after the page allocator is up: a second SIPI to
  *                      every AP that has not reached C (the INIT, 10 ms,
  *                      SIPI, 200 us, SIPI sequence of the Intel SDM's MP

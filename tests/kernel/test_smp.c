@@ -304,10 +304,18 @@ static void shared_fn(struct work *w)
 	__atomic_fetch_add(&shared_runs, 1, __ATOMIC_RELEASE);
 }
 
-/* IPI callback: every CPU queues the shared item on itself at about the same moment. */
-static void queue_shared_here(void *info)
+/*
+ * IPI callback: every CPU queues the shared item at about the same moment,
+ * on the round's target CPU (*info). The target moves every round, so the
+ * item is often still running on the last target when it is queued for
+ * the next: the case the never-on-two-CPUs rule redirects. (Each CPU
+ * queueing on itself let CPU 0, which queues first and runs its own work
+ * only every 16 rounds, win every round on a loaded host: 14 runs, all on
+ * CPU 0, and no migration to test.)
+ */
+static void queue_shared_on_target(void *info)
 {
-	work_queue_on(arch_cpu_id(), &shared_item);
+	work_queue_on(*(unsigned int *)info, &shared_item);
 }
 
 /* Expect one item queued from every CPU at once, 200 rounds, never inside two CPUs at once. */
@@ -323,7 +331,9 @@ static void test_work_never_on_two_cpus(struct ktest *t)
 	memset((void *)shared_on, 0, sizeof(shared_on));
 	work_init(&shared_item, shared_fn);
 	for (int round = 0; round < 200; round++) {
-		on_each_cpu(queue_shared_here, NULL, true);
+		unsigned int target = 1 + round % (num_online_cpus() - 1);   /* an AP: runs it now */
+
+		on_each_cpu(queue_shared_on_target, &target, true);
 		udelay(50);
 		if (round % 16 == 0)
 			work_run_pending();

@@ -62,7 +62,7 @@ static inline struct percpu *this_cpu(void) { return &percpu_area[arch_cpu_id()]
 void smp_reserve_trampoline(void);
 /* Read the MADT's CPU list, give the APs stacks and the trampoline, send INIT (after apic_init). */
 void smp_prepare_cpus(void);
-/* The first SIPI to every AP (after the TSC calibration); they set up and park. */
+/* The first SIPI to every AP (after the TSC and timer calibrations); they set up and park. */
 void smp_start_cpus(void);
 /* The second SIPI where needed, then release the parked APs (after the page allocator). */
 void smp_boot_cpus(void);
