@@ -17,6 +17,10 @@
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table; then make bench-dump (the dump
 #                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
+#                   and make bench-boot
+#   make bench-boot what starting the other CPUs costs boot: -smp 1 and
+#                   -smp 4 microvm TCG boots in interleaved pairs, the
+#                   guest's TSC timeline (scripts/bootbench.py)
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
 #                   (QMP GUEST_PANICKED -> dump-guest-memory) and filter it
 #                   into path (README "After a crash")
@@ -143,7 +147,7 @@ $(APP_ISO): $(APP_ELF) | $(DEPS)
 -include $(APP_OBJS:.o=.d)
 endif
 
-.PHONY: all run test bench iso gdb clean tools apps dump
+.PHONY: all run test bench bench-boot iso gdb clean tools apps dump
 ifneq ($(APP),)
 all: $(APP_ELF)
 else
@@ -259,11 +263,16 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
 	@$(MAKE) --no-print-directory bench-dump
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 # The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
-.PHONY: bench-dump
+.PHONY: bench-dump bench-boot
 bench-dump: build/tools/ballast-dump
 	@python3 scripts/dump_bench.py
+
+bench-boot: | $(DEPS)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 clean:
 	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
