@@ -8,6 +8,8 @@
 #                   and QEMU system tests; ends with "N passed, M failed"
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table
+#   make bench-host the page allocator's cost measured on the host (release
+#                   build of mm/, threads standing in for CPUs), a table
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -36,6 +38,7 @@ BUILD   ?= build
 include mk/deps.mk
 include mk/newlib.mk
 include tests/host/host.mk
+include mk/bench-host.mk
 
 CC      := gcc
 LD      := ld
@@ -151,6 +154,6 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/release build/host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/release build/host build/bench-host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)
