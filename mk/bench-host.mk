@@ -3,7 +3,7 @@
 # tests (HOST_PORTABLE, the harness's memory and SMP model), built as a
 # release: -O2, no sanitizers, no CONFIG_DEBUG_VM.
 
-BENCH_HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+BENCH_HOST_CFLAGS := -std=gnu11 -O2 -g -fno-pie -Wall -Wextra -Wno-unused-parameter \
                      -DHOST_BUILD -Itests/host/include -Iinclude -Itests/host -Itests/host/support
 BENCH_HOST_SRC  := $(HOST_PORTABLE) $(filter-out tests/host/support/htest_main.c,$(HOST_SUPPORT)) \
                    bench/host/bench_host.c
@@ -17,7 +17,7 @@ build/bench-host/obj/%.o: %.c $(HOST_HDRS) tests/host/support/host_smp.h | $(DEP
 
 build/bench-host/bench-host: $(BENCH_HOST_OBJS)
 	@echo "  HOSTLD  $@"
-	@$(HOST_CC) $(BENCH_HOST_OBJS) -o $@ -lpthread
+	@$(HOST_CC) -no-pie $(BENCH_HOST_OBJS) -o $@ -lpthread
 
 .PHONY: bench-host
 bench-host: build/bench-host/bench-host

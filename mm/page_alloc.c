@@ -719,7 +719,8 @@ static void check_poison(struct page *page, unsigned int order)
 	}
 }
 
-void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
+/* post_alloc_hook(), inlined into the allocation path. */
+static inline __attribute__((always_inline)) void __post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
 {
 	page->private = 0;
 	page->alloc_order = (uint8_t)order;
@@ -732,18 +733,23 @@ void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
 			arch_zero_page(page_address(page + i));
 }
 
+void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
+{
+	__post_alloc_hook(page, order, gfp);
+}
+
 /* Check and prepare a block just taken from the free lists; false if it was bad. */
 static inline bool prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
-	const char *r = page_bad_reason_alloc(page);
-
-	if (unlikely(r)) {
-		report_bad_page(page, r, true);
+	/* the usual case in one test; the reasons only when it fails */
+	if (unlikely(page->page_type != PGTY_NONE || page->_refcount || page->mapping ||
+		     page->flags)) {
+		report_bad_page(page, page_bad_reason_alloc(page), true);
 		return false;
 	}
 	if (order && !tails_ok(page, order, false))
 		return false;
-	post_alloc_hook(page, order, gfp);
+	__post_alloc_hook(page, order, gfp);
 	return true;
 }
 
@@ -766,8 +772,9 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	/* seed 004: a released movable page keeps only the MOVABLE bit; clear it */
 	if ((uintptr_t)page->mapping == PAGE_MAPPING_MOVABLE)
 		page->mapping = NULL;
-	r = page_bad_reason_free(page);
-	if (unlikely(r)) {
+	if (unlikely(page->page_type != PGTY_NONE || page->_refcount || page->mapping ||
+		     (page->flags & PAGE_FLAGS_CHECK_AT_FREE))) {
+		r = page_bad_reason_free(page);
 		report_bad_page(page, r, true);
 		return false;
 	}
@@ -878,7 +885,7 @@ static struct page *__rmqueue_for_pcp(struct zone *zone, unsigned long n, int mt
  * owner's, interrupts off); returns how many. Blocks are taken under
  * zone->lock and split once it is dropped (they are ours by then).
  */
-static int rmqueue_bulk(struct zone *zone, int count, int mt, struct list_head *list)
+static __attribute__((noinline)) int rmqueue_bulk(struct zone *zone, int count, int mt, struct list_head *list)
 {
 	LIST_HEAD(blocks);
 	struct page *page, *next;
@@ -908,16 +915,22 @@ static int rmqueue_bulk(struct zone *zone, int count, int mt, struct list_head *
 	return got;
 }
 
-/* Sort @pfn[0..n) ascending (insertion sort: spills come out nearly sorted). */
+/* Sort @pfn[0..n) ascending (shell sort: no recursion, no allocation, n <= PCP_BATCH_MAX). */
 static void sort_pfns(unsigned long *pfn, int n)
 {
-	for (int i = 1; i < n; i++) {
-		unsigned long x = pfn[i];
-		int j = i;
+	static const int gaps[] = { 132, 57, 23, 10, 4, 1 };
 
-		for (; j > 0 && pfn[j - 1] > x; j--)
-			pfn[j] = pfn[j - 1];
-		pfn[j] = x;
+	for (unsigned int g = 0; g < ARRAY_SIZE(gaps); g++) {
+		int gap = gaps[g];
+
+		for (int i = gap; i < n; i++) {
+			unsigned long x = pfn[i];
+			int j = i;
+
+			for (; j >= gap && pfn[j - gap] > x; j -= gap)
+				pfn[j] = pfn[j - gap];
+			pfn[j] = x;
+		}
 	}
 }
 
@@ -950,7 +963,7 @@ static int premerge_pfns(unsigned long *pfn, uint8_t *order, int n)
 }
 
 /* Return @count pages of @pcp (the owner's, interrupts off) to the buddy, coldest first. */
-static void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, int count)
+static __attribute__((noinline)) void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, int count)
 {
 	unsigned long pfn[PCP_BATCH_MAX];
 	uint8_t order[PCP_BATCH_MAX];
@@ -989,7 +1002,7 @@ static void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, int
  * steal, it leaves pageblock types alone; without it the last pages of a
  * zone could sit on a list no allocation of this type looks at.
  */
-static struct list_head *pcp_fallback_list(struct per_cpu_pages *pcp, int mt)
+static __attribute__((noinline)) struct list_head *pcp_fallback_list(struct per_cpu_pages *pcp, int mt)
 {
 	for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
 		struct list_head *l = &pcp->lists[fallbacks[mt][i]];
@@ -1162,7 +1175,7 @@ void pcp_set_batch_high(int batch, int high)
 /* ------------------------------------------------------------------ */
 
 /* A block of @order from @zone's buddy (not the pcp lists). */
-static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, int mt, gfp_t gfp)
+static __attribute__((noinline)) struct page *rmqueue_buddy(struct zone *zone, unsigned int order, int mt, gfp_t gfp)
 {
 	struct page *page;
 	unsigned long flags;

@@ -6,8 +6,9 @@
  * small test-and-set lock of its own (not a kernel spinlock_t: taking one
  * of those with irqsave would re-enter the mailbox on release). Posting
  * a call appends it under the lock, but only while the CPU is online, and
- * raises host_ipi_pending[cpu] (one cache line per CPU, read by
- * local_irq_restore()). The owning thread takes the whole FIFO out under
+ * sets the owning thread's host_ipi_pending (a thread-local flag, so the
+ * check in local_irq_restore() is one load; the poster writes it through
+ * the pointer the thread left in the mailbox when it registered). The owning thread takes the whole FIFO out under
  * the lock and runs the calls in order with host_irqs_off set, as an IPI
  * handler runs; host_irqs_on() re-enters only after the flag is back on.
  *
@@ -42,13 +43,20 @@ struct host_call {
 struct host_mbox {
 	int lock;
 	bool online;
+	int *pending;		/* the owning thread's host_ipi_pending */
 	struct host_call *head, *tail;
 	unsigned long runs;
 } __attribute__((aligned(64)));
 
-struct host_ipi_pending host_ipi_pending[NR_CPUS];
+__thread int host_ipi_pending;
 static struct host_mbox mbox[NR_CPUS] = { [0] = { .online = true } };
 static __thread bool in_poll;
+
+/* The main thread is CPU 0 from the start: leave it its flag's address. */
+__attribute__((constructor)) static void host_smp_init_cpu0(void)
+{
+	mbox[0].pending = &host_ipi_pending;
+}
 
 /* Take / release @m's mailbox lock (never held across a call). */
 static void mbox_lock(struct host_mbox *m)
@@ -73,8 +81,10 @@ bool host_smp_register(unsigned int cpu)
 	m = &mbox[cpu];
 	mbox_lock(m);
 	ok = !m->online;
-	if (ok)
+	if (ok) {
+		m->pending = &host_ipi_pending;
 		__atomic_store_n(&m->online, true, __ATOMIC_RELEASE);
+	}
 	mbox_unlock(m);
 	if (ok)
 		host_cpu_id = cpu;
@@ -113,7 +123,7 @@ void host_smp_poll(void)
 		mbox_lock(m);
 		list = m->head;
 		m->head = m->tail = NULL;
-		__atomic_store_n(&host_ipi_pending[host_cpu_id].n, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&host_ipi_pending, 0, __ATOMIC_RELAXED);
 		mbox_unlock(m);
 		if (!list)
 			break;
@@ -162,7 +172,7 @@ static int post_call(unsigned int cpu, struct host_call *c)
 	else
 		m->head = c;
 	m->tail = c;
-	__atomic_store_n(&host_ipi_pending[cpu].n, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(m->pending, 1, __ATOMIC_RELAXED);
 	mbox_unlock(m);
 	return 0;
 }

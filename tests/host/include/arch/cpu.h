@@ -12,18 +12,18 @@ extern __thread bool host_irqs_off;
 
 /*
  * The host's stand-in for an IPI (tests/host/support/host_smp.c): a call
- * posted to another thread's CPU raises that CPU's pending count; the
- * thread runs it the next time it enables interrupts (or polls), as a
- * CPU takes a pending IPI the moment it executes sti/popf.
+ * posted to another thread's CPU sets that thread's host_ipi_pending
+ * (written through a pointer the thread registered); the thread runs it
+ * the next time it enables interrupts (or polls), as a CPU takes a
+ * pending IPI the moment it executes sti/popf.
  */
-struct host_ipi_pending { int n; } __attribute__((aligned(64)));
-extern struct host_ipi_pending host_ipi_pending[NR_CPUS];
+extern __thread int host_ipi_pending;
 void host_smp_poll(void);
 
 static inline void host_irqs_on(void)
 {
 	host_irqs_off = false;
-	if (__builtin_expect(__atomic_load_n(&host_ipi_pending[host_cpu_id].n, __ATOMIC_RELAXED), 0))
+	if (__builtin_expect(__atomic_load_n(&host_ipi_pending, __ATOMIC_RELAXED), 0))
 		host_smp_poll();
 }
 
