@@ -1117,14 +1117,15 @@ void drain_local_pages(struct zone *zone)
 
 /*
  * Every online CPU drains its own lists (on_each_cpu, waiting); the lists
- * of CPUs that are not online belong to nobody and are drained here.
+ * of CPUs that are not online (the caller's too, if it is a host thread
+ * that went offline) belong to nobody and are drained here.
  */
 void drain_all_pages(struct zone *zone)
 {
 	count_vm_event(DRAIN_ALL_PAGES);
 	on_each_cpu(drain_local_pages_fn, zone, true);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		if (cpu != arch_cpu_id() && !cpu_online(cpu))
+		if (!cpu_online(cpu))
 			__drain_pcp(cpu, zone);
 }
 
@@ -1166,7 +1167,7 @@ void pcp_set_batch_high(int batch, int high)
 	drain_all_pages(NULL);
 	on_each_cpu(pcp_update_limits_fn, NULL, true);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		if (cpu != arch_cpu_id() && !cpu_online(cpu))
+		if (!cpu_online(cpu))
 			pcp_update_limits(cpu);
 }
 

@@ -13,9 +13,14 @@
  * A caller that waits for a call services its own mailbox meanwhile, so
  * two CPUs calling each other do not deadlock.
  *
- * The rule this model adds: a registered thread must not block for long
- * without polling (a drain of its per-CPU lists would wait for it). Block
- * with host_smp_barrier() / host_smp_join(), or unregister first.
+ * The rules this model adds: a registered thread must not block for long
+ * without polling (a drain of its per-CPU lists would wait for it); block
+ * with host_smp_barrier() / host_smp_join(), or unregister first. Every
+ * thread that allocates is registered (the per-CPU lists and vmstat rows
+ * are indexed by CPU and have no lock). The lists of a CPU that is not
+ * online belong to nobody and drain_all_pages() empties them directly, so
+ * a thread takes a CPU number that was used before only while no other
+ * thread drains (in practice: register at the start of the test).
  */
 #ifndef HOST_SMP_H
 #define HOST_SMP_H
