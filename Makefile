@@ -26,6 +26,8 @@
 #                   into path (README "After a crash")
 #   make dump QMP=sock DUMP=path   dump (and filter) a live guest started with
 #                   make run QMP=sock
+#   make bench-host the page allocator's cost measured on the host (release
+#                   build of mm/, threads standing in for CPUs), a table
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -59,6 +61,7 @@ include mk/deps.mk
 include mk/newlib.mk
 include tests/host/host.mk
 include mk/lib.mk
+include mk/bench-host.mk
 
 CC      := gcc
 LD      := ld
@@ -275,6 +278,6 @@ bench-boot: | $(DEPS)
 	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 clean:
-	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/bench-host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)
