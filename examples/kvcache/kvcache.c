@@ -21,7 +21,8 @@
  *                        computed from the key (for verify)
  *   verify               check every fill entry still present: "verify: N
  *                        checked, M mismatches"
- *   shrink N             ask all shrinkers for N pages now
+ *   shrink N             ask all shrinkers for N pages now (and say how
+ *                        long that took)
  *   compact              compact all memory now (moves the store's pages)
  *   misbehave CASE       register a shrinker that breaks its contract, or
  *                        misuse the page API: count, overclaim, stuck,
@@ -381,7 +382,14 @@ static void handle(char *line)
 	} else if (!strcmp(cmd, "verify")) {
 		cmd_verify();
 	} else if (!strcmp(cmd, "shrink") && a) {
-		printf("shrink: %lu pages freed\n", ballast_shrink(strtoul(a, NULL, 0)));
+		struct timespec t0, t1;
+		unsigned long got;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		got = ballast_shrink(strtoul(a, NULL, 0));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("shrink: %lu pages freed in %ld us\n", got,
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	} else if (!strcmp(cmd, "misbehave") && a) {
 		cmd_misbehave(a);
 	} else if (!strcmp(cmd, "shell")) {
