@@ -140,7 +140,13 @@ $(APP_DIR)/obj/%.o: %.c $(NEWLIB_STAMP) | $(DEPS)
 $(APP_ELF): $(KOBJS) $(APP_OBJS) $(APP_PREBUILT) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
 	$(link_image)
 
-$(APP_ISO): $(APP_ELF) | $(DEPS)
+# The ISO's grub.cfg carries APPEND and ARGS: the stamp changes when they
+# do, so a new ARGS= rebuilds the ISO (not only a new ELF).
+$(APP_DIR)/iso-cmdline.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(APPEND) -- $(ARGS)' | cmp -s - $@ || echo '$(APPEND) -- $(ARGS)' > $@
+
+$(APP_ISO): $(APP_ELF) $(APP_DIR)/iso-cmdline.stamp boot/grub.cfg | $(DEPS)
 	@echo "  ISO     $@"
 	@rm -rf $(APP_DIR)/iso && mkdir -p $(APP_DIR)/iso/boot/grub
 	@cp $(APP_ELF) $(APP_DIR)/iso/boot/ballast.elf
@@ -157,9 +163,11 @@ else
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
 endif
 
-# The example appliances the tests boot (each in its own build/app-NAME/).
+# The example appliances the tests boot (each in its own build/app-NAME/);
+# tests/qemu/test_app.py boots hello's ISO too, built with ARGS="iso 5".
 apps:
 	@$(MAKE) --no-print-directory APP=examples/hello build/app-hello/ballast.elf
+	@$(MAKE) --no-print-directory APP=examples/hello BOOT=iso ARGS="iso 5" build/app-hello/ballast.iso
 	@$(MAKE) --no-print-directory APP=examples/kvcache build/app-kvcache/ballast.elf
 
 # Host tools: page-types reads a kpageflags dump captured from the console;

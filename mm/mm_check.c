@@ -24,7 +24,9 @@
  *      (page_reporting_held()) is off every list, not PageBuddy, not
  *      allocated and not inside a free block: those pages are neither
  *      free nor in use, and counted in nr_reporting_held.
- * Marks are cleared before the locks are dropped.
+ * Marks are cleared before the locks are dropped. Then, outside the zone
+ * locks, debug builds check every slab object's redzone
+ * (slab_check_redzones(), each cache under its own lock).
  *
  * mm_check_counts() is the cheap one: per zone, under zone->lock, it
  * counts the entries of every free list (no per-page checks) against
@@ -46,6 +48,7 @@
 #include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <mm/page_reporting.h>
+#include <mm/slab.h>
 #include <errno.h>
 
 #define MARK_BUDDY 0xb0d1
@@ -260,6 +263,8 @@ unsigned long mm_check_invariants(void)
 		check_memmap(zone);
 		spin_unlock_irqrestore(&zone->lock, flags);
 	}
+	/* slab redzones (each reported by slab.c with its cache and object) */
+	nviol += slab_check_redzones();
 	if (nviol > MAX_REPORTS)
 		pr_err("mm_check: %lu more violations not shown\n", nviol - MAX_REPORTS);
 	return nviol;
