@@ -17,11 +17,17 @@
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
 #                   JSON lines + a table; then make bench-dump (the dump
 #                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
+#                   and make bench-boot
+#   make bench-boot what starting the other CPUs costs boot: -smp 1 and
+#                   -smp 4 microvm TCG boots in interleaved pairs, the
+#                   guest's TSC timeline (scripts/bootbench.py)
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
 #                   (QMP GUEST_PANICKED -> dump-guest-memory) and filter it
 #                   into path (README "After a crash")
 #   make dump QMP=sock DUMP=path   dump (and filter) a live guest started with
 #                   make run QMP=sock
+#   make bench-host the page allocator's cost measured on the host (release
+#                   build of mm/, threads standing in for CPUs), a table
 #   make iso        the GRUB (multiboot2) ISO
 #   make gdb        QEMU waiting for GDB, and GDB with symbols attached
 #   make deps       install what is missing (Debian packages, as root); every
@@ -55,6 +61,7 @@ include mk/deps.mk
 include mk/newlib.mk
 include tests/host/host.mk
 include mk/lib.mk
+include mk/bench-host.mk
 
 CC      := gcc
 LD      := ld
@@ -133,7 +140,13 @@ $(APP_DIR)/obj/%.o: %.c $(NEWLIB_STAMP) | $(DEPS)
 $(APP_ELF): $(KOBJS) $(APP_OBJS) $(APP_PREBUILT) linker.ld scripts/gensyms.py $(NEWLIB_STAMP) | $(DEPS)
 	$(link_image)
 
-$(APP_ISO): $(APP_ELF) | $(DEPS)
+# The ISO's grub.cfg carries APPEND and ARGS: the stamp changes when they
+# do, so a new ARGS= rebuilds the ISO (not only a new ELF).
+$(APP_DIR)/iso-cmdline.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(APPEND) -- $(ARGS)' | cmp -s - $@ || echo '$(APPEND) -- $(ARGS)' > $@
+
+$(APP_ISO): $(APP_ELF) $(APP_DIR)/iso-cmdline.stamp boot/grub.cfg | $(DEPS)
 	@echo "  ISO     $@"
 	@rm -rf $(APP_DIR)/iso && mkdir -p $(APP_DIR)/iso/boot/grub
 	@cp $(APP_ELF) $(APP_DIR)/iso/boot/ballast.elf
@@ -143,16 +156,18 @@ $(APP_ISO): $(APP_ELF) | $(DEPS)
 -include $(APP_OBJS:.o=.d)
 endif
 
-.PHONY: all run test bench iso gdb clean tools apps dump
+.PHONY: all run test bench bench-boot iso gdb clean tools apps dump
 ifneq ($(APP),)
 all: $(APP_ELF)
 else
 all: $(ELF) $(ISO) $(BENCH_ELF) tools
 endif
 
-# The example appliances the tests boot (each in its own build/app-NAME/).
+# The example appliances the tests boot (each in its own build/app-NAME/);
+# tests/qemu/test_app.py boots hello's ISO too, built with ARGS="iso 5".
 apps:
 	@$(MAKE) --no-print-directory APP=examples/hello build/app-hello/ballast.elf
+	@$(MAKE) --no-print-directory APP=examples/hello BOOT=iso ARGS="iso 5" build/app-hello/ballast.iso
 	@$(MAKE) --no-print-directory APP=examples/kvcache build/app-kvcache/ballast.elf
 
 # Host tools: page-types reads a kpageflags dump captured from the console;
@@ -259,13 +274,18 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
 	@$(MAKE) --no-print-directory bench-dump
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 # The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
-.PHONY: bench-dump
+.PHONY: bench-dump bench-boot
 bench-dump: build/tools/ballast-dump
 	@python3 scripts/dump_bench.py
 
+bench-boot: | $(DEPS)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
+
 clean:
-	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
+	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/bench-host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log
 
 -include $(KOBJS:.o=.d) $(BENCH_OBJS:.o=.d)

@@ -267,21 +267,18 @@ static double pair_cycles(gfp_t gfp, unsigned int order, unsigned int k)
 }
 
 /*
- * The zone (buddy) path for order 0: hold this CPU's pcp locks, so that
- * the allocator's trylock fails and both alloc and free go to the zone
- * under zone->lock, as they do when an interrupt finds the list busy.
+ * The zone (buddy) path for order 0: per-CPU lists of batch 1 and high 1,
+ * so every allocation refills one page from the zone and every free
+ * spills it back, both under zone->lock (the per-CPU list adds one push
+ * and one pop to the buddy's split and merge).
  */
 static double pair_cycles_zone_path(void)
 {
-	unsigned int cpu = arch_cpu_id();
 	double c;
 
-	drain_local_pages(NULL);
-	for (int z = 0; z < MAX_NR_ZONES; z++)
-		spin_lock(&zones[z].pcp[cpu].lock);
+	pcp_set_batch_high(1, 1);
 	c = pair_cycles(GFP_KERNEL, 0, 256);
-	for (int z = MAX_NR_ZONES - 1; z >= 0; z--)
-		spin_unlock(&zones[z].pcp[cpu].lock);
+	pcp_set_batch_high(0, 0);
 	return c;
 }
 

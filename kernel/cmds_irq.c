@@ -6,11 +6,12 @@
  *                     a shared line shows one row per handler
  *   irqs inject VEC   send vector VEC to this CPU (a spurious interrupt, for
  *                     tests: every handler must shrug it off)
- *   irqs cpus         where each vector goes: the CPU an IOAPIC line is
- *                     routed to ("-" for MSI/MSI-X and IPIs, which arrive
- *                     where they are sent) and its count on every CPU
+ *   irqs cpus         where each vector goes: the CPU an IOAPIC line or an
+ *                     MSI-X entry is aimed at ("-" for IPIs and other
+ *                     messages, which arrive where they are sent) and its
+ *                     count on every CPU
  *   irqs route VEC CPU
- *                     send IOAPIC line VEC to CPU (irq_set_affinity)
+ *                     send IOAPIC line or MSI-X vector VEC to CPU (irq_set_affinity)
  *   lspci             the PCI functions found, their BARs and MSI-X state
  */
 #include <kernel/shell.h>
@@ -99,7 +100,7 @@ static int cmd_irqs(int argc, char **argv)
 			printk("irqs: vector %llu cannot go to CPU %llu (%s)\n", (unsigned long long)vec,
 			       (unsigned long long)cpu, err == -ENXIO ? "CPU not online" :
 			       err == -ERANGE ? "APIC id beyond the IOAPIC's reach" :
-			       "not an IOAPIC line");
+			       "neither an IOAPIC line nor an MSI-X vector");
 			return 1;
 		}
 		printk("irqs: vector %llu now goes to CPU %llu\n", (unsigned long long)vec,

@@ -10,6 +10,12 @@
  *                            APIC id into its row; one line per CPU
  *   smp work                 work_queue_on() every online CPU; each item
  *                            records the CPU that ran it
+ *   boottime                 the boot CPU's timeline (boot_mark: each step's
+ *                            end, ms after kmain, and kmain's TSC as ms
+ *                            after reset), then the bring-up: INIT, SIPI,
+ *                            release, and each AP's C entry and park after
+ *                            the first SIPI and check-in after the release
+ *                            (us); scripts/bootbench.py parses it
  *   smp panic-test confirm [both]
  *                            panic() here (with `both`, CPU 1 panics at the
  *                            same moment through a call-function IPI): the
@@ -185,3 +191,42 @@ static int cmd_smp(int argc, char **argv)
 }
 SHELL_COMMAND(smp, "smp call [nowait] | work | panic-test confirm [both]",
 	      "run a function or a work item on every CPU; panic-test stops the machine", cmd_smp);
+
+/* @cycles as microseconds at the boot CPU's TSC rate. */
+static unsigned long tsc_us(uint64_t cycles)
+{
+	return tsc_khz ? (unsigned long)(cycles * 1000 / tsc_khz) : 0;
+}
+
+static int cmd_boottime(int argc, char **argv)
+{
+	struct smp_boot_times bt;
+	uint64_t t0 = boot_tsc_start;
+
+	if (argc != 1)
+		return shell_usage_error(argv, "takes no arguments");
+	printk("boottime: TSC %lu kHz, kmain %lu us after reset\n", (unsigned long)tsc_khz,
+	       tsc_us(t0));
+	for (unsigned int i = 0; i < boot_marks_n; i++)
+		printk("boottime: mark %-16s %9lu us\n", boot_marks[i].what,
+		       tsc_us(boot_marks[i].tsc - t0));
+	smp_get_boot_times(&bt);
+	if (!bt.sipi_tsc)
+		return 0;
+	printk("boottime: smp INIT %lu us, SIPI %lu us (waited %lu us for the INIT delay), "
+	       "release %lu us, smp_wait_cpus waited %lu us\n", tsc_us(bt.init_tsc - t0),
+	       tsc_us(bt.sipi_tsc - t0), tsc_us(bt.sipi_wait_cycles), tsc_us(bt.release_tsc - t0),
+	       tsc_us(bt.wait_cycles));
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++) {
+		const struct percpu *pc = &percpu_area[cpu];
+
+		if (pc->state != CPU_ONLINE)
+			continue;
+		printk("boottime: cpu %u entry %lu us parked %lu us after the SIPI, online %lu us "
+		       "after the release\n", cpu, tsc_us(pc->start_tsc - bt.sipi_tsc),
+		       tsc_us(pc->parked_tsc - bt.sipi_tsc), tsc_us(pc->online_tsc - bt.release_tsc));
+	}
+	return 0;
+}
+SHELL_COMMAND(boottime, "boottime", "where boot time went: each boot step, and each CPU's start",
+	      cmd_boottime);

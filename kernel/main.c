@@ -8,17 +8,22 @@
  *  3. memory map sanitized; memblock gets RAM, the first MiB, the kernel
  *     image and the boot data reserved;
  *  4. final page tables: direct map + W^X image (paging.c);
- *  5. ACPI tables, APICs, INIT IPIs to the other CPUs (smp_prepare_cpus),
- *     TSC calibration, timer, serial input IRQ;
+ *  5. ACPI tables, APICs, the other CPUs' stacks and INIT IPIs
+ *     (smp_prepare_cpus), TSC calibration, timer, their start-up IPIs
+ *     (smp_start_cpus: they set up and park), serial input IRQ;
  *  6. the page allocator and the mm boot options (mm_init_all), the
  *     VMCOREINFO note and the pvpanic device (dumps), then direct
- *     compaction and its daemon (kcompactd_start), then the other CPUs'
- *     stacks and start-up IPIs (smp_boot_cpus);
+ *     compaction and its daemon (kcompactd_start), then the parked
+ *     CPUs released (smp_boot_cpus);
  *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
  *     (virtio_init; the balloon needs the page allocator), while the
  *     other CPUs come up; then wait for them (smp_wait_cpus, bounded);
  *  8. ktest=/bench= runs, then the linked application (kernel/app.c),
  *     or the shell.
+ *
+ * boot_mark() notes the TSC at the end of each step (the `boottime` command
+ * prints them, scripts/bootbench.py reads them): the guest's own figure for
+ * where boot time goes, free of the host's process start-up.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -47,6 +52,15 @@ struct e820_entry mem_map[E820_MAX_ENTRIES];
 int mem_map_n;
 struct e820_report mem_map_report;
 uint64_t boot_tsc_start, boot_tsc_ready;
+struct boot_mark boot_marks[BOOT_MARKS_MAX];
+unsigned int boot_marks_n;
+
+/* Note that boot step @what ended now (boot CPU only, before the shell). */
+void boot_mark(const char *what)
+{
+	if (boot_marks_n < BOOT_MARKS_MAX)
+		boot_marks[boot_marks_n++] = (struct boot_mark){ what, arch_cycles() };
+}
 
 void ktest_run(const char *spec);
 void bench_run(const char *spec);
@@ -102,6 +116,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	char err[200];
 
 	boot_tsc_start = arch_cycles();
+	boot_mark("kmain");
 	percpu_init_boot_cpu();
 	serial_init();
 	cpu_detect(ext_edx);
@@ -120,13 +135,17 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	if (!cpu_features.nx)
 		pr_warn("this CPU has no NX bit: data pages stay executable\n");
 
+	boot_mark("console+cpu");
 	memory_init();
+	boot_mark("memory");
 	acpi_init(boot_info.rsdp);
 	apic_init();
 	smp_init_ipis();
-	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during boot */
+	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during the calibrations */
+	boot_mark("acpi+apic+INIT");
 	tsc_calibrate();
 	timer_init(100);
+	smp_start_cpus();       /* SIPIs: the APs set up and park while boot goes on */
 	serial_enable_irq();
 	local_irq_enable();
 	printk("ballast: TSC %lu.%03lu MHz (%s), %s APIC, %u CPU(s) in ACPI, direct map %lu MiB in %s pages\n",
@@ -134,13 +153,18 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	       cpu_features.x2apic ? "x2" : "x", acpi.ncpus, direct_map_bytes >> 20,
 	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
 
+	boot_mark("tsc+timer");
 	mm_init_all();
 	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
 	pvpanic_init();
 	kcompactd_start();
-	smp_boot_cpus();        /* SIPIs: the APs come up while the devices are probed */
+	boot_mark("mm");
+	smp_boot_cpus();        /* release the parked APs: they go online now */
+	boot_mark("smp_boot_cpus");
 	virtio_init();
+	boot_mark("virtio");
 	smp_wait_cpus();
+	boot_mark("smp_wait_cpus");
 
 	char spec[128];
 	if (cmdline_get("ktest", spec, sizeof(spec)))
@@ -149,6 +173,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 		bench_run(spec);
 
 	boot_tsc_ready = arch_cycles();
+	boot_mark("ready");
 	app_run();
 	shell_start();
 	idle_loop();

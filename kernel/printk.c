@@ -21,6 +21,19 @@
  * address, length and the position's address are published in VMCOREINFO
  * (kernel/vmcoreinfo.c) as SYMBOL(ballast_log_buf), NUMBER(ballast_log_buf_len)
  * and SYMBOL(ballast_log_buf_pos).
+ *
+ * The console lock: one CPU writes a message at a time, so messages from
+ * several CPUs come out whole, one after another, never mixed mid-line.
+ * It is a word holding the owner's CPU id + 1 (0: free), taken with
+ * interrupts off around the write only (console_write), not a spinlock_t:
+ * the lock checker reports through printk and must not see it. It can never
+ * deadlock a dying kernel:
+ *  - the owner printing again (an NMI or exception taken inside printk, on
+ *    the same CPU) writes at once, without the lock;
+ *  - a waiter takes the lock by force after CONSOLE_WAIT_MS (1 s; during a
+ *    panic CONSOLE_PANIC_WAIT_MS, 20 ms): the owner may have been stopped
+ *    by the panic NMI in the middle of a message and will never release it.
+ *    A forced take is counted (console_forced) and may mix one message.
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -30,45 +43,39 @@
 #include <arch/cpu.h>
 #include <arch/io.h>
 #include <drivers/pvpanic.h>
-#include <arch/spinlock.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 bool kernel_test_mode;
 
-/*
- * The console lock: one message at a time on the serial line, so the
- * lines of two CPUs never interleave mid-line. A bare arch spinlock, not a
- * checked one: printk runs under every lock, in interrupt handlers and
- * inside the lock checker's own reports. It is taken with interrupts off.
- * A CPU that faults while printing (its exception report prints) owns the
- * lock already and goes on without it; a waiter gives up after a bounded
- * spin (~2^27 tries, well over a second) and prints anyway, so a CPU that
- * stopped while holding it cannot silence a panic.
- */
-static arch_spinlock_t console_lock = ARCH_SPINLOCK_INIT;
-static unsigned int console_owner = ~0u;
+#define CONSOLE_WAIT_MS         1000
+#define CONSOLE_PANIC_WAIT_MS   20
 
-/* Take the console; false if printing without it (nested or timed out). */
-static bool console_lock_take(void)
+static uint32_t console_owner;          /* CPU id + 1 of the writer; 0: free */
+static volatile bool console_panic;     /* a panic runs: waiters give up sooner */
+uint32_t console_forced;                /* locks taken by force (the owner never let go) */
+
+/* Take the console lock (interrupts off); false if this CPU already holds it. */
+static bool console_lock(void)
 {
-	unsigned int cpu = arch_cpu_id();
+	uint32_t me = arch_cpu_id() + 1, owner = 0;
+	uint64_t t0 = arch_cycles(), khz = tsc_khz ? tsc_khz : 1000000;
 
-	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == cpu)
-		return false;
-	for (unsigned long spins = 0; !arch_spin_trylock(&console_lock); spins++) {
-		if (spins >= (1UL << 27))
-			return false;
+	if (__atomic_load_n(&console_owner, __ATOMIC_RELAXED) == me)
+		return false;           /* nested in our own message (NMI, fault) */
+	while (!__atomic_compare_exchange_n(&console_owner, &owner, me, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		uint64_t limit = (console_panic ? CONSOLE_PANIC_WAIT_MS : CONSOLE_WAIT_MS) * khz;
+
+		if (arch_cycles() - t0 > limit) {
+			__atomic_store_n(&console_owner, me, __ATOMIC_SEQ_CST);
+			console_forced++;
+			return true;
+		}
 		cpu_relax();
+		owner = 0;
 	}
-	__atomic_store_n(&console_owner, cpu, __ATOMIC_RELAXED);
 	return true;
-}
-
-static void console_lock_drop(void)
-{
-	__atomic_store_n(&console_owner, ~0u, __ATOMIC_RELAXED);
-	arch_spin_unlock(&console_lock);
 }
 
 char log_buf[LOG_BUF_LEN] __aligned(64);
@@ -109,18 +116,20 @@ uint64_t log_buf_show(void (*out)(const char *s, size_t n))
 	return end - start;
 }
 
-/* Write @n bytes to the console: the log ring, then the serial port, as
- * one unit under the console lock (interrupts off). */
+/* Write @n bytes of one message to the console: the log ring, then the
+ * serial port, as one unit under the console lock (interrupts off). */
 void console_write(const char *s, size_t n)
 {
-	unsigned long flags = local_irq_save();
-	bool locked = console_lock_take();
+	unsigned long f = local_irq_save();
+	bool locked = console_lock();
+	uint32_t me = arch_cpu_id() + 1;
 
 	log_buf_write(s, n);
 	serial_write(s, n);
-	if (locked)
-		console_lock_drop();
-	local_irq_restore(flags);
+	if (locked)     /* not if another CPU took it by force meanwhile */
+		__atomic_compare_exchange_n(&console_owner, &me, 0, false,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	local_irq_restore(f);
 }
 
 /* Print a formatted message on the console; returns the bytes printed. */
@@ -193,6 +202,7 @@ void panic(const char *fmt, ...)
 		for (;;)
 			halt();         /* the winner's NMI reports this CPU */
 	}
+	console_panic = true;
 	printk("\n*** PANIC on CPU %u: %s\n", arch_cpu_id(), buf);
 	backtrace_from((uint64_t)__builtin_frame_address(0), (uint64_t)&&here);
 here:

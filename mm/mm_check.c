@@ -1,8 +1,10 @@
 /*
  * mm_check.c - the whole-allocator invariant checker.
  *
- * mm_check_invariants() takes every pcp lock and zone lock (in the
- * documented order) and proves, for each zone:
+ * mm_check_invariants() takes every zone lock, with interrupts off, and
+ * proves, for each zone (the per-CPU lists of other online CPUs are read
+ * without their owners' help: call it where the allocator is quiescent,
+ * as the tests do):
  *   1. every entry of every free list is PageBuddy with the list's order,
  *      aligned to it, inside the zone, with refcount 0, no mapping, no
  *      flags but PG_reported (and that only from the reporting order up),
@@ -22,14 +24,17 @@
  *      (page_reporting_held()) is off every list, not PageBuddy, not
  *      allocated and not inside a free block: those pages are neither
  *      free nor in use, and counted in nr_reporting_held.
- * Marks are cleared before the locks are dropped.
+ * Marks are cleared before the locks are dropped. Then, outside the zone
+ * locks, debug builds check every slab object's redzone
+ * (slab_check_redzones(), each cache under its own lock).
  *
  * mm_check_counts() is the cheap one: per zone, under zone->lock, it
  * counts the entries of every free list (no per-page checks) against
  * nr_free_mt[], their sum against nr_free and the pages against
- * free_pages; per CPU, under a *try*-locked pcp->lock (a busy list is
- * skipped, so it is safe wherever the allocator may run), the pcp lists
- * against pcp->count and high. Cost: O(free blocks + pcp pages), no
+ * free_pages; per CPU, for the running CPU's lists (interrupts off) and
+ * those of CPUs not online (nobody's), the pcp lists against pcp->count
+ * and high - other online CPUs' lists are theirs and skipped, so it is
+ * safe wherever the allocator may run. Cost: O(free blocks + pcp pages), no
  * memmap walk.
  *
  * The every-N-operations check (mm_debug_check=N, debug builds only):
@@ -41,7 +46,9 @@
  */
 #include "page_alloc_internal.h"
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <mm/page_reporting.h>
+#include <mm/slab.h>
 #include <errno.h>
 
 #define MARK_BUDDY 0xb0d1
@@ -249,18 +256,15 @@ unsigned long mm_check_invariants(void)
 
 		if (!zone->spanned_pages)
 			continue;
-		/* every CPU's pcp lock, in CPU order: subclass = CPU for the checker */
-		for (int cpu = 0; cpu < NR_CPUS; cpu++)
-			spin_lock_nested(&zone->pcp[cpu].lock, cpu);
 		spin_lock_irqsave(&zone->lock, flags);
 		check_free_lists(zone);
 		check_pcp_lists(zone);
 		check_held(zone);
 		check_memmap(zone);
 		spin_unlock_irqrestore(&zone->lock, flags);
-		for (int cpu = NR_CPUS - 1; cpu >= 0; cpu--)
-			spin_unlock(&zone->pcp[cpu].lock);
 	}
+	/* slab redzones (each reported by slab.c with its cache and object) */
+	nviol += slab_check_redzones();
 	if (nviol > MAX_REPORTS)
 		pr_err("mm_check: %lu more violations not shown\n", nviol - MAX_REPORTS);
 	return nviol;
@@ -295,24 +299,24 @@ static unsigned long check_free_counts(struct zone *zone)
 	return bad;
 }
 
-/* mm_check_counts() for @zone's pcp lists, each only if its lock is free; returns problems. */
+/* mm_check_counts() for @zone's pcp lists we may read (ours, offline CPUs'); returns problems. */
 static unsigned long check_pcp_counts(struct zone *zone)
 {
-	unsigned long bad = 0;
+	unsigned long bad = 0, flags = local_irq_save();
 
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
 		unsigned long n = 0;
 
-		if (!spin_trylock(&pcp->lock))
-			continue;	/* in use (maybe by our own caller): skip it */
+		if ((unsigned int)cpu != arch_cpu_id() && cpu_online(cpu))
+			continue;	/* another CPU's, in use: skip it */
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			n += list_len_bounded(&pcp->lists[mt], zone->spanned_pages);
 		if ((n != (unsigned long)pcp->count || pcp->count > pcp->high) && bad++ < MAX_REPORTS)
 			pr_err("mm_check_counts: %s cpu %d: %lu pages listed, count %d, high %d\n",
 			       zone->name, cpu, n, pcp->count, pcp->high);
-		spin_unlock(&pcp->lock);
 	}
+	local_irq_restore(flags);
 	return bad;
 }
 

@@ -35,18 +35,31 @@
  * migratetype. Free pages of ISOLATE pageblocks are not counted in
  * zone->free_pages (watermarks ignore them).
  *
- * Locking: pcp->lock is only ever try-locked on the allocation and free
- * paths, so an interrupt arriving while its CPU holds it simply uses the
- * zone path; zone->lock is taken with interrupts off. Order: pcp->lock,
- * then zone->lock. drain_*() wait for pcp->lock, so they must not be
- * called from interrupt context. The caller must not migrate between CPUs
- * during a call (Ballast has no kernel preemption).
+ * Locking: a CPU's per-CPU lists are its own, changed only with its
+ * interrupts off (see "Per-CPU lists" below: no lock, no atomic on the
+ * order-0 fast path); zone->lock is taken with interrupts off, inside
+ * that section when a list refills or spills. drain_all_pages() asks
+ * every online CPU to drain its own lists and waits, so it must not be
+ * called from interrupt context or with zone->lock held. The caller must
+ * not migrate between CPUs during a call (Ballast has no kernel
+ * preemption).
+ *
+ * The refcount: __free_pages() and put_page() drop it with an atomic
+ * decrement, the one atomic read-modify-write left on the order-0 pair.
+ * It stays because references are taken speculatively by CPUs that do
+ * not own the page: compaction's and alloc_contig_range()'s migration
+ * scanners call get_page_unless_zero() on any pfn they walk
+ * (isolate_movable_page()), so an owner's "1 -> 0" and a scanner's
+ * "1 -> 2" can meet on the same page; with a plain store the scanner's
+ * reference would be lost and the page freed under it (or freed twice
+ * when it puts it back). The pcp lists themselves need no atomics.
  */
 #include "page_alloc_internal.h"
 #include <mm/fault_inject.h>
 #include <mm/mm_show.h>
 #include <mm/page_reporting.h>
 #include <kernel/printk.h>
+#include <kernel/smp.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -446,7 +459,7 @@ unsigned long __isolate_free_page(struct page *page, unsigned int order)
 	    !zone_watermark_ok(zone, 0, min_wmark_pages(zone) + (1UL << order), 0))
 		return 0;
 	del_from_free_list(page, zone, order);
-	page->alloc_order = (uint8_t)order;
+	WRITE_ONCE(page->alloc_order, (uint8_t)order);
 	/* whole pageblocks taken for a migration target become MOVABLE */
 	if (order >= pageblock_order && !is_migrate_isolate(mt))
 		change_pageblock_range(page_to_pfn(page), order, MIGRATE_MOVABLE);
@@ -695,7 +708,8 @@ static void check_poison(struct page *page, unsigned int order)
 	}
 }
 
-void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
+/* post_alloc_hook(), inlined into the allocation path. */
+static inline __attribute__((always_inline)) void __post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
 {
 	set_page_private(page, 0);	/* compaction reads it locklessly */
 	WRITE_ONCE(page->alloc_order, (uint8_t)order);	/* read by try_to_claim_block() */
@@ -708,18 +722,24 @@ void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
 			arch_zero_page(page_address(page + i));
 }
 
+void post_alloc_hook(struct page *page, unsigned int order, gfp_t gfp)
+{
+	__post_alloc_hook(page, order, gfp);
+}
+
 /* Check and prepare a block just taken from the free lists; false if it was bad. */
 static inline bool prep_new_page(struct page *page, unsigned int order, gfp_t gfp)
 {
-	const char *r = page_bad_reason_alloc(page);
-
-	if (unlikely(r)) {
-		report_bad_page(page, r, true);
+	/* the usual case in one test (marked reads: scanners look locklessly);
+	 * the reasons only when it fails */
+	if (unlikely(READ_ONCE(page->page_type) != PGTY_NONE || page_ref_count(page) ||
+		     READ_ONCE(page->mapping) || READ_ONCE(page->flags))) {
+		report_bad_page(page, page_bad_reason_alloc(page), true);
 		return false;
 	}
 	if (order && !tails_ok(page, order, false))
 		return false;
-	post_alloc_hook(page, order, gfp);
+	__post_alloc_hook(page, order, gfp);
 	return true;
 }
 
@@ -742,8 +762,10 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	/* seed 004: a released movable page keeps only the MOVABLE bit; clear it */
 	if ((uintptr_t)page->mapping == PAGE_MAPPING_MOVABLE)
 		WRITE_ONCE(page->mapping, NULL);	/* isolators test it locklessly */
-	r = page_bad_reason_free(page);
-	if (unlikely(r)) {
+	/* one cheap test on the fast path (marked reads: scanners look locklessly) */
+	if (unlikely(READ_ONCE(page->page_type) != PGTY_NONE || page_ref_count(page) ||
+		     READ_ONCE(page->mapping) || (READ_ONCE(page->flags) & PAGE_FLAGS_CHECK_AT_FREE))) {
+		r = page_bad_reason_free(page);
 		report_bad_page(page, r, true);
 		return false;
 	}
@@ -760,168 +782,342 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 /* per-CPU lists                                                       */
 /* ------------------------------------------------------------------ */
 
-/* Default batch for @zone: about a 1/4096 of it, between 1 and 63. */
+/*
+ * Per-CPU lists. Ownership, not locks: zone->pcp[cpu] is read and written
+ * only by CPU cpu, with its interrupts off (local_irq_save(); on the host,
+ * a per-thread flag), so an interrupt handler that allocates cannot find
+ * the list half-changed and the fast path has no lock and no atomic
+ * read-modify-write. Another CPU's list is drained by asking that CPU
+ * (smp_call_function_single(): an IPI, run with its interrupts off, so it
+ * never lands inside a list change); a CPU that is not online owns
+ * nothing and its list is drained directly. The pageblock migratetype of
+ * a freed page is read inside the interrupts-off section, so a drain
+ * that follows the isolation of a pageblock either runs before the read
+ * (and the page goes to the zone as ISOLATE) or after the page is listed
+ * (and takes it out).
+ *
+ * Zone->lock is taken per block, not per page: a refill takes whole free
+ * blocks (the smallest ones first, up to the size still wanted) under the
+ * lock and splits them into order-0 pages after dropping it; a spill
+ * sorts the pages it gives back by pfn, joins buddies among them outside
+ * the lock (within a pageblock, so every migratetype rule still holds in
+ * __free_one_page()), and frees the joined blocks under it. The lock is
+ * held for O(blocks), and two CPUs that refill and spill at once wait on
+ * each other that much less.
+ */
+
+/* Largest batch a list moves at once (the spill's stack array). */
+#define PCP_BATCH_MAX	256
+
+/* Default batch for @zone: a 1/1024 of it, between 1 and PCP_BATCH_MAX. */
 static int zone_batchsize(const struct zone *zone)
 {
-	unsigned long b = zone->managed_pages / 4096;
+	unsigned long b = zone->managed_pages / 1024;
 
-	return (int)MAX(1UL, MIN(63UL, b));
+	return (int)MAX(1UL, MIN((unsigned long)PCP_BATCH_MAX, b));
+}
+
+/* ->high for a list of @batch: four batches; never below one batch. */
+static int pcp_high_for(int batch, int high_override)
+{
+	return MAX(high_override ? high_override : 4 * batch, batch);
 }
 
 void pcp_init_zone(struct zone *zone)
 {
 	int batch = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
-	int high = pcp_high_override ? pcp_high_override : 6 * batch;
 
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		struct per_cpu_pages *pcp = &zone->pcp[cpu];
 
-		spin_lock_init(&pcp->lock);
 		pcp->count = 0;
 		pcp->batch = batch;
-		pcp->high = MAX(high, batch);
+		pcp->high = pcp_high_for(batch, pcp_high_override);
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			INIT_LIST_HEAD(&pcp->lists[mt]);
 	}
 }
 
-/* Move up to @count order-0 pages of @mt from the buddy onto @list; returns how many. */
-static int rmqueue_bulk(struct zone *zone, int count, int mt, struct list_head *list)
+/* floor(log2(@n)), @n > 0. */
+static inline unsigned int ilog2_ul(unsigned long n)
 {
-	unsigned long flags;
-	int i;
-
-	spin_lock_irqsave(&zone->lock, flags);
-	for (i = 0; i < count; i++) {
-		struct page *page = __rmqueue(zone, 0, mt);
-
-		if (unlikely(!page))
-			break;
-		page->migratetype = (uint8_t)mt;
-		list_add_tail(&page->lru, list);
-	}
-	spin_unlock_irqrestore(&zone->lock, flags);
-	return i;
+	return (unsigned int)(63 - __builtin_clzl(n));
 }
 
-/* Return @count pages of @pcp (its lock held) to the buddy, coldest first. */
-static void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, int count)
+/* Take one free block of @mt for a refill wanting @n pages; its order in *@order. */
+static struct page *__rmqueue_for_pcp(struct zone *zone, unsigned long n, int mt,
+				      unsigned int *order)
 {
-	unsigned long flags;
+	unsigned int want = MIN(ilog2_ul(n), (unsigned int)pageblock_order);
+	struct page *page;
+
+	/* the smallest block already free up to @want: no needless split */
+	for (unsigned int o = 0; o <= want; o++) {
+		struct list_head *l = &zone->free_area[o].free_list[mt];
+
+		if (!list_empty(l)) {
+			page = list_first_entry(l, struct page, lru);
+			del_from_free_list(page, zone, o);
+			*order = o;
+			return page;
+		}
+	}
+	page = __rmqueue(zone, want, mt);
+	if (!page && want) {
+		want = 0;
+		page = __rmqueue(zone, 0, mt);
+	}
+	*order = want;
+	return page;
+}
+
+/*
+ * Move up to @count order-0 pages of @mt from the buddy onto @list (the
+ * owner's, interrupts off); returns how many. Blocks are taken under
+ * zone->lock and split once it is dropped (they are ours by then).
+ */
+static __attribute__((noinline)) int rmqueue_bulk(struct zone *zone, int count, int mt, struct list_head *list)
+{
+	LIST_HEAD(blocks);
+	struct page *page, *next;
+	int got = 0;
+
+	spin_lock(&zone->lock);
+	while (got < count) {
+		unsigned int o;
+
+		page = __rmqueue_for_pcp(zone, (unsigned long)(count - got), mt, &o);
+		if (unlikely(!page))
+			break;
+		set_page_private(page, o);	/* scanners read it locklessly */
+		list_add_tail(&page->lru, &blocks);
+		got += 1 << o;
+	}
+	spin_unlock(&zone->lock);
+	list_for_each_entry_safe(page, next, &blocks, lru) {
+		unsigned long n = 1UL << page->private;
+
+		set_page_private(page, 0);
+		for (unsigned long i = 0; i < n; i++) {
+			page[i].migratetype = (uint8_t)mt;
+			list_add_tail(&page[i].lru, list);
+		}
+	}
+	return got;
+}
+
+/* Sort @pfn[0..n) ascending (shell sort: no recursion, no allocation, n <= PCP_BATCH_MAX). */
+static void sort_pfns(unsigned long *pfn, int n)
+{
+	static const int gaps[] = { 132, 57, 23, 10, 4, 1 };
+
+	for (unsigned int g = 0; g < ARRAY_SIZE(gaps); g++) {
+		int gap = gaps[g];
+
+		for (int i = gap; i < n; i++) {
+			unsigned long x = pfn[i];
+			int j = i;
+
+			for (; j >= gap && pfn[j - gap] > x; j -= gap)
+				pfn[j] = pfn[j - gap];
+			pfn[j] = x;
+		}
+	}
+}
+
+/*
+ * Join buddies among the sorted order-0 pfns @pfn[0..n) into blocks of up
+ * to pageblock_order (a stack: the newest block merges with the one below
+ * while they are buddies). Returns the number of blocks, written back to
+ * @pfn with their orders in @order.
+ */
+static int premerge_pfns(unsigned long *pfn, uint8_t *order, int n)
+{
+	int top = 0;
+
+	for (int i = 0; i < n; i++) {
+		pfn[top] = pfn[i];
+		order[top] = 0;
+		top++;
+		while (top >= 2) {
+			unsigned int o = order[top - 1];
+
+			if (o >= pageblock_order || order[top - 2] != o ||
+			    pfn[top - 2] + (1UL << o) != pfn[top - 1] ||
+			    (pfn[top - 2] & ((1UL << (o + 1)) - 1)))
+				break;
+			order[top - 2] = (uint8_t)(o + 1);
+			top--;
+		}
+	}
+	return top;
+}
+
+/* Return @count pages of @pcp (the owner's, interrupts off) to the buddy, coldest first. */
+static __attribute__((noinline)) void free_pcppages_bulk(struct zone *zone, struct per_cpu_pages *pcp, int count)
+{
+	unsigned long pfn[PCP_BATCH_MAX];
+	uint8_t order[PCP_BATCH_MAX];
 	int mt = 0;
 
 	count = MIN(count, pcp->count);
-	spin_lock_irqsave(&zone->lock, flags);
 	while (count > 0) {
-		struct list_head *list = &pcp->lists[mt];
+		int n = 0, blocks;
 
-		mt = (mt + 1) % MIGRATE_PCPTYPES;
-		if (list_empty(list))
-			continue;
-		struct page *page = list_last_entry(list, struct page, lru);
-		unsigned long pfn = page_to_pfn(page);
+		while (n < PCP_BATCH_MAX && n < count) {
+			struct list_head *list = &pcp->lists[mt];
+			struct page *page;
 
-		list_del(&page->lru);
-		pcp->count--;
-		count--;
-		__free_one_page(page, pfn, zone, 0, get_pfnblock_migratetype(pfn));
+			mt = (mt + 1) % MIGRATE_PCPTYPES;
+			if (list_empty(list))
+				continue;
+			page = list_last_entry(list, struct page, lru);
+			list_del(&page->lru);
+			pfn[n++] = page_to_pfn(page);
+		}
+		pcp->count -= n;
+		count -= n;
+		sort_pfns(pfn, n);
+		blocks = premerge_pfns(pfn, order, n);
+		spin_lock(&zone->lock);
+		for (int i = 0; i < blocks; i++)
+			__free_one_page(pfn_to_page(pfn[i]), pfn[i], zone, order[i],
+					get_pfnblock_migratetype(pfn[i]));
+		spin_unlock(&zone->lock);
 	}
-	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/*
+ * The zone has no page of @mt left: this CPU's list of another type that
+ * has one (the order of fallbacks[]), or NULL. Like the buddy's order-0
+ * steal, it leaves pageblock types alone; without it the last pages of a
+ * zone could sit on a list no allocation of this type looks at.
+ */
+static __attribute__((noinline)) struct list_head *pcp_fallback_list(struct per_cpu_pages *pcp, int mt)
+{
+	for (int i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		struct list_head *l = &pcp->lists[fallbacks[mt][i]];
+
+		if (!list_empty(l))
+			return l;
+	}
+	return NULL;
 }
 
 /* Order-0 page of @mt from this CPU's list for @zone; NULL to use the zone path. */
 static inline struct page *rmqueue_pcplist(struct zone *zone, int mt, gfp_t gfp)
 {
+	unsigned long flags = local_irq_save();
 	struct per_cpu_pages *pcp = &zone->pcp[arch_cpu_id()];
 	struct list_head *list = &pcp->lists[mt];
 	struct page *page;
 
-	if (unlikely(!spin_trylock(&pcp->lock)))
-		return NULL;
 	if (unlikely(list_empty(list))) {
 		int n;
 
 		if (unlikely(fail_page_alloc.mode != FAIL_OFF) &&
 		    should_fail_alloc(FAIL_SITE_PCP_REFILL, gfp, 0)) {
-			spin_unlock(&pcp->lock);
+			local_irq_restore(flags);
 			return NULL;
 		}
-		n = rmqueue_bulk(zone, pcp->batch, mt, list);
-		count_vm_event(PCP_REFILL);
+		/* never above ->high: count < high here (a free spills at high) */
+		n = rmqueue_bulk(zone, MIN(pcp->batch, MAX(1, pcp->high - pcp->count)), mt, list);
+		__count_vm_event(PCP_REFILL);
 		pcp->count += n;
 		if (unlikely(!n)) {
-			spin_unlock(&pcp->lock);
-			return NULL;
+			list = pcp_fallback_list(pcp, mt);
+			if (!list) {
+				local_irq_restore(flags);
+				return NULL;
+			}
 		}
 	}
 	page = list_first_entry(list, struct page, lru);
 	list_del(&page->lru);
 	pcp->count--;
 	pcp->alloc_events++;
-	spin_unlock(&pcp->lock);
+	local_irq_restore(flags);
 	return page;
 }
 
-/* Free an order-0 page (checked) to this CPU's list, or to the zone if busy/isolated. */
+/* Free an order-0 page (checked) to this CPU's list, or to the zone if isolated. */
 static void free_unref_page(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
-	enum zone_type zi = pfn_zonenum(pfn);
-	struct zone *zone = &zones[zi];
+	struct zone *zone = &zones[pfn_zonenum(pfn)];
+	unsigned long flags = local_irq_save();
 	int mt = get_pfnblock_migratetype(pfn);
 	struct per_cpu_pages *pcp;
-	unsigned long flags;
 
 	if (likely(mt < MIGRATE_PCPTYPES)) {
 		pcp = &zone->pcp[arch_cpu_id()];
-		if (likely(spin_trylock(&pcp->lock))) {
-			page->migratetype = (uint8_t)mt;
-			list_add(&page->lru, &pcp->lists[mt]);
-			pcp->free_events++;
-			if (unlikely(++pcp->count >= pcp->high)) {
-				count_vm_event(PCP_SPILL);
-				free_pcppages_bulk(zone, pcp, pcp->batch);
-			}
-			spin_unlock(&pcp->lock);
-			return;
+		WRITE_ONCE(page->migratetype, (uint8_t)mt);
+		list_add(&page->lru, &pcp->lists[mt]);
+		pcp->free_events++;
+		if (unlikely(++pcp->count >= pcp->high)) {
+			__count_vm_event(PCP_SPILL);
+			free_pcppages_bulk(zone, pcp, pcp->batch);
 		}
+		local_irq_restore(flags);
+		return;
 	}
-	spin_lock_irqsave(&zone->lock, flags);
+	spin_lock(&zone->lock);
 	__free_one_page(page, pfn, zone, 0, get_pfnblock_migratetype(pfn));
 	zone->pgfree++;
-	spin_unlock_irqrestore(&zone->lock, flags);
+	spin_unlock(&zone->lock);
+	local_irq_restore(flags);
+}
+
+/* Empty @cpu's lists of @zone (NULL: every zone); the owner, or nobody's (offline). */
+static void __drain_pcp(unsigned int cpu, struct zone *zone)
+{
+	unsigned long flags = local_irq_save();
+
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zn = &zones[z];
+		struct per_cpu_pages *pcp = &zn->pcp[cpu];
+
+		if ((zone && zone != zn) || !zn->managed_pages)
+			continue;
+		if (pcp->count)
+			free_pcppages_bulk(zn, pcp, pcp->count);
+	}
+	local_irq_restore(flags);
+}
+
+/* smp_call_function_single() callback: drain the running CPU's lists. */
+static void drain_local_pages_fn(void *zone)
+{
+	__drain_pcp(arch_cpu_id(), zone);
 }
 
 void drain_cpu_pages(unsigned int cpu, struct zone *zone)
 {
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zn = &zones[z];
-		struct per_cpu_pages *pcp;
-
-		if ((zone && zone != zn) || !zn->managed_pages || cpu >= NR_CPUS)
-			continue;
-		pcp = &zn->pcp[cpu];
-		spin_lock(&pcp->lock);
-		if (pcp->count)
-			free_pcppages_bulk(zn, pcp, pcp->count);
-		spin_unlock(&pcp->lock);
-	}
+	if (cpu >= NR_CPUS)
+		return;
+	/* the running CPU, or one that is online and so owns its lists; else nobody's */
+	if (cpu == arch_cpu_id() || smp_call_function_single(cpu, drain_local_pages_fn,
+							      zone, true) != 0)
+		__drain_pcp(cpu, zone);
 }
 
 void drain_local_pages(struct zone *zone)
 {
-	drain_cpu_pages(arch_cpu_id(), zone);
+	__drain_pcp(arch_cpu_id(), zone);
 }
 
 /*
- * Every pcp has its own lock, so one CPU can empty all CPUs' lists
- * itself; no cross-CPU call is needed.
+ * Every online CPU drains its own lists (on_each_cpu, waiting); the lists
+ * of CPUs that are not online (the caller's too, if it is a host thread
+ * that went offline) belong to nobody and are drained here.
  */
 void drain_all_pages(struct zone *zone)
 {
 	count_vm_event(DRAIN_ALL_PAGES);
+	on_each_cpu(drain_local_pages_fn, zone, true);
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
-		drain_cpu_pages(cpu, zone);
+		if (!cpu_online(cpu))
+			__drain_pcp(cpu, zone);
 }
 
 unsigned long nr_pcp_pages(const struct zone *zone)
@@ -937,23 +1133,33 @@ unsigned long nr_pcp_pages(const struct zone *zone)
 	return n;
 }
 
+/* Set batch and high of @cpu's lists from the overrides or the zone sizes. */
+static void pcp_update_limits(unsigned int cpu)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		struct zone *zone = &zones[z];
+		int b = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
+
+		b = MIN(b, PCP_BATCH_MAX);
+		WRITE_ONCE(zone->pcp[cpu].batch, b);
+		WRITE_ONCE(zone->pcp[cpu].high, pcp_high_for(b, pcp_high_override));
+	}
+}
+
+static void pcp_update_limits_fn(void *unused)
+{
+	pcp_update_limits(arch_cpu_id());
+}
+
 void pcp_set_batch_high(int batch, int high)
 {
 	pcp_batch_override = batch > 0 ? batch : 0;
 	pcp_high_override = high > 0 ? high : 0;
 	drain_all_pages(NULL);
-	for (int z = 0; z < MAX_NR_ZONES; z++) {
-		struct zone *zone = &zones[z];
-		int b = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
-		int h = pcp_high_override ? pcp_high_override : 6 * b;
-
-		for (int cpu = 0; cpu < NR_CPUS; cpu++) {
-			spin_lock(&zone->pcp[cpu].lock);
-			zone->pcp[cpu].batch = b;
-			zone->pcp[cpu].high = MAX(h, b);
-			spin_unlock(&zone->pcp[cpu].lock);
-		}
-	}
+	on_each_cpu(pcp_update_limits_fn, NULL, true);
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		if (!cpu_online(cpu))
+			pcp_update_limits(cpu);
 }
 
 /* ------------------------------------------------------------------ */
@@ -961,7 +1167,7 @@ void pcp_set_batch_high(int batch, int high)
 /* ------------------------------------------------------------------ */
 
 /* A block of @order from @zone's buddy (not the pcp lists). */
-static struct page *rmqueue_buddy(struct zone *zone, unsigned int order, int mt, gfp_t gfp)
+static __attribute__((noinline)) struct page *rmqueue_buddy(struct zone *zone, unsigned int order, int mt, gfp_t gfp)
 {
 	struct page *page;
 	unsigned long flags;

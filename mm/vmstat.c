@@ -1,12 +1,14 @@
 /*
  * vmstat.c - the counters of <mm/vmstat.h>.
  *
- * Data: vm_events[] holds events counted with count_vm_event() (relaxed
- * atomics, any context). The hot-path events pgalloc_* and pgfree live in
- * the zones (zone->pgalloc/pgfree, under zone->lock) and the per-CPU lists
- * (pcp->alloc_events/free_events, under pcp->lock) and are summed here
- * when read; state items (nr_*) are computed from the allocator's data.
- * Reads are racy snapshots, like /proc/vmstat.
+ * Data: vm_event_states[cpu] holds the events each CPU counted with
+ * count_vm_event() (one row per CPU, cache-line aligned; see
+ * <mm/vmstat.h>); a read sums the rows. The hot-path events pgalloc_* and
+ * pgfree live in the zones (zone->pgalloc/pgfree, under zone->lock) and
+ * the per-CPU lists (pcp->alloc_events/free_events, written by the owning
+ * CPU with interrupts off) and are summed here when read; state items
+ * (nr_*) are computed from the allocator's data. Reads are racy
+ * snapshots, like /proc/vmstat, and exact when nothing is counting.
  */
 #include <mm/vmstat.h>
 #include <mm/page_alloc.h>
@@ -14,7 +16,7 @@
 #include <mm/page_reporting.h>
 #include <string.h>
 
-unsigned long vm_events[NR_VM_STAT_ITEMS];
+struct vm_event_state vm_event_states[NR_CPUS];
 
 #define VM_STAT_NAME(e, s) s,
 static const char * const vm_stat_names[NR_VM_STAT_ITEMS] = { VM_STAT_ITEMS(VM_STAT_NAME) };
@@ -87,13 +89,15 @@ unsigned long vm_stat_read(enum vm_stat_item item)
 	default:
 		if ((unsigned int)item >= NR_VM_STAT_ITEMS)
 			return 0;
-		return __atomic_load_n(&vm_events[item], __ATOMIC_RELAXED);
+		for (int cpu = 0; cpu < NR_CPUS; cpu++)
+			n += READ_ONCE(vm_event_states[cpu].event[item]);
+		return n;
 	}
 }
 
 void vm_events_reset(void)
 {
-	memset(vm_events, 0, sizeof(vm_events));
+	memset(vm_event_states, 0, sizeof(vm_event_states));
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		zones[z].pgalloc = zones[z].pgfree = 0;
 		for (int cpu = 0; cpu < NR_CPUS; cpu++)

@@ -23,6 +23,12 @@
  * mapped (zs_map_object) or while the zspage is dying, else copies;
  * putback returns it to its class list.
  *
+ * A class list keeps its zspages with a free slot ahead of the full ones
+ * (zspage_list_add() puts a full one at the tail, others at the head), so
+ * zs_malloc looks at the head only: a full head means the class is full.
+ * Scanning past full zspages made each new zspage cost a walk of the whole
+ * class, and filling memory quadratic.
+ *
  * Locks: page lock, then pool->lock. zs_free of a zspage's last object
  * unlinks it and marks it dying under pool->lock, then drops pool->lock
  * before taking the page lock to __ClearPageMovable and release the page
@@ -86,6 +92,15 @@ void (*zs_test_new_zspage_hook)(struct page *page);
 #define zs_test_hook(page) do { } while (0)
 #endif
 
+/* Put @z on its class list: at the head when it has a free slot, else at the tail. */
+static void zspage_list_add(struct zs_pool *pool, struct zspage *z)
+{
+	if (z->freelist != ZS_NONE)
+		list_add(&z->list, &pool->classes[z->class_idx]);
+	else
+		list_add_tail(&z->list, &pool->classes[z->class_idx]);
+}
+
 /* --- movable callbacks --- */
 
 static bool zs_page_isolate(struct page *page, isolate_mode_t mode)
@@ -125,7 +140,7 @@ static int zs_page_migrate(struct address_space *as, struct page *newpage,
 	get_page(newpage);
 	__SetPageMovable(newpage, as);
 	z->isolated = false;
-	list_add(&z->list, &pool->classes[z->class_idx]);
+	zspage_list_add(pool, z);
 	pool->st.migrated++;
 	spin_unlock_irqrestore(&pool->lock, irq);
 	__ClearPageMovable(page);
@@ -144,7 +159,7 @@ static void zs_page_putback(struct page *page)
 	VM_BUG_ON(!z->isolated);
 	z->isolated = false;
 	if (!z->dying)
-		list_add(&z->list, &pool->classes[z->class_idx]);
+		zspage_list_add(pool, z);
 	spin_unlock_irqrestore(&pool->lock, irq);
 }
 
@@ -206,7 +221,7 @@ static void zspage_publish(struct zs_pool *pool, struct zspage *z, unsigned long
 {
 	lock_page(z->page);
 	spin_lock_irqsave(&pool->lock, *irq);
-	list_add(&z->list, &pool->classes[z->class_idx]);
+	zspage_list_add(pool, z);
 	pool->st.pages++;
 	__SetPageMovable(z->page, &pool->as);
 	unlock_page(z->page);
@@ -228,7 +243,7 @@ static void zspage_release(struct zspage *z)
 unsigned long zs_malloc(struct zs_pool *pool, size_t size, gfp_t gfp)
 {
 	struct zs_handle *h;
-	struct zspage *z = NULL, *it;
+	struct zspage *z = NULL;
 	unsigned int idx, slot;
 	unsigned long irq;
 
@@ -239,11 +254,12 @@ unsigned long zs_malloc(struct zs_pool *pool, size_t size, gfp_t gfp)
 	if (!h)
 		return 0;
 	spin_lock_irqsave(&pool->lock, irq);
-	list_for_each_entry(it, &pool->classes[idx], list)
-		if (it->freelist != ZS_NONE) {
-			z = it;
-			break;
-		}
+	/* free slots are at the head (zspage_list_add): a full head, a full class */
+	if (!list_empty(&pool->classes[idx])) {
+		z = list_first_entry(&pool->classes[idx], struct zspage, list);
+		if (z->freelist == ZS_NONE)
+			z = NULL;
+	}
 	if (!z) {
 		spin_unlock_irqrestore(&pool->lock, irq);
 		z = zspage_create(pool, idx, gfp);

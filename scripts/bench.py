@@ -5,7 +5,7 @@
            [--mem 1G,8G] [--accel auto|kvm|tcg] [--bench all|a,b]
            [--compaction-mem 1G,4G] [--out build/bench.jsonl] [--timeout S]
 
-Benches listed in OWN_RUNS (compaction) boot on their own sizes instead
+Benches listed in OWN_RUNS (compaction, smp) boot on their own sizes instead
 (bench=NAME, --NAME-mem), and the "all" runs leave them out ("all,-NAME").
 
 For each memory size the kernel boots with bench=<list> (KVM when it works
@@ -65,13 +65,16 @@ GOALS = [
 # Benches that boot on their own memory sizes (option --NAME-mem), not in
 # the "all" runs: compaction fragments all of RAM, its figures are about
 # how cost grows with memory (the compaction goals name 1 GiB and 4 GiB).
-OWN_RUNS = {"compaction": "1G,4G"}
+OWN_RUNS = {"compaction": "1G,4G", "smp": "1G"}
+# CPUs of an own-size bench's boots (-smp); 1 for the others. The smp bench
+# runs its figures for 1, 2 and 4 CPUs, as many as the kernel brings up.
+OWN_SMP = {"smp": 4}
 
 
-def run_one(machine, mem, accel, spec, kernel, timeout):
+def run_one(machine, mem, accel, spec, kernel, timeout, smp=1):
     """Boot once; returns (status, accel used, why not KVM, records, raw output)."""
     cmd, used = qemu.build_cmd(machine, "pvh", mem, accel, f"bench={spec}",
-                               kernel=kernel, quiet=True)
+                               kernel=kernel, quiet=True, smp=smp)
     why = qemu.KVM_WHY if used != "kvm" else ""
     rc, out = qemu.run(cmd, timeout=timeout, echo=False)
     recs = []
@@ -349,7 +352,7 @@ def main():
         for spec, sizes in (plan if a.reporting != "only" else []):
             for mem in [m.strip() for m in sizes.split(",") if m.strip()]:
                 rc, used, why, recs, out = run_one(a.machine, mem, a.accel, spec,
-                                                   a.kernel, a.timeout)
+                                                   a.kernel, a.timeout, OWN_SMP.get(spec, 1))
                 accels.add(used)
                 if why:
                     whys.add(why)

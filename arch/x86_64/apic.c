@@ -47,6 +47,7 @@
 #define ICR_NMI      (4u << 8)
 #define ICR_INIT     (5u << 8)
 #define ICR_STARTUP  (6u << 8)
+#define ICR_ALLBUTSELF (3u << 18)
 
 static volatile uint8_t *lapic_mmio;
 static bool use_x2apic;
@@ -106,6 +107,8 @@ static void apic_icr_send(uint32_t apic_id, uint32_t lo)
 }
 
 void apic_send_ipi(uint32_t apic_id, uint8_t vector) { apic_icr_send(apic_id, ICR_FIXED | vector); }
+/* One ICR write for every other CPU (destination shorthand "all excluding self"). */
+void apic_send_ipi_allbutself(uint8_t vector) { apic_icr_send(0, ICR_ALLBUTSELF | ICR_FIXED | vector); }
 void apic_send_nmi(uint32_t apic_id) { apic_icr_send(apic_id, ICR_NMI | ICR_ASSERT); }
 void apic_send_init(uint32_t apic_id) { apic_icr_send(apic_id, ICR_INIT | ICR_ASSERT); }
 void apic_send_sipi(uint32_t apic_id, uint8_t page) { apic_icr_send(apic_id, ICR_STARTUP | page); }
@@ -365,6 +368,12 @@ static void timer_irq(struct regs *r, void *ctx)
 		tick_count++;
 		shrinker_watchdog(uptime_ns());	/* a shrinker scan that does not return */
 	}
+}
+
+/* This AP: its local APIC on in the boot CPU's mode, no timer yet (IPIs can wake it). */
+void lapic_enable_ap(void)
+{
+	lapic_enable();
 }
 
 /* This AP: its local APIC in the boot CPU's mode, its timer at timer_hz. */

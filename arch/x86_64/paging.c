@@ -16,12 +16,18 @@
  * The boot identity map is gone once paging_init() switches CR3.
  *
  * All CPUs run on these tables (one CR3). Changes after boot are made under
- * pgtable_lock and, once other CPUs run, end with flush_tlb_kernel_range():
- * invlpg here, and the same on every other online CPU through a waiting
- * call-function IPI, so when the call returns no CPU can still use an old
- * translation. (ioremap and the stack area only fill empty entries, which
- * x86 does not cache; the shootdown keeps the contract for whatever later
- * changes or removes a mapping, e.g. memory hot-remove.)
+ * pgtable_lock. Filling an empty entry (ioremap, the stack area, a new
+ * table page) needs no invalidation anywhere: x86 caches only present
+ * entries, in the TLB and in its paging-structure caches alike, so no CPU
+ * can hold a translation the fill contradicts (flushing there anyway cost
+ * a call-function IPI round to every CPU per ioremap, milliseconds of boot
+ * under TCG). Changing or removing a present entry does need it:
+ * paging_remap_page() and paging_unmap_page() (4 KiB mappings in those two
+ * areas; ioremap_cache() gives a changeable view of RAM) end with
+ * flush_tlb_kernel_range(): invlpg here, and the same on every other online
+ * CPU through a waiting call-function IPI, so when the call returns no CPU
+ * can still use the old translation (tests/kernel/test_smp.c's
+ * tlb_shootdown case fails without the remote part).
  */
 #include <arch/x86.h>
 #include <arch/io.h>
@@ -34,6 +40,7 @@
 #include <mm/memblock.h>
 #include <mm/e820.h>
 #include <string.h>
+#include <errno.h>
 
 #define PTE_P    (1ULL << 0)
 #define PTE_W    (1ULL << 1)
@@ -185,8 +192,8 @@ void paging_init_map(const struct e820_entry *map, int n)
 	pml4 = __va(root);
 }
 
-/* Map device registers uncached; returns their virtual address. */
-void *ioremap(phys_addr_t phys, size_t size)
+/* Map [phys, phys+size) in the ioremap space with @flags; returns the virtual address. */
+static void *__ioremap(phys_addr_t phys, size_t size, uint64_t flags)
 {
 	phys_addr_t base = ALIGN_DOWN(phys, PAGE_SIZE);
 	size_t len = ALIGN_UP(phys + size, PAGE_SIZE) - base;
@@ -199,10 +206,73 @@ void *ioremap(phys_addr_t phys, size_t size)
 		panic("ioremap: out of virtual space mapping %#lx+%#zx", phys, size);
 	ioremap_next += len + PAGE_SIZE;        /* a hole between mappings */
 	for (size_t off = 0; off < len; off += PAGE_SIZE)
-		map_4k(va + off, base + off, PTE_W | PTE_PCD | PTE_PWT | nx_bit);
+		map_4k(va + off, base + off, flags);
 	spin_unlock_irqrestore(&pgtable_lock, f);
-	flush_tlb_kernel_range(va, len);
-	return (void *)(va + (phys - base));
+	return (void *)(va + (phys - base));    /* only empty entries filled: nothing to flush */
+}
+
+/* Map device registers uncached; returns their virtual address. */
+void *ioremap(phys_addr_t phys, size_t size)
+{
+	return __ioremap(phys, size, PTE_W | PTE_PCD | PTE_PWT | nx_bit);
+}
+
+/* Map RAM write-back in the ioremap space (a second, changeable view of it). */
+void *ioremap_cache(phys_addr_t phys, size_t size)
+{
+	return __ioremap(phys, size, PTE_W | nx_bit);
+}
+
+/* The 4 KiB leaf entry of @va in the ioremap or stack area, or NULL (pgtable_lock held). */
+static uint64_t *__remappable_pte(uint64_t va)
+{
+	uint64_t *t = pml4;
+
+	if (!((va >= IOREMAP_BASE && va < ioremap_next) ||
+	      (va >= STACK_AREA_BASE && va < stack_next)) || (va & (PAGE_SIZE - 1)))
+		return NULL;
+	for (unsigned lvl = 4; lvl > 1; lvl--) {
+		uint64_t e = t[(va >> (12 + 9 * (lvl - 1))) & 511];
+
+		if (!(e & PTE_P) || (e & PTE_PS))
+			return NULL;
+		t = __va(e & PTE_ADDR);
+	}
+	return &t[(va >> 12) & 511];
+}
+
+/* Rewrite the mapped 4 KiB entry of @va as @val(old, @pa), then shoot it down everywhere. */
+static int paging_set_pte(uint64_t va, uint64_t (*val)(uint64_t old, phys_addr_t pa),
+			  phys_addr_t pa)
+{
+	unsigned long f;
+	uint64_t *pte;
+
+	spin_lock_irqsave(&pgtable_lock, f);
+	pte = __remappable_pte(va);
+	if (!pte || !(*pte & PTE_P)) {
+		spin_unlock_irqrestore(&pgtable_lock, f);
+		return -EINVAL;
+	}
+	__atomic_store_n(pte, val(*pte, pa), __ATOMIC_RELEASE);
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	flush_tlb_kernel_range(va, PAGE_SIZE);
+	return 0;
+}
+
+static uint64_t pte_retarget(uint64_t old, phys_addr_t pa) { return (old & ~PTE_ADDR) | pa; }
+static uint64_t pte_clear(uint64_t old, phys_addr_t pa) { return 0; }
+
+int paging_remap_page(uint64_t va, phys_addr_t pa)
+{
+	if (pa & (PAGE_SIZE - 1))
+		return -EINVAL;
+	return paging_set_pte(va, pte_retarget, pa);
+}
+
+int paging_unmap_page(uint64_t va)
+{
+	return paging_set_pte(va, pte_clear, 0);
 }
 
 void *paging_map_stack(phys_addr_t pa, size_t size)
@@ -219,8 +289,7 @@ void *paging_map_stack(phys_addr_t pa, size_t size)
 	for (size_t off = 0; off < size; off += PAGE_SIZE)
 		map_4k(va + off, pa + off, PTE_W | nx_bit);
 	spin_unlock_irqrestore(&pgtable_lock, f);
-	flush_tlb_kernel_range(va, size);
-	return (void *)va;
+	return (void *)va;                      /* only empty entries filled: nothing to flush */
 }
 
 bool paging_stack_readable(uint64_t a)

@@ -6,23 +6,36 @@
  * others get logical ids 1.. in MADT order, and percpu_area[cpu] records
  * each one's APIC id and state (enum cpu_state).
  *
- * How, in three calls from kmain, so the architectural delays overlap with
- * the rest of boot instead of adding to it:
- *  smp_prepare_cpus()  right after the local APIC is up: an INIT IPI to
- *                      every AP, one after the other without waiting (the
- *                      APs reset in parallel), and the time noted.
- *  smp_boot_cpus()     after the page allocator is up: each AP gets a
- *                      32 KiB kernel stack and three 16 KiB IST stacks in
- *                      the stack area (guard page below each); the
- *                      trampoline (trampoline.S) is copied to its low page
- *                      and patched; then, no sooner than 10 ms after the
- *                      INIT, a start-up IPI to every AP, 200 us, and a
- *                      second one to those that have not checked in (the
- *                      INIT, 10 ms, SIPI, 200 us, SIPI sequence of the
- *                      Intel SDM's MP initialization, done for all APs at
- *                      once rather than one AP after another).
+ * How, in four calls from kmain, so the architectural delays and the APs'
+ * own start overlap with the boot CPU's work instead of adding to it:
+ *  smp_prepare_cpus()  right after the local APIC is up: each AP gets a
+ *                      32 KiB kernel stack and three 16 KiB IST stacks
+ *                      (memblock memory, mapped in the stack area with a
+ *                      guard page below each), the trampoline (trampoline.S)
+ *                      is copied to its low page and patched, and an INIT
+ *                      IPI goes to every AP, one after the other without
+ *                      waiting (the APs reset in parallel).
+ *  smp_start_cpus()    after the TSC and APIC timer calibrations (which
+ *                      last longer than the 10 ms an AP needs after INIT;
+ *                      checked): a start-up IPI (SIPI) to every AP. The APs
+ *                      run the trampoline and their C setup (per-CPU area,
+ *                      GDT, TSS, IDT, local APIC without its timer) while
+ *                      the boot CPU starts the page allocator, then park:
+ *                      halted, interrupts on, waiting for the release. (Not
+ *                      during the APIC timer's 10 ms measurement: under
+ *                      single-threaded TCG the starting APs stretch that
+ *                      busy-wait, +20 ms of an -icount boot.)
+ *  smp_boot_cpus()     after the page allocator is up: a second SIPI to
+ *                      every AP that has not reached C (the INIT, 10 ms,
+ *                      SIPI, 200 us, SIPI sequence of the Intel SDM's MP
+ *                      initialization, done for all APs at once and spread
+ *                      over boot), then the release: a flag and a kick IPI
+ *                      to each AP, which starts its APIC timer, checks in
+ *                      and enters its work loop. So CPUs become online at
+ *                      the same point of boot as before (after the memory
+ *                      manager is up) but no longer pay their start there.
  *  smp_wait_cpus()     after the devices are probed: waits, bounded by
- *                      smp_timeout_ms= (default 2000 ms after the SIPI),
+ *                      smp_timeout_ms= (default 2000 ms after the release),
  *                      for every AP; one that has not checked in is
  *                      reported ("cpu 3 (apic 3): did not start, left
  *                      out"), marked CPU_LEFT_OUT and never used. The AP and
@@ -31,6 +44,9 @@
  *                      STARTING -> LEFT_OUT), so a late AP sees it lost and
  *                      halts instead of coming online behind the kernel's back.
  *
+ * Measured (scripts/bootbench.py, docs/smp.md): what each step costs, and
+ * -smp 4 against -smp 1 in interleaved pairs.
+ *
  * The trampoline page: four pages of low RAM (code, and the trampoline's
  * PML4, PDPT and PD), chosen and reserved in memblock by
  * smp_reserve_trampoline() before anything else allocates, so nothing else
@@ -38,8 +54,10 @@
  *
  * An AP in C (smp_ap_start): %gs -> its per-CPU area, its own GDT and
  * TSS, the shared IDT, its local APIC in the boot CPU's mode (x2APIC when
- * the CPU has it) with the periodic timer, then the check-in, interrupts
- * on, and its work loop (smp_ap_idle_loop), which halts when idle.
+ * the CPU has it), the park (halted until smp_boot_cpus releases it: the
+ * "sti; hlt" pair cannot miss a kick sent between its check and the
+ * halt), the periodic timer, then the check-in, interrupts on, and its
+ * work loop (smp_ap_idle_loop), which halts when idle.
  *
  * Test hook: smp_skip_cpu=N makes AP N spin before it checks in, so the
  * "did not start" path runs on a machine whose CPUs all work.
@@ -82,10 +100,11 @@ extern uint32_t tr_gdt_desc_base[], tr_pm32_ptr[], tr_lm64_ptr[], tr_cr3[], tr_e
 extern const uint64_t tr_pm32_off, tr_lm64_off, tr_gdt_off;
 
 static phys_addr_t tramp_pa;
-static uint64_t init_tsc, sipi_tsc;
+static uint64_t init_tsc, sipi_tsc, sipi_wait_cycles, wait_cycles, release_tsc;
 static int skip_cpu = -1;
 static uint64_t timeout_ms = 2000;
 static bool aps_started;
+static volatile int aps_released;       /* parked APs may go online */
 
 volatile int smp_stopping;
 static volatile uint32_t stopped_count;
@@ -93,6 +112,8 @@ static spinlock_t stop_print_lock = SPINLOCK_INIT;
 static char losing_panic[NR_CPUS][128];
 
 void smp_ap_start(unsigned int cpu);
+static bool ap_stacks(unsigned int cpu);
+static void trampoline_setup(void);
 
 /* True if [pa, pa+len) is RAM in the sanitized map and holds no boot data. */
 static bool low_range_usable(phys_addr_t pa, size_t len)
@@ -141,7 +162,7 @@ static long cmdline_long(const char *key, long dflt)
 
 void smp_prepare_cpus(void)
 {
-	unsigned int cpu = 1;
+	unsigned int cpu = 1, n;
 	uint32_t bsp = lapic_id();
 	unsigned listed = acpi.ncpus < NR_CPUS ? acpi.ncpus : NR_CPUS;
 
@@ -169,21 +190,29 @@ void smp_prepare_cpus(void)
 		smp_ap_apic_ids[cpu] = id;
 		cpu++;
 	}
+	n = 0;
+	for (cpu = 1; cpu < NR_CPUS; cpu++)
+		if (percpu_area[cpu].state == CPU_STARTING && ap_stacks(cpu))
+			n++;
+	if (!n)
+		return;
+	trampoline_setup();
+	boot_mark("smp-stacks");
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	init_tsc = arch_cycles();
 	for (cpu = 1; cpu < NR_CPUS; cpu++)
 		if (percpu_area[cpu].state == CPU_STARTING)
 			apic_send_init(percpu_area[cpu].apic_id);
 }
 
-/* Pages for a stack of 2^@order pages, mapped with a guard; returns its top or 0. */
+/* Memblock pages for a stack of 2^@order pages, mapped with a guard; returns its top or 0. */
 static uint64_t ap_stack_alloc(unsigned int order)
 {
-	struct page *p = alloc_pages(GFP_KERNEL, order);
+	phys_addr_t pa = memblock_alloc(PAGE_SIZE << order, PAGE_SIZE);
 
-	if (!p)
+	if (!pa)
 		return 0;
-	return (uint64_t)paging_map_stack(page_to_pfn(p) << PAGE_SHIFT, PAGE_SIZE << order) +
-	       (PAGE_SIZE << order);
+	return (uint64_t)paging_map_stack(pa, PAGE_SIZE << order) + (PAGE_SIZE << order);
 }
 
 /* Give AP @cpu its stacks; false (and the AP left out) if memory is short. */
@@ -238,25 +267,35 @@ static void send_sipis(void)
 			apic_send_sipi(percpu_area[cpu].apic_id, (uint8_t)(tramp_pa >> 12));
 }
 
-void smp_boot_cpus(void)
+void smp_start_cpus(void)
 {
-	unsigned int n = 0;
+	uint64_t t0;
 
 	percpu_area[0].tsc_khz = tsc_khz;
-	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
-		if (percpu_area[cpu].state == CPU_STARTING && ap_stacks(cpu))
-			n++;
-	if (!n)
-		return;
-	trampoline_setup();
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!init_tsc)
+		return;                 /* no AP to start */
+	t0 = arch_cycles();
 	while (arch_cycles() - init_tsc < INIT_DELAY_US * tsc_khz / 1000)
-		cpu_relax();
+		cpu_relax();            /* calibration normally outlasts it: no wait */
 	sipi_tsc = arch_cycles();
-	send_sipis();
-	udelay(SIPI_DELAY_US);
+	sipi_wait_cycles = sipi_tsc - t0;
 	send_sipis();
 	aps_started = true;
+}
+
+void smp_boot_cpus(void)
+{
+	if (!aps_started)
+		return;
+	while (arch_cycles() - sipi_tsc < SIPI_DELAY_US * tsc_khz / 1000)
+		cpu_relax();
+	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)   /* the second SIPI */
+		if (__atomic_load_n(&percpu_area[cpu].state, __ATOMIC_ACQUIRE) == CPU_STARTING &&
+		    !__atomic_load_n(&percpu_area[cpu].start_tsc, __ATOMIC_ACQUIRE))
+			apic_send_sipi(percpu_area[cpu].apic_id, (uint8_t)(tramp_pa >> 12));
+	release_tsc = arch_cycles();
+	__atomic_store_n(&aps_released, 1, __ATOMIC_SEQ_CST);
+	apic_send_ipi_allbutself(VEC_IPI_KICK);         /* one write wakes every parked AP */
 }
 
 /* irq_affinity=balanced spreads the IOAPIC lines; 0 (the default) keeps them on CPU 0. */
@@ -276,7 +315,7 @@ static void irq_affinity_option(void)
 
 void smp_wait_cpus(void)
 {
-	uint64_t deadline = sipi_tsc + timeout_ms * tsc_khz, last = sipi_tsc;
+	uint64_t deadline = release_tsc + timeout_ms * tsc_khz, t0 = arch_cycles();
 	unsigned int online = 1, listed = 1;
 
 	for (unsigned int cpu = 1; aps_started && cpu < NR_CPUS; cpu++) {
@@ -293,16 +332,11 @@ void smp_wait_cpus(void)
 						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			printk("smp: cpu %u (apic %u): did not start, left out\n", cpu, pc->apic_id);
 	}
+	wait_cycles = arch_cycles() - t0;
 	for (unsigned int cpu = 1; cpu < NR_CPUS; cpu++)
-		if (percpu_area[cpu].state == CPU_ONLINE) {
-			online++;
-			if (percpu_area[cpu].online_tsc > last)
-				last = percpu_area[cpu].online_tsc;
-		}
-	if (listed > 1)
-		printk("smp: %u of %u CPUs online (%s APIC), the last %lu us after the first SIPI\n",
-		       online, listed, apic_x2apic_mode() ? "x2" : "x",
-		       (unsigned long)((last - sipi_tsc) * 1000 / tsc_khz));
+		online += percpu_area[cpu].state == CPU_ONLINE;
+	if (listed > 1)         /* short: a console byte costs ~45 us under TCG (cpuinfo, boottime say more) */
+		printk("smp: %u of %u CPUs online\n", online, listed);
 	irq_affinity_option();
 }
 
@@ -312,6 +346,7 @@ void smp_ap_start(unsigned int cpu)
 	struct percpu *pc = &percpu_area[cpu];
 	uint32_t want = CPU_STARTING;
 
+	pc->start_tsc = arch_cycles();
 	percpu_init_cpu(cpu);
 	gdt_init_cpu(cpu);
 	idt_load();
@@ -320,6 +355,13 @@ void smp_ap_start(unsigned int cpu)
 			cpu_relax();
 	if (pc->state != CPU_STARTING)
 		goto halt;
+	lapic_enable_ap();
+	pc->parked_tsc = arch_cycles();
+	while (!__atomic_load_n(&aps_released, __ATOMIC_ACQUIRE))
+		__asm__ __volatile__("sti; hlt; cli" ::: "memory");   /* the kick wakes it */
+	if (pc->state != CPU_STARTING)
+		goto halt;
+	write_cr3(read_cr3());  /* no shootdown reached it while parked (not online) */
 	lapic_init_ap();
 	pc->x2apic = apic_x2apic_mode();
 	pc->tsc_khz = tsc_khz;
@@ -336,6 +378,12 @@ halt:
 		local_irq_disable();
 		halt();
 	}
+}
+
+void smp_get_boot_times(struct smp_boot_times *t)
+{
+	*t = (struct smp_boot_times){ init_tsc, sipi_tsc, sipi_wait_cycles, wait_cycles,
+				      release_tsc };
 }
 
 void smp_ap_idle_loop(void)

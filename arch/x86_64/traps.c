@@ -10,8 +10,11 @@
  * and is followed by a LAPIC EOI. Every vector counts its interrupts per
  * CPU (the `irqs` shell command lists them); one that arrives on a vector
  * nobody registered is counted and acknowledged. All CPUs share the one
- * IDT; a device vector is delivered to the CPU its IOAPIC line names
- * (irq_set_affinity; CPU 0 unless moved), and the handler runs there.
+ * IDT; a device vector is delivered to the CPU its IOAPIC line or its
+ * MSI-X message names (irq_set_affinity; CPU 0 unless moved), and the
+ * handler runs there. An MSI-X vector is movable once its owner gave a
+ * retarget hook (irq_set_retarget; drivers/pci/pci.c rewrites the table
+ * entry's destination), other messages and IPIs are not.
  *
  * An NMI is first offered to smp_stop_nmi(): during a panic it is the stop
  * request, and the CPU prints its backtrace and halts; any other NMI is an
@@ -57,8 +60,10 @@ static struct {
 	unsigned nact;
 	uint64_t count;		/* all CPUs (atomic) */
 	uint64_t count_on[NR_CPUS];	/* per CPU, each written by its own CPU */
-	int cpu;		/* where an IOAPIC line is sent */
+	int cpu;		/* where an IOAPIC line or a retargetable message is sent */
 	int gsi;		/* -1: not an IOAPIC line */
+	irq_retarget_t retarget;	/* MSI-X: re-aims the message at an APIC id */
+	void *retarget_ctx;
 	bool used, level, active_low;
 } irq_table[256];
 static unsigned next_vector = VEC_FIRST_IRQ;
@@ -148,6 +153,8 @@ void irq_free_vector(int vec)
 	if (vec < VEC_FIRST_IRQ || vec >= VEC_SPURIOUS || irq_table[vec].gsi >= 0)
 		return;		/* IOAPIC lines may be shared: never taken back */
 	f = local_irq_save();
+	irq_table[vec].retarget = NULL;
+	irq_table[vec].cpu = -1;
 	irq_table[vec].act[0] = (struct irq_action){ NULL, NULL, "(freed)" };
 	irq_table[vec].nact = 1;
 	local_irq_restore(f);
@@ -203,13 +210,33 @@ int irq_register_gsi(unsigned gsi, bool level, bool active_low, const char *name
 	return v;
 }
 
+void irq_set_retarget(unsigned vec, irq_retarget_t fn, void *ctx, int cpu)
+{
+	unsigned long f = local_irq_save();
+
+	irq_table[vec].retarget = fn;
+	irq_table[vec].retarget_ctx = ctx;
+	irq_table[vec].cpu = fn ? cpu : -1;
+	local_irq_restore(f);
+}
+
+/* True if @vec can be sent elsewhere: an IOAPIC line, or a message with a retarget hook. */
+static bool irq_routable(unsigned vec)
+{
+	return irq_table[vec].used && (irq_table[vec].gsi >= 0 || irq_table[vec].retarget);
+}
+
 int irq_set_affinity(unsigned vec, unsigned int cpu)
 {
-	if (vec >= 256 || !irq_table[vec].used || irq_table[vec].gsi < 0)
-		return -EINVAL;		/* MSI/MSI-X and IPIs: not routable here */
+	uint32_t apic;
+
+	if (vec >= 256 || !irq_routable(vec))
+		return -EINVAL;		/* IPIs and messages without a hook: not routable */
 	if (cpu >= NR_CPUS || percpu_area[cpu].state != CPU_ONLINE)
 		return -ENXIO;
-	if (ioapic_set_dest((unsigned)irq_table[vec].gsi, percpu_area[cpu].apic_id))
+	apic = percpu_area[cpu].apic_id;
+	if (irq_table[vec].gsi >= 0 ? ioapic_set_dest((unsigned)irq_table[vec].gsi, apic) != 0 :
+	    irq_table[vec].retarget(irq_table[vec].retarget_ctx, apic) != 0)
 		return -ERANGE;
 	irq_table[vec].cpu = (int)cpu;
 	return 0;
@@ -225,13 +252,13 @@ uint64_t irq_count_on(unsigned vec, unsigned int cpu)
 	return vec < 256 && cpu < NR_CPUS ? irq_table[vec].count_on[cpu] : 0;
 }
 
-/* Spread the IOAPIC lines round-robin over the online CPUs. */
+/* Spread the routable vectors (IOAPIC lines, MSI-X) round-robin over the online CPUs. */
 void irq_balance(void)
 {
 	unsigned int cpu = 0;
 
 	for (unsigned v = VEC_FIRST_IRQ; v <= VEC_LAST_DEVICE; v++) {
-		if (!irq_table[v].used || irq_table[v].gsi < 0)
+		if (!irq_routable(v))
 			continue;
 		do
 			cpu = (cpu + 1) % NR_CPUS;

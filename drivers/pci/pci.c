@@ -22,7 +22,9 @@
  * usual write-all-ones probe with decoding disabled.
  *
  * Interrupts: MSI-X when the function has it (messages go to this CPU's
- * local APIC), else INTx through the IOAPIC, level-triggered, active high
+ * local APIC at first; each entry's vector gets a retarget hook, so
+ * irq_set_affinity() can aim it at another CPU: the entry is masked, its
+ * address rewritten with the new destination APIC id, and unmasked), else INTx through the IOAPIC, level-triggered, active high
  * (QEMU's PCI links). The GSI: on pc/q35 the interrupt line register that
  * SeaBIOS programs (an ISA number goes through the MADT overrides); on
  * microvm the host bridge's link devices (_HID PNP0C0F, _UID 0-3) with the
@@ -422,9 +424,34 @@ void *pci_map_bar(struct pci_dev *d, unsigned int i)
 	return b->virt;
 }
 
+/* The MSI-X message address for local APIC @apic_id (xAPIC format: 8-bit id). */
+static int msix_address(uint32_t apic_id, uint32_t *addr)
+{
+	if (apic_id > 0xff)
+		return -ERANGE;         /* would need interrupt remapping */
+	*addr = 0xfee00000u | (apic_id << 12);
+	return 0;
+}
+
+/* irq_retarget_t for MSI-X table entry @ctx: mask, new destination, unmask. */
+static int msix_retarget(void *ctx, uint32_t apic_id)
+{
+	volatile uint32_t *e = ctx;
+	uint32_t addr, ctl;
+
+	if (msix_address(apic_id, &addr))
+		return -ERANGE;
+	ctl = mmio_read32(&e[3]);
+	mmio_write32(&e[3], ctl | 1);           /* masked while the address changes */
+	mmio_write32(&e[0], addr);
+	mmio_write32(&e[1], 0);
+	mmio_write32(&e[3], ctl);               /* a message held while masked is sent now */
+	return 0;
+}
+
 int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
 {
-	uint32_t tbl;
+	uint32_t tbl, addr;
 	unsigned int bir, k;
 	uint8_t *base;
 	uint16_t ctrl;
@@ -433,6 +460,8 @@ int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
 		return -ENODEV;
 	if (n == 0 || n > d->msix_entries)
 		return -EINVAL;
+	if (msix_address(lapic_id(), &addr))
+		return -ERANGE;
 	tbl = pci_read32(d, d->msix_cap + 4);
 	bir = tbl & 7;
 	if (bir >= PCI_NUM_BARS || (uint64_t)(tbl & ~7u) + 16ull * d->msix_entries > d->bar[bir].size)
@@ -447,10 +476,12 @@ int pci_msix_enable(struct pci_dev *d, const int *vectors, unsigned int n)
 		volatile uint32_t *e = d->msix_table + 4 * k;
 
 		if (k < n) {
-			mmio_write32(&e[0], 0xfee00000u | (lapic_id() << 12));
+			mmio_write32(&e[0], addr);
 			mmio_write32(&e[1], 0);
 			mmio_write32(&e[2], (uint32_t)vectors[k]);
 			mmio_write32(&e[3], 0);		/* unmasked */
+			irq_set_retarget((unsigned int)vectors[k], msix_retarget, (void *)e,
+					 (int)arch_cpu_id());
 		} else {
 			mmio_write32(&e[3], 1);		/* masked */
 		}
@@ -465,6 +496,12 @@ void pci_msix_disable(struct pci_dev *d)
 {
 	if (!d->msix_cap)
 		return;
+	for (unsigned int k = 0; d->msix_table && k < d->msix_entries; k++) {
+		unsigned int vec = mmio_read32(d->msix_table + 4 * k + 2) & 0xff;
+
+		if (vec >= 48 && !(mmio_read32(d->msix_table + 4 * k + 3) & 1))
+			irq_set_retarget(vec, NULL, NULL, -1);  /* its entry no longer speaks */
+	}
 	pci_write16(d, d->msix_cap + 2, pci_read16(d, d->msix_cap + 2) & ~0xc000);
 	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
 	d->msix_enabled = false;

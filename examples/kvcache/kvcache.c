@@ -21,11 +21,13 @@
  *                        computed from the key (for verify)
  *   verify               check every fill entry still present: "verify: N
  *                        checked, M mismatches"
- *   shrink N             ask all shrinkers for N pages now
+ *   shrink N             ask all shrinkers for N pages now (and say how
+ *                        long that took)
  *   compact              compact all memory now (moves the store's pages)
  *   misbehave CASE       register a shrinker that breaks its contract, or
  *                        misuse the page API: count, overclaim, stuck,
- *                        doublefree, foreignfree (see README.md)
+ *                        doublefree, foreignfree; or write one byte past
+ *                        a malloc'ed object: overrun (see README.md)
  *   shell                leave for the Ballast shell
  *   quit [STATUS]        exit with STATUS (0)
  */
@@ -163,9 +165,26 @@ static long kv_scan(void *priv, unsigned long nr)
 
 /* ---- fill and verify ---- */
 
-static char gen_byte(unsigned long i, unsigned int j)
+/*
+ * Entry @i's value, @len bytes into @buf: "i=NNN;" (so no two entries are
+ * alike), then the letters 'a' + (i * 31 + j * 7) % 26 (one addition a
+ * byte, no division: fill and verify run under TCG).
+ */
+static void gen_value(unsigned long i, char *buf, unsigned int len)
 {
-	return (char)('a' + (i * 31 + j * 7) % 26);
+	char tag[24];
+	unsigned int r = (unsigned int)(i * 31 % 26);
+	unsigned int j = (unsigned int)snprintf(tag, sizeof(tag), "i=%lu;", i);
+
+	if (j > len)
+		j = len;
+	memcpy(buf, tag, j);
+	for (r = (r + j * 7) % 26; j < len; j++) {
+		buf[j] = (char)('a' + r);
+		r += 7;
+		if (r >= 26)
+			r -= 26;
+	}
 }
 
 static void cmd_fill(unsigned long n, unsigned int size)
@@ -174,9 +193,12 @@ static void cmd_fill(unsigned long n, unsigned int size)
 	char key[32];
 	unsigned long done = 0;
 
+	if (size < 1 || size > STORE_MAX_SIZE) {
+		printf("fill: SIZE must be 1..%u\n", (unsigned int)STORE_MAX_SIZE);
+		return;
+	}
 	for (unsigned long i = 0; i < n; i++) {
-		for (unsigned int j = 0; j < size; j++)
-			buf[j] = gen_byte(i, j);
+		gen_value(i, buf, size);
 		snprintf(key, sizeof(key), "k%lu", i);
 		if (cache_set(key, buf, size))
 			break;
@@ -189,6 +211,7 @@ static void cmd_fill(unsigned long n, unsigned int size)
 
 static void cmd_verify(void)
 {
+	static char want[STORE_MAX_SIZE];
 	unsigned long checked = 0, bad = 0;
 
 	for (struct entry *e = lru.next; e != &lru; e = e->next) {
@@ -201,12 +224,9 @@ static void cmd_verify(void)
 		i = strtoul(e->key + 1, &end, 10);
 		if (*end)
 			continue;
+		gen_value(i, want, e->len);
 		p = store_map(e->h);
-		for (unsigned int j = 0; j < e->len; j++)
-			if (p[j] != gen_byte(i, j)) {
-				bad++;
-				break;
-			}
+		bad += memcmp(p, want, e->len) != 0;
 		store_unmap(e->h);
 		checked++;
 	}
@@ -295,8 +315,23 @@ static void cmd_misbehave(const char *what)
 		int c = ballast_free_pages(p, 1);
 		printf("misbehave foreignfree: malloc'ed %d wrong-order %d right %d\n", a, b, c);
 		free(m);
+	} else if (!strcmp(what, "overrun")) {
+		/* 32 bytes: kmalloc-32 exactly, so byte 32 is past the slot (the redzone
+		 * of a debug build, else the neighbour): free() reports it */
+		char *a = malloc(32), *b = malloc(32);
+		int intact = 1;
+
+		memset(b, 'n', 32);
+		printf("misbehave overrun: writing 1 byte past %p (32 bytes)\n", (void *)a);
+		__asm__("" : "+r"(a));	/* hide the overrun from the compiler's bounds warning */
+		a[32] = 'X';
+		free(a);
+		for (int i = 0; i < 32; i++)
+			intact &= b[i] == 'n';
+		printf("misbehave overrun: freed; neighbour %p %s\n", (void *)b, intact ? "intact" : "damaged");
+		free(b);
 	} else {
-		printf("misbehave: count, overclaim, stuck, doublefree or foreignfree\n");
+		printf("misbehave: count, overclaim, stuck, doublefree, foreignfree or overrun\n");
 	}
 }
 
@@ -347,7 +382,14 @@ static void handle(char *line)
 	} else if (!strcmp(cmd, "verify")) {
 		cmd_verify();
 	} else if (!strcmp(cmd, "shrink") && a) {
-		printf("shrink: %lu pages freed\n", ballast_shrink(strtoul(a, NULL, 0)));
+		struct timespec t0, t1;
+		unsigned long got;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		got = ballast_shrink(strtoul(a, NULL, 0));
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		printf("shrink: %lu pages freed in %ld us\n", got,
+		       (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	} else if (!strcmp(cmd, "misbehave") && a) {
 		cmd_misbehave(a);
 	} else if (!strcmp(cmd, "shell")) {

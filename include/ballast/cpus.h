@@ -1,7 +1,7 @@
 /*
  * ballast/cpus.h - run work on other CPUs (include/kernel/smp.h beneath).
  *
- *   ballast_num_cpus()                   CPUs online (1 until SMP bring-up)
+ *   ballast_num_cpus()                   CPUs online (SMP=, 2 for make run)
  *   ballast_cpu_id()                     the calling CPU
  *   ballast_run_on_cpu(cpu, fn, arg, w)  fn(arg) on @cpu; wait for it when
  *                                        @w; 0 or -ENXIO (@cpu offline)

@@ -54,6 +54,15 @@ __noreturn void kernel_fatal(const char *why);
 uint64_t kernel_image_bytes(void);
 /* TSC reading when kmain started, and when the shell became ready. */
 extern uint64_t boot_tsc_start, boot_tsc_ready;
+/* The TSC at the end of each boot step (kmain's timeline, `boottime`). */
+#define BOOT_MARKS_MAX 16
+struct boot_mark {
+	const char *what;
+	uint64_t tsc;
+};
+extern struct boot_mark boot_marks[BOOT_MARKS_MAX];
+extern unsigned int boot_marks_n;
+void boot_mark(const char *what);
 
 /* An address inside kmain (symbolizer test). */
 void *kmain_symbol_probe(void);

@@ -16,12 +16,12 @@
  *    zone->free_pages counts the free pages on every list but ISOLATE's
  *    (isolated memory is not allocatable, so watermarks never see it).
  *
- * Locks: zone->lock (spin_lock_irqsave) protects the free lists, counts and
- * pageblock migratetypes of that zone. Each per_cpu_pages has its own lock
- * (spin_trylock; the pcp fast path never waits). Order: pcp->lock, then
- * zone->lock. The page lock bit nests outside both (never take a page lock
- * while holding zone->lock). Several pcp locks at once only in CPU order,
- * with spin_lock_nested(). The whole order: docs/locking.md.
+ * Locks: zone->lock (taken with interrupts off) protects the free lists,
+ * counts and pageblock migratetypes of that zone. A per_cpu_pages has no
+ * lock: it belongs to its CPU, which touches it only with interrupts off;
+ * other CPUs ask it (an IPI) to drain it. The page lock bit nests outside
+ * zone->lock (never take a page lock while holding zone->lock). The whole
+ * order: docs/locking.md.
  */
 #ifndef MM_MMZONE_H
 #define MM_MMZONE_H
@@ -77,11 +77,11 @@ struct free_area {
 
 /*
  * Per-CPU cache of order-0 pages for one zone. Pages on it are not
- * PageBuddy and not counted in zone->free_pages; page->pcp_mt says which
- * list they are on. Protected by ->lock (see lock order above).
+ * PageBuddy and not counted in zone->free_pages; page->migratetype says
+ * which list they are on. Owned by its CPU (interrupts off while it is
+ * changed); others read ->count racily (nr_pcp_pages()) and nothing else.
  */
 struct per_cpu_pages {
-	spinlock_t lock;
 	int count;		/* pages on all lists */
 	int high;		/* free back to the zone above this */
 	int batch;		/* pages moved per refill / spill */
@@ -262,7 +262,12 @@ void split_page(struct page *page, unsigned int order);
 /* Prepare a block taken out of the buddy for its user: refcount 1, checks, poison, zero. */
 void post_alloc_hook(struct page *page, unsigned int order, unsigned int gfp);
 
-/* Drain this CPU's / every CPU's per-CPU lists back into the buddy. */
+/*
+ * Drain this CPU's / every CPU's / one CPU's per-CPU lists back into the
+ * buddy. Another online CPU drains its own, on request (an IPI, waited
+ * for): the caller must not hold a lock that CPU may be spinning on with
+ * interrupts off (zone->lock included).
+ */
 void drain_local_pages(struct zone *zone);	/* zone NULL = all zones */
 void drain_all_pages(struct zone *zone);
 void drain_cpu_pages(unsigned int cpu, struct zone *zone);

@@ -5,7 +5,9 @@
  * larger requests are whole pages from alloc_pages() (PageLargeKmalloc).
  * Slab pages have page type Slab (kpageflags SLAB). kfree() of a pointer
  * that kmalloc did not return, or of one already freed, is reported and
- * ignored (counted in kmalloc_bad_free), never corrupting.
+ * ignored (counted in kmalloc_bad_free), never corrupting. Debug builds
+ * put a redzone after each object and report writes past its end
+ * (mm/slab.c).
  */
 #ifndef MM_SLAB_H
 #define MM_SLAB_H
@@ -23,6 +25,7 @@ struct kmem_cache {
 	spinlock_t lock;
 	const char *name;
 	unsigned int size;		/* object size */
+	unsigned int stride;		/* object to object: size + redzone (debug) */
 	unsigned int order;		/* slab page order */
 	unsigned int objects;		/* objects per slab */
 	struct list_head partial;	/* slabs with free objects (incl. empty ones) */
@@ -31,6 +34,7 @@ struct kmem_cache {
 	unsigned long nr_empty;		/* slabs with no object in use */
 	unsigned long active_objs;	/* objects in use */
 	unsigned long allocs, frees, alloc_fail, bad_frees;
+	unsigned long redzone_errors;	/* writes past an object's end found */
 };
 
 extern struct kmem_cache kmalloc_caches[NR_KMALLOC_CACHES];
@@ -55,6 +59,13 @@ size_t kmalloc_usable_size(const void *p);
 
 /* Return every completely empty slab's pages to the page allocator; returns pages freed. */
 unsigned long kmem_cache_shrink_all(void);
+
+/*
+ * Debug builds: check the redzone after every object of every slab (a
+ * write past an object's end); each damaged one is reported (cache, object
+ * address, first bad byte) and repainted. Returns how many; 0 in release.
+ */
+unsigned long slab_check_redzones(void);
 
 /* Number of pages currently backing slabs. */
 unsigned long slab_pages(void);

@@ -6,14 +6,23 @@
  *   events       : monotonically increasing counts, bumped with count_vm_event().
  *
  * Every counter is declared once, in VM_STAT_ITEMS below, with its /proc
- * name; adding one is adding one line. Events counted on the hot path
- * (pgalloc_*, pgfree) are kept per zone and per pcp list under the locks
- * already held and summed when read, so the fast path has no atomics.
+ * name; adding one is adding one line.
+ *
+ * Events are per CPU: each CPU adds to its own row of vm_event_states[]
+ * (a cache-line-aligned row per CPU, so two CPUs counting never share a
+ * line) with one non-locked add instruction, which an interrupt cannot
+ * split and no other CPU writes; a read sums the rows. The hot-path
+ * events pgalloc_* and pgfree are kept per zone (under zone->lock) and per
+ * CPU list (by its owner) and summed the same way. Sums are exact once
+ * the counting stops (tests read them at quiescent points); a read while
+ * CPUs count is a snapshot, like /proc/vmstat. Every thread that counts
+ * is a CPU: in the host harness, a registered one (host_smp_register()).
  */
 #ifndef MM_VMSTAT_H
 #define MM_VMSTAT_H
 
 #include <kernel/compiler.h>
+#include <arch/cpu.h>
 
 /* X(ENUM_NAME, "proc_name") -- state items first, then events. */
 #define VM_STAT_ITEMS(X) \
@@ -75,14 +84,25 @@
 enum vm_stat_item { VM_STAT_ITEMS(VM_STAT_ENUM) NR_VM_STAT_ITEMS };
 #undef VM_STAT_ENUM
 
-extern unsigned long vm_events[NR_VM_STAT_ITEMS];
+struct vm_event_state {
+	unsigned long event[NR_VM_STAT_ITEMS];
+} __aligned(64);
+extern struct vm_event_state vm_event_states[NR_CPUS];
 
-/* Add 1 / @n to an event counter (any context, relaxed atomic). */
+/*
+ * Add @n to this CPU's count of @item (any context): a single add to
+ * memory, not locked - atomic with respect to this CPU's interrupts,
+ * and no other CPU writes the row.
+ */
 static inline void count_vm_events(enum vm_stat_item item, unsigned long n)
 {
-	__atomic_fetch_add(&vm_events[item], n, __ATOMIC_RELAXED);
+	unsigned long *c = &vm_event_states[arch_cpu_id()].event[item];
+
+	__asm__ __volatile__("addq %1, %0" : "+m"(*c) : "er"(n));
 }
 static inline void count_vm_event(enum vm_stat_item item) { count_vm_events(item, 1); }
+/* The same with interrupts already off (the allocator's per-CPU paths). */
+static inline void __count_vm_event(enum vm_stat_item item) { count_vm_events(item, 1); }
 
 /* Current value of any item (state computed, events summed over zones/pcps). */
 unsigned long vm_stat_read(enum vm_stat_item item);

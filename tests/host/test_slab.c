@@ -1,6 +1,7 @@
 /* test_slab.c - kmalloc/kfree/krealloc and the slab caches. */
 #include "htest.h"
 #include "support/host_mem.h"
+#include "support/host_log.h"
 #include <mm/slab.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
@@ -229,16 +230,85 @@ TEST(slabinfo_counts)
 	for (int i = 0; i < 10; i++)
 		p[i] = kmalloc(2000, GFP_KERNEL);
 	EXPECT_EQ(kmalloc_caches[10].active_objs, 10);
-	EXPECT_EQ(kmalloc_caches[10].objects, 4);
 	EXPECT_EQ(kmalloc_caches[10].order, 1);
+#ifdef CONFIG_DEBUG_VM
+	/* 2048-byte objects 4096 bytes apart (the redzone): two per order-1 slab */
+	EXPECT_EQ(kmalloc_caches[10].objects, 2);
+	EXPECT_EQ(kmalloc_caches[10].nr_slabs, 5);
+	EXPECT_EQ(slab_pages(), 10);
+	EXPECT_EQ(vm_stat_read(NR_SLAB_PAGES), 10);
+#else
+	EXPECT_EQ(kmalloc_caches[10].objects, 4);
 	EXPECT_EQ(kmalloc_caches[10].nr_slabs, 3);
 	EXPECT_EQ(slab_pages(), 6);
 	EXPECT_EQ(vm_stat_read(NR_SLAB_PAGES), 6);
+#endif
 	show_slabinfo();
 	for (int i = 0; i < 10; i++)
 		kfree(p[i]);
 	EXPECT_EQ(kmalloc_caches[10].allocs, 10);
 	EXPECT_EQ(kmalloc_caches[10].frees, 10);
 	EXPECT_EQ(kmalloc_caches[10].nr_slabs, 1);	/* one empty slab is kept */
+	host_mem_teardown();
+}
+
+/* Expect debug objects to keep their alignment with a redzone between neighbours. */
+TEST(redzone_layout)
+{
+	static const size_t sizes[NR_KMALLOC_CACHES] = {
+		8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048 };
+
+	host_mem_init_mb(16);
+	for (int i = 0; i < NR_KMALLOC_CACHES; i++) {
+		struct kmem_cache *c;
+		void *p = kmalloc(sizes[i], GFP_KERNEL);
+
+		ASSERT(p);
+		c = virt_to_page(p)->slab_cache;
+		ASSERT(c == &kmalloc_caches[i]);
+		EXPECT(c->stride >= c->size + 8);
+		EXPECT_EQ(c->stride % (c->size & -c->size), 0);
+		EXPECT_EQ((uintptr_t)p % (c->size & -c->size), 0);
+		kfree(p);
+	}
+	host_mem_teardown();
+}
+
+/*
+ * Expect one byte written past a kmalloc object (its neighbour's side) to
+ * be caught: by the invariant checker while the object lives, and by
+ * kfree(); each report names the cache and the object's address, the
+ * neighbour is untouched, and the redzone is repainted (counted once each).
+ */
+TEST(write_past_end_reported)
+{
+	char *a, *b, want[96], line[160];
+
+	host_mem_init_mb(16);
+	a = kmalloc(32, GFP_KERNEL);
+	b = kmalloc(32, GFP_KERNEL);
+	ASSERT(a && b);
+	memset(b, 'n', 32);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_log_capture(true);
+	a[32] = 'X';			/* one byte past a's end */
+	EXPECT_EQ(mm_check_invariants(), 1);
+	snprintf(want, sizeof(want), "kmalloc: kmalloc-32 object %p: redzone overwritten at +32 (0x58", a);
+	EXPECT(host_log_find(want, line, sizeof(line)));
+	EXPECT_EQ(kmalloc_caches[2].redzone_errors, 1);
+	EXPECT_EQ(mm_check_invariants(), 0);	/* repainted */
+	host_log_clear();
+	a[33] = 'Y';
+	kfree(a);
+	EXPECT(host_log_find(want, line, sizeof(line)) == false);	/* +33 this time */
+	snprintf(want, sizeof(want), "kmalloc: kmalloc-32 object %p: redzone overwritten at +33 (0x59", a);
+	EXPECT(host_log_find(want, line, sizeof(line)));
+	host_log_capture(false);
+	EXPECT_EQ(kmalloc_caches[2].redzone_errors, 2);
+	for (int i = 0; i < 32; i++)
+		EXPECT_EQ(b[i], 'n');
+	EXPECT_EQ(kmalloc_caches[2].active_objs, 1);	/* a was freed all the same */
+	kfree(b);
+	EXPECT_EQ(mm_check_invariants(), 0);
 	host_mem_teardown();
 }

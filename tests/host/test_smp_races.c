@@ -17,6 +17,7 @@
 #include <drivers/virtio_balloon.h>
 #include <mm/page_alloc.h>
 #include <pthread.h>
+#include "support/host_smp.h"
 #include <time.h>
 #include <errno.h>
 
@@ -51,8 +52,10 @@ static void device_requests_stats(void)
 /* CPU 1: the second work item serving the stats queue. */
 static void *other_stats_service(void *arg)
 {
-	host_cpu_id = 1;
+	if (!host_smp_register(1))
+		abort();
 	virtio_balloon_stats_service(&vb);
+	host_smp_unregister();
 	return NULL;
 }
 
@@ -82,7 +85,7 @@ TEST(stats_queue_served_by_two_cpus_keeps_one_buffer)
 	vb_stats_test_hook = stats_hook;
 	virtio_balloon_stats_service(&vb);
 	ASSERT(other_started);
-	pthread_join(other, NULL);
+	host_smp_join(other, NULL);
 	EXPECT_EQ(virtqueue_num_outstanding(vb.stats_vq), 1);
 	EXPECT(!virtqueue_is_broken(vb.stats_vq));
 	EXPECT_EQ(vb.stats_requests, 1);

@@ -1,6 +1,6 @@
 /*
  * test_smp_stress.c - the memory manager under real concurrency on the
- * host: pthreads stand in for CPUs (each sets host_cpu_id, so per-CPU
+ * host: pthreads stand in for CPUs (each registers with host_smp_register(), so per-CPU
  * lists and arch_cpu_id() behave as on a machine with that many CPUs).
  *
  * The mixed workload is workloads/stress.c (the same code the in-kernel
@@ -36,6 +36,7 @@
 #include <mm/page_reporting.h>
 #include <mm/compaction.h>
 #include <pthread.h>
+#include "support/host_smp.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,7 @@ extern int host_quiet;
 static struct stress_ctx ctx;
 static struct bsim sim;
 static struct virtio_balloon vb;
-static pthread_barrier_t bar;
+static struct host_smp_barrier bar;	/* keeps serving drain IPIs while waiting */
 static unsigned int rounds, ops_per_round;
 static int workers_running;		/* atomic: workers still in this round */
 static unsigned long balloon_steps, target_changes, report_passes;
@@ -77,9 +78,10 @@ static void *cpu_thread(void *arg)
 	unsigned int cpu = (unsigned int)(uintptr_t)arg;
 	uint64_t rng = htest_seed() ^ 0xba11005eedULL;
 
-	host_cpu_id = cpu;
+	if (!host_smp_register(cpu))
+		abort();			/* a CPU number taken twice: the test is broken */
 	for (unsigned int r = 0; r < rounds; r++) {
-		pthread_barrier_wait(&bar);		/* round starts */
+		host_smp_barrier_wait(&bar);		/* round starts */
 		if (cpu < NWORKERS) {
 			stress_worker(&ctx, cpu);
 			__atomic_fetch_sub(&workers_running, 1, __ATOMIC_ACQ_REL);
@@ -102,15 +104,16 @@ static void *cpu_thread(void *arg)
 				}
 			}
 		}
-		pthread_barrier_wait(&bar);		/* quiescent */
+		host_smp_barrier_wait(&bar);		/* quiescent */
 		if (cpu == 0) {
 			quiescent_bad += stress_check_quiescent(&ctx);
 			balloon_bad += balloon_problems();
 			__atomic_store_n(&workers_running, NWORKERS, __ATOMIC_RELEASE);
 			ctx.max_ops = ops_per_round * (r + 2);	/* the budget of the next round */
 		}
-		pthread_barrier_wait(&bar);		/* checked */
+		host_smp_barrier_wait(&bar);		/* checked */
 	}
+	host_smp_unregister();
 	return NULL;
 }
 
@@ -123,12 +126,13 @@ static void run_rounds(unsigned int nrounds, unsigned int ops)
 	ops_per_round = ops;
 	workers_running = NWORKERS;
 	ctx.max_ops = ops;
-	pthread_barrier_init(&bar, NULL, NWORKERS + 1);
+	host_smp_barrier_init(&bar, NWORKERS + 1);
+	host_smp_unregister();		/* the main thread gives CPU 0 to a worker */
 	for (unsigned int i = 0; i <= NWORKERS; i++)
 		ASSERT(pthread_create(&th[i], NULL, cpu_thread, (void *)(uintptr_t)i) == 0);
 	for (unsigned int i = 0; i <= NWORKERS; i++)
 		pthread_join(th[i], NULL);
-	pthread_barrier_destroy(&bar);
+	ASSERT(host_smp_register(0));	/* and takes it back */
 }
 
 /* Deflate the balloon to 0 (bounded); true when done. */

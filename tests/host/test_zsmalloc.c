@@ -238,3 +238,65 @@ TEST(isolation_before_listing_is_refused)
 	EXPECT_EQ(nr_bad_pages, 0);
 	host_mem_teardown();
 }
+
+/* The page of handle @h. */
+static struct page *handle_page(struct zs_pool *pool, unsigned long h)
+{
+	struct page *p = virt_to_page(zs_map_object(pool, h));
+
+	zs_unmap_object(pool, h);
+	return p;
+}
+
+/*
+ * Expect a full zspage that comes back to its class list (putback after a
+ * failed isolation, or migrated) to go behind the zspage with a free slot:
+ * zs_malloc looks at the head only, so the next object must take the free
+ * slot of the older zspage and the pool must not grow a page.
+ */
+TEST(full_zspage_returns_behind_free_slots)
+{
+	struct zs_pool *pool;
+	struct zs_pool_stats st;
+	unsigned long h[4], h5;
+	struct page *pa, *pb;
+	LIST_HEAD(l);
+	unsigned int ok = 0;
+
+	host_mem_init_mb(64);
+	compaction_init();
+	pool = zs_create_pool("o");
+	ASSERT(pool);
+	for (int i = 0; i < 4; i++) {		/* 2000-byte objects: two a page */
+		h[i] = zs_malloc(pool, 2000, GFP_KERNEL);
+		ASSERT(h[i]);
+	}
+	pa = handle_page(pool, h[0]);
+	pb = handle_page(pool, h[2]);
+	ASSERT(pa == handle_page(pool, h[1]) && pb == handle_page(pool, h[3]) && pa != pb);
+	zs_free(pool, h[0]);			/* pa has a free slot, pb is full */
+	ASSERT(isolate_movable_page(pb, 0));	/* pb: isolated, then put back */
+	putback_movable_page(pb);
+	h5 = zs_malloc(pool, 2000, GFP_KERNEL);
+	ASSERT(h5);
+	EXPECT(handle_page(pool, h5) == pa);
+	zs_free(pool, h5);
+	/* the same after a migration of the full page */
+	pb = handle_page(pool, h[2]);
+	ASSERT(isolate_movable_page(pb, 0));
+	list_add(&pb->lru, &l);
+	EXPECT_EQ(migrate_pages(&l, NULL, NULL, 0, MIGRATE_SYNC, MR_TEST, &ok), 0);
+	EXPECT_EQ(ok, 1);
+	h5 = zs_malloc(pool, 2000, GFP_KERNEL);
+	ASSERT(h5);
+	EXPECT(handle_page(pool, h5) == pa);
+	zs_pool_stats(pool, &st);
+	EXPECT_EQ(st.pages, 2);
+	EXPECT_EQ(st.objects, 4);
+	zs_free(pool, h5);
+	for (int i = 1; i < 4; i++)
+		zs_free(pool, h[i]);
+	zs_destroy_pool(pool);
+	EXPECT_EQ(nr_bad_pages, 0);
+	host_mem_teardown();
+}

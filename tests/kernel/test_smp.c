@@ -2,7 +2,9 @@
  * test_smp.c - in-kernel suite for the SMP core: call-function IPIs
  * (one CPU, all CPUs, wait and nowait, two CPUs calling each other with
  * interrupts off) and the per-CPU work loops (an item runs on the CPU it
- * was queued on; the same item never runs on two CPUs at once).
+ * was queued on; the same item never runs on two CPUs at once), and the
+ * TLB shootdown (a kernel mapping changed under every CPU's cached
+ * translation: each CPU must see the new page after the change returns).
  *
  * The cases that need another CPU skip (reported as skips) on a one-CPU
  * boot; tests/qemu/test_smp.py boots this suite with -smp 4. CPU 0 runs the
@@ -12,8 +14,11 @@
  */
 #include <kernel/ktest.h>
 #include <kernel/kernel.h>
+#include <kernel/printk.h>
 #include <kernel/smp.h>
 #include <kernel/work.h>
+#include <mm/gfp.h>
+#include <mm/page.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <errno.h>
@@ -171,6 +176,7 @@ static void test_call_each_other_irqs_off(struct ktest *t)
 	int other = other_cpu();
 	struct work w;
 	unsigned long f;
+	uint64_t t0, t1, t2;
 	int mine;
 
 	if (other < 0 || arch_cpu_id() != 0) {
@@ -181,14 +187,20 @@ static void test_call_each_other_irqs_off(struct ktest *t)
 	peer_ready = peer_go = peer_done = 0;
 	peer_result = 1;
 	work_init(&w, call_back_with_irqs_off);
+	t0 = arch_cycles();
 	KT_ASSERT_EQ(t, work_queue_on((unsigned int)other, &w), 0);
 	KT_ASSERT(t, wait_flag(&peer_ready));
+	t1 = arch_cycles();
 	f = local_irq_save();
 	__atomic_store_n(&peer_go, 1, __ATOMIC_RELEASE);
 	mine = smp_call_function_single((unsigned int)other, record_call, &rec, true);
 	local_irq_restore(f);
+	t2 = arch_cycles();
 	KT_EXPECT_EQ(t, mine, 0);
 	KT_ASSERT(t, wait_flag(&peer_done));
+	ktest_log("kick to the peer's work running %lu us, both calls done %lu us, peer back %lu us",
+		  (unsigned long)((t1 - t0) * 1000 / tsc_khz), (unsigned long)((t2 - t1) * 1000 / tsc_khz),
+		  (unsigned long)((arch_cycles() - t2) * 1000 / tsc_khz));
 	KT_EXPECT_EQ(t, peer_result, 0);
 	KT_EXPECT_EQ(t, rec.calls[0], 1);               /* the other CPU's call ran here */
 	KT_EXPECT_EQ(t, rec.calls[other], 1);           /* ours ran there */
@@ -292,13 +304,21 @@ static void shared_fn(struct work *w)
 	__atomic_fetch_add(&shared_runs, 1, __ATOMIC_RELEASE);
 }
 
-/* IPI callback: every CPU queues the shared item on itself at about the same moment. */
-static void queue_shared_here(void *info)
+/*
+ * IPI callback: every CPU queues the shared item at about the same moment,
+ * on the round's target CPU (*info). The target moves every round, so the
+ * item is often still running on the last target when it is queued for
+ * the next: the case the never-on-two-CPUs rule redirects. (Each CPU
+ * queueing on itself let CPU 0, which queues first and runs its own work
+ * only every 16 rounds, win every round on a loaded host: 14 runs, all on
+ * CPU 0, and no migration to test.)
+ */
+static void queue_shared_on_target(void *info)
 {
-	work_queue_on(arch_cpu_id(), &shared_item);
+	work_queue_on(*(unsigned int *)info, &shared_item);
 }
 
-/* Expect one item queued from every CPU at once, rounds of 200, never inside two CPUs at once. */
+/* Expect one item queued from every CPU at once, 200 rounds, never inside two CPUs at once. */
 static void test_work_never_on_two_cpus(struct ktest *t)
 {
 	unsigned int cpu, cpus_ran = 0;
@@ -310,31 +330,120 @@ static void test_work_never_on_two_cpus(struct ktest *t)
 	shared_active = shared_max = shared_runs = 0;
 	memset((void *)shared_on, 0, sizeof(shared_on));
 	work_init(&shared_item, shared_fn);
-	/*
-	 * Rounds of 200 until the item has run on two CPUs (at most 10): on a
-	 * loaded host one vCPU thread can win every race for a whole round,
-	 * and then the round proves nothing about concurrency.
-	 */
-	for (int batch = 0; batch < 10 && cpus_ran < 2; batch++) {
-		for (int round = 0; round < 200; round++) {
-			on_each_cpu(queue_shared_here, NULL, true);
-			udelay(50);
-			if (round % 16 == 0)
-				work_run_pending();
-		}
-		for (uint64_t t0 = arch_cycles(); (shared_item.pending || shared_active) &&
-		     arch_cycles() - t0 < WAIT_MS * tsc_khz;)
+	for (int round = 0; round < 200; round++) {
+		unsigned int target = 1 + round % (num_online_cpus() - 1);   /* an AP: runs it now */
+
+		on_each_cpu(queue_shared_on_target, &target, true);
+		udelay(50);
+		if (round % 16 == 0)
 			work_run_pending();
-		cpus_ran = 0;
-		for_each_online_cpu(cpu)
-			cpus_ran += shared_on[cpu] > 0;
 	}
+	for (uint64_t t0 = arch_cycles(); (shared_item.pending || shared_active) &&
+	     arch_cycles() - t0 < WAIT_MS * tsc_khz;)
+		work_run_pending();
+	for_each_online_cpu(cpu)
+		cpus_ran += shared_on[cpu] > 0;
 	ktest_log("%u runs on %u CPUs, at most %u inside at once", shared_runs, cpus_ran,
 		  shared_max);
 	KT_EXPECT_EQ(t, shared_max, 1);
 	KT_EXPECT(t, shared_runs >= 2);
 	KT_EXPECT(t, cpus_ran >= 2);    /* it did move between CPUs: concurrency was possible */
 	KT_EXPECT(t, !shared_item.pending);
+}
+
+/* ---------------- TLB shootdown ---------------- */
+
+#define TLB_OLD 0x01d01d01d01d01d0ULL
+#define TLB_NEW 0x0e110e110e110e11ULL
+
+static volatile uint64_t tlb_seen[NR_CPUS];
+
+/* Each CPU reads the first word through the test mapping (and so caches its translation). */
+static void tlb_read(void *va)
+{
+	tlb_seen[arch_cpu_id()] = *(volatile uint64_t *)va;
+}
+
+/* Expect every CPU to read the old page, then, after paging_remap_page(), the new one. */
+static void test_tlb_shootdown_remap(struct ktest *t)
+{
+	struct page *a = alloc_page(GFP_KERNEL), *b = alloc_page(GFP_KERNEL);
+	unsigned int cpu, stale = 0;
+	uint64_t *va;
+
+	if (!a || !b) {
+		KT_EXPECT(t, a && b);
+		goto out;
+	}
+	if (num_online_cpus() < 2) {
+		ktest_skip(t, "needs a second CPU");
+		goto out;
+	}
+	*(uint64_t *)page_address(a) = TLB_OLD;
+	*(uint64_t *)page_address(b) = TLB_NEW;
+	va = ioremap_cache(page_to_phys(a), PAGE_SIZE);
+	KT_ASSERT(t, va != NULL);
+	memset((void *)tlb_seen, 0, sizeof(tlb_seen));
+	on_each_cpu(tlb_read, va, true);                /* every CPU caches va -> a */
+	for_each_online_cpu(cpu)
+		KT_EXPECT_EQ(t, tlb_seen[cpu], TLB_OLD);
+	KT_EXPECT_EQ(t, paging_remap_page((uint64_t)va, page_to_phys(b)), 0);
+	memset((void *)tlb_seen, 0, sizeof(tlb_seen));
+	on_each_cpu(tlb_read, va, true);
+	for_each_online_cpu(cpu)
+		if (tlb_seen[cpu] != TLB_NEW) {
+			ktest_log("cpu %u read %#llx through the remapped page: a stale translation",
+				  cpu, (unsigned long long)tlb_seen[cpu]);
+			stale++;
+		}
+	KT_EXPECT_EQ(t, stale, 0);
+	KT_EXPECT_EQ(t, paging_unmap_page((uint64_t)va), 0);
+	KT_EXPECT_EQ(t, paging_lookup((uint64_t)va, NULL), 0);
+	KT_EXPECT_EQ(t, paging_remap_page((uint64_t)va, page_to_phys(a)), -EINVAL);
+out:
+	if (a)
+		__free_page(a);
+	if (b)
+		__free_page(b);
+}
+
+/* ---------------- console lock ---------------- */
+
+#define PRINT_LINES 25
+
+static volatile uint32_t print_arrived;
+
+/* Every CPU waits for all the others (bounded), then prints PRINT_LINES whole lines. */
+static void print_lines_at_once(void *info)
+{
+	unsigned int me = arch_cpu_id(), n = *(unsigned int *)info;
+	uint64_t t0 = arch_cycles();
+
+	__atomic_fetch_add(&print_arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&print_arrived, __ATOMIC_ACQUIRE) < n &&
+	       arch_cycles() - t0 < WAIT_MS * tsc_khz)
+		cpu_relax();
+	for (int i = 0; i < PRINT_LINES; i++)
+		printk("smp-printk cpu %u line %02d abcdefghijklmnopqrstuvwxyz0123456789 end\n", me, i);
+}
+
+/*
+ * Every CPU prints at the same moment; the lines must come out whole.
+ * The check is on the console text, outside: tests/qemu/test_smp.py's ktest
+ * group matches every "smp-printk" line against the full pattern.
+ */
+static void test_printk_lines_whole(struct ktest *t)
+{
+	unsigned int n = num_online_cpus();
+
+	if (n < 2) {
+		ktest_skip(t, "needs a second CPU");
+		return;
+	}
+	print_arrived = 0;
+	on_each_cpu(print_lines_at_once, &n, true);
+	KT_EXPECT_EQ(t, print_arrived, n);
+	ktest_log("%u CPUs printed %d lines each at once", n, PRINT_LINES);
 }
 
 KTEST_SUITE(smp,
@@ -346,4 +455,6 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(test_call_each_other_irqs_off),
 	    KTEST_CASE(test_work_queue_on_runs_there),
 	    KTEST_CASE(test_work_requeue_while_running_stays),
-	    KTEST_CASE(test_work_never_on_two_cpus));
+	    KTEST_CASE(test_work_never_on_two_cpus),
+	    KTEST_CASE(test_tlb_shootdown_remap),
+	    KTEST_CASE(test_printk_lines_whole));

@@ -12,7 +12,15 @@ Boots (all TCG, each bounded by a timeout):
                out"), shown left-out by cpuinfo, absent from `smp call`;
                `irqs route` sends the virtio-rng line to CPU 1, and `rng`
                reads still work with the interrupt handled there
-  microvm -smp 4 ktest=smp: the in-kernel suite (tests/kernel/test_smp.c)
+  q35 -smp 2 with a virtio-rng-pci (MSI-X): `irqs route` sends COM1's line
+               and the rng's MSI-X queue vector to CPU 1; a shell session of
+               40 commands then runs with every byte taken by CPU 1's
+               interrupt (all run, in order, status 0: no byte lost,
+               doubled or reordered), rng reads take their MSI-X interrupts
+               on CPU 1 (none on CPU 0), and back on CPU 0 after a route back
+  microvm -smp 4 ktest=smp: the in-kernel suite (tests/kernel/test_smp.c),
+               and the lines its printk case printed from 4 CPUs at once
+               must each be whole
   microvm -smp 4 `smp panic-test confirm both`: CPUs 0 and 1 panic at
                once; exactly one panic report, then one "stopped by NMI"
                block with a backtrace for each of the three other CPUs,
@@ -23,7 +31,7 @@ printed as a TAP comment: the boot-time figures for -smp 1/2/4/8. They are
 reported, not asserted (tests never assert on time).
 
 Options: --only NAME (substring of a check group: boot, machines, skip,
-ktest, panic).
+irqmove, ktest, panic).
 """
 import argparse
 import os
@@ -208,9 +216,73 @@ def read_until(p, text, timeout, out, count=1):
     return out
 
 
+def vector_named(irqs_text, name):
+    """The vector of the `irqs` row whose name is @name, or None."""
+    m = re.search(rf"^\s*(\d+)\s+\d+\s+.*\s{re.escape(name)}\s*$", irqs_text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def group_irqmove():
+    cmd, _ = qemu.build_cmd("q35", "pvh", "256M", "tcg", "", smp=2, balloon=False,
+                            extra=["-device", "virtio-rng-pci"], quiet=True)
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    session = "".join(("uptime\n", "help rng\n", "cmdline\n", "meminfo\n")[i % 4]
+                      for i in range(40))
+    out, com1, rngq = "", None, None
+    try:
+        out = read_until(p, "ballast: ready", 120, out)
+        p.stdin.write(qemu.SCRIPT_START + b"virtio\nirqs\n")
+        p.stdin.flush()
+        out = read_until(p, "[status] irqs", 60, out)
+        com1 = vector_named(command_text(out, "irqs"), "ISA 4 (COM1)")
+        m = re.search(r"^  msix entry \d+ -> vector (\d+) \(\S+ q0\)$",
+                      command_text(out, "virtio"), re.M)
+        rngq = int(m.group(1)) if m else None
+        p.stdin.write(f"irqs route {com1} 1\nirqs route {rngq} 1\nirqs cpus\n".encode())
+        p.stdin.flush()
+        out = read_until(p, "[status] irqs", 60, out, count=4)
+        p.stdin.write((session + f"rng 16\nrng 16\nirqs cpus\nirqs route {rngq} 0\nrng 16\n"
+                       "irqs cpus\n").encode() + qemu.SCRIPT_END)
+        p.stdin.flush()
+        out = read_until(p, "ballast: powering off", 120, out)
+    except TimeoutError:
+        pass
+    finally:
+        p.kill()
+        p.wait()
+    out = out.replace("\r", "")
+    script = (f"virtio\nirqs\nirqs route {com1} 1\nirqs route {rngq} 1\nirqs cpus\n" + session +
+              f"rng 16\nrng 16\nirqs cpus\nirqs route {rngq} 0\nrng 16\nirqs cpus\n")
+    bad = script_problems(out, script)
+    tap(com1 is not None and rngq is not None and not bad,
+        "q35 -smp 2, COM1 and the rng's MSI-X vector on CPU 1: all 52 commands ran in order, "
+        "status 0 (no input byte lost, doubled or reordered)",
+        f"COM1 vector {com1}, rng q0 vector {rngq}\n" + "\n".join(bad[:5]) + out[-2500:])
+    t0, t1, t2 = (command_text(out, "irqs cpus", nth=k) for k in range(3))
+    c0, c1 = irq_cpus(t0, com1)[1], irq_cpus(t1, com1)[1]
+    tap(irq_cpus(t0, com1)[0] == "1" and c1.get(1, 0) - c0.get(1, 0) >= 1 and
+        c1.get(0, -1) == c0.get(0, -2),
+        f"COM1 routed to CPU 1: the session's input interrupts ({c1.get(1, 0) - c0.get(1, 0)}, "
+        "the FIFO gathers bytes) all arrive on CPU 1, none on CPU 0",
+        f"before {c0}, after {c1}\n{t0}\n{t1}")
+    r0, r1, r2 = irq_cpus(t0, rngq)[1], irq_cpus(t1, rngq)[1], irq_cpus(t2, rngq)[1]
+    reads = re.findall(r"^rng: (\d+) bytes:", out, re.M)
+    tap(re.search(rf"^irqs: vector {rngq} now goes to CPU 1$", out, re.M) is not None and
+        irq_cpus(t1, rngq)[0] == "1" and r1.get(1, 0) - r0.get(1, 0) >= 2 and
+        r1.get(0, -1) == r0.get(0, -2) and irq_cpus(t2, rngq)[0] == "0" and
+        r2.get(0, 0) - r1.get(0, 0) >= 1 and r2.get(1, -1) == r1.get(1, -2) and
+        reads == ["16", "16", "16"],
+        "MSI-X: the rng queue vector moved to CPU 1 takes both reads' interrupts there (none on "
+        "CPU 0), and moved back takes the third on CPU 0; every read returns 16 bytes",
+        f"vector {rngq}: {r0} -> {r1} -> {r2}, reads {reads}\n{t1}\n{t2}")
+
+
 def group_ktest():
     cmd, _ = qemu.build_cmd("microvm", "pvh", "256M", "tcg", "ktest=smp", smp=4, quiet=True)
     rc, out = qemu.run(cmd, timeout=150, echo=False)
+    full = out
+    out = "\n".join(ln for ln in out.splitlines() if "smp-printk" not in ln)  # diagnostics
     cases = re.findall(r"^    (ok|not ok) \d+ (\w+)(.*)$", out, re.M)
     for verdict, name, rest in cases:
         skipped = "# SKIP" in rest
@@ -220,6 +292,14 @@ def group_ktest():
             tap(verdict == "ok", f"ktest smp -smp 4: {name}", out[-2500:])
     tap(len(cases) >= 9 and rc == 0 and "# ktest: " in out,
         "ktest smp -smp 4: the suite ran every case and exited cleanly", out[-2500:])
+    # test_printk_lines_whole: 4 CPUs x 25 lines printed at the same moment
+    marked = [ln for ln in full.replace("\r", "").splitlines() if "smp-printk" in ln]
+    whole = [re.fullmatch(r"smp-printk cpu (\d) line (\d\d) abcdefghijklmnopqrstuvwxyz0123456789 end",
+                          ln) for ln in marked]
+    got = sorted((int(m.group(1)), int(m.group(2))) for m in whole if m)
+    tap(len(marked) == 100 and all(whole) and got == [(c, i) for c in range(4) for i in range(25)],
+        "console lock: 100 lines printed by 4 CPUs at once all come out whole, each exactly once",
+        "\n".join(ln for ln, m in zip(marked, whole) if not m)[:2500] or f"{len(marked)} lines")
 
 
 def group_panic():
@@ -261,7 +341,7 @@ def group_panic():
 
 
 GROUPS = [("boot", group_boot), ("machines", group_machines), ("skip", group_skip),
-          ("ktest", group_ktest), ("panic", group_panic)]
+          ("irqmove", group_irqmove), ("ktest", group_ktest), ("panic", group_panic)]
 
 
 def main():

@@ -44,6 +44,8 @@ struct percpu {
 	uint64_t tsc_khz;	/* the TSC rate this CPU runs with */
 	uint64_t stack_top;	/* kernel stack (APs: mapped with a guard page) */
 	uint64_t ist_top[3];	/* #DF, NMI, #MC stacks */
+	uint64_t start_tsc;	/* TSC when it reached C (smp_ap_start) */
+	uint64_t parked_tsc;	/* TSC when it parked, set up, waiting for the release */
 	uint64_t online_tsc;	/* TSC when it checked in */
 	uint32_t state;		/* enum cpu_state, changed with atomics */
 	bool x2apic;		/* its local APIC runs in x2APIC mode */
@@ -58,12 +60,20 @@ static inline struct percpu *this_cpu(void) { return &percpu_area[arch_cpu_id()]
 /* --- SMP bring-up (smpboot.c) --- */
 /* Choose and memblock-reserve the trampoline's low pages (memory_init). */
 void smp_reserve_trampoline(void);
-/* Read the MADT's CPU list and send INIT to every AP (right after apic_init). */
+/* Read the MADT's CPU list, give the APs stacks and the trampoline, send INIT (after apic_init). */
 void smp_prepare_cpus(void);
-/* Give the APs stacks, the trampoline and their SIPIs (after the page allocator). */
+/* The first SIPI to every AP (after the TSC and timer calibrations); they set up and park. */
+void smp_start_cpus(void);
+/* The second SIPI where needed, then release the parked APs (after the page allocator). */
 void smp_boot_cpus(void);
 /* Wait (bounded) for every started AP; report and leave out the late ones. */
 void smp_wait_cpus(void);
+/* Bring-up timeline (TSC): INITs sent, first SIPI sent, the wait for the SIPI's
+ * INIT delay, and the boot CPU's wait in smp_wait_cpus(); 0 where it did not happen. */
+struct smp_boot_times {
+	uint64_t init_tsc, sipi_tsc, sipi_wait_cycles, wait_cycles, release_tsc;
+};
+void smp_get_boot_times(struct smp_boot_times *t);
 /* The APs' work loop (and the boot CPU's without the shell). */
 __noreturn void smp_ap_idle_loop(void);
 /* Register the call-function and kick IPI vectors (kernel/smp.c; before the APs start). */
@@ -83,16 +93,25 @@ extern volatile int smp_stopping;	/* set by smp_stop_other_cpus() */
 #define VEC_IPI_KICK   0xfc	/* wake the work loop (work queued from afar) */
 #define VEC_LAST_DEVICE 0xef	/* device vectors are 48..0xef */
 void apic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* @vector to every CPU but this one, in one ICR write (CPUs not started ignore it). */
+void apic_send_ipi_allbutself(uint8_t vector);
 void apic_send_nmi(uint32_t apic_id);
 void apic_send_init(uint32_t apic_id);
 void apic_send_sipi(uint32_t apic_id, uint8_t page);
 /* Enable this AP's local APIC (same mode as the boot CPU) and start its timer. */
 void lapic_init_ap(void);
+/* Enable this AP's local APIC only (it can take IPIs; the timer comes with lapic_init_ap). */
+void lapic_enable_ap(void);
 bool apic_x2apic_mode(void);
 /* Give IPI vector @vec the handler @fn (shown by `irqs` as @name). */
 void irq_register_ipi(unsigned vec, const char *name, irq_handler_t fn);
-/* Send device vector @vec (an IOAPIC line) to @cpu; -EINVAL if it is not one. */
+/* Send device vector @vec (an IOAPIC line, or a message with a retarget hook) to @cpu;
+ * -EINVAL if it is neither, -ENXIO if @cpu is not online, -ERANGE if unreachable. */
 int irq_set_affinity(unsigned vec, unsigned int cpu);
+/* Re-aims a message interrupt (MSI-X entry @ctx) at local APIC @apic_id; 0 or -ERANGE. */
+typedef int (*irq_retarget_t)(void *ctx, uint32_t apic_id);
+/* Make message vector @vec routable through @fn(@ctx) (NULL: no longer); it goes to @cpu now. */
+void irq_set_retarget(unsigned vec, irq_retarget_t fn, void *ctx, int cpu);
 /* The CPU device vector @vec is routed to (-1 if not routable). */
 int irq_get_affinity(unsigned vec);
 /* Interrupts vector @vec took on @cpu. */
@@ -177,6 +196,12 @@ void paging_init_map(const struct e820_entry *map, int n);
 void paging_set_table_allocator(phys_addr_t (*fn)(void));
 /* Map [phys, phys+size) uncached for device registers; returns the virtual address. */
 void *ioremap(phys_addr_t phys, size_t size);
+/* Map RAM [phys, phys+size) write-back in the ioremap space; returns the virtual address. */
+void *ioremap_cache(phys_addr_t phys, size_t size);
+/* Point the 4 KiB page @va (ioremap or stack area, mapped) at @pa, on every CPU; 0 or -EINVAL. */
+int paging_remap_page(uint64_t va, phys_addr_t pa);
+/* Unmap the 4 KiB page @va (ioremap or stack area), on every CPU; 0 or -EINVAL. */
+int paging_unmap_page(uint64_t va);
 /* Page-table entry lookup for tests: returns the leaf entry or 0. */
 uint64_t paging_lookup(uint64_t va, unsigned *level);
 extern uint64_t direct_map_bytes;

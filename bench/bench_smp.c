@@ -1,0 +1,344 @@
+/*
+ * bench_smp.c - the page allocator and compaction with several CPUs at
+ * once (bench "smp"; scripts/bench.py boots it on its own with -smp 4).
+ *
+ *   order0_pair_cpusN_cycles      order-0 alloc+free pair through the
+ *                                 per-CPU lists, N CPUs running the same
+ *                                 loop at once: the median over runs of
+ *                                 each CPU, then the largest of the CPUs
+ *   batch4096_cpusN_cycles        allocate 4096 order-0 pages, free them;
+ *                                 cycles per page, the same way
+ *   ..._cpusN_vs_1                that figure divided by the 1-CPU one
+ *   lifo_pair_cycles (calibration) of the same boot, for the ratio to LIFO
+ *   compact_cpusN_ms              compact_all() (the full pass kcompactd
+ *                                 runs) on the boot CPU after `frag 3of4`,
+ *                                 while the other N-1 CPUs allocate and
+ *                                 free order-0 pages in batches of 64
+ *   order9_share_cpusN_pct        free memory in order >= 9 blocks after it
+ *   alloc_ops_cpusN               order-0 pages the other CPUs allocated
+ *                                 meanwhile
+ *
+ * N runs over 1, 2 and 4, limited to the CPUs online; a count that is not
+ * online is skipped with a line saying so (with the uniprocessor
+ * kernel/smp.c only N = 1 runs). The other CPUs run their part as a work
+ * item (work_queue_on()), the boot CPU its own directly; all meet at a
+ * spinning barrier before every timed run so that the runs overlap. A
+ * timed run is a loop between two fenced TSC reads with interrupts off.
+ */
+#include <kernel/bench.h>
+#include <kernel/kernel.h>
+#include <kernel/printk.h>
+#include <kernel/smp.h>
+#include <kernel/work.h>
+#include <arch/cpu.h>
+#include <mm/gfp.h>
+#include <mm/page_alloc.h>
+#include <mm/compaction.h>
+#include <workloads/frag.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PAIR_RUNS	101
+#define PAIR_K		1024
+#define BATCH		4096
+#define BATCH_RUNS	21
+
+static inline uint64_t tsc_fenced(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* One job run on several CPUs at once: slot 0 is the boot CPU. */
+struct smp_job {
+	void (*fn)(unsigned int slot);
+	unsigned int n;
+	unsigned int arrived, generation;	/* the barrier */
+	unsigned int done;
+	struct work work[NR_CPUS];
+};
+static struct smp_job job;
+
+/* Wait until all job.n CPUs arrived (a sense-reversing spin barrier). */
+static void job_barrier(void)
+{
+	unsigned int gen = __atomic_load_n(&job.generation, __ATOMIC_ACQUIRE);
+
+	if (__atomic_add_fetch(&job.arrived, 1, __ATOMIC_ACQ_REL) == job.n) {
+		__atomic_store_n(&job.arrived, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&job.generation, gen + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&job.generation, __ATOMIC_ACQUIRE) == gen)
+		cpu_relax();
+}
+
+static void job_work(struct work *w)
+{
+	job.fn((unsigned int)(w - job.work));
+	__atomic_add_fetch(&job.done, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Run @fn(slot) on this CPU (slot 0) and on @n - 1 other online CPUs at
+ * once; false if fewer than @n CPUs are online.
+ */
+static bool run_on_cpus(unsigned int n, void (*fn)(unsigned int slot))
+{
+	unsigned int cpu, slot = 1;
+
+	if (n > num_online_cpus())
+		return false;
+	job.fn = fn;
+	job.n = n;
+	job.arrived = job.generation = job.done = 0;
+	for_each_online_cpu(cpu) {
+		if (slot >= n)
+			break;
+		if (cpu == arch_cpu_id())
+			continue;
+		work_init(&job.work[slot], job_work);
+		if (work_queue_on(cpu, &job.work[slot]) == 0)
+			slot++;
+	}
+	if (slot < n) {		/* a CPU went away: nobody will meet the others */
+		printk("# smp: only %u of %u CPUs took the job\n", slot, n);
+		return false;
+	}
+	fn(0);
+	while (__atomic_load_n(&job.done, __ATOMIC_ACQUIRE) < n - 1)
+		cpu_relax();
+	return true;
+}
+
+/* ---------------- per-CPU-list figures ---------------- */
+
+static double res_pair[NR_CPUS], res_batch[NR_CPUS];
+static uint64_t samples[NR_CPUS][PAIR_RUNS];
+static struct page *batch_pages[NR_CPUS][BATCH];
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n samples (insertion-sorted: @n is small). */
+static uint64_t median(uint64_t *v, unsigned int n)
+{
+	for (unsigned int i = 1; i < n; i++)
+		for (unsigned int j = i; j > 0 && cmp_u64(&v[j - 1], &v[j]) > 0; j--) {
+			uint64_t t = v[j];
+
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return v[(n - 1) / 2];
+}
+
+static void pair_job(unsigned int slot)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+
+	if (p)
+		__free_pages(p, 0);
+	for (unsigned int r = 0; r < PAIR_RUNS; r++) {
+		unsigned long f;
+		uint64_t t0;
+
+		job_barrier();
+		f = local_irq_save();
+		t0 = tsc_fenced();
+		for (unsigned int i = 0; i < PAIR_K; i++) {
+			p = alloc_pages(GFP_KERNEL, 0);
+			if (unlikely(!p))
+				break;
+			__free_pages(p, 0);
+		}
+		samples[slot][r] = tsc_fenced() - t0;
+		local_irq_restore(f);
+	}
+	res_pair[slot] = (double)median(samples[slot], PAIR_RUNS) / PAIR_K;
+}
+
+static void batch_job(unsigned int slot)
+{
+	struct page **pages = batch_pages[slot];
+
+	for (unsigned int r = 0; r < BATCH_RUNS; r++) {
+		unsigned int got = 0;
+		unsigned long f;
+		uint64_t t0;
+
+		job_barrier();
+		f = local_irq_save();
+		t0 = tsc_fenced();
+		for (; got < BATCH; got++) {
+			pages[got] = alloc_pages(GFP_KERNEL | __GFP_NOWARN, 0);
+			if (!pages[got])
+				break;
+		}
+		for (unsigned int i = 0; i < got; i++)
+			__free_pages(pages[i], 0);
+		samples[slot][r] = tsc_fenced() - t0;
+		local_irq_restore(f);
+	}
+	res_batch[slot] = (double)median(samples[slot], BATCH_RUNS) / BATCH;
+}
+
+/* Largest of the first @n figures of @v. */
+static double worst(const double *v, unsigned int n)
+{
+	double m = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		m = v[i] > m ? v[i] : m;
+	return m;
+}
+
+static const char *name(const char *fmt, unsigned int n)
+{
+	static char buf[8][48];
+	static unsigned int slot;
+	char *b = buf[slot++ % 8];
+
+	snprintf(b, sizeof(buf[0]), fmt, n);
+	return b;
+}
+
+static void bench_smp_pcp(const char *B)
+{
+	static const unsigned int counts[] = { 1, 2, 4 };
+	double pair1 = 0, batch1 = 0;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(counts); i++) {
+		unsigned int n = counts[i];
+		double pair, batch;
+
+		drain_all_pages(NULL);
+		if (!run_on_cpus(n, pair_job)) {
+			printk("# smp: %u CPUs asked, %u online: the %u-CPU figures are skipped\n",
+			       n, num_online_cpus(), n);
+			continue;
+		}
+		drain_all_pages(NULL);
+		run_on_cpus(n, batch_job);
+		pair = worst(res_pair, n);
+		batch = worst(res_batch, n);
+		for (unsigned int s = 0; s < n; s++) {
+			printk("# smp: %u CPUs, slot %u: pair %.1f, batch4096 %.1f cycles\n", n, s,
+			       res_pair[s], res_batch[s]);
+		}
+		bench_report(B, name("order0_pair_cpus%u_cycles", n), pair, "cycles");
+		bench_report(B, name("batch4096_cpus%u_cycles", n), batch, "cycles");
+		if (n == 1) {
+			pair1 = pair;
+			batch1 = batch;
+		} else if (pair1 > 0 && batch1 > 0) {
+			bench_report(B, name("order0_pair_cpus%u_vs_1", n), pair / pair1, "x");
+			bench_report(B, name("batch4096_cpus%u_vs_1", n), batch / batch1, "x");
+		}
+	}
+}
+
+/* ---------------- compaction while other CPUs allocate ---------------- */
+
+static volatile bool alloc_stop;
+static unsigned long alloc_ops[NR_CPUS];
+
+/* Slot 0 compacts (see bench_smp_compaction); the others allocate until told to stop. */
+static void compact_job(unsigned int slot)
+{
+	static struct compact_stats st;
+	struct page *held[64];
+
+	job_barrier();
+	if (slot == 0) {
+		memset(&st, 0, sizeof(st));
+		compact_all(&st);
+		alloc_stop = true;
+		return;
+	}
+	alloc_ops[slot] = 0;
+	while (!alloc_stop) {
+		unsigned int n = 0;
+
+		for (; n < ARRAY_SIZE(held); n++) {
+			held[n] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					      (n & 1 ? __GFP_MOVABLE : 0), 0);
+			if (!held[n])
+				break;
+		}
+		for (unsigned int i = 0; i < n; i++)
+			__free_pages(held[i], 0);
+		alloc_ops[slot] += n;
+	}
+}
+
+/* Fragment with 3of4 (movable); false and a message on failure. */
+static bool frag_3of4(void)
+{
+	struct frag_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	frag_parse_pattern("3of4", &o.pattern);
+	rc = frag_fill(&o);
+	if (rc)
+		printk("# smp: frag_fill failed (%d)\n", rc);
+	return rc == 0;
+}
+
+static void bench_smp_compaction(const char *B)
+{
+	static const unsigned int counts[] = { 1, 4 };
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(counts); i++) {
+		unsigned int n = counts[i];
+		unsigned long big = 0, all = 0, ops = 0;
+		struct zone *z;
+		uint64_t t0, t1;
+
+		if (n > num_online_cpus()) {
+			printk("# smp: compaction with %u CPUs: %u online, skipped\n",
+			       n, num_online_cpus());
+			continue;
+		}
+		if (!frag_3of4())
+			return;
+		alloc_stop = false;
+		t0 = arch_cycles();
+		run_on_cpus(n, compact_job);
+		t1 = arch_cycles();
+		drain_all_pages(NULL);
+		for_each_populated_zone(z) {
+			big += zone_free_pages_from_order(z, pageblock_order);
+			all += zone_page_free(z);
+		}
+		for (unsigned int s = 1; s < n; s++)
+			ops += alloc_ops[s];
+		bench_report(B, name("compact_cpus%u_ms", n), (double)(t1 - t0) * 1e3 / (double)tsc_hz(),
+			     "ms");
+		bench_report(B, name("order9_share_cpus%u_pct", n),
+			     all ? 100.0 * (double)big / (double)all : 0, "%");
+		bench_report(B, name("alloc_ops_cpus%u", n), (double)ops, "pages");
+		bench_report(B, name("verify_mismatches_cpus%u", n), (double)frag_verify(), "pages");
+		frag_release();
+	}
+}
+
+static void bench_smp(void)
+{
+	const char *B = "smp";
+
+	bench_report(B, "cpus_online", (double)num_online_cpus(), "CPUs");
+	if (num_online_cpus() == 1)
+		printk("# smp: 1 CPU online (uniprocessor kernel/smp.c or -smp 1): "
+		       "only the 1-CPU figures run\n");
+	bench_smp_pcp(B);
+	bench_smp_compaction(B);
+}
+BENCH(smp, bench_smp);
