@@ -37,8 +37,20 @@
  * "recovered" notification). Defaults, computed from totalram_pages() on
  * first use: low = total/16, critical = total/64, hysteresis = total/128.
  *
- * Locking: shrinker_lock (irqsave) protects the two lists; callbacks run
- * without it, from a snapshot, so they may (un)register other shrinkers.
+ * Several CPUs may evaluate the level at once. The level is decided under
+ * shrinker_lock, but notifiers run without it, so two CPUs notifying
+ * their own decisions could deliver them in the wrong order and leave the
+ * notifiers believing a level that no longer holds. So one CPU at a time
+ * delivers (pressure_delivering), and it delivers the *current* level
+ * until the notifiers have it; a CPU that finds a delivery running leaves
+ * its change to that CPU. Under concurrency a short-lived intermediate
+ * level may be skipped; the last notification always names the level
+ * that holds.
+ *
+ * Locking: shrinker_lock (irqsave) protects the two lists, the level and
+ * the decision to install the slow-path hook (two CPUs registering their
+ * first shrinkers must not both install it); callbacks run without it,
+ * from a snapshot, so they may (un)register other shrinkers.
  */
 #include <mm/shrinker.h>
 #include <mm/page_alloc.h>
@@ -70,8 +82,18 @@ static volatile uint64_t running_since;
 static volatile bool running_reported;
 
 static unsigned long pressure_low, pressure_critical, pressure_hyst;
-static enum pressure_level cur_level;
+static enum pressure_level cur_level, delivered_level;	/* decided; last notified */
+static unsigned long cur_free;		/* free pages when cur_level was decided */
+static unsigned int pressure_delivering;	/* a CPU is running the notifiers */
 unsigned long pressure_events;
+
+#ifdef HOST_BUILD
+void (*shrinker_test_register_hook)(void);
+void (*shrinker_test_notify_hook)(void);
+#define shrinker_test_hook(h) do { if (h) { void (*f)(void) = (h); (h) = NULL; f(); } } while (0)
+#else
+#define shrinker_test_hook(h) do { } while (0)
+#endif
 
 static const char *const reason_names[NR_SHRINK_REASONS] = {
 	"allocation", "balloon inflate", "explicit" };
@@ -101,6 +123,7 @@ static int shrink_slowpath(gfp_t gfp, unsigned int order, void *priv)
 int register_shrinker(struct shrinker *s)
 {
 	unsigned long flags;
+	bool first;
 
 	if (!s || !s->count || !s->scan)
 		return -EINVAL;
@@ -114,9 +137,11 @@ int register_shrinker(struct shrinker *s)
 	s->count_calls = s->scan_calls = s->asked = s->freed = 0;
 	s->stops = s->errors = s->late = 0;
 	list_add_tail(&s->list, &shrinker_list);
+	first = !shrink_hook_on;	/* decided under the lock: one CPU installs the hook */
+	shrink_hook_on = true;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
-	if (!shrink_hook_on) {
-		shrink_hook_on = true;
+	if (first) {
+		shrinker_test_hook(shrinker_test_register_hook);
 		shrink_hook.name = "shrinkers";
 		shrink_hook.stage = SLOWPATH_RECLAIM;
 		shrink_hook.fn = shrink_slowpath;
@@ -359,12 +384,57 @@ static enum pressure_level pressure_next(enum pressure_level cur, unsigned long 
 	return PRESSURE_NONE;
 }
 
+/* Under shrinker_lock: snapshot the notifiers if cur_level is not yet delivered; count or -1. */
+static int __pressure_pending(struct pressure_notifier **snap, enum pressure_level *level,
+			      unsigned long *free)
+{
+	struct pressure_notifier *n;
+	int cnt = 0;
+
+	if (cur_level == delivered_level)
+		return -1;
+	delivered_level = *level = cur_level;
+	*free = cur_free;
+	list_for_each_entry(n, &pressure_list, list)
+		if (cnt < SHRINK_SNAP_MAX)
+			snap[cnt++] = n;
+	return cnt;
+}
+
+/* Notify until the notifiers have the current level; one CPU at a time. */
+static void pressure_deliver(void)
+{
+	struct pressure_notifier *snap[SHRINK_SNAP_MAX];
+	enum pressure_level level;
+	unsigned long flags, free;
+	bool again;
+
+	do {
+		if (__atomic_exchange_n(&pressure_delivering, 1, __ATOMIC_ACQUIRE))
+			return;		/* the delivering CPU picks our change up */
+		for (;;) {
+			int cnt;
+
+			spin_lock_irqsave(&shrinker_lock, flags);
+			cnt = __pressure_pending(snap, &level, &free);
+			spin_unlock_irqrestore(&shrinker_lock, flags);
+			if (cnt < 0)
+				break;
+			for (int i = 0; i < cnt; i++)
+				snap[i]->notify(snap[i], level, free);
+		}
+		__atomic_store_n(&pressure_delivering, 0, __ATOMIC_RELEASE);
+		/* a change made after our last look and before the release is ours too */
+		spin_lock_irqsave(&shrinker_lock, flags);
+		again = cur_level != delivered_level;
+		spin_unlock_irqrestore(&shrinker_lock, flags);
+	} while (again);
+}
+
 enum pressure_level pressure_update(unsigned long free_pages)
 {
-	struct pressure_notifier *snap[SHRINK_SNAP_MAX], *n;
 	enum pressure_level next;
 	unsigned long flags;
-	int cnt = 0;
 
 	pressure_defaults();
 	if (!pressure_low)
@@ -376,13 +446,11 @@ enum pressure_level pressure_update(unsigned long free_pages)
 		return next;
 	}
 	cur_level = next;
+	cur_free = free_pages;
 	pressure_events++;
-	list_for_each_entry(n, &pressure_list, list)
-		if (cnt < SHRINK_SNAP_MAX)
-			snap[cnt++] = n;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
-	for (int i = 0; i < cnt; i++)
-		snap[i]->notify(snap[i], next, free_pages);
+	shrinker_test_hook(shrinker_test_notify_hook);
+	pressure_deliver();
 	return next;
 }
 
@@ -402,7 +470,8 @@ void shrinker_reset(void)
 	running = NULL;
 	memset(&shrink_stats, 0, sizeof(shrink_stats));
 	pressure_low = pressure_critical = pressure_hyst = 0;
-	cur_level = PRESSURE_NONE;
+	cur_level = delivered_level = PRESSURE_NONE;
+	pressure_delivering = 0;
 	pressure_events = 0;
 	shrinker_deadline_ms = SHRINKER_DEADLINE_MS;
 }
