@@ -47,6 +47,19 @@
  * level may be skipped; the last notification always names the level
  * that holds.
  *
+ * Unregistering: callbacks run from snapshots, so a CPU may be about to
+ * call a shrinker or notifier another CPU just unregistered (and whose
+ * owner frees it as soon as unregister returns: ballast_unregister_shrinker).
+ * Each CPU counts the snapshots it holds (snap_depth) and bumps snap_gen
+ * when it holds none; unregister_shrinker() and
+ * unregister_pressure_notifier(), after taking the entry off its list,
+ * wait until every other CPU that held a snapshot then has let go of it
+ * (depth 0 or a new generation). Snapshots taken later cannot hold the
+ * entry. The caller's own CPU is not waited for: unregistering from inside
+ * a callback is allowed, but that entry must not be freed before the
+ * callback returns. Unregister waits with interrupts on (the other CPU's
+ * scan may be waiting for this CPU to answer a drain IPI).
+ *
  * Locking: shrinker_lock (irqsave) protects the two lists, the level and
  * the decision to install the slow-path hook (two CPUs registering their
  * first shrinkers must not both install it); callbacks run without it,
@@ -58,6 +71,7 @@
 #include <kernel/printk.h>
 #include <kernel/bug.h>
 #include <arch/spinlock.h>
+#include <arch/cpu.h>
 #include <errno.h>
 #include <string.h>
 
@@ -65,6 +79,8 @@
 #define SHRINK_SLOWPATH_MIN	32ul	/* pages asked for a slow-path allocation */
 
 static spinlock_t shrinker_lock = SPINLOCK_INIT;
+static unsigned int snap_depth[NR_CPUS];	/* snapshots this CPU holds now */
+static unsigned long snap_gen[NR_CPUS];		/* bumped when its depth returns to 0 */
 static LIST_HEAD(shrinker_list);
 static LIST_HEAD(pressure_list);
 static unsigned int shrink_running;
@@ -109,6 +125,44 @@ static void shrinker_error(struct shrinker *s, const char *fmt, long a, long b)
 		printk("shrinker %s: disabled after %lu contract violations\n",
 		       s->name ? s->name : "?", s->errors);
 	}
+}
+
+/* This CPU holds a snapshot from now on (shrinker_lock held). */
+static void __snap_begin(void)
+{
+	__atomic_fetch_add(&snap_depth[arch_cpu_id()], 1, __ATOMIC_RELAXED);
+}
+
+/* This CPU is done with a snapshot taken with __snap_begin(). */
+static void snap_end(void)
+{
+	unsigned int me = arch_cpu_id();
+
+	if (__atomic_sub_fetch(&snap_depth[me], 1, __ATOMIC_RELEASE) == 0)
+		__atomic_fetch_add(&snap_gen[me], 1, __ATOMIC_RELEASE);
+}
+
+/* Wait until no other CPU still holds a snapshot taken before the caller unlisted an entry. */
+static void snap_wait_others(void)
+{
+	unsigned int me = arch_cpu_id();
+	unsigned long gen[NR_CPUS];
+	unsigned long flags;
+	bool held[NR_CPUS];
+
+	spin_lock_irqsave(&shrinker_lock, flags);	/* orders us after every __snap_begin */
+	for (unsigned int c = 0; c < NR_CPUS; c++) {
+		held[c] = c != me && __atomic_load_n(&snap_depth[c], __ATOMIC_ACQUIRE);
+		gen[c] = __atomic_load_n(&snap_gen[c], __ATOMIC_ACQUIRE);
+	}
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		while (held[c] && __atomic_load_n(&snap_depth[c], __ATOMIC_ACQUIRE) &&
+		       __atomic_load_n(&snap_gen[c], __ATOMIC_ACQUIRE) == gen[c]) {
+			flags = local_irq_save();	/* interrupts on between turns: */
+			local_irq_restore(flags);	/* answer the other CPU's IPIs */
+			cpu_relax();
+		}
 }
 
 /* The allocation slow path's hook: > 0 when shrinkers freed something. */
@@ -160,9 +214,10 @@ void unregister_shrinker(struct shrinker *s)
 		s->registered = false;
 	}
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_wait_others();
 }
 
-/* Copy up to SHRINK_SNAP_MAX enabled shrinkers into @snap; returns how many. */
+/* Copy up to SHRINK_SNAP_MAX enabled shrinkers into @snap (snap_end() after use); returns how many. */
 static int shrinker_snapshot(struct shrinker **snap)
 {
 	struct shrinker *s;
@@ -170,6 +225,7 @@ static int shrinker_snapshot(struct shrinker **snap)
 	int n = 0;
 
 	spin_lock_irqsave(&shrinker_lock, flags);
+	__snap_begin();
 	list_for_each_entry(s, &shrinker_list, list)
 		if (!s->disabled && n < SHRINK_SNAP_MAX)
 			snap[n++] = s;
@@ -265,6 +321,7 @@ unsigned long shrink_memory(unsigned long nr_pages, enum shrink_reason reason)
 			if (got)
 				progress = true;
 		}
+		snap_end();
 	}
 	shrink_stats.freed[reason] += done;
 	__atomic_store_n(&shrink_running, 0, __ATOMIC_RELEASE);
@@ -279,6 +336,7 @@ unsigned long shrinker_count_all(void)
 
 	for (int i = 0; i < n; i++)
 		sum += shrinker_count(snap[i]);
+	snap_end();
 	return sum;
 }
 
@@ -307,12 +365,14 @@ void shrinker_for_each(void (*fn)(const struct shrinker *s, void *arg), void *ar
 	int n = 0;
 
 	spin_lock_irqsave(&shrinker_lock, flags);
+	__snap_begin();
 	list_for_each_entry(s, &shrinker_list, list)
 		if (n < SHRINK_SNAP_MAX)
 			snap[n++] = s;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
 	for (int i = 0; i < n; i++)
 		fn(snap[i], arg);
+	snap_end();
 }
 
 const char *shrink_reason_name(enum shrink_reason r)
@@ -368,6 +428,7 @@ void unregister_pressure_notifier(struct pressure_notifier *n)
 	spin_lock_irqsave(&shrinker_lock, flags);
 	list_del_init(&n->list);
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_wait_others();
 }
 
 /* The level for @free given the current level @cur (hysteresis on the way down). */
@@ -384,7 +445,7 @@ static enum pressure_level pressure_next(enum pressure_level cur, unsigned long 
 	return PRESSURE_NONE;
 }
 
-/* Under shrinker_lock: snapshot the notifiers if cur_level is not yet delivered; count or -1. */
+/* Under shrinker_lock: snapshot the notifiers (snap_end() after) if cur_level is not yet delivered; count or -1. */
 static int __pressure_pending(struct pressure_notifier **snap, enum pressure_level *level,
 			      unsigned long *free)
 {
@@ -393,6 +454,7 @@ static int __pressure_pending(struct pressure_notifier **snap, enum pressure_lev
 
 	if (cur_level == delivered_level)
 		return -1;
+	__snap_begin();
 	delivered_level = *level = cur_level;
 	*free = cur_free;
 	list_for_each_entry(n, &pressure_list, list)
@@ -422,6 +484,7 @@ static void pressure_deliver(void)
 				break;
 			for (int i = 0; i < cnt; i++)
 				snap[i]->notify(snap[i], level, free);
+			snap_end();
 		}
 		__atomic_store_n(&pressure_delivering, 0, __ATOMIC_RELEASE);
 		/* a change made after our last look and before the release is ours too */
@@ -467,6 +530,7 @@ void shrinker_reset(void)
 	INIT_LIST_HEAD(&pressure_list);
 	shrink_running = 0;
 	shrink_hook_on = false;
+	memset(snap_depth, 0, sizeof(snap_depth));
 	running = NULL;
 	memset(&shrink_stats, 0, sizeof(shrink_stats));
 	pressure_low = pressure_critical = pressure_hyst = 0;

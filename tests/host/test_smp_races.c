@@ -230,3 +230,73 @@ TEST(pressure_changes_from_two_cpus_notify_current_level_last)
 	shrinker_reset();
 	host_mem_teardown();
 }
+
+/* ---- mm/shrinker.c: unregistering a shrinker another CPU's shrink holds ---- */
+
+static volatile bool uaf_in_scan, uaf_unregistering, uaf_dead;
+static volatile unsigned long uaf_calls_after;
+
+/* Shrinker 0's scan (CPU 1): tell CPU 0, wait until it unregisters shrinker 1, give it time. */
+static long uaf_scan0(struct shrinker *s, unsigned long nr)
+{
+	uaf_in_scan = true;
+	while (!uaf_unregistering)
+		host_smp_poll();
+	for (int i = 0; i < HOOK_GRACE_MS; i++) {	/* polling: CPU 0 may IPI us */
+		host_smp_poll();
+		sleep_ms(1);
+	}
+	return 0;
+}
+
+static long uaf_count0(struct shrinker *s) { return 1; }
+
+/* Shrinker 1 (its owner "frees" it once unregister returns: uaf_dead). */
+static long uaf_count1(struct shrinker *s)
+{
+	if (uaf_dead)
+		uaf_calls_after++;
+	return 0;
+}
+
+static void *other_shrinks(void *arg)
+{
+	if (!host_smp_register(1))
+		abort();
+	shrink_memory(1, SHRINK_EXPLICIT);
+	host_smp_unregister();
+	return NULL;
+}
+
+/*
+ * Expect unregister_shrinker() to return only once no other CPU can still
+ * call the shrinker: CPU 1's shrink has a snapshot holding shrinkers 0 and
+ * 1 and is inside shrinker 0's scan when CPU 0 unregisters shrinker 1 and
+ * (as ballast_unregister_shrinker does) frees it; CPU 1 must not then call
+ * shrinker 1's count().
+ */
+TEST(unregister_waits_for_a_shrink_holding_the_shrinker)
+{
+	pthread_t t;
+
+	host_mem_init_mb(16);
+	shrinker_reset();
+	race_s[0] = (struct shrinker){ .name = "uaf0", .count = uaf_count0, .scan = uaf_scan0 };
+	race_s[1] = (struct shrinker){ .name = "uaf1", .count = uaf_count1, .scan = race_scan };
+	ASSERT_EQ(register_shrinker(&race_s[0]), 0);
+	ASSERT_EQ(register_shrinker(&race_s[1]), 0);
+	uaf_in_scan = uaf_unregistering = uaf_dead = false;
+	uaf_calls_after = 0;
+	host_cpu_id = 0;
+	ASSERT_EQ(pthread_create(&t, NULL, other_shrinks, NULL), 0);
+	while (!uaf_in_scan)
+		host_smp_poll();
+	uaf_unregistering = true;
+	unregister_shrinker(&race_s[1]);
+	uaf_dead = true;
+	host_smp_join(t, NULL);
+	EXPECT_EQ(uaf_calls_after, 0);
+	unregister_shrinker(&race_s[0]);
+	shrinker_reset();
+	host_mem_teardown();
+}
