@@ -233,14 +233,17 @@ TEST(pressure_changes_from_two_cpus_notify_current_level_last)
 
 /* ---- mm/shrinker.c: unregistering a shrinker another CPU's shrink holds ---- */
 
-static volatile bool uaf_in_scan, uaf_unregistering, uaf_dead;
-static volatile unsigned long uaf_calls_after;
+static bool uaf_in_scan, uaf_unregistering, uaf_dead;	/* flags between the threads: atomics */
+static unsigned long uaf_calls_after;
+
+#define FLAG_SET(f)	__atomic_store_n(&(f), true, __ATOMIC_RELEASE)
+#define FLAG_GET(f)	__atomic_load_n(&(f), __ATOMIC_ACQUIRE)
 
 /* Shrinker 0's scan (CPU 1): tell CPU 0, wait until it unregisters shrinker 1, give it time. */
 static long uaf_scan0(struct shrinker *s, unsigned long nr)
 {
-	uaf_in_scan = true;
-	while (!uaf_unregistering)
+	FLAG_SET(uaf_in_scan);
+	while (!FLAG_GET(uaf_unregistering))
 		host_smp_poll();
 	for (int i = 0; i < HOOK_GRACE_MS; i++) {	/* polling: CPU 0 may IPI us */
 		host_smp_poll();
@@ -254,7 +257,7 @@ static long uaf_count0(struct shrinker *s) { return 1; }
 /* Shrinker 1 (its owner "frees" it once unregister returns: uaf_dead). */
 static long uaf_count1(struct shrinker *s)
 {
-	if (uaf_dead)
+	if (FLAG_GET(uaf_dead))
 		uaf_calls_after++;
 	return 0;
 }
@@ -289,11 +292,11 @@ TEST(unregister_waits_for_a_shrink_holding_the_shrinker)
 	uaf_calls_after = 0;
 	host_cpu_id = 0;
 	ASSERT_EQ(pthread_create(&t, NULL, other_shrinks, NULL), 0);
-	while (!uaf_in_scan)
+	while (!FLAG_GET(uaf_in_scan))
 		host_smp_poll();
-	uaf_unregistering = true;
+	FLAG_SET(uaf_unregistering);
 	unregister_shrinker(&race_s[1]);
-	uaf_dead = true;
+	FLAG_SET(uaf_dead);
 	host_smp_join(t, NULL);
 	EXPECT_EQ(uaf_calls_after, 0);
 	unregister_shrinker(&race_s[0]);
