@@ -34,10 +34,14 @@ static const struct malloc_backend kmalloc_backend = {
 	.alloc = mm_malloc, .free = mm_free, .realloc = mm_realloc,
 };
 
-/* A page-table page from the buddy allocator (0 if none). */
+/*
+ * A page-table page from the buddy allocator (0 if none). paging.c asks
+ * with pgtable_lock held and interrupts off, so this must not wait:
+ * GFP_ATOMIC (reserves, no drain of other CPUs' lists, no hooks).
+ */
 static phys_addr_t pgtable_page(void)
 {
-	struct page *p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *p = alloc_page(GFP_ATOMIC | __GFP_ZERO);
 	return p ? page_to_phys(p) : 0;
 }
 

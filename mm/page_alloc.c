@@ -40,7 +40,9 @@
  * order-0 fast path); zone->lock is taken with interrupts off, inside
  * that section when a list refills or spills. drain_all_pages() asks
  * every online CPU to drain its own lists and waits, so it must not be
- * called from interrupt context or with zone->lock held. The caller must
+ * called from interrupt context or with zone->lock held; an allocation
+ * that may wait (__GFP_DIRECT_RECLAIM) with interrupts off is reported and
+ * served without waiting (slowpath_check_irqs()). The caller must
  * not migrate between CPUs during a call (Ballast has no kernel
  * preemption).
  *
@@ -72,6 +74,7 @@ unsigned long min_free_kbytes;
 unsigned int alloc_max_retries = 16;
 unsigned long nr_bad_pages;
 unsigned long nr_poison_errors;
+unsigned long nr_reclaim_irqs_off;
 
 static bool page_poisoning;
 static unsigned long bad_pfns[16];
@@ -1268,6 +1271,23 @@ static bool run_slowpath_hooks(gfp_t gfp, unsigned int order, unsigned int alloc
 	return progress;
 }
 
+/*
+ * A caller that may wait (__GFP_DIRECT_RECLAIM) with interrupts off (a
+ * spinlock held with irqsave, say): reported once and counted, and served
+ * without waiting, because drain_all_pages() waits for every CPU to answer
+ * an IPI, and a CPU spinning on the caller's lock with interrupts off
+ * never will (a deadlock). Returns the gfp to use.
+ */
+static gfp_t slowpath_check_irqs(gfp_t gfp)
+{
+	if (!(gfp & __GFP_DIRECT_RECLAIM) || !irqs_disabled())
+		return gfp;
+	if (__atomic_fetch_add(&nr_reclaim_irqs_off, 1, __ATOMIC_RELAXED) == 0)
+		printk("page_alloc: a waiting allocation (gfp %#x) with interrupts off: "
+		       "served without draining or hooks; use GFP_ATOMIC there\n", gfp);
+	return gfp & ~__GFP_DIRECT_RECLAIM;
+}
+
 /* The slow path: lower watermark, drain, hooks, retries, then the failure report. */
 static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order)
 {
@@ -1276,6 +1296,7 @@ static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order)
 	unsigned int retries = 0;
 
 	count_vm_event(PGALLOC_SLOWPATH);
+	gfp = slowpath_check_irqs(gfp);
 	page = get_page_from_freelist(gfp, order, alloc_flags);
 	if (page)
 		return page;

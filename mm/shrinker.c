@@ -37,8 +37,33 @@
  * "recovered" notification). Defaults, computed from totalram_pages() on
  * first use: low = total/16, critical = total/64, hysteresis = total/128.
  *
- * Locking: shrinker_lock (irqsave) protects the two lists; callbacks run
- * without it, from a snapshot, so they may (un)register other shrinkers.
+ * Several CPUs may evaluate the level at once. The level is decided under
+ * shrinker_lock, but notifiers run without it, so two CPUs notifying
+ * their own decisions could deliver them in the wrong order and leave the
+ * notifiers believing a level that no longer holds. So one CPU at a time
+ * delivers (pressure_delivering), and it delivers the *current* level
+ * until the notifiers have it; a CPU that finds a delivery running leaves
+ * its change to that CPU. Under concurrency a short-lived intermediate
+ * level may be skipped; the last notification always names the level
+ * that holds.
+ *
+ * Unregistering: callbacks run from snapshots, so a CPU may be about to
+ * call a shrinker or notifier another CPU just unregistered (and whose
+ * owner frees it as soon as unregister returns: ballast_unregister_shrinker).
+ * Each CPU counts the snapshots it holds (snap_depth) and bumps snap_gen
+ * when it holds none; unregister_shrinker() and
+ * unregister_pressure_notifier(), after taking the entry off its list,
+ * wait until every other CPU that held a snapshot then has let go of it
+ * (depth 0 or a new generation). Snapshots taken later cannot hold the
+ * entry. The caller's own CPU is not waited for: unregistering from inside
+ * a callback is allowed, but that entry must not be freed before the
+ * callback returns. Unregister waits with interrupts on (the other CPU's
+ * scan may be waiting for this CPU to answer a drain IPI).
+ *
+ * Locking: shrinker_lock (irqsave) protects the two lists, the level and
+ * the decision to install the slow-path hook (two CPUs registering their
+ * first shrinkers must not both install it); callbacks run without it,
+ * from a snapshot, so they may (un)register other shrinkers.
  */
 #include <mm/shrinker.h>
 #include <mm/page_alloc.h>
@@ -46,6 +71,7 @@
 #include <kernel/printk.h>
 #include <kernel/bug.h>
 #include <arch/spinlock.h>
+#include <arch/cpu.h>
 #include <errno.h>
 #include <string.h>
 
@@ -53,6 +79,8 @@
 #define SHRINK_SLOWPATH_MIN	32ul	/* pages asked for a slow-path allocation */
 
 static spinlock_t shrinker_lock = SPINLOCK_INIT;
+static unsigned int snap_depth[NR_CPUS];	/* snapshots this CPU holds now */
+static unsigned long snap_gen[NR_CPUS];		/* bumped when its depth returns to 0 */
 static LIST_HEAD(shrinker_list);
 static LIST_HEAD(pressure_list);
 static unsigned int shrink_running;
@@ -70,8 +98,18 @@ static volatile uint64_t running_since;
 static volatile bool running_reported;
 
 static unsigned long pressure_low, pressure_critical, pressure_hyst;
-static enum pressure_level cur_level;
+static enum pressure_level cur_level, delivered_level;	/* decided; last notified */
+static unsigned long cur_free;		/* free pages when cur_level was decided */
+static unsigned int pressure_delivering;	/* a CPU is running the notifiers */
 unsigned long pressure_events;
+
+#ifdef HOST_BUILD
+void (*shrinker_test_register_hook)(void);
+void (*shrinker_test_notify_hook)(void);
+#define shrinker_test_hook(h) do { if (h) { void (*f)(void) = (h); (h) = NULL; f(); } } while (0)
+#else
+#define shrinker_test_hook(h) do { } while (0)
+#endif
 
 static const char *const reason_names[NR_SHRINK_REASONS] = {
 	"allocation", "balloon inflate", "explicit" };
@@ -89,6 +127,44 @@ static void shrinker_error(struct shrinker *s, const char *fmt, long a, long b)
 	}
 }
 
+/* This CPU holds a snapshot from now on (shrinker_lock held). */
+static void __snap_begin(void)
+{
+	__atomic_fetch_add(&snap_depth[arch_cpu_id()], 1, __ATOMIC_RELAXED);
+}
+
+/* This CPU is done with a snapshot taken with __snap_begin(). */
+static void snap_end(void)
+{
+	unsigned int me = arch_cpu_id();
+
+	if (__atomic_sub_fetch(&snap_depth[me], 1, __ATOMIC_RELEASE) == 0)
+		__atomic_fetch_add(&snap_gen[me], 1, __ATOMIC_RELEASE);
+}
+
+/* Wait until no other CPU still holds a snapshot taken before the caller unlisted an entry. */
+static void snap_wait_others(void)
+{
+	unsigned int me = arch_cpu_id();
+	unsigned long gen[NR_CPUS];
+	unsigned long flags;
+	bool held[NR_CPUS];
+
+	spin_lock_irqsave(&shrinker_lock, flags);	/* orders us after every __snap_begin */
+	for (unsigned int c = 0; c < NR_CPUS; c++) {
+		held[c] = c != me && __atomic_load_n(&snap_depth[c], __ATOMIC_ACQUIRE);
+		gen[c] = __atomic_load_n(&snap_gen[c], __ATOMIC_ACQUIRE);
+	}
+	spin_unlock_irqrestore(&shrinker_lock, flags);
+	for (unsigned int c = 0; c < NR_CPUS; c++)
+		while (held[c] && __atomic_load_n(&snap_depth[c], __ATOMIC_ACQUIRE) &&
+		       __atomic_load_n(&snap_gen[c], __ATOMIC_ACQUIRE) == gen[c]) {
+			flags = local_irq_save();	/* interrupts on between turns: */
+			local_irq_restore(flags);	/* answer the other CPU's IPIs */
+			cpu_relax();
+		}
+}
+
 /* The allocation slow path's hook: > 0 when shrinkers freed something. */
 static int shrink_slowpath(gfp_t gfp, unsigned int order, void *priv)
 {
@@ -101,6 +177,7 @@ static int shrink_slowpath(gfp_t gfp, unsigned int order, void *priv)
 int register_shrinker(struct shrinker *s)
 {
 	unsigned long flags;
+	bool first;
 
 	if (!s || !s->count || !s->scan)
 		return -EINVAL;
@@ -114,9 +191,11 @@ int register_shrinker(struct shrinker *s)
 	s->count_calls = s->scan_calls = s->asked = s->freed = 0;
 	s->stops = s->errors = s->late = 0;
 	list_add_tail(&s->list, &shrinker_list);
+	first = !shrink_hook_on;	/* decided under the lock: one CPU installs the hook */
+	shrink_hook_on = true;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
-	if (!shrink_hook_on) {
-		shrink_hook_on = true;
+	if (first) {
+		shrinker_test_hook(shrinker_test_register_hook);
 		shrink_hook.name = "shrinkers";
 		shrink_hook.stage = SLOWPATH_RECLAIM;
 		shrink_hook.fn = shrink_slowpath;
@@ -135,9 +214,10 @@ void unregister_shrinker(struct shrinker *s)
 		s->registered = false;
 	}
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_wait_others();
 }
 
-/* Copy up to SHRINK_SNAP_MAX enabled shrinkers into @snap; returns how many. */
+/* Copy up to SHRINK_SNAP_MAX enabled shrinkers into @snap (snap_end() after use); returns how many. */
 static int shrinker_snapshot(struct shrinker **snap)
 {
 	struct shrinker *s;
@@ -145,6 +225,7 @@ static int shrinker_snapshot(struct shrinker **snap)
 	int n = 0;
 
 	spin_lock_irqsave(&shrinker_lock, flags);
+	__snap_begin();
 	list_for_each_entry(s, &shrinker_list, list)
 		if (!s->disabled && n < SHRINK_SNAP_MAX)
 			snap[n++] = s;
@@ -240,6 +321,7 @@ unsigned long shrink_memory(unsigned long nr_pages, enum shrink_reason reason)
 			if (got)
 				progress = true;
 		}
+		snap_end();
 	}
 	shrink_stats.freed[reason] += done;
 	__atomic_store_n(&shrink_running, 0, __ATOMIC_RELEASE);
@@ -254,6 +336,7 @@ unsigned long shrinker_count_all(void)
 
 	for (int i = 0; i < n; i++)
 		sum += shrinker_count(snap[i]);
+	snap_end();
 	return sum;
 }
 
@@ -282,12 +365,14 @@ void shrinker_for_each(void (*fn)(const struct shrinker *s, void *arg), void *ar
 	int n = 0;
 
 	spin_lock_irqsave(&shrinker_lock, flags);
+	__snap_begin();
 	list_for_each_entry(s, &shrinker_list, list)
 		if (n < SHRINK_SNAP_MAX)
 			snap[n++] = s;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
 	for (int i = 0; i < n; i++)
 		fn(snap[i], arg);
+	snap_end();
 }
 
 const char *shrink_reason_name(enum shrink_reason r)
@@ -343,6 +428,7 @@ void unregister_pressure_notifier(struct pressure_notifier *n)
 	spin_lock_irqsave(&shrinker_lock, flags);
 	list_del_init(&n->list);
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_wait_others();
 }
 
 /* The level for @free given the current level @cur (hysteresis on the way down). */
@@ -359,12 +445,59 @@ static enum pressure_level pressure_next(enum pressure_level cur, unsigned long 
 	return PRESSURE_NONE;
 }
 
+/* Under shrinker_lock: snapshot the notifiers (snap_end() after) if cur_level is not yet delivered; count or -1. */
+static int __pressure_pending(struct pressure_notifier **snap, enum pressure_level *level,
+			      unsigned long *free)
+{
+	struct pressure_notifier *n;
+	int cnt = 0;
+
+	if (cur_level == delivered_level)
+		return -1;
+	__snap_begin();
+	delivered_level = *level = cur_level;
+	*free = cur_free;
+	list_for_each_entry(n, &pressure_list, list)
+		if (cnt < SHRINK_SNAP_MAX)
+			snap[cnt++] = n;
+	return cnt;
+}
+
+/* Notify until the notifiers have the current level; one CPU at a time. */
+static void pressure_deliver(void)
+{
+	struct pressure_notifier *snap[SHRINK_SNAP_MAX];
+	enum pressure_level level;
+	unsigned long flags, free;
+	bool again;
+
+	do {
+		if (__atomic_exchange_n(&pressure_delivering, 1, __ATOMIC_ACQUIRE))
+			return;		/* the delivering CPU picks our change up */
+		for (;;) {
+			int cnt;
+
+			spin_lock_irqsave(&shrinker_lock, flags);
+			cnt = __pressure_pending(snap, &level, &free);
+			spin_unlock_irqrestore(&shrinker_lock, flags);
+			if (cnt < 0)
+				break;
+			for (int i = 0; i < cnt; i++)
+				snap[i]->notify(snap[i], level, free);
+			snap_end();
+		}
+		__atomic_store_n(&pressure_delivering, 0, __ATOMIC_RELEASE);
+		/* a change made after our last look and before the release is ours too */
+		spin_lock_irqsave(&shrinker_lock, flags);
+		again = cur_level != delivered_level;
+		spin_unlock_irqrestore(&shrinker_lock, flags);
+	} while (again);
+}
+
 enum pressure_level pressure_update(unsigned long free_pages)
 {
-	struct pressure_notifier *snap[SHRINK_SNAP_MAX], *n;
 	enum pressure_level next;
 	unsigned long flags;
-	int cnt = 0;
 
 	pressure_defaults();
 	if (!pressure_low)
@@ -376,13 +509,11 @@ enum pressure_level pressure_update(unsigned long free_pages)
 		return next;
 	}
 	cur_level = next;
+	cur_free = free_pages;
 	pressure_events++;
-	list_for_each_entry(n, &pressure_list, list)
-		if (cnt < SHRINK_SNAP_MAX)
-			snap[cnt++] = n;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
-	for (int i = 0; i < cnt; i++)
-		snap[i]->notify(snap[i], next, free_pages);
+	shrinker_test_hook(shrinker_test_notify_hook);
+	pressure_deliver();
 	return next;
 }
 
@@ -399,10 +530,12 @@ void shrinker_reset(void)
 	INIT_LIST_HEAD(&pressure_list);
 	shrink_running = 0;
 	shrink_hook_on = false;
+	memset(snap_depth, 0, sizeof(snap_depth));
 	running = NULL;
 	memset(&shrink_stats, 0, sizeof(shrink_stats));
 	pressure_low = pressure_critical = pressure_hyst = 0;
-	cur_level = PRESSURE_NONE;
+	cur_level = delivered_level = PRESSURE_NONE;
+	pressure_delivering = 0;
 	pressure_events = 0;
 	shrinker_deadline_ms = SHRINKER_DEADLINE_MS;
 }

@@ -312,9 +312,11 @@ DUMP_TOOL = os.environ.get("BALLAST_DUMP_TOOL") or os.path.join(ROOT, "build", "
 
 
 class QMPLink:
-    """A minimal QMP client (the tests have a fuller one in tests/qemu/qmp.py)."""
+    """The QMP client (tests/qemu/qmp.py's QMP wraps it with its own errors):
+    connect within @timeout s, negotiate; commands wait @read_timeout s for
+    their reply (None: as long as QEMU takes)."""
 
-    def __init__(self, path, timeout=30):
+    def __init__(self, path, timeout=30, read_timeout=None):
         deadline = time.monotonic() + timeout
         while True:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -328,7 +330,10 @@ class QMPLink:
                 time.sleep(0.05)
         self.buf = b""
         self.events = []
-        self._read(None)            # greeting
+        self.read_timeout = read_timeout
+        greeting = self._read(read_timeout)
+        if "QMP" not in greeting:
+            raise RuntimeError(f"unexpected QMP greeting {greeting}")
         self.cmd("qmp_capabilities")
 
     def _read(self, timeout):
@@ -348,7 +353,7 @@ class QMPLink:
             msg["arguments"] = args
         self.sock.sendall(json.dumps(msg).encode() + b"\n")
         while True:
-            r = self._read(None)
+            r = self._read(self.read_timeout)
             if "event" in r:
                 self.events.append(r)
             elif "error" in r:

@@ -80,6 +80,7 @@
 #include <mm/gfp.h>
 #include <mm/memblock.h>
 #include <mm/e820.h>
+#include <lib/parse.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -150,14 +151,23 @@ void smp_reserve_trampoline(void)
 	pr_warn("smp: no low RAM for the AP trampoline; only the boot CPU will run\n");
 }
 
-/* A decimal kernel command line option, or @dflt. */
-static long cmdline_long(const char *key, long dflt)
+/*
+ * A decimal kernel command line option in [@min, @max], or @dflt when it is
+ * absent; anything else (not a whole number, out of range, "-5", "1x") is
+ * reported and @dflt used, never half-parsed.
+ */
+static long cmdline_long(const char *key, long dflt, long min, long max)
 {
 	char v[24];
+	uint64_t n;
 
-	if (!cmdline_get(key, v, sizeof(v)) || !v[0])
+	if (!cmdline_get(key, v, sizeof(v)))
 		return dflt;
-	return strtol(v, NULL, 10);
+	if (!parse_u64_str(v, 10, &n) || n < (uint64_t)min || n > (uint64_t)max) {
+		pr_warn("smp: %s=%s is not a number in %ld..%ld; using %ld\n", key, v, min, max, dflt);
+		return dflt;
+	}
+	return (long)n;
 }
 
 void smp_prepare_cpus(void)
@@ -170,8 +180,8 @@ void smp_prepare_cpus(void)
 	percpu_area[0].x2apic = apic_x2apic_mode();
 	for (unsigned i = 0; i < NR_CPUS; i++)
 		smp_ap_apic_ids[i] = i ? 0xffffffffu : bsp;
-	skip_cpu = (int)cmdline_long("smp_skip_cpu", -1);
-	timeout_ms = (uint64_t)cmdline_long("smp_timeout_ms", 2000);
+	skip_cpu = (int)cmdline_long("smp_skip_cpu", -1, 1, NR_CPUS - 1);
+	timeout_ms = (uint64_t)cmdline_long("smp_timeout_ms", 2000, 1, 600000);
 	if (acpi.ncpus > NR_CPUS)
 		pr_warn("smp: the MADT lists %u CPUs; Ballast runs the first %d\n", acpi.ncpus, NR_CPUS);
 	if (!tramp_pa || !acpi.madt)

@@ -24,6 +24,7 @@ struct ballast_pressure_watch;
 
 struct ballast_pressure_watch *ballast_pressure_watch(
 		void (*fn)(void *priv, enum ballast_pressure level, unsigned long free_pages), void *priv);
+/* Stop and free; returns once no other CPU is calling fn (interrupts on). */
 void ballast_pressure_unwatch(struct ballast_pressure_watch *w);
 enum ballast_pressure ballast_pressure_level(void);
 /* Thresholds in pages; -EINVAL unless critical < low. */

@@ -109,6 +109,8 @@ bool zone_watermark_ok(struct zone *zone, unsigned int order, unsigned long mark
  */
 void bad_page(struct page *page, const char *reason);
 extern unsigned long nr_bad_pages;
+/* Slow-path entries that could wait (__GFP_DIRECT_RECLAIM) with interrupts off (a bug; served without waiting). */
+extern unsigned long nr_reclaim_irqs_off;
 /* Pfns of the most recent bad pages (ring of 16), for tests and the shell. */
 unsigned long bad_page_pfn(unsigned int i);
 

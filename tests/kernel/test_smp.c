@@ -19,6 +19,8 @@
 #include <kernel/work.h>
 #include <mm/gfp.h>
 #include <mm/page.h>
+#include <mm/page_alloc.h>
+#include <mm/vmstat.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
 #include <errno.h>
@@ -407,6 +409,42 @@ out:
 		__free_page(b);
 }
 
+/*
+ * Expect a page-table page that ioremap() needs under pgtable_lock (a
+ * spinlock, interrupts off) never to reach the allocator's waiting slow
+ * path (drain_all_pages() waits for every CPU; one spinning on
+ * pgtable_lock never answers). Memory is filled to just under the low
+ * watermark so the table allocation takes the slow path, and a 2 MiB + 4 KiB
+ * ioremap must create at least one new page table.
+ */
+static void test_pgtable_alloc_under_lock_does_not_wait(struct ktest *t)
+{
+	LIST_HEAD(held);
+	unsigned long before = nr_reclaim_irqs_off, slow0;
+	struct page *p;
+	void *va;
+
+	while ((p = alloc_page(GFP_NOWAIT | __GFP_NOWARN)) != NULL)
+		list_add_tail(&p->lru, &held);
+	for (int i = 0; i < 8 && !list_empty(&held); i++) {	/* above min, below low */
+		p = list_first_entry(&held, struct page, lru);
+		list_del(&p->lru);
+		__free_page(p);
+	}
+	drain_local_pages(NULL);
+	slow0 = vm_stat_read(PGALLOC_SLOWPATH);
+	va = ioremap_cache(0, 2 * 1024 * 1024 + PAGE_SIZE);
+	ktest_log("slow-path entries during the ioremap: %lu",
+		  vm_stat_read(PGALLOC_SLOWPATH) - slow0);
+	while (!list_empty(&held)) {
+		p = list_first_entry(&held, struct page, lru);
+		list_del(&p->lru);
+		__free_page(p);
+	}
+	KT_EXPECT(t, va != NULL);
+	KT_EXPECT_EQ(t, nr_reclaim_irqs_off - before, 0);
+}
+
 /* ---------------- console lock ---------------- */
 
 #define PRINT_LINES 25
@@ -457,4 +495,5 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(test_work_requeue_while_running_stays),
 	    KTEST_CASE(test_work_never_on_two_cpus),
 	    KTEST_CASE(test_tlb_shootdown_remap),
+	    KTEST_CASE(test_pgtable_alloc_under_lock_does_not_wait),
 	    KTEST_CASE(test_printk_lines_whole));

@@ -26,11 +26,9 @@ scripts/testrun.py; tests/tools/test_qmp_helpers.py shows they can fail):
                                with the wrong status (nonzero, or zero where
                                a failure was expected)
 """
-import json
 import os
 import re
 import select
-import socket
 import subprocess
 import sys
 import tempfile
@@ -137,49 +135,22 @@ def command_text(out, cmd, nth=0):
     return runs[nth] if nth < len(runs) else ""
 
 
-class QMP:
-    def __init__(self, path, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise QMPError(f"cannot connect to QMP socket {path}")
-                time.sleep(0.05)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-        self.events = []
-        greeting = self._read()
-        if "QMP" not in greeting:
-            raise QMPError(f"unexpected greeting {greeting}")
-        self.cmd("qmp_capabilities")
+class QMP(qemu.QMPLink):
+    """scripts/qemu.py's QMP client with this module's errors: QMPError on a
+    refused connection, a closed socket, a timeout or an "error" reply.
+    Commands wait @timeout s for their reply."""
 
-    def _read(self):
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise QMPError("QMP connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+    def __init__(self, path, timeout=30):
+        try:
+            super().__init__(path, timeout=timeout, read_timeout=timeout)
+        except (OSError, EOFError, RuntimeError) as e:
+            raise QMPError(str(e)) from e
 
     def cmd(self, name, **args):
-        msg = {"execute": name}
-        if args:
-            msg["arguments"] = args
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        while True:
-            r = self._read()
-            if "event" in r:
-                self.events.append(r)
-                continue
-            if "error" in r:
-                raise QMPError(f"{name}: {r['error'].get('desc', r['error'])}")
-            return r.get("return")
+        try:
+            return super().cmd(name, **args)
+        except (OSError, EOFError, RuntimeError) as e:
+            raise QMPError(str(e)) from e
 
     def close(self):
         try:

@@ -30,7 +30,11 @@ Each microvm boot's "shell ready N ms after kmain" (from `uptime`) is
 printed as a TAP comment: the boot-time figures for -smp 1/2/4/8. They are
 reported, not asserted (tests never assert on time).
 
-Options: --only NAME (substring of a check group: boot, machines, skip,
+  microvm -smp 2 smp_skip_cpu=1x smp_timeout_ms=-5 irq_affinity=sideways:
+               each malformed option is reported and its default used
+               (both CPUs online)
+
+Options: --only NAME (substring of a check group: boot, machines, skip, badopts,
 irqmove, ktest, panic).
 """
 import argparse
@@ -199,6 +203,25 @@ def group_skip():
         f"vector {vec}, before {before}, after {after_to} {after}, reads {reads}\n{out[-2500:]}")
 
 
+def group_badopts():
+    # Malformed SMP options: each is reported and its default used; nothing
+    # half-parsed ("1x" is not CPU 1, "-5" is not a huge timeout).
+    rc, out = boot("microvm", 2, "cpuinfo\n",
+                   append="smp_skip_cpu=1x smp_timeout_ms=-5 irq_affinity=sideways")
+    rows = cpuinfo_rows(command_text(out, "cpuinfo"))
+    states = {r[0]: r[4] for r in rows}
+    warned = [re.search(rf"^warning: smp: {k}={re.escape(v)} is not a number in {lo}\.\.{hi}; using {d}$",
+                        out, re.M) is not None
+              for k, v, lo, hi, d in (("smp_skip_cpu", "1x", 1, 7, -1),
+                                      ("smp_timeout_ms", "-5", 1, 600000, 2000))]
+    tap(warned == [True, True] and states == {0: "online", 1: "online"},
+        "smp_skip_cpu=1x smp_timeout_ms=-5: both reported and ignored; both CPUs online",
+        f"warned {warned}, states {states}\n{out[-2500:]}")
+    tap(re.search(r"^warning: smp: irq_affinity=sideways not understood \(balanced or 0\); "
+                  r"lines stay on CPU 0$", out, re.M) is not None,
+        "irq_affinity=sideways: reported, lines stay on CPU 0", out[-1500:])
+
+
 def read_until(p, text, timeout, out, count=1):
     """Read QEMU's output into @out until @text appeared @count times; returns @out."""
     fd = p.stdout.fileno()
@@ -341,6 +364,7 @@ def group_panic():
 
 
 GROUPS = [("boot", group_boot), ("machines", group_machines), ("skip", group_skip),
+          ("badopts", group_badopts),
           ("irqmove", group_irqmove), ("ktest", group_ktest), ("panic", group_panic)]
 
 
