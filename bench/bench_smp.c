@@ -9,6 +9,15 @@
  *   batch4096_cpusN_cycles        allocate 4096 order-0 pages, free them;
  *                                 cycles per page, the same way
  *   ..._cpusN_vs_1                that figure divided by the 1-CPU one
+ *   ..._cpusN_min_cycles, _min_vs_1   the same from each CPU's fastest run
+ *                                 (the run the host least disturbed: under
+ *                                 TCG on a loaded host a timed run that
+ *                                 loses its host core to another process
+ *                                 takes several times longer)
+ *   ..._spinner_vs_1              the control: the boot CPU's figure while
+ *                                 one other CPU runs a private list loop
+ *                                 (busy, sharing nothing), divided by the
+ *                                 1-CPU one
  *   lifo_pair_cycles (calibration) of the same boot, for the ratio to LIFO
  *   compact_cpusN_ms              compact_all() (the full pass kcompactd
  *                                 runs) on the boot CPU after `frag 3of4`,
@@ -116,8 +125,12 @@ static bool run_on_cpus(unsigned int n, void (*fn)(unsigned int slot))
 /* ---------------- per-CPU-list figures ---------------- */
 
 static double res_pair[NR_CPUS], res_batch[NR_CPUS];
+static double min_pair[NR_CPUS], min_batch[NR_CPUS];	/* fastest run (sorted by median()) */
 static uint64_t samples[NR_CPUS][PAIR_RUNS];
 static struct page *batch_pages[NR_CPUS][BATCH];
+
+/* Timed runs slot 0 finished (the spinning partner of the control runs follows it). */
+static unsigned int runs_done;
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -160,8 +173,11 @@ static void pair_job(unsigned int slot)
 		}
 		samples[slot][r] = tsc_fenced() - t0;
 		local_irq_restore(f);
+		if (slot == 0)
+			__atomic_store_n(&runs_done, r + 1, __ATOMIC_RELEASE);
 	}
 	res_pair[slot] = (double)median(samples[slot], PAIR_RUNS) / PAIR_K;
+	min_pair[slot] = (double)samples[slot][0] / PAIR_K;
 }
 
 static void batch_job(unsigned int slot)
@@ -185,8 +201,63 @@ static void batch_job(unsigned int slot)
 			__free_pages(pages[i], 0);
 		samples[slot][r] = tsc_fenced() - t0;
 		local_irq_restore(f);
+		if (slot == 0)
+			__atomic_store_n(&runs_done, r + 1, __ATOMIC_RELEASE);
 	}
 	res_batch[slot] = (double)median(samples[slot], BATCH_RUNS) / BATCH;
+	min_batch[slot] = (double)samples[slot][0] / BATCH;
+}
+
+/*
+ * The control for the 2-CPU figures: slot 0 runs @ctl_fn (pair_job or
+ * batch_job) alone while slot 1 runs a LIFO pop+push loop on a private
+ * list (the calibration's loop: list work like the allocator's, on its
+ * own memory), so the second vCPU is busy but shares nothing with the
+ * allocator. Under TCG a second busy vCPU costs the first one host time
+ * by itself (the two host cores share caches and memory, and this host
+ * is shared with other work); the difference between this control and
+ * the real 2-CPU figure is what the allocator's shared state costs.
+ */
+#define CTL_NODES 64
+static struct ctl_node {
+	struct list_head lru;
+	unsigned long pad[6];		/* a node per cache line, like struct page */
+} ctl_nodes[NR_CPUS][CTL_NODES] __aligned(64);
+static void (*ctl_fn)(unsigned int slot);
+static unsigned int ctl_runs;
+
+static void control_job(unsigned int slot)
+{
+	if (slot == 0) {
+		ctl_fn(0);
+		return;
+	}
+	LIST_HEAD(list);
+
+	for (unsigned int i = 0; i < CTL_NODES; i++)
+		list_add(&ctl_nodes[slot][i].lru, &list);
+	for (unsigned int r = 0; r < ctl_runs; r++) {
+		job_barrier();
+		while (__atomic_load_n(&runs_done, __ATOMIC_ACQUIRE) == r) {
+			for (unsigned int i = 0; i < 256; i++) {
+				struct list_head *e = list.next;
+
+				list_del(e);
+				list_add(e, &list);
+				__asm__ __volatile__("" ::: "memory");
+			}
+		}
+	}
+}
+
+/* Slot 0's figure of @fn (@runs timed runs) with one other CPU spinning; false if not run. */
+static bool run_control(void (*fn)(unsigned int slot), unsigned int runs)
+{
+	ctl_fn = fn;
+	ctl_runs = runs;
+	runs_done = 0;
+	drain_all_pages(NULL);
+	return run_on_cpus(2, control_job);
 }
 
 /* Largest of the first @n figures of @v. */
@@ -212,34 +283,54 @@ static const char *name(const char *fmt, unsigned int n)
 static void bench_smp_pcp(const char *B)
 {
 	static const unsigned int counts[] = { 1, 2, 4 };
-	double pair1 = 0, batch1 = 0;
+	double pair1 = 0, batch1 = 0, pmin1 = 0, bmin1 = 0;
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(counts); i++) {
 		unsigned int n = counts[i];
-		double pair, batch;
+		double pair, batch, pmin, bmin;
 
 		drain_all_pages(NULL);
+		runs_done = 0;
 		if (!run_on_cpus(n, pair_job)) {
 			printk("# smp: %u CPUs asked, %u online: the %u-CPU figures are skipped\n",
 			       n, num_online_cpus(), n);
 			continue;
 		}
 		drain_all_pages(NULL);
+		runs_done = 0;
 		run_on_cpus(n, batch_job);
 		pair = worst(res_pair, n);
 		batch = worst(res_batch, n);
+		pmin = worst(min_pair, n);
+		bmin = worst(min_batch, n);
 		for (unsigned int s = 0; s < n; s++) {
 			printk("# smp: %u CPUs, slot %u: pair %.1f, batch4096 %.1f cycles\n", n, s,
 			       res_pair[s], res_batch[s]);
 		}
 		bench_report(B, name("order0_pair_cpus%u_cycles", n), pair, "cycles");
 		bench_report(B, name("batch4096_cpus%u_cycles", n), batch, "cycles");
+		bench_report(B, name("order0_pair_cpus%u_min_cycles", n), pmin, "cycles");
+		bench_report(B, name("batch4096_cpus%u_min_cycles", n), bmin, "cycles");
 		if (n == 1) {
 			pair1 = pair;
 			batch1 = batch;
+			pmin1 = pmin;
+			bmin1 = bmin;
 		} else if (pair1 > 0 && batch1 > 0) {
 			bench_report(B, name("order0_pair_cpus%u_vs_1", n), pair / pair1, "x");
 			bench_report(B, name("batch4096_cpus%u_vs_1", n), batch / batch1, "x");
+			bench_report(B, name("order0_pair_cpus%u_min_vs_1", n), pmin / pmin1, "x");
+			bench_report(B, name("batch4096_cpus%u_min_vs_1", n), bmin / bmin1, "x");
+		}
+		if (n == 2 && pair1 > 0 && batch1 > 0) {
+			if (run_control(pair_job, PAIR_RUNS)) {
+				bench_report(B, "order0_pair_spinner_vs_1", res_pair[0] / pair1, "x");
+				bench_report(B, "order0_pair_spinner_min_vs_1", min_pair[0] / pmin1, "x");
+			}
+			if (run_control(batch_job, BATCH_RUNS)) {
+				bench_report(B, "batch4096_spinner_vs_1", res_batch[0] / batch1, "x");
+				bench_report(B, "batch4096_spinner_min_vs_1", min_batch[0] / bmin1, "x");
+			}
 		}
 	}
 }
