@@ -26,6 +26,10 @@
  *   order9_share_cpusN_pct        free memory in order >= 9 blocks after it
  *   alloc_ops_cpusN               order-0 pages the other CPUs allocated
  *                                 meanwhile
+ *   compact_cpus4_control_ms, ... the same pass with the other three CPUs
+ *                                 busy on a private list loop instead of
+ *                                 the allocator: what the host's two cores
+ *                                 cost by themselves
  *
  * N runs over 1, 2 and 4, limited to the CPUs online; a count that is not
  * online is skipped with a line saying so (with the uniprocessor
@@ -338,6 +342,7 @@ static void bench_smp_pcp(const char *B)
 /* ---------------- compaction while other CPUs allocate ---------------- */
 
 static volatile bool alloc_stop;
+static bool compact_control;	/* the others run a private list loop, not the allocator */
 static unsigned long alloc_ops[NR_CPUS];
 
 /* Slot 0 compacts (see bench_smp_compaction); the others allocate until told to stop. */
@@ -354,6 +359,20 @@ static void compact_job(unsigned int slot)
 		return;
 	}
 	alloc_ops[slot] = 0;
+	if (compact_control) {		/* busy on private memory only */
+		LIST_HEAD(list);
+
+		for (unsigned int i = 0; i < CTL_NODES; i++)
+			list_add(&ctl_nodes[slot][i].lru, &list);
+		while (!alloc_stop) {
+			struct list_head *e = list.next;
+
+			list_del(e);
+			list_add(e, &list);
+			__asm__ __volatile__("" ::: "memory");
+		}
+		return;
+	}
 	while (!alloc_stop) {
 		unsigned int n = 0;
 
@@ -385,10 +404,12 @@ static bool frag_3of4(void)
 
 static void bench_smp_compaction(const char *B)
 {
-	static const unsigned int counts[] = { 1, 4 };
+	/* the third pass is the control: 4 CPUs, the other three on private work */
+	static const unsigned int counts[] = { 1, 4, 4 };
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(counts); i++) {
 		unsigned int n = counts[i];
+		bool control = i == 2;
 		unsigned long big = 0, all = 0, ops = 0;
 		struct zone *z;
 		uint64_t t0, t1;
@@ -401,6 +422,7 @@ static void bench_smp_compaction(const char *B)
 		if (!frag_3of4())
 			return;
 		alloc_stop = false;
+		compact_control = control;
 		t0 = arch_cycles();
 		run_on_cpus(n, compact_job);
 		t1 = arch_cycles();
@@ -411,12 +433,15 @@ static void bench_smp_compaction(const char *B)
 		}
 		for (unsigned int s = 1; s < n; s++)
 			ops += alloc_ops[s];
-		bench_report(B, name("compact_cpus%u_ms", n), (double)(t1 - t0) * 1e3 / (double)tsc_hz(),
-			     "ms");
-		bench_report(B, name("order9_share_cpus%u_pct", n),
+		bench_report(B, name(control ? "compact_cpus%u_control_ms" : "compact_cpus%u_ms", n),
+			     (double)(t1 - t0) * 1e3 / (double)tsc_hz(), "ms");
+		bench_report(B, name(control ? "order9_share_cpus%u_control_pct" :
+				     "order9_share_cpus%u_pct", n),
 			     all ? 100.0 * (double)big / (double)all : 0, "%");
-		bench_report(B, name("alloc_ops_cpus%u", n), (double)ops, "pages");
-		bench_report(B, name("verify_mismatches_cpus%u", n), (double)frag_verify(), "pages");
+		if (!control)
+			bench_report(B, name("alloc_ops_cpus%u", n), (double)ops, "pages");
+		bench_report(B, name(control ? "verify_mismatches_cpus%u_control" :
+				     "verify_mismatches_cpus%u", n), (double)frag_verify(), "pages");
 		frag_release();
 	}
 }
