@@ -18,6 +18,13 @@
  *                                 one other CPU runs a private list loop
  *                                 (busy, sharing nothing), divided by the
  *                                 1-CPU one
+ *   ..._second_cpu_alone_vs_1     the same with the roles swapped: the
+ *                                 second CPU of the 2-CPU figures measures
+ *                                 while the boot CPU runs the private loop
+ *   ..._cpus2_same_cpu_[min_]vs_alone  each of the two CPUs' 2-CPU figure
+ *                                 over its own figure alone (the 1-CPU run
+ *                                 for the boot CPU, the one above for the
+ *                                 second); the larger of the two
  *   lifo_pair_cycles (calibration) of the same boot, for the ratio to LIFO
  *   compact_cpusN_ms              compact_all() (the full pass kcompactd
  *                                 runs) on the boot CPU after `frag 3of4`,
@@ -133,8 +140,9 @@ static double min_pair[NR_CPUS], min_batch[NR_CPUS];	/* fastest run (sorted by m
 static uint64_t samples[NR_CPUS][PAIR_RUNS];
 static struct page *batch_pages[NR_CPUS][BATCH];
 
-/* Timed runs slot 0 finished (the spinning partner of the control runs follows it). */
+/* Timed runs the measuring slot finished (the busy partner of the control runs follows it). */
 static unsigned int runs_done;
+static unsigned int ctl_slot;		/* the slot that measures in a control run; 0 otherwise */
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -177,7 +185,7 @@ static void pair_job(unsigned int slot)
 		}
 		samples[slot][r] = tsc_fenced() - t0;
 		local_irq_restore(f);
-		if (slot == 0)
+		if (slot == ctl_slot)
 			__atomic_store_n(&runs_done, r + 1, __ATOMIC_RELEASE);
 	}
 	res_pair[slot] = (double)median(samples[slot], PAIR_RUNS) / PAIR_K;
@@ -205,7 +213,7 @@ static void batch_job(unsigned int slot)
 			__free_pages(pages[i], 0);
 		samples[slot][r] = tsc_fenced() - t0;
 		local_irq_restore(f);
-		if (slot == 0)
+		if (slot == ctl_slot)
 			__atomic_store_n(&runs_done, r + 1, __ATOMIC_RELEASE);
 	}
 	res_batch[slot] = (double)median(samples[slot], BATCH_RUNS) / BATCH;
@@ -232,8 +240,8 @@ static unsigned int ctl_runs;
 
 static void control_job(unsigned int slot)
 {
-	if (slot == 0) {
-		ctl_fn(0);
+	if (slot == ctl_slot) {
+		ctl_fn(slot);
 		return;
 	}
 	LIST_HEAD(list);
@@ -254,14 +262,23 @@ static void control_job(unsigned int slot)
 	}
 }
 
-/* Slot 0's figure of @fn (@runs timed runs) with one other CPU spinning; false if not run. */
-static bool run_control(void (*fn)(unsigned int slot), unsigned int runs)
+/*
+ * Slot @slot's figure of @fn (@runs timed runs) while the other of two
+ * CPUs runs the private loop; false if not run. Slot 1 measuring is the
+ * 1-CPU figure taken on the second CPU (the one the 2-CPU figures add).
+ */
+static bool run_control(void (*fn)(unsigned int slot), unsigned int runs, unsigned int slot)
 {
+	bool ok;
+
 	ctl_fn = fn;
 	ctl_runs = runs;
+	ctl_slot = slot;
 	runs_done = 0;
 	drain_all_pages(NULL);
-	return run_on_cpus(2, control_job);
+	ok = run_on_cpus(2, control_job);
+	ctl_slot = 0;
+	return ok;
 }
 
 /* Largest of the first @n figures of @v. */
@@ -308,8 +325,9 @@ static void bench_smp_pcp(const char *B)
 		pmin = worst(min_pair, n);
 		bmin = worst(min_batch, n);
 		for (unsigned int s = 0; s < n; s++) {
-			printk("# smp: %u CPUs, slot %u: pair %.1f, batch4096 %.1f cycles\n", n, s,
-			       res_pair[s], res_batch[s]);
+			printk("# smp: %u CPUs, slot %u: pair %.1f, batch4096 %.1f cycles "
+			       "(fastest runs %.1f, %.1f)\n", n, s,
+			       res_pair[s], res_batch[s], min_pair[s], min_batch[s]);
 		}
 		bench_report(B, name("order0_pair_cpus%u_cycles", n), pair, "cycles");
 		bench_report(B, name("batch4096_cpus%u_cycles", n), batch, "cycles");
@@ -327,13 +345,36 @@ static void bench_smp_pcp(const char *B)
 			bench_report(B, name("batch4096_cpus%u_min_vs_1", n), bmin / bmin1, "x");
 		}
 		if (n == 2 && pair1 > 0 && batch1 > 0) {
-			if (run_control(pair_job, PAIR_RUNS)) {
+			/* each CPU's 2-CPU figure, kept for the same-CPU ratios below */
+			double p2[2] = { min_pair[0], min_pair[1] }, b2[2] = { min_batch[0], min_batch[1] };
+			double pm2[2] = { res_pair[0], res_pair[1] }, bm2[2] = { res_batch[0], res_batch[1] };
+
+			if (run_control(pair_job, PAIR_RUNS, 0)) {
 				bench_report(B, "order0_pair_spinner_vs_1", res_pair[0] / pair1, "x");
 				bench_report(B, "order0_pair_spinner_min_vs_1", min_pair[0] / pmin1, "x");
 			}
-			if (run_control(batch_job, BATCH_RUNS)) {
+			if (run_control(batch_job, BATCH_RUNS, 0)) {
 				bench_report(B, "batch4096_spinner_vs_1", res_batch[0] / batch1, "x");
 				bench_report(B, "batch4096_spinner_min_vs_1", min_batch[0] / bmin1, "x");
+			}
+			if (run_control(pair_job, PAIR_RUNS, 1)) {
+				bench_report(B, "order0_pair_second_cpu_alone_vs_1", res_pair[1] / pair1, "x");
+				bench_report(B, "order0_pair_second_cpu_alone_min_vs_1", min_pair[1] / pmin1,
+					     "x");
+				/* each CPU at once over the same CPU alone; the larger of the two */
+				bench_report(B, "order0_pair_cpus2_same_cpu_vs_alone",
+					     MAX(pm2[0] / pair1, pm2[1] / res_pair[1]), "x");
+				bench_report(B, "order0_pair_cpus2_same_cpu_min_vs_alone",
+					     MAX(p2[0] / pmin1, p2[1] / min_pair[1]), "x");
+			}
+			if (run_control(batch_job, BATCH_RUNS, 1)) {
+				bench_report(B, "batch4096_second_cpu_alone_vs_1", res_batch[1] / batch1, "x");
+				bench_report(B, "batch4096_second_cpu_alone_min_vs_1", min_batch[1] / bmin1,
+					     "x");
+				bench_report(B, "batch4096_cpus2_same_cpu_vs_alone",
+					     MAX(bm2[0] / batch1, bm2[1] / res_batch[1]), "x");
+				bench_report(B, "batch4096_cpus2_same_cpu_min_vs_alone",
+					     MAX(b2[0] / bmin1, b2[1] / min_batch[1]), "x");
 			}
 		}
 	}
