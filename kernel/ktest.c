@@ -5,10 +5,12 @@
  *   ktest=a,b            the named suites; an unknown name is an error
  *                        (reported, counted as a failure, the rest still run)
  *
- * The run ends with "# ktest: N passed, M failed, K skipped" and QEMU exits
- * through isa-debug-exit: 0x10 (all passed) or 0x11 (something failed).
+ * The run ends with the lock checker's classes and recorded order edges
+ * (lockdep_print_state()), then "# ktest: N passed, M failed, K skipped",
+ * and QEMU exits through isa-debug-exit: 0x10 (all passed) or 0x11 (something failed).
  */
 #include <kernel/ktest.h>
+#include <kernel/lockdep.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <lib/parse.h>
@@ -122,6 +124,9 @@ void ktest_run(const char *spec)
 			}
 		}
 	}
+	/* what the lock checker recorded over every suite (docs/locking.md lists these edges) */
+	printk("# lock checker state after the run:\n");
+	lockdep_print_state();
 	printk("# ktest: %u passed, %u failed, %u skipped\n", total_pass, total_fail, total_skip);
 	qemu_exit(total_fail ? 0x11 : 0x10);
 }

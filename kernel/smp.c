@@ -180,6 +180,9 @@ void smp_send_kick(unsigned int cpu)
 
 void smp_init_ipis(void)
 {
+	/* one lock class for every CPU's queue (they never nest): "call_queue.lock" */
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		spin_lock_init_named(&call_queue[cpu].lock, "call_queue.lock");
 	irq_register_ipi(VEC_IPI_CALL, "IPI call-function", call_ipi);
 	irq_register_ipi(VEC_IPI_KICK, "IPI work kick", kick_ipi);
 }

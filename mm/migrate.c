@@ -25,8 +25,8 @@
  * the owner moved its own reference from old to new in migratepage.
  *
  * Locks (docs/locking.md): the page lock, then the owner's list lock in its
- * isolate/putback/migratepage callbacks; never zone->lock or a pcp lock
- * around a page lock. The new page is only try-locked, so two page locks
+ * isolate/putback/migratepage callbacks; never zone->lock (or interrupts off
+ * for a per-CPU list) around a page lock. The new page is only try-locked, so two page locks
  * are never waited for at once.
  */
 #include <mm/migrate.h>

@@ -1300,7 +1300,7 @@ static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order)
 	page = get_page_from_freelist(gfp, order, alloc_flags);
 	if (page)
 		return page;
-	/* cannot wait: no draining (it may spin on a pcp lock), no hooks */
+	/* cannot wait: no draining (drain_all_pages() waits for every other CPU), no hooks */
 	if (!(gfp & __GFP_DIRECT_RECLAIM))
 		goto nopage;
 	for (;;) {

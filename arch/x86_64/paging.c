@@ -64,7 +64,7 @@ static bool switched;
 static uint64_t nx_bit;
 static uint64_t ioremap_next = IOREMAP_BASE;
 static uint64_t stack_next = STACK_AREA_BASE;
-static spinlock_t pgtable_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(pgtable_lock);
 static phys_addr_t (*pgtable_page_alloc)(void);
 
 

@@ -29,7 +29,7 @@
 static uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail;
 static uint64_t rx_dropped;
-static spinlock_t rx_lock = SPINLOCK_INIT;     /* ring, indexes, drop count, the RX FIFO */
+static DEFINE_SPINLOCK(rx_lock);     /* ring, indexes, drop count, the RX FIFO */
 static bool serial_present;
 
 /* Program COM1 for 115200 8N1 with FIFOs; detect a missing UART. */

@@ -109,7 +109,7 @@ static volatile int aps_released;       /* parked APs may go online */
 
 volatile int smp_stopping;
 static volatile uint32_t stopped_count;
-static spinlock_t stop_print_lock = SPINLOCK_INIT;
+static DEFINE_SPINLOCK(stop_print_lock);
 static char losing_panic[NR_CPUS][128];
 
 void smp_ap_start(unsigned int cpu);

@@ -123,15 +123,18 @@ extern unsigned long nr_poison_errors;	/* corruption found on allocation */
 /*
  * Walk every zone (memmap, free lists, pcp lists) and verify the allocator
  * invariants listed in <mm/mmzone.h>. Prints each violation (up to a few)
- * and returns their number; 0 means consistent. Takes every zone lock and
- * pcp lock; O(memmap). Usable in the kernel and in host tests.
+ * and returns their number; 0 means consistent. Takes every zone lock
+ * (interrupts off); reads other online CPUs' per-CPU lists without their
+ * owners, so call it where the allocator is quiescent; O(memmap). Usable
+ * in the kernel and in host tests.
  */
 unsigned long mm_check_invariants(void);
 /*
  * Cheap version: counts only: free-list lengths vs nr_free_mt vs nr_free vs
  * free_pages, pcp list lengths vs count and high; O(free blocks). Takes
- * each zone lock and try-locks each pcp lock (a busy pcp list is skipped),
- * so it may run wherever the allocator runs. Prints what differs (up to a
+ * each zone lock, and checks only the per-CPU lists this CPU may read (its
+ * own, with interrupts off, and those of CPUs not online; other online
+ * CPUs' lists are skipped), so it may run wherever the allocator runs. Prints what differs (up to a
  * few) and returns the number of discrepancies.
  */
 unsigned long mm_check_counts(void);

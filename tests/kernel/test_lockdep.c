@@ -27,8 +27,8 @@ static void test_armed_and_clean(struct ktest *t)
 	return;
 #endif
 	KT_EXPECT(t, st.armed);
-	KT_EXPECT(t, st.classes >= 3);		/* zone, pcp and slab locks at least */
-	KT_EXPECT(t, st.edges >= 1);		/* pcp->lock -> zone->lock at least */
+	KT_EXPECT(t, st.classes >= 3);		/* zone, slab and work locks at least */
+	KT_EXPECT(t, st.edges >= 1);		/* e.g. PG_locked -> &pool->lock */
 	KT_EXPECT(t, st.acquisitions > 0);
 	KT_EXPECT_EQ(t, st.reports, 0);
 	ktest_log("lockdep: %u classes, %u edges, %lu acquisitions, %lu reports",
