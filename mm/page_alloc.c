@@ -746,20 +746,26 @@ static inline bool prep_new_page(struct page *page, unsigned int order, gfp_t gf
 	return true;
 }
 
+/* Report a block freed with another order than it was allocated with. */
+static __attribute__((noinline, cold)) void report_free_order(struct page *page, unsigned int order)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "freed with order %u, allocated with order %u",
+		 order, page->alloc_order);
+	report_bad_page(page, why, true);
+}
+
 /*
  * Check a block whose last reference is gone and clear its transient
  * state; false (block reported and leaked) if it must not be freed.
+ * Inlined into the free path; the reports are out of line.
  */
-static inline bool free_pages_prepare(struct page *page, unsigned int order)
+static inline __attribute__((always_inline)) bool free_pages_prepare(struct page *page,
+								     unsigned int order)
 {
-	const char *r;
-
 	if (unlikely(order != page->alloc_order)) {
-		char why[96];
-
-		snprintf(why, sizeof(why), "freed with order %u, allocated with order %u",
-			 order, page->alloc_order);
-		report_bad_page(page, why, true);
+		report_free_order(page, order);
 		return false;
 	}
 	/* seed 004: a released movable page keeps only the MOVABLE bit; clear it */
@@ -768,8 +774,7 @@ static inline bool free_pages_prepare(struct page *page, unsigned int order)
 	/* one cheap test on the fast path (marked reads: scanners look locklessly) */
 	if (unlikely(READ_ONCE(page->page_type) != PGTY_NONE || page_ref_count(page) ||
 		     READ_ONCE(page->mapping) || (READ_ONCE(page->flags) & PAGE_FLAGS_CHECK_AT_FREE))) {
-		r = page_bad_reason_free(page);
-		report_bad_page(page, r, true);
+		report_bad_page(page, page_bad_reason_free(page), true);
 		return false;
 	}
 	if (order && !tails_ok(page, order, true))
@@ -1007,6 +1012,18 @@ static __attribute__((noinline)) struct list_head *pcp_fallback_list(struct per_
 	return NULL;
 }
 
+/* Take the first page of @list, one of @pcp's (the owner's, interrupts off, not empty). */
+static inline __attribute__((always_inline)) struct page *__pcp_pop(struct per_cpu_pages *pcp,
+								   struct list_head *list)
+{
+	struct page *page = list_first_entry(list, struct page, lru);
+
+	list_del(&page->lru);
+	pcp->count--;
+	pcp->alloc_events++;
+	return page;
+}
+
 /* Order-0 page of @mt from this CPU's list for @zone; NULL to use the zone path. */
 static inline struct page *rmqueue_pcplist(struct zone *zone, int mt, gfp_t gfp)
 {
@@ -1035,16 +1052,23 @@ static inline struct page *rmqueue_pcplist(struct zone *zone, int mt, gfp_t gfp)
 			}
 		}
 	}
-	page = list_first_entry(list, struct page, lru);
-	list_del(&page->lru);
-	pcp->count--;
-	pcp->alloc_events++;
+	page = __pcp_pop(pcp, list);
 	local_irq_restore(flags);
 	return page;
 }
 
+/* Free an order-0 page of an ISOLATE pageblock straight to the zone (interrupts off). */
+static __attribute__((noinline)) void free_unref_page_isolated(struct zone *zone, struct page *page,
+								unsigned long pfn)
+{
+	spin_lock(&zone->lock);
+	__free_one_page(page, pfn, zone, 0, get_pfnblock_migratetype(pfn));
+	zone->pgfree++;
+	spin_unlock(&zone->lock);
+}
+
 /* Free an order-0 page (checked) to this CPU's list, or to the zone if isolated. */
-static void free_unref_page(struct page *page)
+static inline __attribute__((always_inline)) void free_unref_page(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct zone *zone = &zones[pfn_zonenum(pfn)];
@@ -1064,10 +1088,7 @@ static void free_unref_page(struct page *page)
 		local_irq_restore(flags);
 		return;
 	}
-	spin_lock(&zone->lock);
-	__free_one_page(page, pfn, zone, 0, get_pfnblock_migratetype(pfn));
-	zone->pgfree++;
-	spin_unlock(&zone->lock);
+	free_unref_page_isolated(zone, page, pfn);
 	local_irq_restore(flags);
 }
 
@@ -1353,23 +1374,35 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 /* free                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Free a block whose last reference is gone. */
-static void free_the_page(struct page *page, unsigned int order)
+/* Free a checked block of @order > 0 to the buddy. */
+static __attribute__((noinline)) void free_the_block(struct page *page, unsigned int order)
 {
+	unsigned long pfn = page_to_pfn(page);
+	struct zone *zone = &zones[pfn_zonenum(pfn)];
+	unsigned long flags;
+
 	if (unlikely(!free_pages_prepare(page, order)))
 		return;
-	if (likely(order == 0)) {
-		free_unref_page(page);
-	} else {
-		unsigned long pfn = page_to_pfn(page);
-		struct zone *zone = &zones[pfn_zonenum(pfn)];
-		unsigned long flags;
+	spin_lock_irqsave(&zone->lock, flags);
+	free_one_page_split(zone, pfn, order);
+	zone->pgfree += 1UL << order;
+	spin_unlock_irqrestore(&zone->lock, flags);
+	mm_debug_check_op();
+}
 
-		spin_lock_irqsave(&zone->lock, flags);
-		free_one_page_split(zone, pfn, order);
-		zone->pgfree += 1UL << order;
-		spin_unlock_irqrestore(&zone->lock, flags);
+/*
+ * Free a block whose last reference is gone. Order 0 (the common case) is
+ * inlined into the callers: checks, list add, no call on the way.
+ */
+static inline __attribute__((always_inline)) void free_the_page(struct page *page, unsigned int order)
+{
+	if (unlikely(order)) {
+		free_the_block(page, order);
+		return;
 	}
+	if (unlikely(!free_pages_prepare(page, 0)))
+		return;
+	free_unref_page(page);
 	mm_debug_check_op();
 }
 

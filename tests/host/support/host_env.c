@@ -16,7 +16,7 @@
 
 uintptr_t host_phys_base;
 __thread unsigned int host_cpu_id;
-__thread bool host_irqs_off;
+__thread unsigned long host_irq_if = HOST_IRQ_IF;	/* threads start with interrupts on */
 __thread unsigned int host_irq_depth;
 int host_quiet;           /* tests set this to silence expected messages */
 unsigned long host_warn_count;

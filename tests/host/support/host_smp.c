@@ -9,7 +9,7 @@
  * sets the owning thread's host_ipi_pending (a thread-local flag, so the
  * check in local_irq_restore() is one load; the poster writes it through
  * the pointer the thread left in the mailbox when it registered). The owning thread takes the whole FIFO out under
- * the lock and runs the calls in order with host_irqs_off set, as an IPI
+ * the lock and runs the calls in order with interrupts off (host_irq_if 0), as an IPI
  * handler runs; host_irqs_on() re-enters only after the flag is back on.
  *
  * Completion: a waited-for call lives on the caller's stack and has a
@@ -94,9 +94,9 @@ bool host_smp_register(unsigned int cpu)
 /* Run the calls of @list in order with interrupts off; frees heap ones. */
 static void run_calls(struct host_call *c, struct host_mbox *m)
 {
-	bool was_off = host_irqs_off;
+	unsigned long was = host_irq_if;
 
-	host_irqs_off = true;
+	host_irq_if = 0;
 	while (c) {
 		struct host_call *next = c->next;
 
@@ -108,7 +108,7 @@ static void run_calls(struct host_call *c, struct host_mbox *m)
 			__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 		c = next;
 	}
-	host_irqs_off = was_off;
+	host_irq_if = was;
 }
 
 void host_smp_poll(void)
