@@ -300,9 +300,12 @@ void zs_free(struct zs_pool *pool, unsigned long handle)
 	spin_lock_irqsave(&pool->lock, irq);
 	z = h->zspage;
 	VM_BUG_ON(*slot_hdr(z, h->slot) != (uint64_t)(uintptr_t)h || !z->inuse);
-	*slot_hdr(z, h->slot) = z->freelist;
-	z->freelist = h->slot;
 	z->inuse--;
+	/* the last object: the page is released, its free chain is not needed */
+	if (z->inuse) {
+		*slot_hdr(z, h->slot) = z->freelist;
+		z->freelist = h->slot;
+	}
 	pool->st.objects--;
 	pool->st.bytes -= h->size;
 	empty = z->inuse == 0;

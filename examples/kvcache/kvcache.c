@@ -143,10 +143,17 @@ static long kv_count(void *priv)
 	return nentries ? (long)st.pages : 0;
 }
 
+/*
+ * Evict from the LRU tail until @nr store pages are free. Freeing one value
+ * frees at most one page, so @left entries can go before the page count
+ * needs reading again: the count is read once per round, not per entry
+ * (a round halves what is left when two values share a page), and the
+ * scan never frees more than it was asked.
+ */
 static long kv_scan(void *priv, unsigned long nr)
 {
 	struct store_stats st;
-	unsigned long before, now;
+	unsigned long before, now, left;
 
 	if (busy)
 		return BALLAST_SHRINK_STOP;
@@ -154,8 +161,10 @@ static long kv_scan(void *priv, unsigned long nr)
 	store_stats(&st);
 	before = now = st.pages;
 	while (before - now < nr && lru.prev != &lru) {
-		entry_remove(lru.prev);
-		evicted++;
+		for (left = nr - (before - now); left && lru.prev != &lru; left--) {
+			entry_remove(lru.prev);
+			evicted++;
+		}
 		store_stats(&st);
 		now = st.pages;
 	}
