@@ -81,8 +81,8 @@ static int fragindex9_all(void)
 	return fragmentation_index(pageblock_order, &sum);
 }
 
-/* Fragment with 3of4, movable only; false (and a message) on failure. */
-static bool frag_3of4(void)
+/* Fragment with 3of4, movable only; false (and a message naming @who) on failure. */
+bool bench_frag_3of4(const char *who)
 {
 	struct frag_opts o;
 	int rc;
@@ -91,7 +91,7 @@ static bool frag_3of4(void)
 	frag_parse_pattern("3of4", &o.pattern);
 	rc = frag_fill(&o);
 	if (rc)
-		printk("# compaction: frag_fill failed (%d)\n", rc);
+		printk("# %s: frag_fill failed (%d)\n", who, rc);
 	return rc == 0;
 }
 
@@ -139,7 +139,7 @@ static uint64_t full_compaction_round(const char *B, bool report, unsigned long 
 	unsigned long bad;
 
 	t0 = arch_cycles();
-	if (!frag_3of4())
+	if (!bench_frag_3of4("compaction"))
 		return 0;
 	t1 = arch_cycles();
 	if (report) {
@@ -224,7 +224,7 @@ static void bench_direct_compaction(const char *B)
 	LIST_HEAD(held);
 	struct zone *z;
 
-	if (!frag_3of4())
+	if (!bench_frag_3of4("compaction"))
 		return;
 	order9_free(&big, &all);
 	floor = all / 4;	/* stop well before memory runs short */

@@ -429,20 +429,6 @@ static void compact_job(unsigned int slot)
 	}
 }
 
-/* Fragment with 3of4 (movable); false and a message on failure. */
-static bool frag_3of4(void)
-{
-	struct frag_opts o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	frag_parse_pattern("3of4", &o.pattern);
-	rc = frag_fill(&o);
-	if (rc)
-		printk("# smp: frag_fill failed (%d)\n", rc);
-	return rc == 0;
-}
-
 static void bench_smp_compaction(const char *B)
 {
 	/* the third pass is the control: 4 CPUs, the other three on private work */
@@ -460,7 +446,7 @@ static void bench_smp_compaction(const char *B)
 			       n, num_online_cpus());
 			continue;
 		}
-		if (!frag_3of4())
+		if (!bench_frag_3of4("smp"))
 			return;
 		alloc_stop = false;
 		compact_control = control;

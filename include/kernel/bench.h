@@ -32,4 +32,7 @@ uint64_t tsc_hz(void);
 /* Cold 4 KiB copy cycles measured by this run's calibration (0 if it could not run). */
 double bench_cal_copy_cold_cycles(void);
 
+/* `frag 3of4` (movable pages) for a benchmark; false, with a line naming @who, on failure. */
+bool bench_frag_3of4(const char *who);
+
 #endif
