@@ -327,14 +327,31 @@ uint64_t tsc_measure_khz_again(void)
 	return pit_measure_tsc_khz();
 }
 
-/* Find the TSC rate; panic if no source gives a plausible one. */
+#define TSC_PIT_TRIES	5
+
+/*
+ * Find the TSC rate; panic if no source gives a plausible one. A PIT
+ * measurement out of range is taken again (up to TSC_PIT_TRIES times): a
+ * vCPU that the host deschedules for longer than one PIT wrap (55 ms)
+ * between two reads misses whole wraps, and the rate comes out far too
+ * high. Seen under TCG on a loaded host: 1 boot in 22 panicked here.
+ */
 void tsc_calibrate(void)
 {
-	uint64_t khz = pit_measure_tsc_khz();
-	if (khz >= 100000 && khz <= 20000000) {
-		tsc_khz = khz;
-		tsc_calibration_source = "PIT";
-		return;
+	uint64_t khz = 0;
+
+	for (int i = 0; i < TSC_PIT_TRIES; i++) {
+		khz = pit_measure_tsc_khz();
+		if (!khz)
+			break;				/* no PIT: no point in trying again */
+		if (khz >= 100000 && khz <= 20000000) {
+			tsc_khz = khz;
+			tsc_calibration_source = "PIT";
+			if (i)
+				printk("tsc: PIT measurement %d of %d was plausible\n", i + 1,
+				       TSC_PIT_TRIES);
+			return;
+		}
 	}
 	khz = cpuid_tsc_khz(&tsc_calibration_source);
 	if (khz >= 100000 && khz <= 20000000) {
