@@ -265,7 +265,7 @@ gdb: $(ELF) | $(DEPS)
 	 sleep 1; gdb -q $(ELF) -ex 'target remote :1234' -ex 'hbreak kmain' -ex 'continue'; \
 	 kill %1 2>/dev/null || true
 
-test: $(ELF) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools host-tsan lib-build apps | $(DEPS)
+test: $(ELF) $(ISO) $(BENCH_ELF) $(KVM_PROBES) $(BUILD)/ballast-test.iso host-build fuzz tools host-tsan lib-build apps | $(DEPS)
 	@python3 scripts/testrun.py
 
 bench: build/kvm-probe.elf | $(DEPS)

@@ -13,11 +13,11 @@
  *     (smp_start_cpus: they set up and park), serial input IRQ;
  *  6. the page allocator and the mm boot options (mm_init_all), the
  *     VMCOREINFO note and the pvpanic device (dumps), then direct
- *     compaction and its daemon (kcompactd_start), then the parked
- *     CPUs released (smp_boot_cpus);
+ *     compaction and its daemon (kcompactd_start);
  *  7. devices: PCI and virtio-mmio enumeration, virtio drivers
- *     (virtio_init; the balloon needs the page allocator), while the
- *     other CPUs come up; then wait for them (smp_wait_cpus, bounded);
+ *     (virtio_init; the balloon needs the page allocator); then the
+ *     parked CPUs released (smp_boot_cpus) and waited for
+ *     (smp_wait_cpus, bounded);
  *  8. ktest=/bench= runs, then the linked application (kernel/app.c),
  *     or the shell.
  *
@@ -159,10 +159,16 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	pvpanic_init();
 	kcompactd_start();
 	boot_mark("mm");
-	smp_boot_cpus();        /* release the parked APs: they go online now */
-	boot_mark("smp_boot_cpus");
+	/*
+	 * Devices first, then the parked APs: PCI enumeration changes QEMU's
+	 * memory map (BAR sizing and decode), and QEMU 7.2's multi-threaded
+	 * TCG segfaults (in memory_region_dispatch_write) about once in 10-25
+	 * q35 boots when another vCPU writes its local APIC's MMIO meanwhile.
+	 */
 	virtio_init();
 	boot_mark("virtio");
+	smp_boot_cpus();        /* release the parked APs: they go online now */
+	boot_mark("smp_boot_cpus");
 	smp_wait_cpus();
 	boot_mark("smp_wait_cpus");
 
