@@ -51,7 +51,7 @@ struct page **memmap_mem_map_var(void)
 	return &mem_map;
 }
 
-const char * const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal" };
+const char * const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
 
 /* Set the valid bit of every 4 MiB block that overlaps RAM. */
 static void memmap_mark_valid(void)
@@ -108,7 +108,7 @@ static unsigned long memmap_mark_reserved(unsigned long s, unsigned long e)
 static void zones_init_spans(void)
 {
 	static const unsigned long bound[MAX_NR_ZONES + 1] = {
-		0, ZONE_DMA_END_PFN, ZONE_DMA32_END_PFN, ~0UL };
+		0, ZONE_DMA_END_PFN, ZONE_DMA32_END_PFN, ~0UL, ~0UL };
 
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &zones[z];

@@ -61,6 +61,8 @@ enum zone_type {
 	ZONE_DMA,	/* below 16 MiB */
 	ZONE_DMA32,	/* below 4 GiB */
 	ZONE_NORMAL,	/* the rest */
+	ZONE_MOVABLE,	/* only movable allocations: memory that must stay unpluggable
+			   (movablecore=, blocks onlined "movable"); issue 12 */
 	MAX_NR_ZONES,
 };
 
