@@ -97,18 +97,36 @@ int fw_cfg_find_file(const char *name, uint16_t *select, uint32_t *size)
 		char name[FW_CFG_MAX_FILE_PATH];
 	} __packed f;
 	uint32_t count;
+	uint16_t sel;
 
 	if (!fw_cfg.present)
 		return -ENODEV;
 	fw_cfg_select(FW_CFG_FILE_DIR);
 	fw_cfg_read_data(&count, sizeof(count));
 	count = __builtin_bswap32(count);
+	if (count > FW_CFG_MAX_FILES) {
+		pr_warn("fw_cfg: the file directory claims %u entries (at most %u selectors exist); "
+			"reading the first %u\n", count, FW_CFG_MAX_FILES, FW_CFG_MAX_FILES);
+		count = FW_CFG_MAX_FILES;
+	}
 	for (uint32_t i = 0; i < count; i++) {
 		fw_cfg_read_data(&f, sizeof(f));
 		f.name[FW_CFG_MAX_FILE_PATH - 1] = '\0';
+		if (!f.name[0]) {
+			/* QEMU never lists an unnamed file: we read past the real directory */
+			pr_warn("fw_cfg: file directory entry %u of %u is empty; the directory is broken\n",
+				i, count);
+			return -EIO;
+		}
 		if (strcmp(f.name, name))
 			continue;
-		*select = __builtin_bswap16(f.select);
+		sel = __builtin_bswap16(f.select);
+		if (sel < FW_CFG_FILE_FIRST || sel > FW_CFG_ENTRY_MASK) {
+			pr_warn("fw_cfg: file \"%s\" has selector %#x, outside the file range [%#x, %#x]; "
+				"not using it\n", name, sel, FW_CFG_FILE_FIRST, FW_CFG_ENTRY_MASK);
+			return -EIO;
+		}
+		*select = sel;
 		*size = __builtin_bswap32(f.size);
 		return 0;
 	}

@@ -20,6 +20,9 @@
 #define FW_CFG_ID		0x0001	/* feature bitmap, u32 little-endian */
 #define FW_CFG_FILE_DIR		0x0019	/* the file directory */
 #define FW_CFG_FILE_FIRST	0x0020	/* first selector a file can have */
+#define FW_CFG_ENTRY_MASK	0x3fff	/* selectors are 14 bits (the top two are flags) */
+/* The most files a directory can list: one per selector from FW_CFG_FILE_FIRST. */
+#define FW_CFG_MAX_FILES	(FW_CFG_ENTRY_MASK + 1 - FW_CFG_FILE_FIRST)
 
 #define FW_CFG_VERSION_TRADITIONAL	(1u << 0)
 #define FW_CFG_VERSION_DMA		(1u << 1)
@@ -44,7 +47,12 @@ extern struct fw_cfg_info fw_cfg;
 
 /* Probe the device; 0 if present, -ENODEV if not (then every call below fails). */
 int fw_cfg_probe(void);
-/* Look @name up in the file directory: 0 and its selector and size, or -ENOENT/-ENODEV. */
+/*
+ * Look @name up in the file directory: 0 and its selector and size;
+ * -ENOENT (not listed), -ENODEV (no device), -EIO (the directory is
+ * broken: more than FW_CFG_MAX_FILES entries claimed, an entry past its
+ * real end, or @name's entry has a selector that cannot be a file).
+ */
 int fw_cfg_find_file(const char *name, uint16_t *select, uint32_t *size);
 /* Write @len bytes at @buf (a kernel address with a physical one) to item @select
  * from offset 0 by DMA: 0, -ENODEV (no device), -EOPNOTSUPP (no DMA), -EIO (device error). */
