@@ -91,11 +91,22 @@ bool should_fail_alloc(enum fail_site site, gfp_t gfp, unsigned int order)
 
 void fault_inject_reset(void)
 {
+	unsigned long flags;
+
+	/* under the lock: another CPU may be inside should_fail_alloc_page() */
+	spin_lock_irqsave(&fi_lock, flags);
 	memset(&fail_page_alloc, 0, sizeof(fail_page_alloc));
 	fail_page_alloc.sites = 1u << FAIL_SITE_ALLOC_PAGES;
 	fail_page_alloc.rng = FI_DEFAULT_SEED;
-	spin_lock_init(&fi_lock);
+	spin_unlock_irqrestore(&fi_lock, flags);
 }
+
+#ifdef HOST_BUILD
+spinlock_t *fault_inject_lock_for_test(void)
+{
+	return &fi_lock;
+}
+#endif
 
 /* Does the token [s, e) equal @word? */
 static bool tok_eq(const char *s, const char *e, const char *word)

@@ -60,8 +60,13 @@ bool should_fail_alloc(enum fail_site site, gfp_t gfp, unsigned int order);
 
 /* Parse a spec string into fail_page_alloc; 0, or -EINVAL with a message printed. */
 int fault_inject_parse(const char *spec);
-/* Disable and zero the statistics. */
+/* Disable and zero the statistics (under the policy lock: safe while other CPUs allocate). */
 void fault_inject_reset(void);
+#ifdef HOST_BUILD
+#include <arch/spinlock.h>
+/* The policy lock, for host tests that hold it to force an interleaving. */
+spinlock_t *fault_inject_lock_for_test(void);
+#endif
 /* Print the settings and statistics (one line per item). */
 void fault_inject_show(void);
 /* Name of a site ("alloc", "pcp", "zone", "slab", "large"). */

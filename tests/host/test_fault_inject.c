@@ -2,6 +2,10 @@
 #include "htest.h"
 #include "support/host_mem.h"
 #include <mm/fault_inject.h>
+#include "support/host_smp.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 #include <mm/page_alloc.h>
 #include <mm/slab.h>
 #include <mm/vmstat.h>
@@ -202,4 +206,68 @@ TEST(every_site_fails_and_nothing_leaks)
 	EXPECT_EQ(nr_bad_pages, 0);
 	EXPECT(vm_stat_read(FAIL_PAGE_ALLOC_INJECTED) > 0);
 	host_mem_teardown();
+}
+
+/* ---- fault_inject_reset() against a CPU inside the policy lock ---- */
+
+static volatile int fi_holder_state;	/* 1: holding fi_lock, 2: told to release */
+static volatile int fi_reset_done;
+
+static void fi_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* CPU 1: hold the policy lock (as should_fail_alloc_page() does) until told. */
+static void *fi_holder(void *arg)
+{
+	unsigned long flags;
+
+	if (!host_smp_register(1))
+		abort();
+	spin_lock_irqsave(fault_inject_lock_for_test(), flags);
+	fi_holder_state = 1;
+	while (fi_holder_state != 2)
+		fi_sleep_ms(1);
+	spin_unlock_irqrestore(fault_inject_lock_for_test(), flags);
+	host_smp_unregister();
+	return NULL;
+}
+
+/* CPU 2: the shell's `fault reset`. */
+static void *fi_resetter(void *arg)
+{
+	if (!host_smp_register(2))
+		abort();
+	fault_inject_reset();
+	fi_reset_done = 1;
+	host_smp_unregister();
+	return NULL;
+}
+
+/*
+ * Expect fault_inject_reset() to wait while another CPU holds the policy
+ * lock (the old code re-initialised the lock under it: the reset finished
+ * at once and broke the holder's mutual exclusion).
+ */
+TEST(reset_waits_for_the_policy_lock)
+{
+	pthread_t holder, resetter;
+
+	fi_holder_state = 0;
+	fi_reset_done = 0;
+	ASSERT(pthread_create(&holder, NULL, fi_holder, NULL) == 0);
+	for (int i = 0; i < 5000 && fi_holder_state != 1; i++)
+		fi_sleep_ms(1);
+	ASSERT(fi_holder_state == 1);
+	ASSERT(pthread_create(&resetter, NULL, fi_resetter, NULL) == 0);
+	fi_sleep_ms(50);
+	EXPECT_EQ(fi_reset_done, 0);
+	fi_holder_state = 2;
+	pthread_join(holder, NULL);
+	pthread_join(resetter, NULL);
+	EXPECT_EQ(fi_reset_done, 1);
+	EXPECT_EQ(fail_page_alloc.mode, FAIL_OFF);
 }
