@@ -6,8 +6,9 @@
  * (arch/x86_64/smpboot.c sets it with a compare-and-swap at check-in and
  * never clears it).
  *
- * Call slots: every (caller, target) pair owns one slot, csd[caller][target]
- * (fn, info, busy flag, queue link). A caller fills its slot only when the
+ * Call slots: every (caller, target) pair owns one slot per context (task
+ * or interrupt handler), csd[caller][target][ctx] (fn, info, busy flag,
+ * queue link). A caller fills its slot only when the
  * slot's previous call has finished (busy clear), so no slot is ever on a
  * queue twice and no call needs memory that outlives its caller: a nowait
  * call returns as soon as the slot is queued; the next call from the same
@@ -44,7 +45,26 @@ struct call_slot {
 	volatile uint32_t busy;
 };
 
-static struct call_slot csd[NR_CPUS][NR_CPUS];         /* [caller][target] */
+/*
+ * [caller][target][context]: context 1 for calls made by an interrupt
+ * handler (hardirq depth > 0), 0 otherwise. A handler can interrupt a
+ * caller between finding its slot free and filling it; with one slot per
+ * pair it refilled and queued that same slot, which the interrupted caller
+ * then queued a second time (a cycle on the target's queue, the handler's
+ * call lost). Handlers do not nest (they run with interrupts off), so two
+ * contexts are enough; functions run from a waiting caller's own queue
+ * (slot_wait) run before that caller fills its slot, never in the window.
+ */
+static struct call_slot csd[NR_CPUS][NR_CPUS][2];
+
+/* This CPU's slot for calls to @target from the current context. */
+static struct call_slot *call_slot_for(unsigned int target)
+{
+	return &csd[arch_cpu_id()][target][arch_irq_depth() ? 1 : 0];
+}
+
+/* Tests only: called between finding the slot free and filling it. */
+void (*smp_call_window_hook)(void);
 
 static struct call_queue {
 	spinlock_t lock;
@@ -110,11 +130,13 @@ static void slot_wait(struct call_slot *s)
 /* Queue a call of @fn(@info) on @cpu (not this one) in this CPU's slot for it. */
 static struct call_slot *call_queue_on(unsigned int cpu, smp_call_func_t fn, void *info)
 {
-	struct call_slot *s = &csd[arch_cpu_id()][cpu];
+	struct call_slot *s = call_slot_for(cpu);
 	struct call_queue *q = &call_queue[cpu];
 	unsigned long f;
 
 	slot_wait(s);
+	if (smp_call_window_hook)
+		smp_call_window_hook();
 	s->fn = fn;
 	s->info = info;
 	s->next = NULL;
@@ -164,7 +186,7 @@ void on_each_cpu(smp_call_func_t func, void *info, bool wait)
 		return;
 	for_each_online_cpu(cpu)
 		if (cpu != me)
-			slot_wait(&csd[me][cpu]);
+			slot_wait(call_slot_for(cpu));
 }
 
 /* The kick IPI only wakes a halted work loop; the loop then looks at its lists. */
@@ -176,6 +198,27 @@ void smp_send_kick(unsigned int cpu)
 {
 	if (cpu != arch_cpu_id() && cpu_online(cpu))
 		apic_send_ipi(percpu_area[cpu].apic_id, VEC_IPI_KICK);
+}
+
+int smp_call_queue_check(unsigned int cpu, bool repair)
+{
+	struct call_queue *q = &call_queue[cpu];
+	unsigned long f;
+	int n = 0;
+
+	spin_lock_irqsave(&q->lock, f);
+	for (struct call_slot *s = q->head; s; s = s->next) {
+		if (++n > (int)(2 * NR_CPUS * NR_CPUS)) {
+			n = -ELOOP;
+			if (repair) {		/* keep the first entry, drop the cycle */
+				q->head->next = NULL;
+				q->tail = q->head;
+			}
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&q->lock, f);
+	return n;
 }
 
 void smp_init_ipis(void)

@@ -35,4 +35,12 @@ int smp_call_function_single(unsigned int cpu, smp_call_func_t func, void *info,
 /* Run @func(@info) on every online CPU, the calling one included. */
 void on_each_cpu(smp_call_func_t func, void *info, bool wait);
 
+/*
+ * Tests only: entries waiting on @cpu's call queue, or -ELOOP if the
+ * queue is cyclic (a slot queued twice; @repair cuts it after the head).
+ */
+int smp_call_queue_check(unsigned int cpu, bool repair);
+/* Tests only: called by a caller between finding its slot free and filling it. */
+extern void (*smp_call_window_hook)(void);
+
 #endif

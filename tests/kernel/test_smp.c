@@ -209,6 +209,72 @@ static void test_call_each_other_irqs_off(struct ktest *t)
 	KT_EXPECT_EQ(t, rec.irqs_off[0], 1);
 }
 
+/* ---- a call from an interrupt handler in the middle of a caller's call ---- */
+
+static volatile uint32_t blk_ready, blk_release;
+static volatile uint32_t irqcall_a, irqcall_b;
+static unsigned int irqcall_target;
+static int irqcall_nested_rc = 1;
+
+/* Work on the target: interrupts off until released, so queued calls wait. */
+static void block_calls(struct work *w)
+{
+	unsigned long f = local_irq_save();
+
+	__atomic_store_n(&blk_ready, 1, __ATOMIC_RELEASE);
+	wait_flag(&blk_release);
+	local_irq_restore(f);
+}
+
+static void count_call_a(void *info) { __atomic_fetch_add(&irqcall_a, 1, __ATOMIC_RELAXED); }
+static void count_call_b(void *info) { __atomic_fetch_add(&irqcall_b, 1, __ATOMIC_RELAXED); }
+
+/* "An interrupt handler" (hardirq depth 1) calling the same target, once. */
+static void nested_irq_call(void)
+{
+	smp_call_window_hook = NULL;
+	hardirq_depth[arch_cpu_id()]++;
+	irqcall_nested_rc = smp_call_function_single(irqcall_target, count_call_b, NULL, false);
+	hardirq_depth[arch_cpu_id()]--;
+}
+
+/*
+ * Expect a call made by an interrupt handler that arrives while this CPU
+ * is between finding its call slot for a target free and filling it to
+ * leave both calls queued once each and both run once (the old code gave
+ * the handler the same slot: it was queued twice, the queue became a
+ * cycle, and the handler's call was lost).
+ */
+static void test_call_from_irq_in_callers_window(struct ktest *t)
+{
+	int other = other_cpu();
+	struct work w;
+	int queued;
+
+	if (other < 0) {
+		ktest_skip(t, "one CPU online");
+		return;
+	}
+	irqcall_target = (unsigned int)other;
+	irqcall_a = irqcall_b = 0;
+	blk_ready = blk_release = 0;
+	irqcall_nested_rc = 1;
+	work_init(&w, block_calls);
+	KT_ASSERT_EQ(t, work_queue_on(irqcall_target, &w), 0);
+	KT_ASSERT(t, wait_flag(&blk_ready));
+	smp_call_window_hook = nested_irq_call;
+	KT_EXPECT_EQ(t, smp_call_function_single(irqcall_target, count_call_a, NULL, false), 0);
+	smp_call_window_hook = NULL;
+	queued = smp_call_queue_check(irqcall_target, true);
+	KT_EXPECT_EQ(t, irqcall_nested_rc, 0);
+	KT_EXPECT_EQ(t, queued, 2);
+	__atomic_store_n(&blk_release, 1, __ATOMIC_RELEASE);
+	/* a call each way after the release proves both queues move again */
+	KT_EXPECT_EQ(t, smp_call_function_single(irqcall_target, count_call_a, NULL, true), 0);
+	KT_EXPECT_EQ(t, irqcall_a, 2);
+	KT_EXPECT_EQ(t, irqcall_b, 1);
+}
+
 /* ---------------- work loops ---------------- */
 
 static struct work_probe {
@@ -491,6 +557,7 @@ KTEST_SUITE(smp,
 	    KTEST_CASE(test_on_each_cpu_wait),
 	    KTEST_CASE(test_on_each_cpu_nowait),
 	    KTEST_CASE(test_call_each_other_irqs_off),
+	    KTEST_CASE(test_call_from_irq_in_callers_window),
 	    KTEST_CASE(test_work_queue_on_runs_there),
 	    KTEST_CASE(test_work_requeue_while_running_stays),
 	    KTEST_CASE(test_work_never_on_two_cpus),
