@@ -55,10 +55,13 @@
  * unregister_pressure_notifier(), after taking the entry off its list,
  * wait until every other CPU that held a snapshot then has let go of it
  * (depth 0 or a new generation). Snapshots taken later cannot hold the
- * entry. The caller's own CPU is not waited for: unregistering from inside
- * a callback is allowed, but that entry must not be freed before the
- * callback returns. Unregister waits with interrupts on (the other CPU's
- * scan may be waiting for this CPU to answer a drain IPI).
+ * entry. The caller's own CPU is not waited for (it may be inside a
+ * callback of that very entry): instead, an entry unregistered while this
+ * CPU holds snapshots is recorded in the CPU's "gone" list, and the pass
+ * skips it from then on and never touches it after its callback returns,
+ * so its owner may free it as soon as unregister returns, even from
+ * inside the callback. Unregister waits with interrupts on (the other
+ * CPU's scan may be waiting for this CPU to answer a drain IPI).
  *
  * Locking: shrinker_lock (irqsave) protects the two lists, the level and
  * the decision to install the slow-path hook (two CPUs registering their
@@ -81,6 +84,11 @@
 static spinlock_t shrinker_lock = SPINLOCK_INIT;
 static unsigned int snap_depth[NR_CPUS];	/* snapshots this CPU holds now */
 static unsigned long snap_gen[NR_CPUS];		/* bumped when its depth returns to 0 */
+/* Entries this CPU unregistered while holding snapshots (reset at depth 0). */
+#define SNAP_GONE_MAX	SHRINK_SNAP_MAX
+static const void *snap_gone_list[NR_CPUS][SNAP_GONE_MAX];
+static unsigned int snap_ngone[NR_CPUS];
+static bool snap_gone_overflow[NR_CPUS];	/* more than SNAP_GONE_MAX: every entry counts as gone */
 static LIST_HEAD(shrinker_list);
 static LIST_HEAD(pressure_list);
 static unsigned int shrink_running;
@@ -138,8 +146,37 @@ static void snap_end(void)
 {
 	unsigned int me = arch_cpu_id();
 
-	if (__atomic_sub_fetch(&snap_depth[me], 1, __ATOMIC_RELEASE) == 0)
+	if (__atomic_sub_fetch(&snap_depth[me], 1, __ATOMIC_RELEASE) == 0) {
+		snap_ngone[me] = 0;
+		snap_gone_overflow[me] = false;
 		__atomic_fetch_add(&snap_gen[me], 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* Remember that this CPU unregistered @entry while its snapshots may still list it. */
+static void snap_mark_gone(const void *entry)
+{
+	unsigned int me = arch_cpu_id();
+
+	if (!snap_depth[me])
+		return;
+	if (snap_ngone[me] < SNAP_GONE_MAX)
+		snap_gone_list[me][snap_ngone[me]++] = entry;
+	else
+		snap_gone_overflow[me] = true;
+}
+
+/* Has this CPU unregistered @entry during its current snapshots? (Compares pointers only.) */
+static bool snap_gone(const void *entry)
+{
+	unsigned int me = arch_cpu_id();
+
+	if (snap_gone_overflow[me])
+		return true;
+	for (unsigned int i = 0; i < snap_ngone[me]; i++)
+		if (snap_gone_list[me][i] == entry)
+			return true;
+	return false;
 }
 
 /* Wait until no other CPU still holds a snapshot taken before the caller unlisted an entry. */
@@ -214,6 +251,7 @@ void unregister_shrinker(struct shrinker *s)
 		s->registered = false;
 	}
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_mark_gone(s);
 	snap_wait_others();
 }
 
@@ -236,8 +274,13 @@ static int shrinker_snapshot(struct shrinker **snap)
 /* count() of @s, validated: a negative answer is reported and read as 0. */
 static unsigned long shrinker_count(struct shrinker *s)
 {
-	long c = s->count(s);
+	long c;
 
+	if (snap_gone(s))
+		return 0;
+	c = s->count(s);
+	if (snap_gone(s))	/* unregistered inside: @s may be freed already */
+		return 0;
 	s->count_calls++;
 	if (c < 0) {
 		shrinker_error(s, "count() returned %ld; a count is never negative (read as 0)%.0ld\n", c, 0);
@@ -263,6 +306,8 @@ static unsigned long shrinker_scan(struct shrinker *s, unsigned long nr)
 	__atomic_store_n(&running, s, __ATOMIC_RELEASE);
 	r = s->scan(s, nr);
 	__atomic_store_n(&running, NULL, __ATOMIC_RELEASE);
+	if (snap_gone(s))	/* unregistered inside: credit it without touching @s */
+		return r > 0 ? MIN((unsigned long)r, nr) : 0;
 	s->scan_calls++;
 	s->asked += nr;
 	ms = shrinker_clock_ns ? (clock_now() - t0) / 1000000u : 0;
@@ -310,10 +355,10 @@ unsigned long shrink_memory(unsigned long nr_pages, enum shrink_reason reason)
 		for (int i = 0; i < n && done < nr_pages; i++) {
 			unsigned long can, ask, got;
 
-			if (snap[i]->disabled)
+			if (snap_gone(snap[i]) || snap[i]->disabled)
 				continue;
 			can = shrinker_count(snap[i]);
-			if (!can || snap[i]->disabled)
+			if (!can || snap_gone(snap[i]) || snap[i]->disabled)
 				continue;
 			ask = MIN(MIN(can, nr_pages - done), SHRINK_BATCH_MAX);
 			got = shrinker_scan(snap[i], ask);
@@ -371,7 +416,8 @@ void shrinker_for_each(void (*fn)(const struct shrinker *s, void *arg), void *ar
 			snap[n++] = s;
 	spin_unlock_irqrestore(&shrinker_lock, flags);
 	for (int i = 0; i < n; i++)
-		fn(snap[i], arg);
+		if (!snap_gone(snap[i]))
+			fn(snap[i], arg);
 	snap_end();
 }
 
@@ -428,6 +474,7 @@ void unregister_pressure_notifier(struct pressure_notifier *n)
 	spin_lock_irqsave(&shrinker_lock, flags);
 	list_del_init(&n->list);
 	spin_unlock_irqrestore(&shrinker_lock, flags);
+	snap_mark_gone(n);
 	snap_wait_others();
 }
 
@@ -483,7 +530,8 @@ static void pressure_deliver(void)
 			if (cnt < 0)
 				break;
 			for (int i = 0; i < cnt; i++)
-				snap[i]->notify(snap[i], level, free);
+				if (!snap_gone(snap[i]))
+					snap[i]->notify(snap[i], level, free);
 			snap_end();
 		}
 		__atomic_store_n(&pressure_delivering, 0, __ATOMIC_RELEASE);

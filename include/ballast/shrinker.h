@@ -32,7 +32,7 @@ struct ballast_shrinker_stats {
 /* Register; NULL if a callback is missing or there is no memory. */
 struct ballast_shrinker *ballast_register_shrinker(const char *name,
 		long (*count)(void *priv), long (*scan)(void *priv, unsigned long nr), void *priv);
-/* Unregister and free; returns once no other CPU is calling it (interrupts on). */
+/* Unregister and free; returns once no CPU will call it again (interrupts on); allowed inside its own count/scan. */
 void ballast_unregister_shrinker(struct ballast_shrinker *s);
 void ballast_shrinker_stats(const struct ballast_shrinker *s, struct ballast_shrinker_stats *st);
 /* Ask every shrinker for @nr pages now; pages they freed. */

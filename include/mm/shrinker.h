@@ -3,9 +3,9 @@
  * memory-pressure notifications (mm/shrinker.c has the design).
  *
  *   register_shrinker(s)          s->count and s->scan set; 0, -EINVAL, -EBUSY
- *   unregister_shrinker(s)        returns once no other CPU can call s any more
- *                                 (interrupts on; from s's own callback: do
- *                                 not free s before that callback returns)
+ *   unregister_shrinker(s)        returns once no CPU will call or touch s
+ *                                 any more (interrupts on); s may be freed
+ *                                 then, even inside a callback of s's own
  *   shrink_memory(nr, reason)     ask the shrinkers for @nr pages; returns
  *                                 the pages they reported freed (validated)
  *   shrinker_watchdog(now_ns)     from a timer tick: report a scan that has

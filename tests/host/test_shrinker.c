@@ -14,6 +14,7 @@
 #include <kernel/list.h>
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include "support/balloon_sim.h"
 #include <drivers/virtio_balloon.h>
 
@@ -287,5 +288,92 @@ TEST(balloon_inflate_shrinks_cache)
 	EXPECT_EQ(cache.s.errors, 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	bsim_destroy(&sim);
+	teardown();
+}
+
+/* ---- unregistering from inside a shrink pass ---- */
+
+static unsigned long victim_calls;
+
+static long victim_count(struct shrinker *s) { victim_calls++; return 8; }
+static long victim_scan(struct shrinker *s, unsigned long nr) { victim_calls++; return 0; }
+
+/* A heap shrinker that unregisters and frees @victim (or itself) from its scan. */
+struct killer {
+	struct shrinker s;
+	struct shrinker *victim;	/* NULL: itself */
+	unsigned long scans;
+	bool killed;			/* kills once; later scans free nothing */
+};
+
+static long killer_count(struct shrinker *s) { return 8; }
+
+static long killer_scan(struct shrinker *s, unsigned long nr)
+{
+	struct killer *k = s->priv;
+	struct shrinker *v = k->victim ? k->victim : s;
+
+	k->scans++;
+	if (k->killed)
+		return 0;
+	k->killed = true;
+	unregister_shrinker(v);
+	free(v == s ? (void *)k : (void *)v);	/* freed at once: unregister has returned */
+	return 1;
+}
+
+/*
+ * Expect a shrinker that unregisters and frees itself from its own scan()
+ * to be credited and never touched again by the pass (the old code
+ * updated its statistics after scan() returned: a use after free under
+ * ASan).
+ */
+TEST(unregister_self_inside_scan_then_free)
+{
+	struct killer *k = calloc(1, sizeof(*k));
+
+	setup(0);
+	unregister_shrinker(&cache.s);
+	ASSERT(k);
+	k->s.name = "killer";
+	k->s.count = killer_count;
+	k->s.scan = killer_scan;
+	k->s.priv = k;
+	ASSERT_EQ(register_shrinker(&k->s), 0);
+	EXPECT_EQ(shrink_memory(4, SHRINK_EXPLICIT), 1);
+	EXPECT_EQ(shrinker_count_all(), 0);		/* nothing registered any more */
+	teardown();
+}
+
+/*
+ * Expect a shrinker unregistered (and freed) by another shrinker's scan()
+ * on the same CPU, later in the same pass's snapshot, not to be called by
+ * that pass (the old code called its count() from the snapshot: a use
+ * after free under ASan).
+ */
+TEST(unregister_other_inside_scan_then_free)
+{
+	struct killer *k = calloc(1, sizeof(*k));
+	struct shrinker *v = calloc(1, sizeof(*v));
+
+	setup(0);
+	unregister_shrinker(&cache.s);
+	ASSERT(k && v);
+	victim_calls = 0;
+	k->s.name = "killer";
+	k->s.count = killer_count;
+	k->s.scan = killer_scan;
+	k->s.priv = k;
+	k->victim = v;
+	v->name = "victim";
+	v->count = victim_count;
+	v->scan = victim_scan;
+	ASSERT_EQ(register_shrinker(&k->s), 0);		/* first in the snapshot */
+	ASSERT_EQ(register_shrinker(v), 0);
+	EXPECT_EQ(shrink_memory(4, SHRINK_EXPLICIT), 1);
+	EXPECT_EQ(victim_calls, 0);
+	EXPECT_EQ(k->scans, 2);				/* the second pass found nothing more */
+	unregister_shrinker(&k->s);
+	free(k);
 	teardown();
 }
