@@ -78,9 +78,9 @@ static int memory_offline(int argc, char **argv)
 	r = offline_memory_block(nr, why, sizeof(why));
 	if (r) {
 		printk("memory: offline failed: %s\n", why);
-		if (r == -EBUSY)
-			printk("memory: free what holds it (or pick another block) and retry; "
-			       "the block is still online, nothing changed\n");
+		if (r == -EBUSY && strstr(why, "first pfn"))
+			printk("memory: free what holds those pages (or pick another block) and "
+			       "retry; the block is still online, nothing changed\n");
 		return 1;
 	}
 	printk("memory: block %lu offline\n", nr);
