@@ -14,7 +14,6 @@
 #include <mm/memory_hotplug.h>
 #include <errno.h>
 #include <string.h>
-#ifdef SECTION_NO_ZONE	/* TEMPORARY until h/sparse is merged: its section model */
 
 /* Parse a block number; false (usage printed) if it is not one. */
 static bool parse_block(char **argv, const char *s, unsigned long *nr)
@@ -101,4 +100,3 @@ static int cmd_memory(int argc, char **argv)
 }
 SHELL_COMMAND(memory, "memory [online N [normal|movable] | offline N]",
 	      "memory blocks: list, online, offline (like /sys/devices/system/memory)", cmd_memory);
-#endif	/* SECTION_NO_ZONE */

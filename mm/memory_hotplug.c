@@ -60,8 +60,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static DEFINE_SPINLOCK(mem_hotplug_lock);
-
 static online_page_callback_t online_page_cb = generic_online_page;
 static struct memory_notifier *memory_chain;
 
@@ -174,7 +172,6 @@ static bool range_has_kernel_image(unsigned long start, unsigned long end)
 	       kimage_start_pfn < end;
 }
 
-#ifdef SECTION_NO_ZONE	/* TEMPORARY until h/sparse is merged: its section model */
 /* ---- blocks ---- */
 
 unsigned long memory_block_end(void)
@@ -661,4 +658,3 @@ void show_memory_blocks(void)
 	printk("memory: %lu blocks online, %lu offline; block size %llu MiB\n", online, offline,
 	       (unsigned long long)(memory_block_size_bytes() >> 20));
 }
-#endif	/* SECTION_NO_ZONE */

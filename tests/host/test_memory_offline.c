@@ -23,7 +23,6 @@
 #include <mm/mm_show.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef SECTION_NO_ZONE	/* TEMPORARY until h/sparse is merged: its section model */
 
 extern int host_quiet;
 
@@ -614,4 +613,3 @@ TEST(random_differential)
 	EXPECT(towner_release_all(&o));
 	host_mem_teardown();
 }
-#endif	/* SECTION_NO_ZONE */

@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#ifdef SECTION_NO_ZONE	/* TEMPORARY until h/sparse is merged: its section model */
 
 static unsigned long free_now(void)
 {
@@ -175,4 +174,3 @@ KTEST_SUITE(hotplug,
 	    KTEST_CASE(test_offline_kernel_block),
 	    KTEST_CASE(test_offline_frag_block),
 	    KTEST_CASE(test_offline_pinned_block));
-#endif	/* SECTION_NO_ZONE */
