@@ -105,7 +105,7 @@ static unsigned long owner_pages_in(struct test_owner *o, unsigned long s, unsig
 TEST(offline_online_free_block)
 {
 	struct memory_block_info info;
-	unsigned long free0, managed0, present0;
+	unsigned long free0, managed0, present0, cpfn;
 	char why[160], vz[32];
 
 	setup();
@@ -132,6 +132,13 @@ TEST(offline_online_free_block)
 	ASSERT_EQ(memory_block_valid_zones(BLK, vz, sizeof(vz)), 0);
 	EXPECT(!strcmp(vz, "DMA32 Movable"));
 	EXPECT_EQ(mm_check_invariants(), 0);
+	/* an offline block is in no zone: isolation and contig allocation refuse it */
+	EXPECT_EQ(start_isolate_page_range(BS, BS + pageblock_nr_pages, MIGRATE_MOVABLE, 0), -EINVAL);
+	EXPECT_EQ(alloc_contig_range(BS + 7, BS + 9, MIGRATE_MOVABLE, 0), -EINVAL);
+	cpfn = alloc_contig_pages(MAX_ORDER, GFP_KERNEL);
+	EXPECT(cpfn != 0 && pfn_to_section_nr(cpfn) != BLK);
+	if (cpfn)
+		free_contig_range(cpfn, MAX_ORDER_NR_PAGES);
 	/* twice: not online any more */
 	EXPECT_EQ(offline_memory_block(BLK, why, sizeof(why)), -EINVAL);
 	/* online "normal": DMA32 below 4 GiB */
