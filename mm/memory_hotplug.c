@@ -648,7 +648,7 @@ void show_memory_blocks(void)
 		if (memory_block_info(nr, &info) || info.state == MEM_BLOCK_ABSENT)
 			continue;
 		memory_block_valid_zones(nr, vz, sizeof(vz));
-		printk("%-6lu %#-12llx %-8s %-8s %-14s %-9d %-10s %lu\n", nr,
+		printk("%-6lu 0x%-10llx %-8s %-8s %-14s %-9d %-10s %lu\n", nr,
 		       (unsigned long long)PFN_PHYS(section_nr_to_pfn(nr)),
 		       block_state_names[info.state], info.zone >= 0 ? zone_names[info.zone] : "-",
 		       vz, info.removable ? 1 : 0, info.owner ? info.owner : "?", info.nr_offline);
