@@ -187,14 +187,14 @@ static void print_sections(const struct vmcore *vc, bool each)
 
 		if (s->kind == VS_ABSENT || (!each && (s->state & SECTION_BOOT)))
 			continue;
-		printf("  section %#llx pfn %#llx-%#llx %s", (unsigned long long)nr,
+		printf("  section 0x%llx pfn 0x%llx-0x%llx %s", (unsigned long long)nr,
 		       (unsigned long long)section_nr_to_pfn(nr),
 		       (unsigned long long)section_nr_to_pfn(nr + 1), kind_label[s->kind]);
 		if (s->state & SECTION_ONLINE)
 			printf(" %s", zone_label[s->zone]);
 		printf(" %s", s->state & SECTION_BOOT ? "boot" : "hot-added");
 		if (s->state & SECTION_HAS_MEMMAP)
-			printf(" memmap %#llx", (unsigned long long)s->memmap_phys);
+			printf(" memmap 0x%llx", (unsigned long long)s->memmap_phys);
 		printf("\n");
 	}
 }
@@ -375,6 +375,10 @@ static bool page_is_zero(const uint8_t *p)
 	}
 	return true;
 }
+
+/* Classes whose page contents the filter never reads (unknown: not classifiable). */
+#define NEVER_READ	(1u << DC_UNKNOWN | 1u << DC_OFFLINE | 1u << DC_SECTION_OFFLINE | \
+			 1u << DC_ABSENT)
 
 /* Parse -d/--exclude into a bit mask of DC_* classes to leave out. */
 static unsigned int exclude_list(const char *spec)
@@ -575,8 +579,15 @@ static int cmd_filter(int argc, char **argv)
 			uint64_t kpf;
 			enum dump_class c = vmcore_classify(&vc, pa >> PAGE_SHIFT, &kpf);
 
-			if (c != DC_UNKNOWN && !(mask & (1u << c)) && (mask & (1u << DC_ZERO)) &&
-			    page_is_zero(m.map + s->offset + (pa - s->paddr)))
+			/*
+			 * Offline and absent memory is never read, not even for
+			 * the zero check; zero pages of the memory model stay, so
+			 * the output remains readable.
+			 */
+			if (!(NEVER_READ & (1u << c)) && !(mask & (1u << c)) &&
+			    (mask & (1u << DC_ZERO)) &&
+			    page_is_zero(m.map + s->offset + (pa - s->paddr)) &&
+			    !vmcore_is_metadata(&vc, pa))
 				c = DC_ZERO;
 			if (mask & (1u << c)) {
 				pages[c]++;

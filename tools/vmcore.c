@@ -249,6 +249,7 @@ void vmcore_close(struct vmcore *vc)
 	free(vc->loads);
 	free(vc->note_text);
 	free(vc->sec);
+	free(vc->memmaps);
 	memset(vc, 0, sizeof(*vc));
 }
 
@@ -554,6 +555,14 @@ static int check_overlaps(struct vmcore *vc, char *err, size_t errlen)
 			idx[n++] = i;
 	sort_vc = vc;
 	qsort(idx, n, sizeof(*idx), memmap_cmp);
+	vc->memmaps = malloc((n ? n : 1) * sizeof(*vc->memmaps));
+	if (!vc->memmaps) {
+		free(idx);
+		return fail(err, errlen, "out of memory");
+	}
+	vc->nr_memmaps = n;
+	for (unsigned int i = 0; i < n; i++)
+		vc->memmaps[i] = vc->sec[idx[i]].memmap_phys;
 	for (unsigned int i = 1; i < n && !ret; i++) {
 		const struct vmcore_section *a = &vc->sec[idx[i - 1]], *b = &vc->sec[idx[i]];
 
@@ -707,6 +716,7 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 			       bytes, err, errlen);
 	if (!table)
 		return -1;
+	vmcore_virt_to_phys(vc, vc->mem_section_va, &vc->table_pa);
 	vc->sec = calloc(vc->nr_sections ? vc->nr_sections : 1, sizeof(*vc->sec));
 	if (!vc->sec) {
 		fail(err, errlen, "out of memory");
@@ -735,6 +745,26 @@ out:
 		vmcore_close_memmap(vc);
 	free(table);
 	return ret;
+}
+
+bool vmcore_is_metadata(const struct vmcore *vc, uint64_t pa)
+{
+	const uint64_t len = PAGES_PER_SECTION * sizeof(struct page);
+	unsigned long lo = 0, hi = vc->nr_memmaps;
+	uint64_t page = pa & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (page + PAGE_SIZE > vc->table_pa &&
+	    page < vc->table_pa + vc->nr_sections * sizeof(struct mem_section))
+		return true;
+	while (lo < hi) {	/* the last memmap starting before the page's end */
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (vc->memmaps[mid] < page + PAGE_SIZE)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && vc->memmaps[lo - 1] + len > page;
 }
 
 uint64_t vmcore_kpageflags(const struct vmcore *vc, uint64_t pfn)

@@ -84,6 +84,9 @@ struct vmcore {
 	void *vmemmap;			/* reserved VA: struct pages of [0, end_pfn) */
 	size_t vmemmap_len;
 	void *kernel_state;		/* what vmcore_hook_kernel() allocated */
+	uint64_t table_pa;		/* the section table's physical address */
+	uint64_t *memmaps;		/* memmap_phys of every section with a memmap, sorted */
+	unsigned long nr_memmaps;
 	bool memmap_ready;
 };
 
@@ -155,6 +158,13 @@ unsigned int vmcore_zone_of(const struct vmcore *vc, uint64_t pfn);
  * KPF_NOPAGE elsewhere (offline and absent sections are never read).
  */
 uint64_t vmcore_kpageflags(const struct vmcore *vc, uint64_t pfn);
+
+/*
+ * True if the page at @pa holds the memory model itself (part of the
+ * section table or of a section's memmap): a filter keeps it even when
+ * it is all zero, so that the filtered dump stays readable.
+ */
+bool vmcore_is_metadata(const struct vmcore *vc, uint64_t pa);
 
 /* Class of @pfn (needs vmcore_setup_memmap); *@kpf gets its kpageflags word. */
 enum dump_class vmcore_classify(const struct vmcore *vc, uint64_t pfn, uint64_t *kpf);
