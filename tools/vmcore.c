@@ -363,12 +363,6 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 	if (vc->kernel_vbase <= vc->page_offset)
 		return fail(err, errlen, "VMCOREINFO: KERNEL_VBASE %#llx is not above PAGE_OFFSET %#llx",
 			    (unsigned long long)vc->kernel_vbase, (unsigned long long)vc->page_offset);
-	/* The table covers the physical address space: 2^(MAX_PHYSMEM_BITS - SECTION_SIZE_BITS). */
-	if (vc->nr_sections != NR_MEM_SECTIONS)
-		return fail(err, errlen, "VMCOREINFO: LENGTH(mem_section)=%llu, but MAX_PHYSMEM_BITS %d "
-			    "and SECTION_SIZE_BITS %d make %lu sections",
-			    (unsigned long long)vc->nr_sections, MAX_PHYSMEM_BITS, SECTION_SIZE_BITS,
-			    NR_MEM_SECTIONS);
 	vc->zone_dma_end = ZONE_DMA_END_PFN;
 	vc->build_id = vmcore_key(vc, "BUILD-ID");
 	return 0;
@@ -586,19 +580,25 @@ static int build_vmemmap(struct vmcore *vc, uint64_t first, uint64_t last, char 
 {
 	const size_t sec_bytes = PAGES_PER_SECTION * sizeof(struct page);
 
-	vc->vmemmap_len = (last - first + 1) * sec_bytes;
+	uint8_t *base;
+
+	/* One section's memmap is 2 MiB: align them so that each can be one huge page. */
+	vc->vmemmap_len = (last - first + 2) * sec_bytes;
 	vc->vmemmap = mmap(NULL, vc->vmemmap_len, PROT_NONE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vc->vmemmap == MAP_FAILED) {
 		vc->vmemmap = NULL;
 		return fail(err, errlen, "cannot reserve %zu bytes for the memmap", vc->vmemmap_len);
 	}
+	base = (uint8_t *)ALIGN_UP((uintptr_t)vc->vmemmap, sec_bytes);
+	vc->vmemmap_start = base;
 	for (uint64_t nr = first; nr <= last; nr++) {
 		const struct vmcore_section *s = &vc->sec[nr];
-		uint8_t *dst = (uint8_t *)vc->vmemmap + (nr - first) * sec_bytes;
+		uint8_t *dst = base + (nr - first) * sec_bytes;
 
 		if (s->kind != VS_ONLINE)
 			continue;
+		madvise(dst, sec_bytes, MADV_HUGEPAGE);	/* one fault instead of 512 */
 		if (mprotect(dst, sec_bytes, PROT_READ | PROT_WRITE))
 			return fail(err, errlen, "out of memory for the memmap of section %#llx",
 				    (unsigned long long)nr);
@@ -649,7 +649,7 @@ static int vmcore_hook_kernel(struct vmcore *vc, uint64_t first, uint64_t last,
 	ks->valid = valid;
 	ks->pb = pb;
 	vc->kernel_state = ks;
-	vmemmap_base = (uintptr_t)vc->vmemmap - start * sizeof(struct page);
+	vmemmap_base = (uintptr_t)vc->vmemmap_start - start * sizeof(struct page);
 	memmap_start_pfn = start;
 	memmap_end_pfn = end;
 	memmap_valid_map = valid;
@@ -711,6 +711,12 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 	struct mem_section *table;
 	int ret = -1;
 
+	/* The table covers the physical address space: 2^(MAX_PHYSMEM_BITS - SECTION_SIZE_BITS). */
+	if (vc->nr_sections != NR_MEM_SECTIONS)
+		return fail(err, errlen, "VMCOREINFO: LENGTH(mem_section)=%llu, but MAX_PHYSMEM_BITS %d "
+			    "and SECTION_SIZE_BITS %d make %lu sections",
+			    (unsigned long long)vc->nr_sections, MAX_PHYSMEM_BITS, SECTION_SIZE_BITS,
+			    NR_MEM_SECTIONS);
 	bytes = vc->nr_sections * sizeof(struct mem_section);
 	table = read_virt_copy(vc, "the section table (SYMBOL(mem_section))", vc->mem_section_va,
 			       bytes, err, errlen);
@@ -723,6 +729,8 @@ int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
 		goto out;
 	}
 	for (uint64_t nr = 0; nr < vc->nr_sections; nr++) {
+		if (!table[nr].state)	/* absent: vc->sec[nr] is zero, VS_ABSENT */
+			continue;
 		if (check_section(vc, nr, &table[nr], err, errlen))
 			goto out;
 		if (vc->sec[nr].kind != VS_ABSENT) {

@@ -675,6 +675,9 @@ def main():
             t["paint"] = sorted(p for p, k in g.fill.items() if k == "paint")
             t["secret"] = sorted(p for p, k in g.fill.items() if k == "secret")
             t["zero_content"] = sorted(p for p, k in g.fill.items() if k == "zero")
+            # the memory model's own pages: a filter keeps them even when zero
+            t["metadata"] = list(range(TABLE_PA // PAGE, (TABLE_PA + NR_SECTIONS * MS_SIZE) // PAGE)) \
+                + list(range(g.memmap_pfn, g.memmap_pfn + g.mm_pages))
         with open(a.truth, "w") as f:
             json.dump(t, f)
 
