@@ -52,11 +52,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The kernel's memmap globals (mm/memmap.c in the guest); vmcore.c points them into the dump. */
+/* The kernel's memory model (mm/sparse.c, mm/memmap.c in the guest); vmcore.c points it into the dump. */
 uintptr_t vmemmap_base;
-unsigned long memmap_start_pfn, memmap_end_pfn;
-uint64_t *memmap_valid_map;
-uint8_t *pageblock_flags;
+struct mem_section mem_sections[NR_MEM_SECTIONS];
 
 static const char * const zone_label[VMCORE_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
 static const char *kernel_path;

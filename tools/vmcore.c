@@ -336,6 +336,7 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 		{ "NUMBER(PAGE_MAPPING_MOVABLE)", PAGE_MAPPING_MOVABLE },
 		{ "OFFSET(mem_section.owner)", offsetof(struct mem_section, owner) },
 		{ "NUMBER(PAGES_PER_SECTION)", PAGES_PER_SECTION },
+		{ "NUMBER(SECTION_NO_ZONE)", SECTION_NO_ZONE },
 		{ "NUMBER(zone_dma_end_pfn)", ZONE_DMA_END_PFN },
 		{ "NUMBER(zone_dma32_end_pfn)", ZONE_DMA32_END_PFN },
 	};
@@ -616,61 +617,33 @@ static int build_vmemmap(struct vmcore *vc, uint64_t first, uint64_t last, char 
 }
 
 /*
- * Point the kernel's memory model (<mm/page.h>, <mm/mmzone.h>) at the
- * virtual memmap. The kernel code reached from here (page_kpageflags(),
- * is_free_buddy_page()) is only ever asked about pfns of VS_ONLINE
- * sections; pfn_valid() is made true exactly for those.
+ * Point the kernel's memory model (<mm/page.h>, <mm/sparse.h>) at the
+ * virtual memmap: vmemmap_base for pfn_to_page(), and mem_sections[]
+ * holding the dump's entries of the VS_ONLINE sections only (their
+ * pageblock bytes included), so that pfn_valid() is true exactly where
+ * the struct pages were copied. Every other entry stays zero: kernel code
+ * cannot reach an offline or absent section's memory through it.
  */
 static int vmcore_hook_kernel(struct vmcore *vc, uint64_t first, uint64_t last,
 			      const struct mem_section *table, char *err, size_t errlen)
 {
-	uint64_t start = section_nr_to_pfn(first), end = section_nr_to_pfn(last + 1);
-	uint64_t nblocks = (end - start) >> MEMMAP_VALID_SHIFT;
-	uint64_t *valid = calloc(ALIGN_UP(nblocks, 64) / 8, 1);
-	uint8_t *pb = calloc((end - start) >> pageblock_order, 1);
-	struct { uint64_t *valid; uint8_t *pb; } *ks = malloc(sizeof(*ks));
-
-	if (!valid || !pb || !ks) {
-		free(valid);
-		free(pb);
-		free(ks);
-		return fail(err, errlen, "out of memory");
-	}
-	for (uint64_t nr = first; nr <= last; nr++) {
-		uint64_t b0 = (section_nr_to_pfn(nr) - start) >> MEMMAP_VALID_SHIFT;
-
-		if (vc->sec[nr].kind != VS_ONLINE)
-			continue;
-		for (uint64_t b = b0; b < b0 + (PAGES_PER_SECTION >> MEMMAP_VALID_SHIFT); b++)
-			valid[b / 64] |= 1ULL << (b % 64);
-		memcpy(pb + ((section_nr_to_pfn(nr) - start) >> pageblock_order),
-		       table[nr].pageblock_flags, SECTION_PAGEBLOCKS);
-	}
-	ks->valid = valid;
-	ks->pb = pb;
-	vc->kernel_state = ks;
-	vmemmap_base = (uintptr_t)vc->vmemmap_start - start * sizeof(struct page);
-	memmap_start_pfn = start;
-	memmap_end_pfn = end;
-	memmap_valid_map = valid;
-	pageblock_flags = pb;
+	memset(mem_sections, 0, sizeof(mem_sections));
+	for (uint64_t nr = first; nr <= last; nr++)
+		if (vc->sec[nr].kind == VS_ONLINE)
+			mem_sections[nr] = table[nr];
+	vmemmap_base = (uintptr_t)vc->vmemmap_start -
+		       section_nr_to_pfn(first) * sizeof(struct page);
+	vc->kernel_hooked = true;
 	return 0;
 }
 
 static void vmcore_unhook_kernel(struct vmcore *vc)
 {
-	struct { uint64_t *valid; uint8_t *pb; } *ks = vc->kernel_state;
-
-	if (!ks)
+	if (!vc->kernel_hooked)
 		return;
-	memmap_start_pfn = memmap_end_pfn = 0;
-	memmap_valid_map = NULL;
-	pageblock_flags = NULL;
+	memset(mem_sections, 0, sizeof(mem_sections));
 	vmemmap_base = 0;
-	free(ks->valid);
-	free(ks->pb);
-	free(ks);
-	vc->kernel_state = NULL;
+	vc->kernel_hooked = false;
 }
 
 /*

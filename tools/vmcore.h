@@ -84,7 +84,7 @@ struct vmcore {
 	void *vmemmap;			/* reserved VA: struct pages of [0, end_pfn) */
 	size_t vmemmap_len;
 	void *vmemmap_start;		/* 2 MiB aligned inside it: section @first's struct pages */
-	void *kernel_state;		/* what vmcore_hook_kernel() allocated */
+	bool kernel_hooked;		/* mem_sections[] and vmemmap_base point here */
 	uint64_t table_pa;		/* the section table's physical address */
 	uint64_t *memmaps;		/* memmap_phys of every section with a memmap, sorted */
 	unsigned long nr_memmaps;

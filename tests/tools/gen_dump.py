@@ -62,7 +62,7 @@ KPF = dict(locked=0, slab=7, reclaim=9, buddy=10, hwpoison=19, nopage=20, offlin
 KPF_MT_SHIFT, KPF_MOVABLE = 56, 60
 ZONE_DMA_END, ZONE_DMA32_END = 0x1000, 0x100000
 ZONES = ["DMA", "DMA32", "Normal", "Movable"]
-SECTION_SIZE_BITS, MAX_PHYSMEM_BITS = 27, 40
+SECTION_SIZE_BITS, MAX_PHYSMEM_BITS = 27, 38
 PPS = 1 << (SECTION_SIZE_BITS - 12)          # pages per section
 NR_SECTIONS = 1 << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS)
 MS_SIZE = 80                                 # sizeof(struct mem_section)
@@ -191,7 +191,7 @@ class Guest:
             sec[{"memmap": "memmap_pa"}.get(k, k)] = int(v, 0)
         for nr, sec in secs.items():
             struct.pack_into("<QBBB5x", t, nr * MS_SIZE, sec["memmap_pa"], sec["state"],
-                             sec["zone"] if sec["state"] & S_ONLINE else 0, 0)
+                             sec["zone"] if sec["state"] & S_ONLINE else 0xff, 0)
         return bytes(t)
 
     def kpf_truth(self):
@@ -443,7 +443,7 @@ def note_text(g, a, keys):
         "NUMBER(MAX_PHYSMEM_BITS)=%d" % MAX_PHYSMEM_BITS,
         "NUMBER(PAGES_PER_SECTION)=%d" % PPS,
         "NUMBER(SECTION_PRESENT)=1", "NUMBER(SECTION_HAS_MEMMAP)=2", "NUMBER(SECTION_ONLINE)=4",
-        "NUMBER(SECTION_DEFERRED)=8", "NUMBER(SECTION_BOOT)=16",
+        "NUMBER(SECTION_DEFERRED)=8", "NUMBER(SECTION_BOOT)=16", "NUMBER(SECTION_NO_ZONE)=255",
         "NUMBER(MAX_ORDER)=10", "NUMBER(ZONE_MOVABLE)=3", "NUMBER(MAX_NR_ZONES)=4",
         "NUMBER(zone_dma_end_pfn)=0x1000", "NUMBER(zone_dma32_end_pfn)=0x100000",
         "NUMBER(PAGE_OFFSET)=0x%x" % PAGE_OFFSET, "NUMBER(KERNEL_VBASE)=0x%x" % KERNEL_VBASE,
