@@ -11,12 +11,12 @@ notes, among them the guest's "VMCOREINFO" note.
             dump's VMCOREINFO note is byte for byte the text the guest's
             `vmcoreinfo` prints, and names this kernel's build id.
   memmap    the balloon inflated by 512 MiB, `frag 3of4` (painted pages),
-            a dump: walking the memmap that the note locates (the pointer at
-            SYMBOL(mem_map), Linux's meaning,
-            the valid-block bitmap, OFFSET(page.page_type), page.private as the
-            buddy order) counts exactly the buddy and offline pages the guest's
-            own `page-types -b` printed, and the dump holds every page frag
-            painted (checked by its paint progression).
+            a dump: walking the memmaps that the note's section table locates
+            (SYMBOL(mem_section), LENGTH/SIZE/OFFSET(mem_section...), each
+            online section's memmap_phys, OFFSET(page.page_type), page.private
+            as the buddy order) counts exactly the buddy and offline pages the
+            guest's own `page-types -b` printed, and the dump holds every page
+            frag painted (checked by its paint progression).
   tool      the same dump through build/tools/ballast-dump (filter, summary):
             reported as SKIP when the tool is not built.
   makedumpfile  Debian's makedumpfile -E -d 31 on that real dump: the precise
@@ -156,30 +156,46 @@ class Kernel:
         cut = pos % size
         return (ring[cut:] + ring[:cut]).decode(errors="replace")
 
-    def page_census(self):
-        """(buddy pages, offline pages, valid pfns) from the memmap in the dump."""
+    def sections(self):
+        """[(nr, state, zone, memmap_phys)] of every present section, from the section
+        table at SYMBOL(mem_section) (LENGTH entries of SIZE bytes, the OFFSETs)."""
         i = self.info
-        spfn, epfn = num(i["NUMBER(memmap_start_pfn)"]), num(i["NUMBER(memmap_end_pfn)"])
-        shift = num(i["NUMBER(MEMMAP_VALID_SHIFT)"])
+        n, size = num(i["LENGTH(mem_section)"]), num(i["SIZE(mem_section)"])
+        o_mm, o_st = num(i["OFFSET(mem_section.memmap_phys)"]), num(i["OFFSET(mem_section.state)"])
+        o_zone = num(i["OFFSET(mem_section.zone)"])
+        table = self.read(self.sym("mem_section"), n * size)
+        if table is None:
+            raise ValueError("the section table lies outside the dump")
+        out = []
+        for nr in range(n):
+            state = table[nr * size + o_st]
+            if state & num(i["NUMBER(SECTION_PRESENT)"]):
+                mm, = struct.unpack_from("<Q", table, nr * size + o_mm)
+                out.append((nr, state, table[nr * size + o_zone], mm))
+        return out
+
+    def page_census(self):
+        """(buddy pages, offline pages, pfns with struct pages) from the memmaps of the
+        online sections in the dump, each found at its memmap_phys."""
+        i = self.info
+        pps = num(i["NUMBER(PAGES_PER_SECTION)"])
         psize = num(i["SIZE(page)"])
         o_type, o_priv = num(i["OFFSET(page.page_type)"]), num(i["OFFSET(page.private)"])
         buddy_t, off_t = num(i["NUMBER(PAGE_TYPE_BUDDY)"]), num(i["NUMBER(PAGE_TYPE_OFFLINE)"])
-        nblocks = (epfn - spfn) >> shift
-        vmap = self.read(self.sym("memmap_valid_map"), (nblocks + 63) // 64 * 8)
-        ptr = self.read(self.sym("mem_map"), 8)     # the pointer variable (Linux's meaning)
-        memmap = ptr and self.read(struct.unpack("<Q", ptr)[0], (epfn - spfn) * psize)
-        if vmap is None or memmap is None:
-            raise ValueError("the memmap or its valid map lies outside the dump")
+        want = num(i["NUMBER(SECTION_HAS_MEMMAP)"]) | num(i["NUMBER(SECTION_ONLINE)"])
+        deferred = num(i["NUMBER(SECTION_DEFERRED)"])
         buddy = offline = valid = 0
-        for b in range(nblocks):
-            if not (vmap[b // 8] >> (b % 8)) & 1:
+        for nr, state, _, mm in self.sections():
+            if state & want != want or state & deferred:
                 continue
-            for k in range(b << shift, (b + 1) << shift):
-                valid += 1
-                base = k * psize
-                ptype, = struct.unpack_from("<I", memmap, base + o_type)
+            memmap = self.core.read(mm, pps * psize)
+            if memmap is None:
+                raise ValueError(f"section {nr:#x}: its memmap at {mm:#x} is not in the dump")
+            valid += pps
+            for k in range(pps):
+                ptype, = struct.unpack_from("<I", memmap, k * psize + o_type)
                 if ptype == buddy_t:
-                    order, = struct.unpack_from("<Q", memmap, base + o_priv)
+                    order, = struct.unpack_from("<Q", memmap, k * psize + o_priv)
                     buddy += 1 << order
                 elif ptype == off_t:
                     offline += 1
@@ -295,6 +311,13 @@ def test_note_and_memmap(accel, work):
         tap(want_id is not None and info.get("BUILD-ID") == want_id,
             f"note: BUILD-ID is the kernel's GNU build id ({want_id})", info.get("BUILD-ID"))
         k = Kernel(core, info)
+        secs = k.sections()
+        boot = (num(info["NUMBER(SECTION_PRESENT)"]) | num(info["NUMBER(SECTION_HAS_MEMMAP)"]) |
+                num(info["NUMBER(SECTION_ONLINE)"]) | num(info["NUMBER(SECTION_BOOT)"]))
+        tap([nr for nr, _, _, _ in secs] == list(range(8)) and
+            all(st == boot and zone == 1 for _, st, zone, _ in secs),
+            f"memmap: the section table holds the 1 GiB guest's 8 boot sections, online in "
+            f"DMA32 ({len(secs)} present)", str(secs))
         buddy, offline, valid = k.page_census()
         tap(buddy == buddy_before, f"memmap: the dump's memmap has {buddy} buddy pages, "
             f"page-types -b buddy said {buddy_before}")
@@ -311,7 +334,7 @@ def test_note_and_memmap(accel, work):
 
         # What needs helper dump-tool's build/tools/ballast-dump: skipped, never passed, without it.
         tool_checks(path, work, buddy_before, offline_before, held, summary_before,
-                    buddyinfo_before)
+                    buddyinfo_before, secs)
         makedumpfile_checks(path, os.path.join(work, "filtered.elf"), work)
     except QMPError as e:
         tap(False, "note: guest session", str(e))
@@ -326,12 +349,22 @@ def left_out(text):
             for m in re.finditer(r"^\s+(\w+)\s+(\d+) pages", block, re.M)}
 
 
-def tool_checks(path, work, buddy, offline, held, summary, buddyinfo):
-    """ballast-dump filter/summary against the guest's own figures."""
+def tool_checks(path, work, buddy, offline, held, summary, buddyinfo, secs):
+    """ballast-dump filter/summary/info against the guest's own figures."""
     if tool_missing("tool: filter leaves out exactly the buddy and offline pages"):
         tap.skip("tool: the filtered dump keeps every painted page, paint intact", "no tool")
         tap.skip("tool: summary equals the guest's page-types and buddyinfo", "no tool")
+        tap.skip("tool: info's section census equals the section table's", "no tool")
         return
+    rc, out = run_tool("info", path)
+    m = re.search(r"^sections: (\d+) present of \d+ \(128 MiB each\): (\d+) online "
+                  r"\((\d+) uninitialised\), (\d+) offline$", out, re.M)
+    listed = [int(x, 16) for x in re.findall(r"^  section 0x([0-9a-f]+) pfn .* online DMA32 boot "
+                                             r"memmap 0x[0-9a-f]+$", out, re.M)]
+    tap(rc == 0 and m is not None and [int(g) for g in m.groups()] == [len(secs), len(secs), 0, 0]
+        and listed == [nr for nr, _, _, _ in secs],
+        f"tool: info's section census equals the section table's ({len(secs)} present, online, "
+        f"DMA32)", out[-1500:])
     out_path = os.path.join(work, "filtered.elf")
     rc, out = run_tool("filter", "--exclude", "free,reported,offline", path, out_path)
     left = left_out(out)
