@@ -513,6 +513,12 @@ def makedumpfile_tests(tmp):
                  and not painted(p, kept.get(p, b""))]
     check("makedumpfile keeps every painted page of the valid blocks with its paint",
           not bad_paint, bad_paint[:10])
+    nomm = os.path.join(tmp, "mdf-nomm.elf")
+    gen(nomm, "--linux-compat", "--no-bios", "--drop-key", "SYMBOL(mem_map)", truth=False)
+    rc, out = mdf(nomm, nomm + ".out")
+    check("makedumpfile past a fake utsname but with the contract's memory model only (the "
+          "section table, no SYMBOL(mem_map)) stops: get_mem_map cannot tell the memory type",
+          rc != 0 and "get_mem_map: Can't distinguish the memory type." in out, out)
     q72 = os.path.join(tmp, "mdf-q72.elf")
     gen(q72, "--linux-compat", "--no-bios", "--qemu-shdrs", truth=False)
     rc, out = mdf(q72, q72 + ".out")
