@@ -306,6 +306,7 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 		{ "NUMBER(PAGE_TYPE_TABLE)", PGTY_TABLE },
 		{ "NUMBER(PAGE_TYPE_SLAB)", PGTY_SLAB },
 		{ "NUMBER(PAGE_TYPE_LARGE_KMALLOC)", PGTY_LARGE_KMALLOC },
+		{ "NUMBER(PAGE_TYPE_MOVABLE_OFFLINE)", PGTY_MOVABLE_OFFLINE },
 		{ "NUMBER(PG_reserved)", PG_reserved },
 		{ "NUMBER(PG_hwpoison)", PG_hwpoison },
 		{ "NUMBER(PG_reported)", PG_reported },

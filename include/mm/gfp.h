@@ -51,13 +51,19 @@ static inline int gfp_migratetype(gfp_t gfp)
 	return MIGRATE_UNMOVABLE;
 }
 
-/* Highest zone an allocation with @gfp may use; it falls back to lower ones. */
+/*
+ * Highest zone an allocation with @gfp may use; it falls back to lower
+ * ones. Only movable allocations may use ZONE_MOVABLE (and go there
+ * first), so memory onlined Movable never holds an unmovable page.
+ */
 static inline enum zone_type gfp_zone(gfp_t gfp)
 {
 	if (gfp & __GFP_DMA)
 		return ZONE_DMA;
 	if (gfp & __GFP_DMA32)
 		return ZONE_DMA32;
+	if (gfp & __GFP_MOVABLE)
+		return ZONE_MOVABLE;
 	return ZONE_NORMAL;
 }
 
@@ -67,7 +73,7 @@ char *gfp_format(gfp_t gfp, char *buf, size_t len);
 /*
  * Allocate 2^@order contiguous pages. Returns the first struct page with
  * refcount 1 (tail pages refcount 0), or NULL. Zonelist: gfp_zone(@gfp)
- * then lower zones (Normal -> DMA32 -> DMA).
+ * then lower zones (Movable -> Normal -> DMA32 -> DMA).
  */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 static inline struct page *alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }

@@ -73,6 +73,26 @@ int online_memory_block(unsigned long nr, enum zone_type zone);
  */
 int offline_memory_block(unsigned long nr, char *why, size_t whylen);
 
+/*
+ * (Added by the offline branch.) The zones block @nr could be in, like
+ * Linux's valid_zones: its zone if online, "DMA32 Movable" / "Normal
+ * Movable" if offline, without Movable for the kernel image's block,
+ * "none" if absent. 0 or -EINVAL.
+ */
+int memory_block_valid_zones(unsigned long nr, char *buf, size_t len);
+/*
+ * (Added by the offline branch.) Where the kernel image is (set once at
+ * boot): its blocks never go Movable nor offline.
+ */
+void mhp_set_kernel_image(phys_addr_t start, uint64_t size);
+
+/*
+ * (Added by the offline branch.) Print one line per present block: number,
+ * start address, state, valid zones, removable, owner, PageOffline pages,
+ * zone (the `memory` shell command).
+ */
+void show_memory_blocks(void);
+
 /* The same on a pfn range (section aligned, one zone), as Linux's names. */
 int online_pages(unsigned long start_pfn, unsigned long nr_pages, enum zone_type zone);
 int offline_pages(unsigned long start_pfn, unsigned long nr_pages, char *why, size_t whylen);
@@ -113,6 +133,15 @@ void zone_remove_section(struct zone *zone, unsigned long nr);
 int add_memory(phys_addr_t start, uint64_t size, const char *owner);
 /* Undo add_memory(): every block offline (else -EBUSY, nothing changed). */
 int remove_memory(phys_addr_t start, uint64_t size);
+
+/*
+ * (Added by the offline branch.) Take / drop mem_hotplug_lock around
+ * several hotplug steps that must not interleave with another CPU's
+ * (spinning with interrupts on; not recursive: the functions above take it
+ * themselves, so call them without it).
+ */
+void mem_hotplug_begin(void);
+void mem_hotplug_done(void);
 
 /* ---- online-page callback (virtio-mem) ---- */
 

@@ -147,7 +147,8 @@ static int valid_note(char *buf, size_t cap, const uint8_t **d, size_t *n)
 		"OFFSET(page.mapping)=24\nOFFSET(page.private)=40\nOFFSET(page.page_type)=48\n"
 		"OFFSET(page._refcount)=52\nNUMBER(PAGE_TYPE_NONE)=0\nNUMBER(PAGE_TYPE_BUDDY)=1\n"
 		"NUMBER(PAGE_TYPE_OFFLINE)=2\nNUMBER(PAGE_TYPE_TABLE)=3\nNUMBER(PAGE_TYPE_SLAB)=4\n"
-		"NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5\nNUMBER(PG_reserved)=%d\nNUMBER(PG_hwpoison)=%d\n"
+		"NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5\nNUMBER(PAGE_TYPE_MOVABLE_OFFLINE)=6\n"
+		"NUMBER(PG_reserved)=%d\nNUMBER(PG_hwpoison)=%d\n"
 		"NUMBER(PG_reported)=%d\nNUMBER(MAX_ORDER)=%d\n"
 		"NUMBER(SECTION_SIZE_BITS)=%d\nNUMBER(MAX_PHYSMEM_BITS)=%d\nSIZE(mem_section)=%zu\n"
 		"OFFSET(mem_section.memmap_phys)=%zu\nOFFSET(mem_section.state)=%zu\n"
@@ -220,7 +221,8 @@ static void walk(struct vmcore *vc)
 
 				if (s->kind != VS_ONLINE || !pfn_valid(pfn))
 					abort();
-				if (c == DC_OFFLINE && p->page_type != PGTY_OFFLINE)
+				if (c == DC_OFFLINE && p->page_type != PGTY_OFFLINE &&
+				    p->page_type != PGTY_MOVABLE_OFFLINE)
 					abort();
 				if (c != DC_OFFLINE && (!(kpf & (1ULL << KPF_BUDDY)) || page_ref_count(p)))
 					abort();

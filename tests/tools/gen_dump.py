@@ -55,7 +55,7 @@ PAGE_OFFSET = 0xffff888000000000
 KERNEL_VBASE = 0xffffffff80000000
 PG = dict(locked=0, referenced=1, uptodate=2, dirty=3, reserved=4, private=5, reclaim=6,
           hwpoison=7, owner_priv_1=8, arch_1=9, reported=10)
-PGTY = dict(none=0, buddy=1, offline=2, table=3, slab=4, large_kmalloc=5)
+PGTY = dict(none=0, buddy=1, offline=2, table=3, slab=4, large_kmalloc=5, movable_offline=6)
 # kpageflags bits (include/mm/kpageflags.h)
 KPF = dict(locked=0, slab=7, reclaim=9, buddy=10, hwpoison=19, nopage=20, offline=23,
            pgtable=26, reserved=32, private=35, owner_private=37, arch=38)
@@ -97,7 +97,7 @@ def kpf_of(flags, ptype, ref, mapping, in_buddy):
             u |= 1 << k
     if ptype == PGTY["slab"]:
         u |= 1 << KPF["slab"]
-    elif ptype == PGTY["offline"]:
+    elif ptype in (PGTY["offline"], PGTY["movable_offline"]):
         u |= 1 << KPF["offline"]
     elif ptype == PGTY["table"]:
         u |= 1 << KPF["pgtable"]
@@ -292,9 +292,9 @@ def build_small(g, garbage, frag_rest=False):
         else:
             g.set(pfn + i, "used", "paint", flags=1 << PG["private"] if i % 8 == 1 else 0)
     pfn += BLOCK
-    # balloon: 600 offline pages (movable mapping), never to be copied
+    # balloon: 600 pages of type MovableOffline (refcounted, movable mapping), never to be copied
     for i in range(600):
-        g.set(pfn + i, "offline", "secret", mapping=MOVABLE_MAPPING, ptype=PGTY["offline"])
+        g.set(pfn + i, "offline", "secret", mapping=MOVABLE_MAPPING, ptype=PGTY["movable_offline"])
     pfn += 600
     for i in range(100):                       # zero pages: used, content zero
         g.set(pfn + i, "zero", "zero")
@@ -385,7 +385,7 @@ def build_bench(g, used_mib, balloon_mib):
 
 
 BENCH_T = {"reserved": struct_page(flags=1 << PG["reserved"], ref=1), "used": struct_page(ref=1),
-           "offline": struct_page(mapping=MOVABLE_MAPPING, ptype=PGTY["offline"], ref=1)}
+           "offline": struct_page(mapping=MOVABLE_MAPPING, ptype=PGTY["movable_offline"], ref=1)}
 BENCH_FREE = struct_page(private=MAX_ORDER, ptype=PGTY["buddy"], ref=0) + \
     struct_page(ref=0) * (BLOCK - 1)
 
@@ -429,7 +429,7 @@ def note_text(g, a, keys):
         "OFFSET(page.migratetype)=61",
         "NUMBER(PAGE_TYPE_NONE)=0", "NUMBER(PAGE_TYPE_BUDDY)=1", "NUMBER(PAGE_TYPE_OFFLINE)=2",
         "NUMBER(PAGE_TYPE_TABLE)=3", "NUMBER(PAGE_TYPE_SLAB)=4",
-        "NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5",
+        "NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5", "NUMBER(PAGE_TYPE_MOVABLE_OFFLINE)=6",
         "NUMBER(PG_locked)=0", "NUMBER(PG_reserved)=4", "NUMBER(PG_private)=5",
         "NUMBER(PG_isolated)=6", "NUMBER(PG_hwpoison)=7", "NUMBER(PG_reported)=10",
         "NUMBER(PAGE_MAPPING_MOVABLE)=2",
