@@ -29,6 +29,13 @@ notes, among them the guest's "VMCOREINFO" note.
             SYMBOL(ballast_log_buf_pos), the kernel-image translation through
             phys_base) holds the panic message and the backtrace; on q35 and on
             microvm (ISA pvpanic works there too). `ballast-dump log` when built.
+  sections  a 1 GiB q35 guest takes memory block 7 offline (`memory offline
+            7`) and is dumped: the section table says section 7 is present and
+            not online, `ballast-dump info` counts 7 online and 1 offline, and
+            the filter leaves out its 32768 pages as offline_section (no byte of
+            [896 MiB, 1 GiB) in the output). The block is onlined Movable and
+            dumped again: the table and `info` put section 7 in ZONE_MOVABLE and
+            `summary`'s buddyinfo (a Movable line) equals the guest's.
   absent    without -device vmcoreinfo the guest says so in one line and the
             dump carries no VMCOREINFO note.
   ring      after more than 64 KiB of console output, `dmesg` shows exactly the
@@ -38,7 +45,7 @@ notes, among them the guest's "VMCOREINFO" note.
             DMA: one line each says what is wrong, and the shell still works.
 
 Options: --accel tcg|kvm|auto (default tcg), --keep DIR (keep the dumps),
---only note,panic,absent,ring,baddev (run some of the parts; default all).
+--only note,sections,panic,absent,ring,baddev (run some of the parts; default all).
 """
 import argparse
 import mmap
@@ -342,6 +349,91 @@ def test_note_and_memmap(accel, work):
         g.close()
 
 
+def section_census(out):
+    """(present, online, uninitialised, offline) and {nr: "kind zone origin"} from
+    `ballast-dump info`."""
+    m = re.search(r"^sections: (\d+) present of \d+ \(128 MiB each\): (\d+) online "
+                  r"\((\d+) uninitialised\), (\d+) offline$", out, re.M)
+    listed = {int(nr, 16): rest for nr, rest in
+              re.findall(r"^  section 0x([0-9a-f]+) pfn \S+ (.*?) memmap 0x[0-9a-f]+$", out, re.M)}
+    return (tuple(int(g) for g in m.groups()) if m else None), listed
+
+
+def test_sections(accel, work):
+    """Block 7 of a 1 GiB guest offline, then online Movable: the dump, the tool, the guest agree."""
+    name = "sections: ballast-dump on a dump with section 7 offline and then Movable"
+    if tool_missing(name):
+        return
+    try:
+        g = Guest(machine="q35", mem="1G", accel=accel, boot_timeout=180, extra=DUMP_DEVICES)
+    except QMPError as e:
+        tap(False, "sections: boots with -device vmcoreinfo", str(e))
+        return
+    try:
+        g.shell("compaction_proactiveness 0")
+        out = g.shell("memory offline 7", timeout=120)
+        tap(re.search(r"^memory: block 7 offline$", out.replace("\r", ""), re.M) is not None,
+            "sections: the guest takes block 7 (section 7) offline", out)
+        path = os.path.join(work, "offline7.elf")
+        dump_live(g, path)
+        core = Core(path)
+        info = parse_vmcoreinfo(core.note("VMCOREINFO").decode())
+        secs = {nr: (st, zone) for nr, st, zone, _ in Kernel(core, info).sections()}
+        core.close()
+        online = num(info["NUMBER(SECTION_ONLINE)"])
+        tap(sorted(secs) == list(range(8)) and not secs[7][0] & online and
+            all(secs[nr][0] & online for nr in range(7)),
+            "sections: the dump's section table has section 7 present and not online, 0-6 online",
+            str(secs))
+        rc, out = run_tool("info", path)
+        counts, listed = section_census(out)
+        tap(rc == 0 and counts == (8, 7, 0, 1) and listed.get(7) == "offline boot",
+            f"sections: ballast-dump info counts 8 present, 7 online, 1 offline ({counts}, "
+            f"section 7: {listed.get(7)})", out[-1500:])
+        fpath = os.path.join(work, "offline7.filtered.elf")
+        rc, out = run_tool("filter", "--exclude", "free,reported,offline,hwpoison", path, fpath)
+        left = left_out(out)
+        fcore = Core(fpath) if rc == 0 else None
+        inside = [b for b, _, size in (fcore.loads if fcore else [])
+                  if b < 8 << 27 and b + size > 7 << 27]
+        if fcore:
+            fcore.close()
+        tap(rc == 0 and left.get("offline_section") == 32768 and not inside,
+            f"sections: the filter leaves out the offline section's 32768 pages unread "
+            f"({left.get('offline_section')}; segments in it: {len(inside)})", out)
+
+        out = g.shell("memory online 7 movable", timeout=120)
+        tap(re.search(r"^memory: block 7 online \(", out.replace("\r", ""), re.M) is not None,
+            "sections: the guest onlines block 7 Movable", out)
+        g.shell("drain")
+        buddyinfo = g.shell("buddyinfo")
+        path = os.path.join(work, "movable7.elf")
+        dump_live(g, path)
+        after = g.shell("buddyinfo")
+        core = Core(path)
+        info = parse_vmcoreinfo(core.note("VMCOREINFO").decode())
+        secs = {nr: (st, zone) for nr, st, zone, _ in Kernel(core, info).sections()}
+        core.close()
+        tap(secs.get(7, (0, 0))[0] & online and secs[7][1] == num(info["NUMBER(ZONE_MOVABLE)"]),
+            "sections: the table has section 7 online in ZONE_MOVABLE", str(secs))
+        rc, out = run_tool("info", path)
+        counts, listed = section_census(out)
+        tap(rc == 0 and counts == (8, 8, 0, 0) and listed.get(7) == "online Movable boot",
+            f"sections: ballast-dump info: 8 online, section 7 Movable ({counts}, "
+            f"{listed.get(7)})", out[-1500:])
+        rc, out = run_tool("summary", path)
+        bi = lambda t: [ln.split() for ln in re.findall(r"^Node 0, zone.*$",  # noqa: E731
+                                                        t.replace("\r", ""), re.M)]
+        tap(rc == 0 and bi(buddyinfo) == bi(after) and bi(out) == bi(buddyinfo) and
+            any(r[3] == "Movable" for r in bi(out)),
+            "sections: summary's buddyinfo, Movable line included, equals the guest's",
+            f"tool:\n{out}\nguest:\n{buddyinfo}\nafter:\n{after}")
+    except QMPError as e:
+        tap(False, "sections: guest session", str(e))
+    finally:
+        g.close()
+
+
 def left_out(text):
     """{class: pages} from the "left out:" block of `ballast-dump filter`."""
     block = text.replace("\r", "").split("left out:", 1)[-1].split("kept:", 1)[0]
@@ -570,7 +662,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--keep", default=None, help="keep the dumps in this directory")
-    ap.add_argument("--only", default="note,panic,absent,ring,baddev")
+    ap.add_argument("--only", default="note,sections,panic,absent,ring,baddev")
     a = ap.parse_args()
     only = set(a.only.split(","))
     print("TAP version 13", flush=True)
@@ -579,6 +671,8 @@ def main():
     try:
         if "note" in only:
             test_note_and_memmap(a.accel, work)
+        if "sections" in only:
+            test_sections(a.accel, work)
         if "panic" in only:
             test_panic(a.accel, work, "q35", "256M")
             test_panic(a.accel, work, "microvm", "128M")
