@@ -490,7 +490,7 @@ def makedumpfile_tests(tmp):
     gone = set(orig) - set(kept)
     lost = sorted(p for p in gone if cls.get(p) not in ("free", "reported", "offline", "zero",
                                                          "unknown") and orig[p] != bytes(PAGE))
-    check("makedumpfile leaves out only free, reported, offline and zero pages (valid blocks)",
+    check("makedumpfile leaves out only free, reported, offline and zero pages (online sections)",
           not lost, f"lost {len(lost)}: {lost[:10]}")
     # It cannot read the section table: the garbage struct pages of the uninitialised
     # section decide for it, and it keeps the offline section, whose struct pages look used.
@@ -505,10 +505,13 @@ def makedumpfile_tests(tmp):
           len(offsec) == 1024 and all(p in kept for p in offsec) and leaked >= 1024 * 128,
           f"{len(offsec)} {leaked}")
     left = {c: sum(1 for p in gone if cls.get(p) == c) for c in ("free", "offline", "zero")}
-    check("makedumpfile leaves out every offline and zero page and most free ones",
-          left["offline"] == len(truth["classes"]["offline"])
-          and left["zero"] == len(truth["classes"]["zero"])
-          and left["free"] > 0.9 * len(truth["classes"]["free"]), left)
+    # Ballast's balloon pages are PageMovableOffline (type 6), which matches none of the
+    # _mapcount values makedumpfile knows: it keeps them, and then the 100 zero pages next
+    # to them are a run too short for its ELF writer to leave out.
+    check("makedumpfile keeps the balloon pages (type MovableOffline) and the zero pages "
+          "beside them, and leaves out most free ones",
+          left["offline"] == 0 and len(truth["classes"]["offline"]) == 600
+          and left["zero"] == 0 and left["free"] > 0.9 * len(truth["classes"]["free"]), left)
     bad_paint = [p for p in truth["paint"] if p in orig and cls.get(p) != "unknown"
                  and not painted(p, kept.get(p, b""))]
     check("makedumpfile keeps every painted page of the valid blocks with its paint",
