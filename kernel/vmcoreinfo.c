@@ -7,16 +7,27 @@
  * addresses and layouts this file writes down once at boot, in the form
  * Linux uses: one ELF note named "VMCOREINFO" whose descriptor is text,
  * one "KEY=VALUE" per line. Keys follow Linux where the meaning is the
- * same (PAGESIZE, SIZE(page), OFFSET(page.flags), SYMBOL(mem_map) - the
- * address of the mem_map pointer, as in Linux - NUMBER(phys_base), ...)
- * and are Ballast's own where it differs (the page-type values, the
- * valid-block bitmap of the flat memmap, the byte ring of the console
- * log, whose Linux names SYMBOL(log_buf) etc. mean other structures);
+ * same (PAGESIZE, SIZE(page), OFFSET(page.flags), Linux's SPARSEMEM keys
+ * SYMBOL(mem_section), LENGTH(mem_section), SIZE(mem_section),
+ * NUMBER(SECTION_SIZE_BITS), NUMBER(MAX_PHYSMEM_BITS), NUMBER(phys_base),
+ * ...) and are Ballast's own where it differs (the page-type values, the
+ * fields of struct mem_section, whose memmap_phys is a physical address
+ * where Linux's section_mem_map is an encoded virtual one, the byte ring
+ * of the console log, whose Linux names SYMBOL(log_buf) etc. mean other
+ * structures);
  * docs/vmcoreinfo.md is the reference for every key, and the host dump
  * tool reads exactly that contract. Every value comes from the code that
- * defines it - offsetof() on struct page, enum pageflags and enum
- * pagetype, the memmap's variables, linker symbols - never from a number
- * typed in here, so a change of layout changes the note with it.
+ * defines it - offsetof() on struct page and struct mem_section, enum
+ * pageflags and enum pagetype, <mm/sparse.h>, linker symbols - never from
+ * a number typed in here, so a change of layout changes the note with it.
+ *
+ * The section table is exported by address, not copied: a dump holds
+ * mem_sections[] as it was when memory was dumped, so sections added,
+ * onlined or offlined after boot are described correctly without
+ * rewriting the note. SYMBOL(mem_map) is not written: Linux does not
+ * write it with SPARSEMEM either, and Ballast has no single memmap
+ * pointer any more (each section's struct pages are found through its
+ * memmap_phys).
  *
  * Data structures: vmcoreinfo_note, one page in .data (never freed; its
  * physical address is __pa() of it, inside the kernel image): the
@@ -38,6 +49,7 @@
 #include <drivers/fw_cfg.h>
 #include <mm/page.h>
 #include <mm/mmzone.h>
+#include <mm/sparse.h>
 #include <arch/page.h>
 #include <arch/x86.h>
 #include <errno.h>
@@ -98,6 +110,8 @@ static __printf(1, 2) void vmcoreinfo_append_str(const char *fmt, ...)
 							      (unsigned long)(v))
 #define VMCOREINFO_SYMBOL(name, addr)	vmcoreinfo_append_str("SYMBOL(%s)=0x%lx\n", name, \
 							      (unsigned long)(uintptr_t)(addr))
+#define VMCOREINFO_LENGTH(name, n)	vmcoreinfo_append_str("LENGTH(%s)=%lu\n", name, \
+							      (unsigned long)(n))
 
 /* BUILD-ID: the descriptor of the linker's NT_GNU_BUILD_ID note, in hex. */
 static void vmcoreinfo_append_build_id(void)
@@ -157,13 +171,31 @@ static void vmcoreinfo_append_memory(void)
 {
 	uintptr_t text_virt = (uintptr_t)_text_start;
 
-	/* Linux's meaning: the address of the pointer variable, not of the array. */
-	VMCOREINFO_SYMBOL("mem_map", memmap_mem_map_var());
-	VMCOREINFO_NUMBER_HEX("memmap_start_pfn", memmap_start_pfn);
-	VMCOREINFO_NUMBER_HEX("memmap_end_pfn", memmap_end_pfn);
-	VMCOREINFO_SYMBOL("memmap_valid_map", memmap_valid_map);
-	VMCOREINFO_NUMBER_DEC("MEMMAP_VALID_SHIFT", MEMMAP_VALID_SHIFT);
+	/*
+	 * The section table (Linux's SPARSEMEM keys: the array's address and
+	 * entry count; Linux's static, non-EXTREME mem_section has the same
+	 * shape), its entry layout and state bits (Ballast's fields).
+	 */
+	VMCOREINFO_SYMBOL("mem_section", mem_sections);
+	VMCOREINFO_LENGTH("mem_section", NR_MEM_SECTIONS);
+	VMCOREINFO_SIZE(mem_section);
+	VMCOREINFO_OFFSET(mem_section, memmap_phys);
+	VMCOREINFO_OFFSET(mem_section, state);
+	VMCOREINFO_OFFSET(mem_section, zone);
+	VMCOREINFO_OFFSET(mem_section, owner);
+	VMCOREINFO_OFFSET(mem_section, pageblock_flags);
+	VMCOREINFO_NUMBER_DEC("SECTION_SIZE_BITS", SECTION_SIZE_BITS);
+	VMCOREINFO_NUMBER_DEC("MAX_PHYSMEM_BITS", MAX_PHYSMEM_BITS);
+	VMCOREINFO_NUMBER_DEC("PAGES_PER_SECTION", PAGES_PER_SECTION);
+	VMCOREINFO_NUMBER_DEC("SECTION_PRESENT", SECTION_PRESENT);
+	VMCOREINFO_NUMBER_DEC("SECTION_HAS_MEMMAP", SECTION_HAS_MEMMAP);
+	VMCOREINFO_NUMBER_DEC("SECTION_ONLINE", SECTION_ONLINE);
+	VMCOREINFO_NUMBER_DEC("SECTION_DEFERRED", SECTION_DEFERRED);
+	VMCOREINFO_NUMBER_DEC("SECTION_BOOT", SECTION_BOOT);
+	VMCOREINFO_NUMBER_DEC("SECTION_NO_ZONE", SECTION_NO_ZONE);
 	VMCOREINFO_NUMBER_DEC("MAX_ORDER", MAX_ORDER);
+	VMCOREINFO_NUMBER_DEC("ZONE_MOVABLE", ZONE_MOVABLE);
+	VMCOREINFO_NUMBER_DEC("MAX_NR_ZONES", MAX_NR_ZONES);
 	VMCOREINFO_NUMBER_HEX("zone_dma_end_pfn", ZONE_DMA_END_PFN);
 	VMCOREINFO_NUMBER_HEX("zone_dma32_end_pfn", ZONE_DMA32_END_PFN);
 

@@ -8,11 +8,13 @@
  *   ballast-dump [--kernel ELF] filter [-d LEVEL] [--exclude CLASSES] IN OUT
  *
  * The tool is the kernel's own code pointed at a dead kernel's memory:
- * vmcore.c maps the dump's memmap and sets the portable memmap globals,
- * and then page_kpageflags() / show_page_types() (mm/kpageflags.c) and
- * the page-types printer (mm/page_types.c) run unchanged, with printk()
- * going to stdout. So `summary` prints what the guest's `page-types` and
- * `buddyinfo` printed, by construction.
+ * vmcore.c reads the guest's section table, builds a virtual memmap from
+ * the online sections' struct pages and points the kernel's memory model
+ * at it, and then page_kpageflags() (mm/kpageflags.c) and the page-types
+ * printer (mm/page_types.c) run unchanged, with printk() going to stdout.
+ * So `summary` prints what the guest's `page-types` and `buddyinfo`
+ * printed, by construction. Memory is walked section by section: absent
+ * sections are skipped, offline ones counted but never read.
  *
  * filter keeps the ELF layout QEMU wrote (ELF header, one PT_NOTE with the
  * same notes, PT_LOADs) and leaves excluded pages out by splitting each
@@ -24,9 +26,12 @@
  * from the mapping), page aligned in the output.
  *
  * A page is left out only if its class is known for certain: a page
- * without an initialised struct page, with a page type the build does not
- * know, or in a "free" block with an impossible order is "unknown" and is
- * always kept.
+ * of an online section whose memmap is not initialised, with a page type
+ * the build does not know, or in a "free" block with an impossible order
+ * is "unknown" and is always kept. The section decides before the struct
+ * page: pages of offline sections and of no section are never read (with
+ * VIRTIO_MEM_F_UNPLUGGED_INACCESSIBLE the host may not even back them),
+ * and neither are PageOffline pages; "offline" leaves all three out.
  */
 #define _GNU_SOURCE
 #include "vmcore.h"
@@ -34,6 +39,7 @@
 #include <mm/mmzone.h>
 #include <mm/kpageflags.h>
 #include <mm/mm_show.h>
+#include <mm/sparse.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,13 +52,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The kernel's memmap globals (mm/memmap.c in the guest); vmcore.c points them into the dump. */
+/* The kernel's memory model (mm/sparse.c, mm/memmap.c in the guest); vmcore.c points it into the dump. */
 uintptr_t vmemmap_base;
-unsigned long memmap_start_pfn, memmap_end_pfn;
-uint64_t *memmap_valid_map;
-uint8_t *pageblock_flags;
+struct mem_section mem_sections[NR_MEM_SECTIONS];
 
-static const char * const zone_label[VMCORE_NR_ZONES] = { "DMA", "DMA32", "Normal" };
+static const char * const zone_label[VMCORE_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
 static const char *kernel_path;
 
 /* The kernel's printk, for mm/kpageflags.c: straight to stdout. */
@@ -78,7 +82,8 @@ static void usage(void)
 		"      LEVEL: bit mask as makedumpfile -d: 1 zero, 2/4 page cache (none in\n"
 		"      Ballast), 8 user (none), 16 free; any LEVEL > 0 also leaves out offline\n"
 		"      and hwpoison pages. CLASSES: comma list of free, reported, offline,\n"
-		"      zero, slab, pgtable, hwpoison, movable\n"
+		"      offline_section, absent, zero, slab, pgtable, hwpoison, movable\n"
+		"      (offline includes offline_section and absent)\n"
 		"  --kernel ELF: refuse a dump whose BUILD-ID differs from ELF's build-id\n");
 	exit(2);
 }
@@ -157,12 +162,47 @@ static void open_dump(const char *path, struct mapped *m, struct vmcore *vc, boo
 		die("%s: %s", path, err);
 }
 
+static const char * const kind_label[] = {
+	[VS_ABSENT] = "absent", [VS_OFFLINE] = "offline", [VS_UNINIT] = "online-uninitialised",
+	[VS_ONLINE] = "online",
+};
+
+/* The section census: counts, zones, hot-added memory (info and summary). */
+static void print_sections(const struct vmcore *vc, bool each)
+{
+	unsigned long mib = PAGES_PER_SECTION >> (20 - PAGE_SHIFT);
+
+	printf("sections: %lu present of %llu (%lu MiB each): %lu online (%lu uninitialised), "
+	       "%lu offline\n", vc->nr_present, (unsigned long long)vc->nr_sections, mib,
+	       vc->nr_online, vc->nr_uninit, vc->nr_offline);
+	printf("zones (online sections):");
+	for (unsigned int z = 0; z < VMCORE_NR_ZONES; z++)
+		printf("%s %s %lu", z ? "," : "", zone_label[z], vc->sec_per_zone[z]);
+	printf("\n");
+	printf("hot-added: %lu sections, %lu MiB\n", vc->nr_hotadded, vc->nr_hotadded * mib);
+	for (uint64_t nr = 0; nr < vc->nr_sections; nr++) {
+		const struct vmcore_section *s = &vc->sec[nr];
+
+		if (s->kind == VS_ABSENT || (!each && (s->state & SECTION_BOOT)))
+			continue;
+		printf("  section 0x%llx pfn 0x%llx-0x%llx %s", (unsigned long long)nr,
+		       (unsigned long long)section_nr_to_pfn(nr),
+		       (unsigned long long)section_nr_to_pfn(nr + 1), kind_label[s->kind]);
+		if (s->state & SECTION_ONLINE)
+			printf(" %s", zone_label[s->zone]);
+		printf(" %s", s->state & SECTION_BOOT ? "boot" : "hot-added");
+		if (s->state & SECTION_HAS_MEMMAP)
+			printf(" memmap 0x%llx", (unsigned long long)s->memmap_phys);
+		printf("\n");
+	}
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	struct mapped m;
 	struct vmcore vc;
 	char err[300];
-	uint64_t total = 0, valid = 0;
+	uint64_t total = 0;
 
 	if (argc != 2)
 		usage();
@@ -193,29 +233,30 @@ static int cmd_info(int argc, char **argv)
 		return 1;
 	}
 	check_build_id(&vc);
-	printf("layout: struct page %zu bytes, offsets and page types match this build\n",
-	       sizeof(struct page));
+	printf("layout: struct page %zu bytes, struct mem_section %zu bytes, offsets and page types "
+	       "match this build\n", sizeof(struct page), sizeof(struct mem_section));
 	if (vmcore_setup_memmap(&vc, err, sizeof(err))) {
 		printf("memmap: NOT usable: %s\n", err);
 		return 1;
 	}
-	for (uint64_t pfn = vc.start_pfn; pfn < vc.end_pfn; pfn += MAX_ORDER_NR_PAGES)
-		valid += pfn_valid(pfn);
-	printf("memmap: FLATMEM pfn %#llx-%#llx at %#llx (%s), %llu of %llu %lu-page blocks valid\n",
-	       (unsigned long long)vc.start_pfn, (unsigned long long)vc.end_pfn,
-	       (unsigned long long)vc.mem_map, vc.pages_copy ? "copied" : "mapped",
-	       (unsigned long long)valid,
-	       (unsigned long long)((vc.end_pfn - vc.start_pfn) >> MAX_ORDER), MAX_ORDER_NR_PAGES);
+	printf("memmap: SPARSEMEM, section table at %#llx, pfn 0x0-%#llx, %lu section memmaps "
+	       "copied\n", (unsigned long long)vc.mem_section_va, (unsigned long long)vc.end_pfn,
+	       vc.nr_online - vc.nr_uninit);
+	print_sections(&vc, true);
 	vmcore_close(&vc);
 	return 0;
 }
 
 static int cmd_summary(int argc, char **argv)
 {
+	static struct page_types_summary sum;	/* 4 KiB */
+	struct page_types_filter f = { 0, 0 };
 	const char *filter = NULL, *path = NULL;
 	unsigned long nr_free[VMCORE_NR_ZONES][16], bad;
+	bool populated[VMCORE_NR_ZONES] = { false };
 	struct mapped m;
 	struct vmcore vc;
+	char err[160];
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-b") && i + 1 < argc)
@@ -227,22 +268,34 @@ static int cmd_summary(int argc, char **argv)
 	}
 	if (!path)
 		usage();
+	if (filter && page_types_parse_filter(filter, &f, err, sizeof(err)))
+		die("page-types: %s", err);
 	open_dump(path, &m, &vc, true);
-	/* The guest's own page-types command, on the dump's memmap. */
-	if (show_page_types(vc.start_pfn, vc.end_pfn - vc.start_pfn, filter))
-		return 2;
+	/* The guest's page-types over every present section, with the kernel's kpageflags. */
+	page_types_init(&sum, &f);
+	for (uint64_t nr = 0; nr < vc.nr_sections; nr++) {
+		uint64_t pfn = section_nr_to_pfn(nr), end = section_nr_to_pfn(nr + 1);
+
+		if (vc.sec[nr].kind == VS_ABSENT)
+			continue;
+		if (vc.sec[nr].kind != VS_ONLINE) {
+			page_types_add(&sum, 1ULL << KPF_NOPAGE, PAGES_PER_SECTION);
+			continue;
+		}
+		for (; pfn < end; pfn++)
+			page_types_add(&sum, vmcore_kpageflags(&vc, pfn), 1);
+		populated[vmcore_zone_of(&vc, section_nr_to_pfn(nr) + PAGES_PER_SECTION - 1)] = true;
+		if (section_nr_to_pfn(nr) < vc.zone_dma_end)
+			populated[ZONE_DMA] = true;
+	}
+	page_types_print(&sum, printk);
 	printf("\n");
 	vmcore_buddyinfo(&vc, nr_free, &bad);
-	for (unsigned int z = 0; z < VMCORE_NR_ZONES; z++) {
-		uint64_t lo = z ? vc.zone_end[z - 1] : 0, hi = vc.zone_end[z];
-		bool populated = false;
-
-		for (uint64_t pfn = lo < vc.start_pfn ? vc.start_pfn : ALIGN_UP(lo, MAX_ORDER_NR_PAGES);
-		     pfn < vc.end_pfn && pfn < hi && !populated; pfn += MAX_ORDER_NR_PAGES)
-			populated = pfn_valid(pfn);
-		if (populated)
+	for (unsigned int z = 0; z < VMCORE_NR_ZONES; z++)
+		if (populated[z])
 			buddyinfo_print_zone(zone_label[z], nr_free[z], MAX_ORDER, printk);
-	}
+	printf("\n");
+	print_sections(&vc, false);
 	if (bad)
 		fprintf(stderr, "ballast-dump: %lu PageBuddy head(s) with an impossible order "
 			"not counted\n", bad);
@@ -321,6 +374,10 @@ static bool page_is_zero(const uint8_t *p)
 	return true;
 }
 
+/* Classes whose page contents the filter never reads (unknown: not classifiable). */
+#define NEVER_READ	(1u << DC_UNKNOWN | 1u << DC_OFFLINE | 1u << DC_SECTION_OFFLINE | \
+			 1u << DC_ABSENT)
+
 /* Parse -d/--exclude into a bit mask of DC_* classes to leave out. */
 static unsigned int exclude_list(const char *spec)
 {
@@ -334,11 +391,13 @@ static unsigned int exclude_list(const char *spec)
 			if (c != DC_USED && !strcmp(tok, dump_class_names[c]))
 				break;
 		if (c == NR_DUMP_CLASSES)
-			die("--exclude: unknown class '%s' (free, reported, offline, zero, slab, "
-			    "pgtable, hwpoison, movable)", tok);
+			die("--exclude: unknown class '%s' (free, reported, offline, offline_section, "
+			    "absent, zero, slab, pgtable, hwpoison, movable)", tok);
 		mask |= 1u << c;
 		if (c == DC_FREE)
 			mask |= 1u << DC_REPORTED;
+		if (c == DC_OFFLINE)	/* memory the guest does not hold, whatever the reason */
+			mask |= 1u << DC_SECTION_OFFLINE | 1u << DC_ABSENT;
 	}
 	free(copy);
 	return mask;
@@ -357,7 +416,8 @@ static unsigned int level_mask(const char *s)
 	if (d & 16)
 		mask |= 1u << DC_FREE | 1u << DC_REPORTED;
 	if (d)	/* like makedumpfile: logically offline and poisoned pages go at any level */
-		mask |= 1u << DC_OFFLINE | 1u << DC_HWPOISON;
+		mask |= 1u << DC_OFFLINE | 1u << DC_SECTION_OFFLINE | 1u << DC_ABSENT |
+			1u << DC_HWPOISON;
 	return mask;
 }
 
@@ -517,8 +577,15 @@ static int cmd_filter(int argc, char **argv)
 			uint64_t kpf;
 			enum dump_class c = vmcore_classify(&vc, pa >> PAGE_SHIFT, &kpf);
 
-			if (c != DC_UNKNOWN && !(mask & (1u << c)) && (mask & (1u << DC_ZERO)) &&
-			    page_is_zero(m.map + s->offset + (pa - s->paddr)))
+			/*
+			 * Offline and absent memory is never read, not even for
+			 * the zero check; zero pages of the memory model stay, so
+			 * the output remains readable.
+			 */
+			if (!(NEVER_READ & (1u << c)) && !(mask & (1u << c)) &&
+			    (mask & (1u << DC_ZERO)) &&
+			    page_is_zero(m.map + s->offset + (pa - s->paddr)) &&
+			    !vmcore_is_metadata(&vc, pa))
 				c = DC_ZERO;
 			if (mask & (1u << c)) {
 				pages[c]++;
@@ -540,15 +607,15 @@ static int cmd_filter(int argc, char **argv)
 		for (int c = 0; c < NR_DUMP_CLASSES; c++) {
 			if (!(mask & (1u << c)))
 				continue;
-			printf("  %-9s %10lu pages %10.1f MiB\n", dump_class_names[c], pages[c],
+			printf("  %-15s %10lu pages %10.1f MiB\n", dump_class_names[c], pages[c],
 			       pages[c] / 256.0);
 			total += pages[c];
 		}
-		printf("  %-9s %10lu pages %10.1f MiB\n", "total", total, total / 256.0);
+		printf("  %-15s %10lu pages %10.1f MiB\n", "total", total, total / 256.0);
 		printf("kept:\n");
 		for (int c = 0; c < NR_DUMP_CLASSES; c++)
 			if (kept[c])
-				printf("  %-9s %10lu pages %10.1f MiB%s\n", dump_class_names[c], kept[c],
+				printf("  %-15s %10lu pages %10.1f MiB%s\n", dump_class_names[c], kept[c],
 				       kept[c] / 256.0, c == DC_UNKNOWN ? " (not classifiable: kept)" : "");
 		printf("segments: %u in, %zu out\n", vc.nr_loads, r.n);
 		printf("size: %zu -> %llu bytes (%.1f%%), %.3f s, %.2f GiB/s of dump read\n",

@@ -13,19 +13,28 @@
  * may not overlap. The note text is "KEY=VALUE" lines (docs/vmcoreinfo.md);
  * a key given twice is an error rather than a guess.
  *
+ * The memory model is the guest's section table (SYMBOL(mem_section),
+ * LENGTH(mem_section) entries of SIZE(mem_section) bytes): per 128 MiB
+ * section a state byte, a zone and memmap_phys, the physical address of
+ * the section's PAGES_PER_SECTION struct pages (physically contiguous).
  * Checks are done once, up front, so that the page walks afterwards can
- * index the memmap without bounds checks: the memmap range is inside the
- * dump (or copied out of it), its bounds are MAX_ORDER aligned (so the
- * buddy head search of is_free_buddy_page() stays inside it), and the
- * valid map covers every block.
+ * index the memmap without bounds checks: every entry's state is one
+ * this build knows and consistent, an online section's memmap lies in
+ * the dump, no two memmaps overlap. The struct pages of the online
+ * sections are then copied into one reserved virtual range at the
+ * offset of their pfn (a virtual memmap, as in the guest); the range of
+ * every other section stays PROT_NONE, so a walk that strayed into an
+ * offline or absent section would fault instead of reading it.
  */
 #include "vmcore.h"
 #include <mm/page.h>
 #include <mm/mmzone.h>
 #include <mm/kpageflags.h>
 #include <mm/mm_show.h>
+#include <mm/sparse.h>
 #include <lib/parse.h>
 #include <elf.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +42,8 @@
 
 const char * const dump_class_names[NR_DUMP_CLASSES] = {
 	[DC_UNKNOWN] = "unknown", [DC_FREE] = "free", [DC_REPORTED] = "reported",
-	[DC_OFFLINE] = "offline", [DC_HWPOISON] = "hwpoison", [DC_SLAB] = "slab",
+	[DC_OFFLINE] = "offline", [DC_SECTION_OFFLINE] = "offline_section",
+	[DC_ABSENT] = "absent", [DC_HWPOISON] = "hwpoison", [DC_SLAB] = "slab",
 	[DC_PGTABLE] = "pgtable", [DC_MOVABLE] = "movable", [DC_USED] = "used",
 	[DC_ZERO] = "zero",
 };
@@ -221,16 +231,16 @@ int vmcore_open(struct vmcore *vc, const void *map, size_t size, char *err, size
 	return 0;
 }
 
-/* Unhook the kernel's memmap globals from this dump. */
+static void vmcore_unhook_kernel(struct vmcore *vc);
+
+/* Unhook the kernel's memory model from this dump and drop the virtual memmap. */
 static void vmcore_close_memmap(struct vmcore *vc)
 {
-	if (vc->memmap_ready) {	/* the globals must not outlive the buffers */
-		memmap_start_pfn = memmap_end_pfn = 0;
-		memmap_valid_map = NULL;
-		pageblock_flags = NULL;
-		vmemmap_base = 0;
-		vc->memmap_ready = false;
-	}
+	vmcore_unhook_kernel(vc);	/* the globals must not outlive the buffers */
+	if (vc->vmemmap)
+		munmap(vc->vmemmap, vc->vmemmap_len);
+	vc->vmemmap = NULL;
+	vc->memmap_ready = false;
 }
 
 void vmcore_close(struct vmcore *vc)
@@ -238,9 +248,8 @@ void vmcore_close(struct vmcore *vc)
 	vmcore_close_memmap(vc);
 	free(vc->loads);
 	free(vc->note_text);
-	free(vc->pages_copy);
-	free(vc->valid_map);
-	free(vc->pb_flags);
+	free(vc->sec);
+	free(vc->memmaps);
 	memset(vc, 0, sizeof(*vc));
 }
 
@@ -297,11 +306,26 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 		{ "NUMBER(PAGE_TYPE_TABLE)", PGTY_TABLE },
 		{ "NUMBER(PAGE_TYPE_SLAB)", PGTY_SLAB },
 		{ "NUMBER(PAGE_TYPE_LARGE_KMALLOC)", PGTY_LARGE_KMALLOC },
+		{ "NUMBER(PAGE_TYPE_MOVABLE_OFFLINE)", PGTY_MOVABLE_OFFLINE },
 		{ "NUMBER(PG_reserved)", PG_reserved },
 		{ "NUMBER(PG_hwpoison)", PG_hwpoison },
 		{ "NUMBER(PG_reported)", PG_reported },
 		{ "NUMBER(MAX_ORDER)", MAX_ORDER },
-		{ "NUMBER(MEMMAP_VALID_SHIFT)", MEMMAP_VALID_SHIFT },
+		/* the section table (include/mm/sparse.h) */
+		{ "NUMBER(SECTION_SIZE_BITS)", SECTION_SIZE_BITS },
+		{ "NUMBER(MAX_PHYSMEM_BITS)", MAX_PHYSMEM_BITS },
+		{ "SIZE(mem_section)", sizeof(struct mem_section) },
+		{ "OFFSET(mem_section.memmap_phys)", offsetof(struct mem_section, memmap_phys) },
+		{ "OFFSET(mem_section.state)", offsetof(struct mem_section, state) },
+		{ "OFFSET(mem_section.zone)", offsetof(struct mem_section, zone) },
+		{ "OFFSET(mem_section.pageblock_flags)", offsetof(struct mem_section, pageblock_flags) },
+		{ "NUMBER(SECTION_PRESENT)", SECTION_PRESENT },
+		{ "NUMBER(SECTION_HAS_MEMMAP)", SECTION_HAS_MEMMAP },
+		{ "NUMBER(SECTION_ONLINE)", SECTION_ONLINE },
+		{ "NUMBER(SECTION_DEFERRED)", SECTION_DEFERRED },
+		{ "NUMBER(SECTION_BOOT)", SECTION_BOOT },
+		{ "NUMBER(ZONE_MOVABLE)", ZONE_MOVABLE },
+		{ "NUMBER(MAX_NR_ZONES)", MAX_NR_ZONES },
 	};
 	/* Checked when present: Ballast keys a reader does not strictly need. */
 	static const struct { const char *key; uint64_t want; } optional[] = {
@@ -311,14 +335,20 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 		{ "NUMBER(PG_private)", PG_private },
 		{ "NUMBER(PG_isolated)", PG_isolated },
 		{ "NUMBER(PAGE_MAPPING_MOVABLE)", PAGE_MAPPING_MOVABLE },
-	};
-	static const char * const zone_keys[VMCORE_NR_ZONES - 1] = {
-		"NUMBER(zone_dma_end_pfn)", "NUMBER(zone_dma32_end_pfn)",
+		{ "OFFSET(mem_section.owner)", offsetof(struct mem_section, owner) },
+		{ "NUMBER(PAGES_PER_SECTION)", PAGES_PER_SECTION },
+		{ "NUMBER(SECTION_NO_ZONE)", SECTION_NO_ZONE },
+		{ "NUMBER(zone_dma_end_pfn)", ZONE_DMA_END_PFN },
+		{ "NUMBER(zone_dma32_end_pfn)", ZONE_DMA32_END_PFN },
 	};
 
 	if (!vc->note_text)
 		return fail(err, errlen, "the dump has no VMCOREINFO note: boot the guest with "
 			    "-device vmcoreinfo (and a Ballast that announces it)");
+	if (!vmcore_key(vc, "SYMBOL(mem_section)") && vmcore_key(vc, "SYMBOL(mem_map)"))
+		return fail(err, errlen, "the note describes a flat memmap (SYMBOL(mem_map), a Ballast "
+			    "from before sections); this tool reads the section table "
+			    "(SYMBOL(mem_section)): use the ballast-dump of that build");
 	for (unsigned int i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (key_expect(vc, fixed[i].key, fixed[i].want, err, errlen))
 			return -1;
@@ -329,24 +359,13 @@ int vmcore_parse_info(struct vmcore *vc, char *err, size_t errlen)
 	if (key_u64(vc, "NUMBER(PAGE_OFFSET)", &vc->page_offset, err, errlen) ||
 	    key_u64(vc, "NUMBER(KERNEL_VBASE)", &vc->kernel_vbase, err, errlen) ||
 	    key_u64(vc, "NUMBER(phys_base)", &vc->phys_base, err, errlen) ||
-	    key_u64(vc, "SYMBOL(mem_map)", &vc->mem_map_var, err, errlen) ||
-	    key_u64(vc, "SYMBOL(memmap_valid_map)", &vc->valid_map_va, err, errlen) ||
-	    key_u64(vc, "NUMBER(memmap_start_pfn)", &vc->start_pfn, err, errlen) ||
-	    key_u64(vc, "NUMBER(memmap_end_pfn)", &vc->end_pfn, err, errlen))
+	    key_u64(vc, "SYMBOL(mem_section)", &vc->mem_section_va, err, errlen) ||
+	    key_u64(vc, "LENGTH(mem_section)", &vc->nr_sections, err, errlen))
 		return -1;
 	if (vc->kernel_vbase <= vc->page_offset)
 		return fail(err, errlen, "VMCOREINFO: KERNEL_VBASE %#llx is not above PAGE_OFFSET %#llx",
 			    (unsigned long long)vc->kernel_vbase, (unsigned long long)vc->page_offset);
-	vc->zone_end[0] = ZONE_DMA_END_PFN;
-	vc->zone_end[1] = ZONE_DMA32_END_PFN;
-	vc->zone_end[2] = UINT64_MAX;
-	for (unsigned int z = 0; z < ARRAY_SIZE(zone_keys); z++)
-		if (vmcore_key(vc, zone_keys[z]) &&
-		    key_expect(vc, zone_keys[z], vc->zone_end[z], err, errlen))
-			return -1;
-	if (vmcore_key(vc, "SYMBOL(pageblock_flags)") &&
-	    key_u64(vc, "SYMBOL(pageblock_flags)", &vc->pageblock_flags_va, err, errlen))
-		return -1;
+	vc->zone_dma_end = ZONE_DMA_END_PFN;
 	vc->build_id = vmcore_key(vc, "BUILD-ID");
 	return 0;
 }
@@ -438,81 +457,305 @@ static void *read_virt_copy(const struct vmcore *vc, const char *what, uint64_t 
 	return buf;
 }
 
-int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
+const struct vmcore_section *vmcore_section_of(const struct vmcore *vc, uint64_t pfn)
 {
-	uint64_t nr, nblocks, bytes, pa, *ptr;
-	const uint8_t *p;
+	uint64_t nr = pfn >> PFN_SECTION_SHIFT;
 
-	if (vc->start_pfn % MAX_ORDER_NR_PAGES || vc->end_pfn % MAX_ORDER_NR_PAGES ||
-	    vc->end_pfn <= vc->start_pfn)
-		return fail(err, errlen, "memmap pfn range [%#llx, %#llx) is empty or not aligned "
-			    "to %lu pages", (unsigned long long)vc->start_pfn,
-			    (unsigned long long)vc->end_pfn, MAX_ORDER_NR_PAGES);
-	nr = vc->end_pfn - vc->start_pfn;
-	/* Every struct page must be in the file: this bounds nr before any multiply. */
-	if (nr > vc->size / sizeof(struct page) || vc->end_pfn > (UINT64_MAX >> PAGE_SHIFT))
-		return fail(err, errlen, "memmap of %llu pages cannot fit in a %zu-byte dump",
-			    (unsigned long long)nr, vc->size);
-	bytes = nr * sizeof(struct page);
-	/* SYMBOL(mem_map) is Linux's: the address of the pointer; follow it. */
-	ptr = read_virt_copy(vc, "the mem_map pointer", vc->mem_map_var, sizeof(*ptr), err, errlen);
-	if (!ptr)
-		return -1;
-	vc->mem_map = *ptr;
-	free(ptr);
-	if (!vmcore_virt_to_phys(vc, vc->mem_map, &pa))
-		return fail(err, errlen, "the mem_map pointer at %#llx holds %#llx, not a kernel "
-			    "address (a note from before SYMBOL(mem_map) meant the pointer?)",
-			    (unsigned long long)vc->mem_map_var, (unsigned long long)vc->mem_map);
-	p = vmcore_phys_ptr(vc, pa, bytes);
-	if (p && !((uintptr_t)p % 8)) {
-		vc->pages = p;
-	} else {
-		vc->pages_copy = read_virt_copy(vc, "memmap", vc->mem_map, bytes, err, errlen);
-		if (!vc->pages_copy)
-			return -1;
-		vc->pages = vc->pages_copy;
-	}
-	nblocks = nr >> MEMMAP_VALID_SHIFT;
-	vc->valid_map = read_virt_copy(vc, "memmap valid map", vc->valid_map_va,
-				       ALIGN_UP(nblocks, 64) / 8, err, errlen);
-	if (!vc->valid_map)
-		return -1;
-	if (vc->pageblock_flags_va) {
-		vc->pb_flags = read_virt_copy(vc, "pageblock flags", vc->pageblock_flags_va,
-					      nr >> pageblock_order, err, errlen);
-		if (!vc->pb_flags)
-			return -1;
-	} else {
-		/* Without the key the migratetype is unknown: report UNMOVABLE (bits 56-59 = 1). */
-		vc->pb_flags = calloc(nr >> pageblock_order, 1);
-		if (!vc->pb_flags)
-			return fail(err, errlen, "out of memory");
-	}
-	vmemmap_base = (uintptr_t)vc->pages - vc->start_pfn * sizeof(struct page);
-	memmap_start_pfn = vc->start_pfn;
-	memmap_end_pfn = vc->end_pfn;
-	memmap_valid_map = vc->valid_map;
-	pageblock_flags = vc->pb_flags;
-	vc->memmap_ready = true;
-	/*
-	 * Self-check: the memmap was taken from memblock and never freed, so
-	 * the struct pages of its own first and last page say PG_reserved. A
-	 * mem_map pointer to other data (a note with another meaning of the
-	 * key, a corrupt pointer) fails here instead of yielding a plausible
-	 * wrong filter.
-	 */
-	for (int i = 0; i < 2; i++) {
-		uint64_t pfn = (pa + (i ? bytes - 1 : 0)) >> PAGE_SHIFT;
+	return vc->sec && nr < vc->nr_sections ? &vc->sec[nr] : NULL;
+}
 
-		if (!pfn_valid(pfn) || !PageReserved(pfn_to_page(pfn))) {
-			vmcore_close_memmap(vc);
-			return fail(err, errlen, "memmap self-check failed: the struct page of the "
-				    "memmap's own page %#llx is not PG_reserved (SYMBOL(mem_map) "
-				    "does not lead to the memmap?)", (unsigned long long)pfn);
+unsigned int vmcore_zone_of(const struct vmcore *vc, uint64_t pfn)
+{
+	const struct vmcore_section *s = vmcore_section_of(vc, pfn);
+
+	if (pfn < vc->zone_dma_end || !s)
+		return ZONE_DMA;
+	return s->zone;
+}
+
+/* Check table entry @nr and fill vc->sec[nr]; 0 or -1 with a message. */
+static int check_section(struct vmcore *vc, uint64_t nr, const struct mem_section *ms,
+			 char *err, size_t errlen)
+{
+	const uint8_t known = SECTION_PRESENT | SECTION_HAS_MEMMAP | SECTION_ONLINE |
+			      SECTION_DEFERRED | SECTION_BOOT;
+	struct vmcore_section *s = &vc->sec[nr];
+	uint8_t st = ms->state;
+
+	s->memmap_phys = ms->memmap_phys;
+	s->state = st;
+	s->zone = ms->zone;
+	s->owner = ms->owner;
+	s->kind = VS_ABSENT;
+	if (st & ~known)
+		return fail(err, errlen, "section %#llx: state %#x has bits this build does not know",
+			    (unsigned long long)nr, st);
+	if (!(st & SECTION_PRESENT)) {
+		if (st)
+			return fail(err, errlen, "section %#llx: state %#x without SECTION_PRESENT",
+				    (unsigned long long)nr, st);
+		return 0;
+	}
+	if ((st & SECTION_ONLINE) && !(st & SECTION_HAS_MEMMAP))
+		return fail(err, errlen, "section %#llx: online without a memmap (state %#x)",
+			    (unsigned long long)nr, st);
+	if (st & SECTION_HAS_MEMMAP) {
+		uint64_t len = PAGES_PER_SECTION * sizeof(struct page);
+
+		if (!ms->memmap_phys || ms->memmap_phys % sizeof(struct page) ||
+		    ms->memmap_phys > UINT64_MAX - len)
+			return fail(err, errlen, "section %#llx: memmap_phys %#llx is not the address of "
+				    "a memmap", (unsigned long long)nr,
+				    (unsigned long long)ms->memmap_phys);
+	}
+	if ((st & SECTION_ONLINE) && ms->zone >= MAX_NR_ZONES)
+		return fail(err, errlen, "section %#llx: zone %u is not a zone (%d zones)",
+			    (unsigned long long)nr, ms->zone, MAX_NR_ZONES);
+	vc->nr_present++;
+	if (!(st & SECTION_BOOT))
+		vc->nr_hotadded++;
+	if (!(st & SECTION_ONLINE)) {
+		s->kind = VS_OFFLINE;
+		vc->nr_offline++;
+		return 0;
+	}
+	vc->nr_online++;
+	vc->sec_per_zone[ms->zone]++;
+	s->kind = (st & SECTION_DEFERRED) ? VS_UNINIT : VS_ONLINE;
+	vc->nr_uninit += s->kind == VS_UNINIT;
+	return 0;
+}
+
+/* qsort order of section numbers by memmap_phys (for the overlap check). */
+static const struct vmcore *sort_vc;
+static int memmap_cmp(const void *a, const void *b)
+{
+	uint64_t x = sort_vc->sec[*(const uint32_t *)a].memmap_phys;
+	uint64_t y = sort_vc->sec[*(const uint32_t *)b].memmap_phys;
+
+	return x < y ? -1 : x > y;
+}
+
+/* No two sections' memmaps may share a byte: 0 or -1 naming the pair. */
+static int check_overlaps(struct vmcore *vc, char *err, size_t errlen)
+{
+	const uint64_t len = PAGES_PER_SECTION * sizeof(struct page);
+	uint32_t *idx = malloc((vc->nr_sections ? vc->nr_sections : 1) * sizeof(*idx));
+	unsigned int n = 0;
+	int ret = 0;
+
+	if (!idx)
+		return fail(err, errlen, "out of memory");
+	for (uint32_t i = 0; i < vc->nr_sections; i++)
+		if (vc->sec[i].state & SECTION_HAS_MEMMAP)
+			idx[n++] = i;
+	sort_vc = vc;
+	qsort(idx, n, sizeof(*idx), memmap_cmp);
+	vc->memmaps = malloc((n ? n : 1) * sizeof(*vc->memmaps));
+	if (!vc->memmaps) {
+		free(idx);
+		return fail(err, errlen, "out of memory");
+	}
+	vc->nr_memmaps = n;
+	for (unsigned int i = 0; i < n; i++)
+		vc->memmaps[i] = vc->sec[idx[i]].memmap_phys;
+	for (unsigned int i = 1; i < n && !ret; i++) {
+		const struct vmcore_section *a = &vc->sec[idx[i - 1]], *b = &vc->sec[idx[i]];
+
+		if (b->memmap_phys < a->memmap_phys + len)
+			ret = fail(err, errlen, "sections %#x and %#x: their memmaps overlap "
+				   "([%#llx, %#llx) and [%#llx, %#llx))", idx[i - 1], idx[i],
+				   (unsigned long long)a->memmap_phys,
+				   (unsigned long long)(a->memmap_phys + len),
+				   (unsigned long long)b->memmap_phys,
+				   (unsigned long long)(b->memmap_phys + len));
+	}
+	free(idx);
+	return ret;
+}
+
+/*
+ * Reserve the virtual memmap for the present sections' pfns (PROT_NONE)
+ * and copy in the struct pages of every online, initialised section.
+ */
+static int build_vmemmap(struct vmcore *vc, uint64_t first, uint64_t last, char *err, size_t errlen)
+{
+	const size_t sec_bytes = PAGES_PER_SECTION * sizeof(struct page);
+
+	uint8_t *base;
+
+	/* One section's memmap is 2 MiB: align them so that each can be one huge page. */
+	vc->vmemmap_len = (last - first + 2) * sec_bytes;
+	vc->vmemmap = mmap(NULL, vc->vmemmap_len, PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vc->vmemmap == MAP_FAILED) {
+		vc->vmemmap = NULL;
+		return fail(err, errlen, "cannot reserve %zu bytes for the memmap", vc->vmemmap_len);
+	}
+	base = (uint8_t *)ALIGN_UP((uintptr_t)vc->vmemmap, sec_bytes);
+	vc->vmemmap_start = base;
+	for (uint64_t nr = first; nr <= last; nr++) {
+		const struct vmcore_section *s = &vc->sec[nr];
+		uint8_t *dst = base + (nr - first) * sec_bytes;
+
+		if (s->kind != VS_ONLINE)
+			continue;
+		madvise(dst, sec_bytes, MADV_HUGEPAGE);	/* one fault instead of 512 */
+		if (mprotect(dst, sec_bytes, PROT_READ | PROT_WRITE))
+			return fail(err, errlen, "out of memory for the memmap of section %#llx",
+				    (unsigned long long)nr);
+		if (!vmcore_read_phys(vc, s->memmap_phys, dst, sec_bytes))
+			return fail(err, errlen, "section %#llx (pfn %#llx-%#llx): its memmap "
+				    "[%#llx, %#llx) is not (entirely) in the dump",
+				    (unsigned long long)nr,
+				    (unsigned long long)section_nr_to_pfn(nr),
+				    (unsigned long long)section_nr_to_pfn(nr + 1),
+				    (unsigned long long)s->memmap_phys,
+				    (unsigned long long)(s->memmap_phys + sec_bytes));
+		mprotect(dst, sec_bytes, PROT_READ);
+	}
+	return 0;
+}
+
+/*
+ * Point the kernel's memory model (<mm/page.h>, <mm/sparse.h>) at the
+ * virtual memmap: vmemmap_base for pfn_to_page(), and mem_sections[]
+ * holding the dump's entries of the VS_ONLINE sections only (their
+ * pageblock bytes included), so that pfn_valid() is true exactly where
+ * the struct pages were copied. Every other entry stays zero: kernel code
+ * cannot reach an offline or absent section's memory through it.
+ */
+static int vmcore_hook_kernel(struct vmcore *vc, uint64_t first, uint64_t last,
+			      const struct mem_section *table, char *err, size_t errlen)
+{
+	memset(mem_sections, 0, sizeof(mem_sections));
+	for (uint64_t nr = first; nr <= last; nr++)
+		if (vc->sec[nr].kind == VS_ONLINE)
+			mem_sections[nr] = table[nr];
+	vmemmap_base = (uintptr_t)vc->vmemmap_start -
+		       section_nr_to_pfn(first) * sizeof(struct page);
+	vc->kernel_hooked = true;
+	return 0;
+}
+
+static void vmcore_unhook_kernel(struct vmcore *vc)
+{
+	if (!vc->kernel_hooked)
+		return;
+	memset(mem_sections, 0, sizeof(mem_sections));
+	vmemmap_base = 0;
+	vc->kernel_hooked = false;
+}
+
+/*
+ * Self-check: the boot sections' memmaps were taken from memblock and
+ * are never freed, so where the struct page of a boot memmap's own first
+ * and last page is readable, it says PG_reserved. A table pointing at
+ * other data fails here instead of yielding a plausible wrong filter.
+ */
+static int memmap_self_check(struct vmcore *vc, char *err, size_t errlen)
+{
+	const uint64_t len = PAGES_PER_SECTION * sizeof(struct page);
+
+	for (uint64_t nr = 0; nr < vc->nr_sections; nr++) {
+		const struct vmcore_section *s = &vc->sec[nr];
+
+		if (s->kind != VS_ONLINE || !(s->state & SECTION_BOOT))
+			continue;
+		for (int i = 0; i < 2; i++) {
+			uint64_t pfn = (s->memmap_phys + (i ? len - 1 : 0)) >> PAGE_SHIFT;
+			const struct vmcore_section *h = vmcore_section_of(vc, pfn);
+
+			if (!h || h->kind != VS_ONLINE)
+				continue;
+			if (!PageReserved(pfn_to_page(pfn)))
+				return fail(err, errlen, "memmap self-check failed: section %#llx's "
+					    "memmap at %#llx: the struct page of its page %#llx is not "
+					    "PG_reserved (memmap_phys does not lead to a memmap?)",
+					    (unsigned long long)nr, (unsigned long long)s->memmap_phys,
+					    (unsigned long long)pfn);
 		}
 	}
 	return 0;
+}
+
+int vmcore_setup_memmap(struct vmcore *vc, char *err, size_t errlen)
+{
+	uint64_t first = UINT64_MAX, last = 0, bytes;
+	struct mem_section *table;
+	int ret = -1;
+
+	/* The table covers the physical address space: 2^(MAX_PHYSMEM_BITS - SECTION_SIZE_BITS). */
+	if (vc->nr_sections != NR_MEM_SECTIONS)
+		return fail(err, errlen, "VMCOREINFO: LENGTH(mem_section)=%llu, but MAX_PHYSMEM_BITS %d "
+			    "and SECTION_SIZE_BITS %d make %lu sections",
+			    (unsigned long long)vc->nr_sections, MAX_PHYSMEM_BITS, SECTION_SIZE_BITS,
+			    NR_MEM_SECTIONS);
+	bytes = vc->nr_sections * sizeof(struct mem_section);
+	table = read_virt_copy(vc, "the section table (SYMBOL(mem_section))", vc->mem_section_va,
+			       bytes, err, errlen);
+	if (!table)
+		return -1;
+	vmcore_virt_to_phys(vc, vc->mem_section_va, &vc->table_pa);
+	vc->sec = calloc(vc->nr_sections ? vc->nr_sections : 1, sizeof(*vc->sec));
+	if (!vc->sec) {
+		fail(err, errlen, "out of memory");
+		goto out;
+	}
+	for (uint64_t nr = 0; nr < vc->nr_sections; nr++) {
+		if (!table[nr].state)	/* absent: vc->sec[nr] is zero, VS_ABSENT */
+			continue;
+		if (check_section(vc, nr, &table[nr], err, errlen))
+			goto out;
+		if (vc->sec[nr].kind != VS_ABSENT) {
+			first = first < nr ? first : nr;
+			last = nr;
+		}
+	}
+	if (!vc->nr_present) {
+		fail(err, errlen, "the section table has no present section");
+		goto out;
+	}
+	vc->end_pfn = section_nr_to_pfn(last + 1);
+	if (check_overlaps(vc, err, errlen) || build_vmemmap(vc, first, last, err, errlen) ||
+	    vmcore_hook_kernel(vc, first, last, table, err, errlen))
+		goto out;
+	vc->memmap_ready = true;
+	ret = memmap_self_check(vc, err, errlen);
+out:
+	if (ret)
+		vmcore_close_memmap(vc);
+	free(table);
+	return ret;
+}
+
+bool vmcore_is_metadata(const struct vmcore *vc, uint64_t pa)
+{
+	const uint64_t len = PAGES_PER_SECTION * sizeof(struct page);
+	unsigned long lo = 0, hi = vc->nr_memmaps;
+	uint64_t page = pa & ~(uint64_t)(PAGE_SIZE - 1);
+
+	if (page + PAGE_SIZE > vc->table_pa &&
+	    page < vc->table_pa + vc->nr_sections * sizeof(struct mem_section))
+		return true;
+	while (lo < hi) {	/* the last memmap starting before the page's end */
+		unsigned long mid = lo + (hi - lo) / 2;
+
+		if (vc->memmaps[mid] < page + PAGE_SIZE)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && vc->memmaps[lo - 1] + len > page;
+}
+
+uint64_t vmcore_kpageflags(const struct vmcore *vc, uint64_t pfn)
+{
+	const struct vmcore_section *s = vmcore_section_of(vc, pfn);
+
+	if (!vc->memmap_ready || !s || s->kind != VS_ONLINE)
+		return 1ULL << KPF_NOPAGE;
+	return page_kpageflags(pfn);
 }
 
 /* Head pfn and order of the free buddy block holding @pfn, if its order is sane. */
@@ -523,7 +766,7 @@ static bool buddy_block_of(uint64_t pfn, uint64_t *head, unsigned int *order)
 		const struct page *hp = pfn_to_page(h);
 
 		if (PageBuddy(hp) && buddy_order_unsafe(hp) >= o) {
-			if (buddy_order_unsafe(hp) > MAX_ORDER || !pfn_valid(h))
+			if (buddy_order_unsafe(hp) > MAX_ORDER)
 				return false;
 			*head = h;
 			*order = buddy_order_unsafe(hp);
@@ -535,14 +778,22 @@ static bool buddy_block_of(uint64_t pfn, uint64_t *head, unsigned int *order)
 
 enum dump_class vmcore_classify(const struct vmcore *vc, uint64_t pfn, uint64_t *kpf)
 {
+	const struct vmcore_section *s = vmcore_section_of(vc, pfn);
 	const struct page *page;
 	uint64_t f, head;
 	unsigned int order;
 
-	*kpf = page_kpageflags(pfn);
-	f = *kpf;
-	if (!vc->memmap_ready || !pfn_valid(pfn))
+	*kpf = 1ULL << KPF_NOPAGE;
+	if (!vc->memmap_ready)
 		return DC_UNKNOWN;
+	/* The section decides first: offline and absent memory is never interpreted. */
+	if (!s || s->kind == VS_ABSENT)
+		return DC_ABSENT;
+	if (s->kind == VS_OFFLINE)
+		return DC_SECTION_OFFLINE;
+	if (s->kind != VS_ONLINE)
+		return DC_UNKNOWN;
+	*kpf = f = page_kpageflags(pfn);
 	page = pfn_to_page(pfn);
 	if (page->page_type >= NR_PAGETYPES)
 		return DC_UNKNOWN;
@@ -567,42 +818,33 @@ enum dump_class vmcore_classify(const struct vmcore *vc, uint64_t pfn, uint64_t 
 	return DC_USED;
 }
 
-/* Zone index of @pfn by the note's boundaries. */
-static unsigned int zone_of(const struct vmcore *vc, uint64_t pfn)
-{
-	unsigned int z = 0;
-
-	while (z < VMCORE_NR_ZONES - 1 && pfn >= vc->zone_end[z])
-		z++;
-	return z;
-}
-
 void vmcore_buddyinfo(const struct vmcore *vc, unsigned long nr_free[VMCORE_NR_ZONES][16],
 		      unsigned long *bad)
 {
 	memset(nr_free, 0, sizeof(unsigned long) * VMCORE_NR_ZONES * 16);
 	*bad = 0;
-	for (uint64_t pfn = vc->start_pfn; pfn < vc->end_pfn; ) {
-		const struct page *page;
-		unsigned long order;
+	for (uint64_t nr = 0; vc->memmap_ready && nr < vc->nr_sections; nr++) {
+		uint64_t pfn = section_nr_to_pfn(nr), end = section_nr_to_pfn(nr + 1);
 
-		if (!pfn_valid(pfn)) {
-			pfn += MAX_ORDER_NR_PAGES;
+		if (vc->sec[nr].kind != VS_ONLINE)
 			continue;
+		while (pfn < end) {
+			const struct page *page = pfn_to_page(pfn);
+			unsigned long order;
+
+			if (!PageBuddy(page)) {
+				pfn++;
+				continue;
+			}
+			order = buddy_order_unsafe(page);
+			if (order > MAX_ORDER || pfn % (1UL << order)) {
+				(*bad)++;
+				pfn++;
+				continue;
+			}
+			nr_free[vmcore_zone_of(vc, pfn)][order]++;
+			pfn += 1UL << order;
 		}
-		page = pfn_to_page(pfn);
-		if (!PageBuddy(page)) {
-			pfn++;
-			continue;
-		}
-		order = buddy_order_unsafe(page);
-		if (order > MAX_ORDER || pfn % (1UL << order)) {
-			(*bad)++;
-			pfn++;
-			continue;
-		}
-		nr_free[zone_of(vc, pfn)][order]++;
-		pfn += 1UL << order;
 	}
 }
 

@@ -127,10 +127,11 @@ _Static_assert(sizeof(struct page) == STRUCT_PAGE_SIZE, "struct page must be 64 
  *
  * memmap_start_pfn/memmap_end_pfn/memmap_valid_map/mem_map describe the
  * boot memmap as one flat array (one physically contiguous memblock
- * allocation for the boot sections): the dump export (VMCOREINFO) and the
- * dump tool (tools/, built with MEMMAP_FLAT_READER) still read it that
- * way. A valid-map bit is set for each 4 MiB block of a section with a
- * memmap. Hot-added sections are not in it.
+ * allocation for the boot sections). A valid-map bit is set for each
+ * 4 MiB block of a section with a memmap. Hot-added sections are not in
+ * it. The dump no longer uses this view: VMCOREINFO exports the section
+ * table and tools/ballast-dump reads it (MEMMAP_FLAT_READER has no user
+ * left); page-types still takes its pfn range from memmap_*_pfn.
  */
 extern uintptr_t vmemmap_base;
 extern unsigned long memmap_start_pfn, memmap_end_pfn;

@@ -11,12 +11,12 @@ notes, among them the guest's "VMCOREINFO" note.
             dump's VMCOREINFO note is byte for byte the text the guest's
             `vmcoreinfo` prints, and names this kernel's build id.
   memmap    the balloon inflated by 512 MiB, `frag 3of4` (painted pages),
-            a dump: walking the memmap that the note locates (the pointer at
-            SYMBOL(mem_map), Linux's meaning,
-            the valid-block bitmap, OFFSET(page.page_type), page.private as the
-            buddy order) counts exactly the buddy and offline pages the guest's
-            own `page-types -b` printed, and the dump holds every page frag
-            painted (checked by its paint progression).
+            a dump: walking the memmaps that the note's section table locates
+            (SYMBOL(mem_section), LENGTH/SIZE/OFFSET(mem_section...), each
+            online section's memmap_phys, OFFSET(page.page_type), page.private
+            as the buddy order) counts exactly the buddy and offline pages the
+            guest's own `page-types -b` printed, and the dump holds every page
+            frag painted (checked by its paint progression).
   tool      the same dump through build/tools/ballast-dump (filter, summary):
             reported as SKIP when the tool is not built.
   makedumpfile  Debian's makedumpfile -E -d 31 on that real dump: the precise
@@ -29,6 +29,14 @@ notes, among them the guest's "VMCOREINFO" note.
             SYMBOL(ballast_log_buf_pos), the kernel-image translation through
             phys_base) holds the panic message and the backtrace; on q35 and on
             microvm (ISA pvpanic works there too). `ballast-dump log` when built.
+  sections  a 1 GiB q35 guest takes its highest offlinable memory block N
+            offline (`memory offline N`, from 7 down; 7 holds the boot memmap)
+            and is dumped: the section table says section N is present and not
+            online, `ballast-dump info` counts 7 online and 1 offline, and the
+            filter leaves out its 32768 pages as offline_section (no byte of it
+            in the output). The block is onlined Movable and dumped again: the
+            table and `info` put section N in ZONE_MOVABLE and `summary`'s
+            buddyinfo (a Movable line) equals the guest's.
   absent    without -device vmcoreinfo the guest says so in one line and the
             dump carries no VMCOREINFO note.
   ring      after more than 64 KiB of console output, `dmesg` shows exactly the
@@ -38,7 +46,7 @@ notes, among them the guest's "VMCOREINFO" note.
             DMA: one line each says what is wrong, and the shell still works.
 
 Options: --accel tcg|kvm|auto (default tcg), --keep DIR (keep the dumps),
---only note,panic,absent,ring,baddev (run some of the parts; default all).
+--only note,sections,panic,absent,ring,baddev (run some of the parts; default all).
 """
 import argparse
 import mmap
@@ -156,32 +164,50 @@ class Kernel:
         cut = pos % size
         return (ring[cut:] + ring[:cut]).decode(errors="replace")
 
-    def page_census(self):
-        """(buddy pages, offline pages, valid pfns) from the memmap in the dump."""
+    def sections(self):
+        """[(nr, state, zone, memmap_phys)] of every present section, from the section
+        table at SYMBOL(mem_section) (LENGTH entries of SIZE bytes, the OFFSETs)."""
         i = self.info
-        spfn, epfn = num(i["NUMBER(memmap_start_pfn)"]), num(i["NUMBER(memmap_end_pfn)"])
-        shift = num(i["NUMBER(MEMMAP_VALID_SHIFT)"])
+        n, size = num(i["LENGTH(mem_section)"]), num(i["SIZE(mem_section)"])
+        o_mm, o_st = num(i["OFFSET(mem_section.memmap_phys)"]), num(i["OFFSET(mem_section.state)"])
+        o_zone = num(i["OFFSET(mem_section.zone)"])
+        table = self.read(self.sym("mem_section"), n * size)
+        if table is None:
+            raise ValueError("the section table lies outside the dump")
+        out = []
+        for nr in range(n):
+            state = table[nr * size + o_st]
+            if state & num(i["NUMBER(SECTION_PRESENT)"]):
+                mm, = struct.unpack_from("<Q", table, nr * size + o_mm)
+                out.append((nr, state, table[nr * size + o_zone], mm))
+        return out
+
+    def page_census(self):
+        """(buddy pages, offline pages, pfns with struct pages) from the memmaps of the
+        online sections in the dump, each found at its memmap_phys."""
+        i = self.info
+        pps = num(i["NUMBER(PAGES_PER_SECTION)"])
         psize = num(i["SIZE(page)"])
         o_type, o_priv = num(i["OFFSET(page.page_type)"]), num(i["OFFSET(page.private)"])
-        buddy_t, off_t = num(i["NUMBER(PAGE_TYPE_BUDDY)"]), num(i["NUMBER(PAGE_TYPE_OFFLINE)"])
-        nblocks = (epfn - spfn) >> shift
-        vmap = self.read(self.sym("memmap_valid_map"), (nblocks + 63) // 64 * 8)
-        ptr = self.read(self.sym("mem_map"), 8)     # the pointer variable (Linux's meaning)
-        memmap = ptr and self.read(struct.unpack("<Q", ptr)[0], (epfn - spfn) * psize)
-        if vmap is None or memmap is None:
-            raise ValueError("the memmap or its valid map lies outside the dump")
+        buddy_t = num(i["NUMBER(PAGE_TYPE_BUDDY)"])
+        # PageOffline and (balloon pages, seed 001) PageMovableOffline: kpageflags OFFLINE
+        off_t = {num(i["NUMBER(PAGE_TYPE_OFFLINE)"]), num(i["NUMBER(PAGE_TYPE_MOVABLE_OFFLINE)"])}
+        want = num(i["NUMBER(SECTION_HAS_MEMMAP)"]) | num(i["NUMBER(SECTION_ONLINE)"])
+        deferred = num(i["NUMBER(SECTION_DEFERRED)"])
         buddy = offline = valid = 0
-        for b in range(nblocks):
-            if not (vmap[b // 8] >> (b % 8)) & 1:
+        for nr, state, _, mm in self.sections():
+            if state & want != want or state & deferred:
                 continue
-            for k in range(b << shift, (b + 1) << shift):
-                valid += 1
-                base = k * psize
-                ptype, = struct.unpack_from("<I", memmap, base + o_type)
+            memmap = self.core.read(mm, pps * psize)
+            if memmap is None:
+                raise ValueError(f"section {nr:#x}: its memmap at {mm:#x} is not in the dump")
+            valid += pps
+            for k in range(pps):
+                ptype, = struct.unpack_from("<I", memmap, k * psize + o_type)
                 if ptype == buddy_t:
-                    order, = struct.unpack_from("<Q", memmap, base + o_priv)
+                    order, = struct.unpack_from("<Q", memmap, k * psize + o_priv)
                     buddy += 1 << order
-                elif ptype == off_t:
+                elif ptype in off_t:
                     offline += 1
         return buddy, offline, valid
 
@@ -295,6 +321,13 @@ def test_note_and_memmap(accel, work):
         tap(want_id is not None and info.get("BUILD-ID") == want_id,
             f"note: BUILD-ID is the kernel's GNU build id ({want_id})", info.get("BUILD-ID"))
         k = Kernel(core, info)
+        secs = k.sections()
+        boot = (num(info["NUMBER(SECTION_PRESENT)"]) | num(info["NUMBER(SECTION_HAS_MEMMAP)"]) |
+                num(info["NUMBER(SECTION_ONLINE)"]) | num(info["NUMBER(SECTION_BOOT)"]))
+        tap([nr for nr, _, _, _ in secs] == list(range(8)) and
+            all(st == boot and zone == 1 for _, st, zone, _ in secs),
+            f"memmap: the section table holds the 1 GiB guest's 8 boot sections, online in "
+            f"DMA32 ({len(secs)} present)", str(secs))
         buddy, offline, valid = k.page_census()
         tap(buddy == buddy_before, f"memmap: the dump's memmap has {buddy} buddy pages, "
             f"page-types -b buddy said {buddy_before}")
@@ -311,10 +344,105 @@ def test_note_and_memmap(accel, work):
 
         # What needs helper dump-tool's build/tools/ballast-dump: skipped, never passed, without it.
         tool_checks(path, work, buddy_before, offline_before, held, summary_before,
-                    buddyinfo_before)
+                    buddyinfo_before, secs)
         makedumpfile_checks(path, os.path.join(work, "filtered.elf"), work)
     except QMPError as e:
         tap(False, "note: guest session", str(e))
+    finally:
+        g.close()
+
+
+def section_census(out):
+    """(present, online, uninitialised, offline) and {nr: "kind zone origin"} from
+    `ballast-dump info`."""
+    m = re.search(r"^sections: (\d+) present of \d+ \(128 MiB each\): (\d+) online "
+                  r"\((\d+) uninitialised\), (\d+) offline$", out, re.M)
+    listed = {int(nr, 16): rest for nr, rest in
+              re.findall(r"^  section 0x([0-9a-f]+) pfn \S+ (.*?) memmap 0x[0-9a-f]+$", out, re.M)}
+    return (tuple(int(g) for g in m.groups()) if m else None), listed
+
+
+def test_sections(accel, work):
+    """Block 7 of a 1 GiB guest offline, then online Movable: the dump, the tool, the guest agree."""
+    name = "sections: ballast-dump on a dump with section 7 offline and then Movable"
+    if tool_missing(name):
+        return
+    try:
+        g = Guest(machine="q35", mem="1G", accel=accel, boot_timeout=180, extra=DUMP_DEVICES)
+    except QMPError as e:
+        tap(False, "sections: boots with -device vmcoreinfo", str(e))
+        return
+    try:
+        g.shell("compaction_proactiveness 0")
+        # The highest block that goes offline (the top one holds the boot memmap).
+        outs = []
+        for blk in range(7, 0, -1):
+            out = g.shell(f"memory offline {blk}", timeout=120, expect=None).replace("\r", "")
+            outs.append(out)
+            if re.search(rf"^memory: block {blk} offline$", out, re.M):
+                break
+        else:
+            blk = None
+        tap(blk is not None, f"sections: the guest takes a block offline (block {blk})",
+            "\n".join(outs)[-3000:])
+        if blk is None:
+            return
+        path = os.path.join(work, "offline.elf")
+        dump_live(g, path)
+        core = Core(path)
+        info = parse_vmcoreinfo(core.note("VMCOREINFO").decode())
+        secs = {nr: (st, zone) for nr, st, zone, _ in Kernel(core, info).sections()}
+        core.close()
+        online = num(info["NUMBER(SECTION_ONLINE)"])
+        tap(sorted(secs) == list(range(8)) and not secs[blk][0] & online and
+            all(secs[nr][0] & online for nr in range(8) if nr != blk),
+            f"sections: the dump's section table has section {blk} present and not online, "
+            f"the other 7 online", str(secs))
+        rc, out = run_tool("info", path)
+        counts, listed = section_census(out)
+        tap(rc == 0 and counts == (8, 7, 0, 1) and listed.get(blk) == "offline boot",
+            f"sections: ballast-dump info counts 8 present, 7 online, 1 offline ({counts}, "
+            f"section {blk}: {listed.get(blk)})", out[-1500:])
+        fpath = os.path.join(work, "offline.filtered.elf")
+        rc, out = run_tool("filter", "--exclude", "free,reported,offline,hwpoison", path, fpath)
+        left = left_out(out)
+        fcore = Core(fpath) if rc == 0 else None
+        inside = [b for b, _, size in (fcore.loads if fcore else [])
+                  if b < (blk + 1) << 27 and b + size > blk << 27]
+        if fcore:
+            fcore.close()
+        tap(rc == 0 and left.get("offline_section") == 32768 and not inside,
+            f"sections: the filter leaves out the offline section's 32768 pages unread "
+            f"({left.get('offline_section')}; segments in it: {len(inside)})", out)
+
+        out = g.shell(f"memory online {blk} movable", timeout=120)
+        tap(re.search(rf"^memory: block {blk} online \(", out.replace("\r", ""), re.M) is not None,
+            f"sections: the guest onlines block {blk} Movable", out)
+        g.shell("drain")
+        buddyinfo = g.shell("buddyinfo")
+        path = os.path.join(work, "movable.elf")
+        dump_live(g, path)
+        after = g.shell("buddyinfo")
+        core = Core(path)
+        info = parse_vmcoreinfo(core.note("VMCOREINFO").decode())
+        secs = {nr: (st, zone) for nr, st, zone, _ in Kernel(core, info).sections()}
+        core.close()
+        tap(secs.get(blk, (0, 0))[0] & online and secs[blk][1] == num(info["NUMBER(ZONE_MOVABLE)"]),
+            f"sections: the table has section {blk} online in ZONE_MOVABLE", str(secs))
+        rc, out = run_tool("info", path)
+        counts, listed = section_census(out)
+        tap(rc == 0 and counts == (8, 8, 0, 0) and listed.get(blk) == "online Movable boot",
+            f"sections: ballast-dump info: 8 online, section {blk} Movable ({counts}, "
+            f"{listed.get(blk)})", out[-1500:])
+        rc, out = run_tool("summary", path)
+        bi = lambda t: [ln.split() for ln in re.findall(r"^Node 0, zone.*$",  # noqa: E731
+                                                        t.replace("\r", ""), re.M)]
+        tap(rc == 0 and bi(buddyinfo) == bi(after) and bi(out) == bi(buddyinfo) and
+            any(r[3] == "Movable" for r in bi(out)),
+            "sections: summary's buddyinfo, Movable line included, equals the guest's",
+            f"tool:\n{out}\nguest:\n{buddyinfo}\nafter:\n{after}")
+    except QMPError as e:
+        tap(False, "sections: guest session", str(e))
     finally:
         g.close()
 
@@ -326,12 +454,22 @@ def left_out(text):
             for m in re.finditer(r"^\s+(\w+)\s+(\d+) pages", block, re.M)}
 
 
-def tool_checks(path, work, buddy, offline, held, summary, buddyinfo):
-    """ballast-dump filter/summary against the guest's own figures."""
+def tool_checks(path, work, buddy, offline, held, summary, buddyinfo, secs):
+    """ballast-dump filter/summary/info against the guest's own figures."""
     if tool_missing("tool: filter leaves out exactly the buddy and offline pages"):
         tap.skip("tool: the filtered dump keeps every painted page, paint intact", "no tool")
         tap.skip("tool: summary equals the guest's page-types and buddyinfo", "no tool")
+        tap.skip("tool: info's section census equals the section table's", "no tool")
         return
+    rc, out = run_tool("info", path)
+    m = re.search(r"^sections: (\d+) present of \d+ \(128 MiB each\): (\d+) online "
+                  r"\((\d+) uninitialised\), (\d+) offline$", out, re.M)
+    listed = [int(x, 16) for x in re.findall(r"^  section 0x([0-9a-f]+) pfn .* online DMA32 boot "
+                                             r"memmap 0x[0-9a-f]+$", out, re.M)]
+    tap(rc == 0 and m is not None and [int(g) for g in m.groups()] == [len(secs), len(secs), 0, 0]
+        and listed == [nr for nr, _, _, _ in secs],
+        f"tool: info's section census equals the section table's ({len(secs)} present, online, "
+        f"DMA32)", out[-1500:])
     out_path = os.path.join(work, "filtered.elf")
     rc, out = run_tool("filter", "--exclude", "free,reported,offline", path, out_path)
     left = left_out(out)
@@ -474,7 +612,8 @@ def test_absent(accel, work):
         tap("VMCOREINFO" not in names and "CORE" in names,
             "absent: the dump has QEMU's own notes and no VMCOREINFO", str(names))
         out = g.shell("vmcoreinfo")
-        tap("not announced" in out and re.search(r"^SYMBOL\(mem_map\)=0x[0-9a-f]+$", out, re.M),
+        tap("not announced" in out and re.search(r"^SYMBOL\(mem_section\)=0x[0-9a-f]+$", out, re.M)
+            and not re.search(r"^SYMBOL\(mem_map\)=", out, re.M),
             "absent: the shell still shows the note, marked not announced", out)
     except QMPError as e:
         tap(False, "absent: guest session", str(e))
@@ -536,7 +675,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--keep", default=None, help="keep the dumps in this directory")
-    ap.add_argument("--only", default="note,panic,absent,ring,baddev")
+    ap.add_argument("--only", default="note,sections,panic,absent,ring,baddev")
     a = ap.parse_args()
     only = set(a.only.split(","))
     print("TAP version 13", flush=True)
@@ -545,6 +684,8 @@ def main():
     try:
         if "note" in only:
             test_note_and_memmap(a.accel, work)
+        if "sections" in only:
+            test_sections(a.accel, work)
         if "panic" in only:
             test_panic(a.accel, work, "q35", "256M")
             test_panic(a.accel, work, "microvm", "128M")

@@ -6,29 +6,40 @@ A fake guest is laid out the way QEMU's dump-guest-memory writes a real
 one: an ELF core with one PT_NOTE (a CORE NT_PRSTATUS note, then the guest's
 VMCOREINFO note with the keys of docs/vmcoreinfo.md) and one PT_LOAD per RAM
 block (low RAM, RAM above 4 GiB when the guest is bigger than --lowmem, and
-the 256 KiB BIOS ROM at 0xfffc0000, which has no struct page). File offsets
+the 256 KiB BIOS ROM at 0xfffc0000, which lies in no section). File offsets
 are packed like QEMU's, not page aligned.
 
-Inside RAM the generator builds a memmap with the kernel's struct page
-layout (64 bytes: flags@0 lru@8 mapping@24 index@32 private@40
-page_type@48 _refcount@52 alloc_order@60 migratetype@61) and the valid map,
-and fills it with pages of every class the filter knows:
+Memory is cut into 128 MiB sections (include/mm/sparse.h): the section
+table (struct mem_section: memmap_phys@0 state@8 zone@9 owner@10
+pageblock_flags@16, 80 bytes) sits in the kernel image, and every present
+section's memmap (32768 struct pages, 2 MiB) in low RAM after the kernel.
+The struct page layout is the kernel's (64 bytes: flags@0 lru@8 mapping@24
+index@32 private@40 page_type@48 _refcount@52 alloc_order@60
+migratetype@61). Section 0 holds pages of every class the filter knows:
   reserved kernel image / memmap pages, free buddy blocks of orders 0..10
   (some reported to the host), per-CPU-list free pages (not PageBuddy),
   balloon pages (PageOffline + movable mapping), zero pages, slab pages,
   page tables, zsmalloc-like movable pages, a hwpoisoned page, and used
-  pages painted with "PAINT" + their pfn in every 8-byte word; and a 4 MiB
-  block whose valid bit is clear and whose struct pages are garbage.
-Free and offline pages hold stale junk, as they would in a real guest.
+  pages painted with "PAINT" + their pfn in every 8-byte word.
+After the low RAM's sections come an online section whose memmap is not
+initialised (deferred init: garbage struct pages, 4 MiB of RAM, "unknown")
+and an offline section (4 MiB of RAM, plausible struct pages); far above,
+unless --linux-compat, a hot-added ZONE_MOVABLE section at 64 GiB (8 MiB
+of RAM: a free max-order block, movable pages, virtio-mem's unplugged
+PageOffline pages) and, right after it, 4 MiB of dumped memory in no
+section (a device region not added). PageOffline pages and the pages of
+the offline section and of no section hold SECRET ("UNPLUGGED-SECRET" +
+pfn): a filter must never copy them. Free pages hold stale junk.
 
 --garbage adds pages a filter must keep: an unknown page type, a PageBuddy
 head with order 55, a PageBuddy head with a refcount.
 
 --truth FILE writes what a correct tool must find: the pfns of every class,
-the kpageflags word of every pfn (so the page-types rows can be derived),
-buddyinfo per zone, the log text. --bench MiB_USED,MiB_BALLOON makes a big
-guest with that much used and ballooned memory and the rest free, quickly
-(per-4-MiB-block templates), for bench/dump_bench.py.
+the kpageflags word of every pfn of every present section (so the
+page-types rows can be derived), buddyinfo per zone, the section census,
+the log text. --bench MiB_USED,MiB_BALLOON makes a big guest with that
+much used and ballooned memory and the rest free, quickly (per-4-MiB-block
+templates), for scripts/dump_bench.py.
 """
 import argparse
 import json
@@ -44,12 +55,21 @@ PAGE_OFFSET = 0xffff888000000000
 KERNEL_VBASE = 0xffffffff80000000
 PG = dict(locked=0, referenced=1, uptodate=2, dirty=3, reserved=4, private=5, reclaim=6,
           hwpoison=7, owner_priv_1=8, arch_1=9, reported=10)
-PGTY = dict(none=0, buddy=1, offline=2, table=3, slab=4, large_kmalloc=5)
+PGTY = dict(none=0, buddy=1, offline=2, table=3, slab=4, large_kmalloc=5, movable_offline=6)
 # kpageflags bits (include/mm/kpageflags.h)
 KPF = dict(locked=0, slab=7, reclaim=9, buddy=10, hwpoison=19, nopage=20, offline=23,
            pgtable=26, reserved=32, private=35, owner_private=37, arch=38)
 KPF_MT_SHIFT, KPF_MOVABLE = 56, 60
 ZONE_DMA_END, ZONE_DMA32_END = 0x1000, 0x100000
+ZONES = ["DMA", "DMA32", "Normal", "Movable"]
+SECTION_SIZE_BITS, MAX_PHYSMEM_BITS = 27, 38
+PPS = 1 << (SECTION_SIZE_BITS - 12)          # pages per section
+NR_SECTIONS = 1 << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS)
+MS_SIZE = 80                                 # sizeof(struct mem_section)
+S_PRESENT, S_MEMMAP, S_ONLINE, S_DEFERRED, S_BOOT = 1, 2, 4, 8, 0x10
+TABLE_PA = 0x240000                          # mem_sections[] in the kernel image
+HOT_SECTION = (64 << 30) >> SECTION_SIZE_BITS    # hot-added at 64 GiB
+SECRET = b"UNPLUGGED-SECRET"
 PAINT = 0x5041494e54000000   # "PAINT" in the top bytes, the pfn below
 MOVABLE_MAPPING = PAGE_OFFSET + 0x123440 | 2
 
@@ -77,7 +97,7 @@ def kpf_of(flags, ptype, ref, mapping, in_buddy):
             u |= 1 << k
     if ptype == PGTY["slab"]:
         u |= 1 << KPF["slab"]
-    elif ptype == PGTY["offline"]:
+    elif ptype in (PGTY["offline"], PGTY["movable_offline"]):
         u |= 1 << KPF["offline"]
     elif ptype == PGTY["table"]:
         u |= 1 << KPF["pgtable"]
@@ -88,27 +108,51 @@ def kpf_of(flags, ptype, ref, mapping, in_buddy):
     return u | (1 << KPF_MT_SHIFT)
 
 
+HOLE = None   # set below: the struct page of a hole inside a present section (PG_reserved)
+
+
 class Guest:
-    """Physical memory, memmap and the truth about every page."""
+    """Physical memory, the section table, the memmaps and the truth about every page."""
 
     def __init__(self, mem_mib, lowmem_mib):
         self.mem = mem_mib << 20
         low = min(self.mem, lowmem_mib << 20)
         self.ram = [(0, low)] + ([(1 << 32, self.mem - low)] if self.mem > low else [])
-        self.end_pfn = max(b + s for b, s in self.ram) // PAGE
-        self.end_pfn = (self.end_pfn + BLOCK - 1) // BLOCK * BLOCK
-        self.n = self.end_pfn
-        self.pages = [None] * self.n     # struct page bytes per pfn (None: hole)
+        self.sections = {}               # nr -> {"state", "zone", "memmap_pa", "pb"}
+        for b, s in self.ram:
+            for nr in range(b >> SECTION_SIZE_BITS, (b + s + (PPS << 12) - 1) >> SECTION_SIZE_BITS):
+                self.add_section(nr, S_PRESENT | S_MEMMAP | S_ONLINE | S_BOOT,
+                                 1 if nr < (1 << 32) >> SECTION_SIZE_BITS else 2)
+        self.pages = {}                  # pfn -> struct page bytes (default: HOLE)
+        self.garbage_sections = set()    # memmap of garbage bytes (not initialised)
         self.cls = {}                    # pfn -> class name
         self.kpf = {}                    # pfn -> kpageflags word
-        self.content = {}                # pfn -> bytes (default: stale junk)
-        self.fill = {}                   # pfn -> content kind for bulk ranges
-        self.valid = [False] * (self.n // BLOCK)
-        for b, s in self.ram:
-            for blk in range(b // PAGE // BLOCK, (b + s) // PAGE // BLOCK):
-                self.valid[blk] = True
-        self.buddy = [[0] * (MAX_ORDER + 1) for _ in range(3)]
-        self.cursor = 0
+        self.fill = {}                   # pfn -> content kind
+        self.buddy = [[0] * (MAX_ORDER + 1) for _ in ZONES]
+        self.memmap_pfn = 768            # the memmaps follow the kernel image
+
+    def add_section(self, nr, state, zone):
+        self.sections[nr] = {"state": state, "zone": zone, "memmap_pa": 0}
+
+    def place_memmaps(self):
+        """memmap_phys of every section with a memmap: 2 MiB each from memmap_pfn, in order."""
+        k = 0
+        for nr in sorted(self.sections):
+            if self.sections[nr]["state"] & S_MEMMAP:
+                self.sections[nr]["memmap_pa"] = self.memmap_pfn * PAGE + k * PPS * SP
+                k += 1
+        return k * PPS * SP // PAGE      # pages the memmaps take
+
+    def kind(self, pfn):
+        sec = self.sections.get(pfn // PPS)
+        if sec is None:
+            return "absent"
+        if not sec["state"] & S_ONLINE:
+            return "offline"
+        return "uninit" if sec["state"] & S_DEFERRED else "online"
+
+    def zone_of(self, pfn):
+        return 0 if pfn < ZONE_DMA_END else self.sections[pfn // PPS]["zone"]
 
     def set(self, pfn, cls, content="paint", flags=0, mapping=0, private=0, ptype=0, ref=1,
             in_buddy=False, order=0):
@@ -125,28 +169,108 @@ class Guest:
                  in_buddy=True)
         for p in range(pfn + 1, pfn + (1 << order)):
             self.set(p, cls, "junk", ref=0, in_buddy=True)
-        z = 0 if pfn < ZONE_DMA_END else 1 if pfn < ZONE_DMA32_END else 2
-        self.buddy[z][order] += 1
+        self.buddy[self.zone_of(pfn)][order] += 1
+
+    def memmap_blob(self, nr):
+        """The 2 MiB of struct pages of section @nr as the guest left them."""
+        base = nr * PPS
+        if nr in self.garbage_sections:
+            return bytes((i * 37 + (i >> 6) * 11) & 0xff for i in range(PPS * SP))
+        if hasattr(self, "plan"):
+            return bench_memmap(self, base)
+        return b"".join(self.pages.get(p, HOLE) for p in range(base, base + PPS))
+
+    def table(self, overrides=()):
+        """mem_sections[] as bytes; @overrides: "NR,FIELD=VALUE" (memmap, state, zone)."""
+        t = bytearray(NR_SECTIONS * MS_SIZE)
+        secs = {nr: dict(sec) for nr, sec in self.sections.items()}
+        for ov in overrides:
+            nr, kv = ov.split(",", 1)
+            k, v = kv.split("=", 1)
+            sec = secs.setdefault(int(nr, 0), {"state": 0, "zone": 0, "memmap_pa": 0})
+            sec[{"memmap": "memmap_pa"}.get(k, k)] = int(v, 0)
+        for nr, sec in secs.items():
+            struct.pack_into("<QBBB5x", t, nr * MS_SIZE, sec["memmap_pa"], sec["state"],
+                             sec["zone"] if sec["state"] & S_ONLINE else 0xff, 0)
+        return bytes(t)
+
+    def kpf_truth(self):
+        """{section nr: [kpageflags of each of its pfns]} for every present section."""
+        hole = kpf_of(1 << PG["reserved"], 0, 1, 0, False)
+        out = {}
+        for nr in sorted(self.sections):
+            base = nr * PPS
+            if self.kind(base) != "online":
+                out[nr] = [1 << KPF["nopage"]] * PPS
+            else:
+                out[nr] = [self.kpf.get(p, hole) for p in range(base, base + PPS)]
+        return out
+
+
+HOLE = struct_page(flags=1 << PG["reserved"], ref=1)
 
 
 def zone_name(z):
-    return ["DMA", "DMA32", "Normal"][z]
+    return ZONES[z]
+
+
+def build_specials(g, compat):
+    """Sections beyond low RAM: uninitialised, offline; a hot-added one and an unadded region."""
+    nxt = max(g.sections) + 1
+    g.add_section(nxt, S_PRESENT | S_MEMMAP | S_ONLINE | S_DEFERRED | S_BOOT, 1)
+    g.garbage_sections.add(nxt)
+    g.add_section(nxt + 1, S_PRESENT | S_MEMMAP | S_BOOT, 0)
+    g.uninit_section, g.offline_section = nxt, nxt + 1
+    g.extra_ram = [(nxt * PPS * PAGE, BLOCK * PAGE), ((nxt + 1) * PPS * PAGE, BLOCK * PAGE)]
+    if not compat:
+        g.add_section(HOT_SECTION, S_PRESENT | S_MEMMAP | S_ONLINE, 3)
+        g.extra_ram += [(HOT_SECTION * PPS * PAGE, 2 * BLOCK * PAGE),
+                        ((HOT_SECTION + 1) * PPS * PAGE, BLOCK * PAGE)]
+
+
+def fill_specials(g, compat):
+    """Struct pages and contents of the special sections (after place_memmaps)."""
+    base = g.uninit_section * PPS
+    for i in range(BLOCK):                     # garbage memmap: unclassifiable, kept
+        g.cls[base + i] = "unknown"
+        g.fill[base + i] = "zero" if i < 8 else "paint"   # zero but unclassifiable: kept
+    base = g.offline_section * PPS
+    for i in range(BLOCK):                     # plausible struct pages, but the section is offline
+        g.pages[base + i] = struct_page(ref=1)
+        g.cls[base + i] = "offline_section"
+        g.fill[base + i] = "secret"
+    if compat:
+        return
+    base = HOT_SECTION * PPS
+    g.buddy_block(base, MAX_ORDER)             # a free max-order block in ZONE_MOVABLE
+    p = base + BLOCK
+    for i in range(BLOCK):
+        if i < 256:
+            g.set(p + i, "movable", "paint", mapping=MOVABLE_MAPPING)
+        elif i < 512:                          # virtio-mem unplugged: PageOffline, refcount 0
+            g.set(p + i, "offline", "secret", ptype=PGTY["offline"], ref=0)
+        else:
+            g.set(p + i, "used", "paint")
+    for i in range(BLOCK):                     # dumped, but in no section
+        g.cls[(HOT_SECTION + 1) * PPS + i] = "absent"
+        g.fill[(HOT_SECTION + 1) * PPS + i] = "secret"
 
 
 def build_small(g, garbage, frag_rest=False):
-    """A 64 MiB-ish guest with every class (tests)."""
+    """A 64 MiB-ish guest with every class in section 0 (tests)."""
     # pfn 0..255: firmware, reserved
     for p in range(0, 256):
         g.set(p, "used", "paint", flags=1 << PG["reserved"])
-    # kernel image 1 MiB..3 MiB: reserved; note, log ring, valid map live here
+    # kernel image 1 MiB..3 MiB: reserved; note, log ring, section table live here
     for p in range(256, 768):
         g.set(p, "used", "paint", flags=1 << PG["reserved"])
-    for p in (512, 513, 514, 515, 516, 517, 528):   # note + log_buf_pos, log ring, uts, page tables, valid map
+    for p in (512, 513, 514, 515, 516, 517):   # note + log_buf_pos, log ring, uts, page tables
         g.fill[p] = "keep"
-    pfn = 768
-    # the memmap: right after the kernel, reserved
-    g.memmap_pfn = pfn
-    mm_pages = (g.n * SP + PAGE - 1) // PAGE
+    for p in range(TABLE_PA // PAGE, (TABLE_PA + NR_SECTIONS * MS_SIZE) // PAGE):
+        g.fill[p] = "keep"                     # mem_sections[]
+    pfn = g.memmap_pfn
+    # the memmaps: right after the kernel, reserved
+    mm_pages = g.mm_pages
     for p in range(pfn, pfn + mm_pages):
         g.set(p, "used", "keep", flags=1 << PG["reserved"])
     pfn += mm_pages
@@ -168,9 +292,9 @@ def build_small(g, garbage, frag_rest=False):
         else:
             g.set(pfn + i, "used", "paint", flags=1 << PG["private"] if i % 8 == 1 else 0)
     pfn += BLOCK
-    # balloon: 600 offline pages (movable mapping), stale junk inside
+    # balloon: 600 pages of type MovableOffline (refcounted, movable mapping), never to be copied
     for i in range(600):
-        g.set(pfn + i, "offline", "junk", mapping=MOVABLE_MAPPING, ptype=PGTY["offline"])
+        g.set(pfn + i, "offline", "secret", mapping=MOVABLE_MAPPING, ptype=PGTY["movable_offline"])
     pfn += 600
     for i in range(100):                       # zero pages: used, content zero
         g.set(pfn + i, "zero", "zero")
@@ -203,18 +327,9 @@ def build_small(g, garbage, frag_rest=False):
         for i in range(66, BLOCK):
             g.set(pfn + i, "used", "paint")
         pfn += BLOCK
-    # an invalid block: clear valid bit, garbage struct pages
-    pfn = (pfn + BLOCK - 1) // BLOCK * BLOCK
-    g.invalid_block = pfn // BLOCK
-    g.valid[g.invalid_block] = False
-    for i in range(BLOCK):
-        g.pages[pfn + i] = bytes((i * 37 + j * 11) & 0xff for j in range(SP))
-        g.cls[pfn + i] = "unknown"
-        g.kpf[pfn + i] = 1 << KPF["nopage"]
-        g.fill[pfn + i] = "zero" if i < 8 else "paint"   # zero but unclassifiable: kept
-    pfn += BLOCK
     # the rest of RAM: free max-order blocks (--frag-rest: every other page
     # free, for a filtered dump with more than 65534 segments), then painted pages
+    pfn = (pfn + BLOCK - 1) // BLOCK * BLOCK
     end = g.ram[0][1] // PAGE
     while pfn + BLOCK <= end - 2 * BLOCK:
         if frag_rest:
@@ -231,15 +346,13 @@ def build_small(g, garbage, frag_rest=False):
         pfn += 1
     # alignment gaps left above: painted used pages
     for p in range(g.ram[0][1] // PAGE):
-        if g.pages[p] is None:
+        if p not in g.pages:
             g.set(p, "used", "paint")
 
 
 def build_bench(g, used_mib, balloon_mib):
-    """A big guest: kernel + memmap, USED MiB painted, BALLOON MiB offline, the rest free."""
-    mm_pages = (g.n * SP + PAGE - 1) // PAGE
-    g.memmap_pfn = 768
-    reserved_end = (768 + mm_pages + BLOCK - 1) // BLOCK * BLOCK
+    """A big guest: kernel + memmaps, USED MiB painted, BALLOON MiB offline, the rest free."""
+    reserved_end = (g.memmap_pfn + g.mm_pages + BLOCK - 1) // BLOCK * BLOCK
     used = used_mib * 256 - reserved_end
     balloon = balloon_mib * 256
     used = (used + BLOCK - 1) // BLOCK * BLOCK
@@ -264,24 +377,36 @@ def build_bench(g, used_mib, balloon_mib):
         if pfn < end:
             plan.append((pfn, end, "free"))
     g.plan = plan
-    reserved = struct_page(flags=1 << PG["reserved"], ref=1)
-    used_p = struct_page(ref=1)
-    off_p = struct_page(mapping=MOVABLE_MAPPING, ptype=PGTY["offline"], ref=1)
-    head = struct_page(private=MAX_ORDER, ptype=PGTY["buddy"], ref=0)
-    tail = struct_page(ref=0)
     for lo, hi, cls in plan:
         if cls == "free":
             assert lo % BLOCK == 0 and hi % BLOCK == 0, (lo, hi)
             for p in range(lo, hi, BLOCK):
-                g.pages[p] = head
-                for q in range(p + 1, p + BLOCK):
-                    g.pages[q] = tail
-                z = 0 if p < ZONE_DMA_END else 1 if p < ZONE_DMA32_END else 2
-                g.buddy[z][MAX_ORDER] += 1
+                g.buddy[g.zone_of(p)][MAX_ORDER] += 1
+
+
+BENCH_T = {"reserved": struct_page(flags=1 << PG["reserved"], ref=1), "used": struct_page(ref=1),
+           "offline": struct_page(mapping=MOVABLE_MAPPING, ptype=PGTY["movable_offline"], ref=1)}
+BENCH_FREE = struct_page(private=MAX_ORDER, ptype=PGTY["buddy"], ref=0) + \
+    struct_page(ref=0) * (BLOCK - 1)
+
+
+def bench_memmap(g, base):
+    """Struct pages of the bench guest's section starting at pfn @base (from g.plan)."""
+    out, p, end = [], base, base + PPS
+    for lo, hi, cls in g.plan:
+        a, b = max(lo, p), min(hi, end)
+        if a >= b:
+            continue
+        if a > p:
+            out.append(HOLE * (a - p))
+        if cls == "free":
+            out.append(BENCH_FREE * ((b - a) // BLOCK))
         else:
-            t = {"reserved": reserved, "used": used_p, "offline": off_p}[cls]
-            for p in range(lo, hi):
-                g.pages[p] = t
+            out.append(BENCH_T[cls] * (b - a))
+        p = b
+    if p < end:
+        out.append(HOLE * (end - p))
+    return b"".join(out)
 
 
 def log_text(nlines, panic=True):
@@ -295,7 +420,6 @@ def log_text(nlines, panic=True):
 
 
 def note_text(g, a, keys):
-    nr = g.n
     lines = [
         "OSRELEASE=ballast-test",
         "PAGESIZE=4096",
@@ -305,15 +429,22 @@ def note_text(g, a, keys):
         "OFFSET(page.migratetype)=61",
         "NUMBER(PAGE_TYPE_NONE)=0", "NUMBER(PAGE_TYPE_BUDDY)=1", "NUMBER(PAGE_TYPE_OFFLINE)=2",
         "NUMBER(PAGE_TYPE_TABLE)=3", "NUMBER(PAGE_TYPE_SLAB)=4",
-        "NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5",
+        "NUMBER(PAGE_TYPE_LARGE_KMALLOC)=5", "NUMBER(PAGE_TYPE_MOVABLE_OFFLINE)=6",
         "NUMBER(PG_locked)=0", "NUMBER(PG_reserved)=4", "NUMBER(PG_private)=5",
         "NUMBER(PG_isolated)=6", "NUMBER(PG_hwpoison)=7", "NUMBER(PG_reported)=10",
         "NUMBER(PAGE_MAPPING_MOVABLE)=2",
-        # Linux's meaning: the address of the pointer variable holding the memmap's address
-        "SYMBOL(mem_map)=0x%x" % (KERNEL_VBASE + keys["memmap_ptr_pa"]),
-        "NUMBER(memmap_start_pfn)=0x0", "NUMBER(memmap_end_pfn)=0x%x" % nr,
-        "SYMBOL(memmap_valid_map)=0x%x" % (KERNEL_VBASE + keys["valid_pa"]),
-        "NUMBER(MEMMAP_VALID_SHIFT)=10", "NUMBER(MAX_ORDER)=10",
+        # the section table (Linux's SPARSEMEM keys, Ballast's struct mem_section)
+        "SYMBOL(mem_section)=0x%x" % (KERNEL_VBASE + TABLE_PA),
+        "LENGTH(mem_section)=%d" % NR_SECTIONS, "SIZE(mem_section)=%d" % MS_SIZE,
+        "OFFSET(mem_section.memmap_phys)=0", "OFFSET(mem_section.state)=8",
+        "OFFSET(mem_section.zone)=9", "OFFSET(mem_section.owner)=10",
+        "OFFSET(mem_section.pageblock_flags)=16",
+        "NUMBER(SECTION_SIZE_BITS)=%d" % SECTION_SIZE_BITS,
+        "NUMBER(MAX_PHYSMEM_BITS)=%d" % MAX_PHYSMEM_BITS,
+        "NUMBER(PAGES_PER_SECTION)=%d" % PPS,
+        "NUMBER(SECTION_PRESENT)=1", "NUMBER(SECTION_HAS_MEMMAP)=2", "NUMBER(SECTION_ONLINE)=4",
+        "NUMBER(SECTION_DEFERRED)=8", "NUMBER(SECTION_BOOT)=16", "NUMBER(SECTION_NO_ZONE)=255",
+        "NUMBER(MAX_ORDER)=10", "NUMBER(ZONE_MOVABLE)=3", "NUMBER(MAX_NR_ZONES)=4",
         "NUMBER(zone_dma_end_pfn)=0x1000", "NUMBER(zone_dma32_end_pfn)=0x100000",
         "NUMBER(PAGE_OFFSET)=0x%x" % PAGE_OFFSET, "NUMBER(KERNEL_VBASE)=0x%x" % KERNEL_VBASE,
         "NUMBER(phys_base)=0x0", "SYMBOL(_text)=0x%x" % (KERNEL_VBASE + 0x100000),
@@ -335,6 +466,10 @@ def note_text(g, a, keys):
                   "OFFSET(uts_namespace.name)=0",
                   "SYMBOL(init_top_pgt)=0x%x" % (KERNEL_VBASE + keys["pml4_pa"]),
                   "OFFSET(page._mapcount)=48",
+                  # Linux's FLATMEM memmap pointer: Ballast's note has none (sections);
+                  # the pointer holds section 0's memmap, and the sections after it
+                  # have their memmaps right behind (a flat view of pfn 0 on)
+                  "SYMBOL(mem_map)=0x%x" % (KERNEL_VBASE + keys["memmap_ptr_pa"]),
                   "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)=1",
                   "NUMBER(PAGE_OFFLINE_MAPCOUNT_VALUE)=2",
                   "NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)=4",
@@ -368,24 +503,20 @@ def content_chunk(kind, pfn):
         return b"".join(struct.pack("<Q", PAINT | pfn) for _ in range(8)) * (PAGE // 64)
     if kind == "zero":
         return bytes(PAGE)
+    if kind == "secret":
+        return (SECRET + struct.pack("<Q", pfn) + bytes(8)) * (PAGE // 32)
     return (b"stale junk %08x " % pfn) * (PAGE // 20) + b"j" * (PAGE % 20)
 
 
 def write_dump(g, a):
     # physical placements inside the kernel image (pfn 256..767)
-    keys = {"note_pa": 0x200000, "log_pa": 0x201000, "logpos_pa": 0x200ff8,
-            "valid_pa": 0x210000}
+    keys = {"note_pa": 0x200000, "log_pa": 0x201000, "logpos_pa": 0x200ff8}
     keys.update(memmap_ptr_pa=0x200ff0, uts_pa=0x202000, pml4_pa=0x203000,
                 pdpt_direct_pa=0x204000, pdpt_kernel_pa=0x205000)
     note = note_text(g, a, keys)
     notes = elf_note(b"CORE", 1, bytes(336))
     if not a.no_note:
         notes += elf_note(b"VMCOREINFO", 0, note)
-    nbytes = len(g.valid) // 8 + 8
-    valid = bytearray((len(g.valid) + 63) // 64 * 8)
-    for i, v in enumerate(g.valid):
-        if v:
-            valid[i // 8] |= 1 << (i % 8)
     text = log_text(a.log_lines)
     ring = bytearray(a.log_len)
     pos = len(text)
@@ -395,10 +526,11 @@ def write_dump(g, a):
     special[keys["note_pa"]] = note
     special[keys["log_pa"]] = bytes(ring)
     special[keys["logpos_pa"]] = struct.pack("<Q", pos)
-    special[keys["valid_pa"]] = bytes(valid)
-    memmap = b"".join(p if p is not None else bytes(SP) for p in g.pages)
-    special[keys["memmap_ptr_pa"]] = struct.pack("<Q", a.mem_map_value if a.mem_map_value
-                                                 is not None else PAGE_OFFSET + g.memmap_pfn * PAGE)
+    special[TABLE_PA] = g.table(a.set_section)
+    for nr, sec in g.sections.items():
+        if sec["state"] & S_MEMMAP:
+            special[sec["memmap_pa"]] = g.memmap_blob(nr)
+    special[keys["memmap_ptr_pa"]] = struct.pack("<Q", PAGE_OFFSET + g.memmap_pfn * PAGE)
     if a.linux_compat:
         uts = b"".join(f.encode().ljust(65, b"\0") for f in
                        ("Linux", "ballast", "6.1.0", "#1", "x86_64", "(none)"))
@@ -412,8 +544,8 @@ def write_dump(g, a):
         kern = bytearray(PAGE)
         struct.pack_into("<Q", kern, 8 * 510, 0x83)                          # 1 GiB page at 0
         special[keys["pdpt_kernel_pa"]] = bytes(kern)
-    special[g.memmap_pfn * PAGE] = memmap
-    segs = [(b, s) for b, s in g.ram] + ([] if a.no_bios else [(0xfffc0000, 0x40000)])  # + BIOS ROM
+    segs = [(b, s) for b, s in g.ram] + getattr(g, "extra_ram", []) + \
+        ([] if a.no_bios else [(0xfffc0000, 0x40000)])  # + BIOS ROM
     nph = 1 + len(segs)
     # QEMU 7.2 puts two section headers (NULL, .shstrtab) between the ELF
     # header and the program headers (e_phoff 192); --qemu-shdrs does too.
@@ -498,31 +630,54 @@ def main():
     ap.add_argument("--set-key", action="append", default=[], help="KEY=VALUE replaces or adds")
     ap.add_argument("--drop-key", action="append", default=[])
     ap.add_argument("--add-line", action="append", default=[], help="raw note line")
-    ap.add_argument("--mem-map-value", type=lambda v: int(v, 0), default=None,
-                    help="what the mem_map pointer variable holds (default: the memmap)")
+    ap.add_argument("--set-section", action="append", default=[],
+                    help="NR,FIELD=VALUE: change a section table entry (memmap, state, zone)")
     ap.add_argument("--log-len", type=int, default=4096)
     ap.add_argument("--log-lines", type=int, default=200)
     a = ap.parse_args()
     g = Guest(a.mem, a.lowmem)
+    if not a.bench:
+        build_specials(g, a.linux_compat)
+    g.mm_pages = g.place_memmaps()
     if a.bench:
         used, balloon = (int(x) for x in a.bench.split(","))
         build_bench(g, used, balloon)
     else:
         build_small(g, a.garbage, a.frag_rest)
+        fill_specials(g, a.linux_compat)
+        if not a.no_bios:
+            for p in range(0xfffc0, 0x100000):
+                g.cls[p] = "absent"
     text, pos = write_dump(g, a)
     if a.truth:
-        t = {"buddyinfo": {zone_name(z): g.buddy[z] for z in range(3)}, "log": text,
-             "log_pos": pos, "log_len": a.log_len, "npfn": g.n,
-             "ram": g.ram}
+        online = [nr for nr in g.sections if g.kind(nr * PPS) == "online"]
+        populated = sorted({g.sections[nr]["zone"] for nr in online} |
+                           ({0} if 0 in online else set()))
+        t = {"buddyinfo": {zone_name(z): g.buddy[z] for z in range(len(ZONES))}, "log": text,
+             "log_pos": pos, "log_len": a.log_len, "ram": g.ram,
+             "populated_zones": [zone_name(z) for z in populated],
+             "sections": {
+                 "present": len(g.sections),
+                 "online": sum(1 for s in g.sections.values() if s["state"] & S_ONLINE),
+                 "uninit": sum(1 for nr in g.sections if g.kind(nr * PPS) == "uninit"),
+                 "offline": sum(1 for nr in g.sections if g.kind(nr * PPS) == "offline"),
+                 "hotadded": sum(1 for s in g.sections.values() if not s["state"] & S_BOOT),
+                 "zones": {zone_name(z): sum(1 for s in g.sections.values()
+                                             if s["state"] & S_ONLINE and s["zone"] == z)
+                           for z in range(len(ZONES))},
+                 "list": {str(nr): dict(sec, kind=g.kind(nr * PPS))
+                          for nr, sec in g.sections.items()}}}
         if not a.bench:
             t["classes"] = {}
             for p, c in g.cls.items():
                 t["classes"].setdefault(c, []).append(p)
-            t["kpf"] = [g.kpf.get(p, kpf_of(0, 0, 0, 0, False) if g.valid[p // BLOCK]
-                                  else 1 << KPF["nopage"]) for p in range(g.n)]
+            t["kpf"] = {str(nr): v for nr, v in g.kpf_truth().items()}
             t["paint"] = sorted(p for p, k in g.fill.items() if k == "paint")
+            t["secret"] = sorted(p for p, k in g.fill.items() if k == "secret")
             t["zero_content"] = sorted(p for p, k in g.fill.items() if k == "zero")
-            t["invalid_block"] = g.invalid_block
+            # the memory model's own pages: a filter keeps them even when zero
+            t["metadata"] = list(range(TABLE_PA // PAGE, (TABLE_PA + NR_SECTIONS * MS_SIZE) // PAGE)) \
+                + list(range(g.memmap_pfn, g.memmap_pfn + g.mm_pages))
         with open(a.truth, "w") as f:
             json.dump(t, f)
 
