@@ -44,6 +44,8 @@
 #   here replaces the default, e.g. BALLOON_OPTS="free-page-reporting=off")
 #   DUMP=path (make run: dump on panic; make dump: where the dump goes)
 #   QMP=path (a QMP socket for make run, with -device vmcoreinfo; make dump uses it)
+#   VMEM=4G (make run: a virtio-mem-pci device "vm0" of that size, requested 0;
+#   maxmem is MEM+VMEM) VMEM_BLOCK=2M (its block size); docs/virtio-mem.md
 
 MEM     ?= 1G
 SMP     ?= 2
@@ -53,6 +55,8 @@ ACCEL   ?= auto
 APPEND  ?=
 BALLOON_FEATURES ?= on
 BALLOON_OPTS ?=
+VMEM    ?=
+VMEM_BLOCK ?= 2M
 DEBUG   ?= 1
 BUILD   ?= build
 
@@ -252,7 +256,8 @@ run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)") \
-	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)")
+	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)") \
+	  $(if $(VMEM),--vmem $(VMEM) --vmem-block $(VMEM_BLOCK))
 endif
 
 dump: | $(DEPS)
