@@ -8,14 +8,14 @@
  * that compaction has isolated (those are off the list: the core owns their
  * lru), a spinlock over both, and an address_space whose a_ops are the
  * balloon movable_operations and whose private_data is the device itself.
- * A balloon page has: page type Offline, page->mapping = &b->mapping | 0x2
+ * A balloon page has: page type MovableOffline, page->mapping = &b->mapping | 0x2
  * (__SetPageMovable), one reference (the balloon's), and is either on
  * b->pages or PG_isolated.
  *
  * Invariants:
  *  - listed + isolated_pages == the pages the host was told about and has
  *    acknowledged (the driver keeps that count; balloon_check() compares);
- *  - a listed page is Offline, movable through b->mapping, not isolated;
+ *  - a listed page is MovableOffline, movable through b->mapping, not isolated;
  *  - a page is marked movable only while it is on the list or isolated, and
  *    becomes movable (insert) before anyone can find it on the list; it is
  *    unmarked (delete) before it leaves (seed 002's ordering).
@@ -84,7 +84,7 @@ void balloon_page_free(struct page *page)
 void balloon_page_insert(struct balloon_dev_info *b, struct page *page)
 {
 	VM_BUG_ON_PAGE(!PageLocked(page), page);
-	__SetPageOffline(page);
+	__SetPageMovableOffline(page);
 	if (b->migratepage)
 		__SetPageMovable(page, &b->mapping);
 	list_add(&page->lru, &b->pages);
@@ -95,7 +95,7 @@ void balloon_page_delete(struct page *page)
 	VM_BUG_ON_PAGE(!PageLocked(page), page);
 	if (__PageMovable(page))
 		__ClearPageMovable(page);
-	__ClearPageOffline(page);
+	__ClearPageMovableOffline(page);
 	set_page_private(page, 0);
 	if (!PageIsolated(page)) {
 		list_del(&page->lru);
@@ -255,8 +255,8 @@ bool balloon_page_isolate(struct page *page, isolate_mode_t mode)
 		spin_unlock_irqrestore(&b->pages_lock, flags);
 		return false;
 	}
-	/* a listed page: Offline, movable through this device, not isolated */
-	VM_BUG_ON_PAGE(!PageOffline(page) || PageIsolated(page), page);
+	/* a listed page: MovableOffline, movable through this device, not isolated */
+	VM_BUG_ON_PAGE(!PageMovableOffline(page) || PageIsolated(page), page);
 	list_del(&page->lru);
 	b->isolated_pages++;
 	b->isolations++;
@@ -270,7 +270,7 @@ void balloon_page_putback(struct page *page)
 	unsigned long flags;
 
 	spin_lock_irqsave(&b->pages_lock, flags);
-	VM_BUG_ON_PAGE(!b->isolated_pages || !PageOffline(page), page);
+	VM_BUG_ON_PAGE(!b->isolated_pages || !PageMovableOffline(page), page);
 	list_add(&page->lru, &b->pages);
 	b->isolated_pages--;
 	b->putbacks++;
@@ -357,8 +357,8 @@ unsigned long balloon_check(struct balloon_dev_info *b, unsigned long host_pages
 		const char *why = NULL;
 
 		n++;
-		if (!PageOffline(page))
-			why = "listed balloon page is not PageOffline";
+		if (!PageMovableOffline(page))
+			why = "listed balloon page is not PageMovableOffline";
 		else if (b->migratepage && page_mapping(page) != &b->mapping)
 			why = "listed balloon page is not movable through its device";
 		else if (PageIsolated(page))

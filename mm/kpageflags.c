@@ -4,7 +4,8 @@
  *
  * page_kpageflags() translates one struct page into the Linux bit numbers
  * (<mm/kpageflags.h>): PG_* flags to their KPF_* bits, page types to
- * SLAB / OFFLINE / PGTABLE, and BUDDY for every page inside a free buddy
+ * SLAB / OFFLINE / PGTABLE (OFFLINE, bit 23, for both Offline and
+ * MovableOffline pages: the balloon's too, docs/page-offline.md), and BUDDY for every page inside a free buddy
  * block whose refcount is 0 (as Linux's stable_page_flags() does). Ballast
  * adds the pageblock migratetype + 1 in bits 56-59 and __PageMovable in
  * bit 60. Reads are lockless snapshots: a page may change while it is read.
@@ -38,6 +39,7 @@ uint64_t page_kpageflags(unsigned long pfn)
 		u |= 1ULL << KPF_SLAB;
 		break;
 	case PGTY_OFFLINE:
+	case PGTY_MOVABLE_OFFLINE:	/* a balloon page: offline too (Linux's KPF_BALLOON was bit 23) */
 		u |= 1ULL << KPF_OFFLINE;
 		break;
 	case PGTY_TABLE:

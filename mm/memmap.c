@@ -241,7 +241,8 @@ void mm_init(void)
 const char *page_type_name(unsigned int type)
 {
 	static const char * const names[NR_PAGETYPES] = {
-		"", "buddy", "offline", "table", "slab", "large_kmalloc" };
+		"", "buddy", "offline", "table", "slab", "large_kmalloc",
+		"movable_offline" };
 
 	return type < NR_PAGETYPES ? names[type] : "?";
 }

@@ -1418,15 +1418,28 @@ void __free_pages(struct page *page, unsigned int order)
 		free_the_page(page, order);
 }
 
+void __free_frozen_pages(struct page *page, unsigned int order)
+{
+	free_the_page(page, order);
+}
+
 void put_page(struct page *page)
 {
 	if (unlikely(page_ref_count(page) <= 0)) {
-		report_bad_page(page, "put_page on a page with refcount 0", false);
+		/* seed 001: a PageOffline page has no reference to drop, ever */
+		report_bad_page(page, PageOffline(page) ?
+				"put_page on a PageOffline page (refcount 0 always, seed 001)" :
+				"put_page on a page with refcount 0", false);
 		return;
 	}
 	if (!page_ref_dec_and_test(page))
 		return;
-	/* seed 003: the last reference of a PageOffline page never frees it */
+	/*
+	 * seed 003: the last reference of a PageOffline page never frees it.
+	 * With seed 001 such a page has no reference of its own; this is a
+	 * speculative one (a scanner's get_page_unless_zero() that won the
+	 * race with page_offline_retire()) ending.
+	 */
 	if (PageOffline(page))
 		return;
 	free_the_page(page, page->alloc_order);

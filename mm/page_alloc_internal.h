@@ -87,6 +87,13 @@ void warn_alloc(gfp_t gfp, unsigned int order, const char *why);
 /* Per-CPU list initial batch and high. */
 void pcp_init_zone(struct zone *zone);
 
+/*
+ * Give a block whose refcount is already 0 on every page (a frozen block,
+ * <mm/page_offline.h>) to the buddy: the same checks and path as the last
+ * __free_pages() of it. mm/page_offline.c validates the caller's block first.
+ */
+void __free_frozen_pages(struct page *page, unsigned int order);
+
 /* Reset hooks used by mm_reset_for_test(). */
 void page_alloc_reset(void);
 void slab_reset(void);

@@ -17,10 +17,16 @@
  * zone->free_pages (Linux's NR_FREE_PAGES excludes them too).
  *
  * What counts as movable (has_unmovable_pages): free buddy pages, free
- * pages on their way (refcount 0), __PageMovable pages. PageOffline pages
- * with refcount 0 (seed 003) are skippable with SKIP_OFFLINE (memory
- * offlining) and unmovable otherwise (alloc_contig_range). Everything
- * else allocated, and PG_reserved pages, is unmovable.
+ * pages on their way (refcount 0), __PageMovable pages (balloon pages,
+ * PageMovableOffline, included). PageOffline pages (refcount 0 always,
+ * seed 001) are skippable with SKIP_OFFLINE (memory offlining) when their
+ * owner marked them Skippable - seed 003's rule in seed 001's terms - and
+ * unmovable otherwise, alloc_contig_range() included. Everything else
+ * allocated, and PG_reserved pages, is unmovable.
+ *
+ * alloc_contig_range() and alloc_contig_frozen_range() are one helper,
+ * __alloc_contig_range(): the frozen variant only ends differently, each
+ * page of the range with refcount 0 instead of 1 (seed 001's "frozen").
  *
  * Invariant: on return from any function here, each pageblock of the
  * range is either ISOLATE (only between start_ and undo_) or back to its
@@ -29,6 +35,7 @@
 #include <mm/page_isolation.h>
 #include <mm/page_alloc.h>
 #include <mm/migrate.h>
+#include <mm/page_offline.h>
 #include <kernel/printk.h>
 #include <errno.h>
 #include <string.h>
@@ -45,16 +52,19 @@ struct page *has_unmovable_pages(struct zone *zone, unsigned long start, unsigne
 			return page;
 		if (PageHWPoison(page) && (flags & SKIP_HWPOISON))
 			continue;
+		/* seed 001: refcount 0 always; offlining may skip it if its owner says so */
+		if (PageOffline(page)) {
+			if ((flags & SKIP_OFFLINE) && PageOfflineSkippable(page))
+				continue;
+			return page;
+		}
 		if (page_ref_count(page) == 0) {
 			if (PageBuddy(page)) {
 				unsigned int o = buddy_order_unsafe(page);
 
 				if (o <= MAX_ORDER)
 					pfn += (1UL << o) - 1;
-				continue;
 			}
-			if (PageOffline(page) && !(flags & SKIP_OFFLINE))
-				return page;
 			continue;
 		}
 		if (__PageMovable(page))
@@ -163,7 +173,7 @@ static unsigned long __test_page_isolated(unsigned long pfn, unsigned long end, 
 			pfn += 1UL << buddy_order(page);
 		else if ((flags & SKIP_HWPOISON) && PageHWPoison(page))
 			pfn++;
-		else if ((flags & SKIP_OFFLINE) && PageOffline(page) && !page_count(page))
+		else if ((flags & SKIP_OFFLINE) && PageOfflineSkippable(page))
 			pfn++;
 		else
 			break;
@@ -255,8 +265,12 @@ static int contig_migrate_range(unsigned long start, unsigned long end, gfp_t gf
 	return -EBUSY;
 }
 
-/* Take every free block covering [start, end) out of the buddy; 0 or -EBUSY (nothing held). */
-static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp)
+/*
+ * Take every free block covering [start, end) out of the buddy; 0 or
+ * -EBUSY (nothing held). With @frozen the pages of [start, end) end with
+ * refcount 0 (page_ref_freeze_wait()), else 1.
+ */
+static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp, bool frozen)
 {
 	struct zone *zone = &zones[pfn_zonenum(start)];
 	unsigned long pfn, irq, outer = start, outer_end;
@@ -296,10 +310,15 @@ static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp
 		__free_page(pfn_to_page(pfn));
 	for (pfn = end; pfn < outer_end; pfn++)
 		__free_page(pfn_to_page(pfn));
+	if (frozen)
+		for (pfn = start; pfn < end; pfn++)
+			page_ref_freeze_wait(pfn_to_page(pfn));
 	return 0;
 }
 
-int alloc_contig_range(unsigned long start, unsigned long end, int migratetype, gfp_t gfp)
+/* alloc_contig_range() and its frozen variant: see the essay. */
+static int __alloc_contig_range(unsigned long start, unsigned long end, int migratetype,
+				gfp_t gfp, bool frozen)
 {
 	unsigned long istart = pageblock_start_pfn(start);
 	unsigned long iend = pageblock_start_pfn(end + pageblock_nr_pages - 1);
@@ -316,9 +335,19 @@ int alloc_contig_range(unsigned long start, unsigned long end, int migratetype, 
 	if (!ret)
 		ret = test_pages_isolated(start, end, 0);
 	if (!ret)
-		ret = take_isolated_range(start, end, gfp);
+		ret = take_isolated_range(start, end, gfp, frozen);
 	undo_isolate_page_range(istart, iend, migratetype);
 	return ret ? -EBUSY : 0;
+}
+
+int alloc_contig_range(unsigned long start, unsigned long end, int migratetype, gfp_t gfp)
+{
+	return __alloc_contig_range(start, end, migratetype, gfp, false);
+}
+
+int alloc_contig_frozen_range(unsigned long start, unsigned long end, gfp_t gfp)
+{
+	return __alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp, true);
 }
 
 void free_contig_range(unsigned long pfn, unsigned long nr_pages)

@@ -39,7 +39,7 @@
  * may still hold the buffer and discard its pages at any time) it calls
  * page_reporting_retire_held() instead: the held record is dropped (so
  * another device may register) but the pages never go back to the buddy;
- * each becomes a referenced PageOffline page nobody owns, like a broken
+ * each becomes a PageOffline page (refcount 0, not Skippable) nobody owns, like a broken
  * balloon's pages at removal, counted in nr_reporting_retired.
  * mm_check_invariants() checks that no held page is on a free or pcp list,
  * inside a free block or allocated; a retired page is an allocated page to
@@ -82,6 +82,7 @@
  */
 #include "page_alloc_internal.h"
 #include <mm/page_reporting.h>
+#include <mm/page_offline.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <errno.h>
@@ -347,7 +348,8 @@ static void pr_release_held(bool reported)
 /*
  * The device may still discard the held batch at any time (it was removed
  * without a completed reset): drop the record but keep the pages out of
- * use for good, each a referenced PageOffline page (no pass running).
+ * use for good, each a PageOffline page (refcount 0, not Skippable:
+ * seed 001) nobody may free or offline (no pass running).
  */
 static void pr_retire_held(void)
 {
@@ -362,8 +364,8 @@ static void pr_retire_held(void)
 
 		for (unsigned long j = 0; j < 1UL << pr_held.ents[i].order; j++) {
 			VM_BUG_ON_PAGE(page[j].page_type != PGTY_NONE || page_ref_count(&page[j]), &page[j]);
-			set_page_count(&page[j], 1);
-			__SetPageOffline(&page[j]);
+			/* seed 001: offline, refcount 0, not skippable (the device may still use it) */
+			page_offline_mark(&page[j], 1, 0);
 		}
 	}
 	prdev->retired_blocks += pr_held.n;

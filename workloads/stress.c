@@ -117,6 +117,7 @@ static uint8_t stress_zs_byte(uint32_t tag, size_t i)
 static bool stress_fresh_ok(struct page *page)
 {
 	return page_ref_count(page) == 1 && !PageBuddy(page) && !PageOffline(page) &&
+	       !PageMovableOffline(page) &&
 	       !PageIsolated(page) && !__PageMovable(page);
 }
 

@@ -56,6 +56,7 @@
  */
 #include <drivers/virtio_balloon.h>
 #include <mm/page_alloc.h>
+#include <mm/page_offline.h>
 #include <mm/vmstat.h>
 #include <mm/page_reporting.h>
 #include <mm/shrinker.h>
@@ -742,7 +743,7 @@ static void vb_deflate_all(struct virtio_balloon *vb)
 
 /*
  * Removal, device reset: take every page still listed. A broken device
- * may still hold them, so they are retired (kept offline and referenced,
+ * may still hold them, so they are retired (PageOffline with refcount 0, not Skippable: seed 001,
  * never reused, no longer movable or the device's); otherwise the reset
  * dropped the host's claim and they are freed.
  */
@@ -762,7 +763,8 @@ static void vb_take_back_rest(struct virtio_balloon *vb)
 		if (vb->broken) {
 			list_for_each_entry_safe(page, next, &pages, lru) {
 				list_del(&page->lru);
-				__SetPageOffline(page);
+				/* the host may still use it: PageOffline, refcount 0, not skippable */
+				page_offline_retire(page);
 			}
 			vb->retired += got;
 		} else {

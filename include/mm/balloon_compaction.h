@@ -4,7 +4,8 @@
  * listed in docs/references.md).
  *
  * A balloon driver keeps one struct balloon_dev_info per device. Every
- * page it holds is PageOffline (seed 000), movable through the device's
+ * page it holds is PageMovableOffline (logically offline, seed 000, but
+ * refcounted: not seed 001's PageOffline, docs/page-offline.md), movable through the device's
  * own struct address_space (whose private_data leads back to the device,
  * so several devices work side by side), and either on b->pages or
  * isolated by compaction (counted in b->isolated_pages, its lru then owned

@@ -91,6 +91,15 @@ int add_memory(phys_addr_t start, uint64_t size, const char *owner);
 /* Undo add_memory(): every block offline (else -EBUSY, nothing changed). */
 int remove_memory(phys_addr_t start, uint64_t size);
 
+/*
+ * (Added by the offline branch.) Take / drop mem_hotplug_lock around
+ * several hotplug steps that must not interleave with another CPU's
+ * (spinning with interrupts on; not recursive: the functions above take it
+ * themselves, so call them without it).
+ */
+void mem_hotplug_begin(void);
+void mem_hotplug_done(void);
+
 /* ---- online-page callback (virtio-mem) ---- */
 
 /*

@@ -8,8 +8,10 @@
  *              changed with atomic bit operations (SetPageX) or, when the
  *              caller owns the page exclusively, plain ones (__SetPageX).
  *   page_type  at most one PGTY_* value: Buddy (free in the buddy), Offline
- *              (logically offline, seed 000 in docs/references.md), Table
- *              (page table), Slab, LargeKmalloc. A *type*, not a flag: a
+ *              (logically offline, refcount 0: seeds 000 and 001 in
+ *              docs/references.md), MovableOffline (a balloon page:
+ *              offline too, but refcounted and movable), Table (page
+ *              table), Slab, LargeKmalloc. A *type*, not a flag: a
  *              page is never two of these at once, and setting one on a
  *              page that has another is a bug caught by VM_BUG_ON_PAGE in
  *              debug builds.
@@ -55,16 +57,28 @@ enum pageflags {
 	PG_reported,	/* free buddy head already reported to the host (mm/page_reporting.c) */
 	NR_PAGEFLAGS,
 	PG_isolated = PG_reclaim,
+	/*
+	 * Seed 001's two PageOffline flags (<mm/page_offline.h>). They live on
+	 * bits that mean nothing for an offline page: nobody writes its
+	 * contents (no dirty state) and no owner-private use exists while the
+	 * page type says "offline". Only read them with PageOffline() true;
+	 * page_offline_release() clears both before the page can reach the
+	 * buddy (whose allocation check rejects any flag left set).
+	 */
+	PG_offline_never_onlined = PG_dirty,	/* never handed to the buddy */
+	PG_offline_skippable = PG_owner_priv_1,	/* owner supports offlining its block */
 };
 
 /* Page type values (page->page_type); a page has exactly one, NONE by default. */
 enum pagetype {
 	PGTY_NONE = 0,
 	PGTY_BUDDY,		/* free, in a buddy free list; order in page->private */
-	PGTY_OFFLINE,		/* logically offline (balloon etc.), seed 000 */
+	PGTY_OFFLINE,		/* logically offline, refcount 0 always (seed 001) */
 	PGTY_TABLE,		/* page table */
 	PGTY_SLAB,		/* backs a kmalloc slab */
 	PGTY_LARGE_KMALLOC,	/* head of a kmalloc() > 2 KiB; order in page->private */
+	PGTY_MOVABLE_OFFLINE,	/* inflated balloon page: refcounted, movable (seed 002);
+				   seed 001's split from Offline, docs/page-offline.md */
 	NR_PAGETYPES,
 };
 
@@ -251,6 +265,13 @@ PAGE_TYPE_OPS(Offline, PGTY_OFFLINE)
 PAGE_TYPE_OPS(Table, PGTY_TABLE)
 PAGE_TYPE_OPS(Slab, PGTY_SLAB)
 PAGE_TYPE_OPS(LargeKmalloc, PGTY_LARGE_KMALLOC)
+PAGE_TYPE_OPS(MovableOffline, PGTY_MOVABLE_OFFLINE)
+
+/* Seed 001's flags of a PageOffline page (meaningless on any other page). */
+static inline bool PageOfflineNeverOnlined(const struct page *page)
+{ return PageOffline(page) && test_page_bit(PG_offline_never_onlined, page); }
+static inline bool PageOfflineSkippable(const struct page *page)
+{ return PageOffline(page) && test_page_bit(PG_offline_skippable, page); }
 
 /* Name of a page type ("buddy", "offline", ...; "" for none). */
 const char *page_type_name(unsigned int type);
@@ -313,6 +334,18 @@ static inline bool page_ref_add_unless(struct page *page, int nr, int u)
 	} while (!__atomic_compare_exchange_n(&page->_refcount, &old, old + nr, false,
 					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
 	return true;
+}
+
+/*
+ * Freeze a page whose only reference is the caller's: 1 -> 0 with a
+ * compare-and-swap; false if someone else holds one too (Linux's name).
+ */
+static inline bool page_ref_freeze(struct page *page, int count)
+{
+	int old = count;
+
+	return __atomic_compare_exchange_n(&page->_refcount, &old, 0, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
 /* Take a reference on a page that already has one. */

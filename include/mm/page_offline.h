@@ -19,8 +19,12 @@
  *                 SKIP_OFFLINE), alloc_contig_range() as unmovable.
  *
  * Balloon pages are refcounted and movable (seed 002); they are not
- * PageOffline in this model (see docs/page-offline.md for the type they
- * got and why).
+ * PageOffline in this model but PageMovableOffline, a type of their own
+ * (docs/page-offline.md says why); kpageflags reports both with bit 23.
+ *
+ * Where the flags live: PG_offline_never_onlined is PG_dirty's bit and
+ * PG_offline_skippable PG_owner_priv_1's (<mm/page.h>); an offline page is
+ * never written (nothing to be dirty) and has no other owner-private use.
  */
 #ifndef MM_PAGE_OFFLINE_H
 #define MM_PAGE_OFFLINE_H
@@ -61,5 +65,22 @@ void page_offline_mark(struct page *page, unsigned long nr, unsigned int flags);
  * others through free_frozen_pages().
  */
 void page_offline_release(struct page *page, unsigned long nr);
+
+/*
+ * (Added by the offline branch.) Take a page out of use for good: @page
+ * (type none, the caller holds one reference) becomes PageOffline, not
+ * Skippable, and the caller's reference is dropped - refcount 0 once a
+ * speculative scanner's transient reference, if any, is put (that put
+ * never frees a PageOffline page). For memory a broken device may still
+ * use: the balloon's pages after a failed removal.
+ */
+void page_offline_retire(struct page *page);
+
+/*
+ * (Added by the offline branch.) 1 -> 0 on a page whose only lasting
+ * reference is the caller's, spinning while a speculative scanner holds
+ * a transient one. Used by the frozen allocations.
+ */
+void page_ref_freeze_wait(struct page *page);
 
 #endif

@@ -128,8 +128,8 @@ int page_reporting_release_held(struct page_reporting_dev_info *prdev);
 /*
  * The device behind @prdev is going away but may still hold its buffer
  * (its reset did not complete): forget its held batch without giving the
- * pages back. They stay out of use for good, each a referenced PageOffline
- * page, counted in prdev->retired_* and nr_reporting_retired; another
+ * pages back. They stay out of use for good, each a PageOffline page
+ * (refcount 0, not Skippable: seed 001), counted in prdev->retired_* and nr_reporting_retired; another
  * device may register afterwards. Returns the blocks retired (0 if none),
  * or -EBUSY if a pass is running: then that pass does it as it ends.
  */

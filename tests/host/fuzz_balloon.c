@@ -23,7 +23,7 @@
  *
  * Invariants checked after every operation (abort() on violation):
  *  - listed + isolated == vb.num_pages, the pages the host was told
- *    about, and every PageOffline page in memory is one of them (no page
+ *    about, and every PageMovableOffline page in memory is one of them (no page
  *    left outside the list, as an unanswered migration once did);
  *  - `actual` (config offset 4) == vb.num_pages;
  *  - vmstat balloon_deflate == the pages whose deflate the host
@@ -289,7 +289,7 @@ static void release_freepages(void)
 		struct page *page = list_first_entry(&fz.freepages, struct page, lru);
 
 		list_del(&page->lru);
-		CHECK(page_ref_count(page) == 1 && !PageOffline(page));
+		CHECK(page_ref_count(page) == 1 && !PageMovableOffline(page));
 		__free_page(page);
 	}
 }
@@ -465,7 +465,7 @@ static NO_COVERAGE void own(struct page *page)
 	CHECK(!fz.owned[pfn]);			/* owned once */
 	fz.owned[pfn] = 1;
 	CHECK(!PageBuddy(page));
-	CHECK(PageOffline(page));
+	CHECK(PageMovableOffline(page));
 	CHECK(page_ref_count(page) >= 1);
 }
 
@@ -506,7 +506,7 @@ static NO_COVERAGE void check_all(void)
 	CHECK(n_owned == fz.vb.num_pages);
 	/* no balloon page outside the list and the isolated set */
 	for (unsigned long pfn = 0; pfn < fz.sim.npfn; pfn++)
-		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn)))
+		if (pfn_valid(pfn) && PageMovableOffline(pfn_to_page(pfn)))
 			CHECK(fz.owned[pfn]);
 	CHECK(fz.sim.cfg[1] == fz.vb.num_pages);		/* actual */
 	CHECK(vm_stat_read(BALLOON_DEFLATE) == fz.vb.deflated);
@@ -520,7 +520,7 @@ static NO_COVERAGE void check_all(void)
 	list_for_each_entry(page, &fz.guest, lru) {
 		unsigned long pfn = page_to_pfn(page);
 
-		CHECK(!fz.owned[pfn] && !PageOffline(page));
+		CHECK(!fz.owned[pfn] && !PageMovableOffline(page));
 		CHECK(fz.lied || !fz.sim.held[pfn]);
 		CHECK(page_ref_count(page) == 1);
 	}
@@ -711,8 +711,12 @@ static void fz_teardown(void)
 	 * waited, which is the late putback this fuzzer exercises).
 	 */
 	for (unsigned long pfn = 0; pfn < fz.sim.npfn; pfn++)
-		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn)))
+		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn))) {
+			/* seed 001: retired pages have no reference and may not be skipped */
+			CHECK(page_ref_count(pfn_to_page(pfn)) == 0);
+			CHECK(!PageOfflineSkippable(pfn_to_page(pfn)));
 			offline++;
+		}
 	CHECK(offline == fz.vb.retired);
 	if (fz.hook)
 		unregister_alloc_slowpath_hook(&fz.oom_hook);

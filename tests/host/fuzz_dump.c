@@ -164,7 +164,8 @@ static void walk(struct vmcore *vc)
 			if (!pfn_valid(pfn))
 				abort();
 			p = pfn_to_page(pfn);
-			if (c == DC_OFFLINE && p->page_type != PGTY_OFFLINE)
+			if (c == DC_OFFLINE && p->page_type != PGTY_OFFLINE &&
+			    p->page_type != PGTY_MOVABLE_OFFLINE)
 				abort();
 			if (c != DC_OFFLINE && (!(kpf & (1ULL << KPF_BUDDY)) || page_ref_count(p)))
 				abort();

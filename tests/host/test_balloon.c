@@ -51,7 +51,7 @@ static void expect_consistent(void)
 		if (sim.held[pfn]) {
 			struct page *p = pfn_to_page(pfn);
 
-			EXPECT(pfn_valid(pfn) && PageOffline(p) && __PageMovable(p));
+			EXPECT(pfn_valid(pfn) && PageMovableOffline(p) && __PageMovable(p));
 			held_offline++;
 		}
 	EXPECT_EQ(held_offline, vb.num_pages);
@@ -204,7 +204,7 @@ TEST(compaction_moves_balloon_pages)
 	 * held by the host exactly when PageOffline.
 	 */
 	for (unsigned long i = 0; i < n; i++)
-		EXPECT_EQ(sim.held[old_pfns[i]], PageOffline(pfn_to_page(old_pfns[i])));
+		EXPECT_EQ(sim.held[old_pfns[i]], PageMovableOffline(pfn_to_page(old_pfns[i])));
 	EXPECT_EQ(sim.deflate_reqs, 64);		/* one "deflate old" per migrated page */
 	expect_consistent();
 	sim.cfg[0] = 0;
@@ -276,7 +276,7 @@ TEST(unanswered_migration_fails_and_keeps_the_page)
 	EXPECT_EQ(vb.migrate_failed, 1);
 	EXPECT_EQ(vb.migrated, 0);
 	/* the old page is a listed balloon page again */
-	EXPECT(PageOffline(page) && __PageMovable(page) && !PageIsolated(page));
+	EXPECT(PageMovableOffline(page) && __PageMovable(page) && !PageIsolated(page));
 	EXPECT_EQ(page_ref_count(page), 1);
 	EXPECT_EQ(vb.b_dev_info.isolated_pages, 0);
 	EXPECT_EQ(balloon_page_count(&vb.b_dev_info), 100);
@@ -286,7 +286,7 @@ TEST(unanswered_migration_fails_and_keeps_the_page)
 	/* the target came back untouched, to the caller's free list */
 	ASSERT(last_target != NULL);
 	EXPECT(!list_empty(&spare_targets) && list_first_entry(&spare_targets, struct page, lru) == last_target);
-	EXPECT(!PageOffline(last_target) && !__PageMovable(last_target) && !PageLocked(last_target));
+	EXPECT(!PageMovableOffline(last_target) && !__PageMovable(last_target) && !PageLocked(last_target));
 	EXPECT_EQ(page_ref_count(last_target), 1);
 	if (!list_empty(&spare_targets)) {
 		list_del(&last_target->lru);
@@ -295,7 +295,7 @@ TEST(unanswered_migration_fails_and_keeps_the_page)
 	EXPECT(list_empty(&spare_targets));
 	/* every offline page in memory is a listed balloon page */
 	for (unsigned long pfn = 0; pfn < sim.npfn; pfn++)
-		if (pfn_valid(pfn) && PageOffline(pfn_to_page(pfn)))
+		if (pfn_valid(pfn) && PageMovableOffline(pfn_to_page(pfn)))
 			EXPECT(__PageMovable(pfn_to_page(pfn)) && !PageIsolated(pfn_to_page(pfn)));
 	EXPECT_EQ(virtio_balloon_check(&vb), 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
@@ -329,10 +329,10 @@ TEST(migration_with_unanswered_inflate_keeps_count_and_actual)
 	EXPECT_EQ(vb.b_dev_info.isolated_pages, 0);
 	EXPECT_EQ(ok, 1);
 	EXPECT_EQ(vb.migrated, 1);
-	EXPECT(!PageOffline(page));		/* the old page left the balloon */
+	EXPECT(!PageMovableOffline(page));		/* the old page left the balloon */
 	EXPECT_EQ(page_ref_count(page), 0);
 	ASSERT(last_target != NULL);
-	EXPECT(PageOffline(last_target) && __PageMovable(last_target));
+	EXPECT(PageMovableOffline(last_target) && __PageMovable(last_target));
 	EXPECT_EQ(page_ref_count(last_target), 1);
 	EXPECT_EQ(balloon_page_count(&vb.b_dev_info), 100);
 	EXPECT(list_empty(&spare_targets));
@@ -438,7 +438,7 @@ TEST(failed_deflate_requeues_a_page_an_isolator_holds)
 	EXPECT(vb.broken);
 	EXPECT_EQ(vb.num_pages, 64);
 	EXPECT_EQ(balloon_page_count(&vb.b_dev_info), 64);
-	EXPECT(PageOffline(page) && __PageMovable(page) && !PageLocked(page));
+	EXPECT(PageMovableOffline(page) && __PageMovable(page) && !PageLocked(page));
 	EXPECT_EQ(page_ref_count(page), 1);
 	EXPECT_EQ(virtio_balloon_check(&vb), 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
@@ -525,7 +525,7 @@ TEST(remove_waits_for_isolated_pages)
 	 */
 	for (unsigned long i = 0; i < 2; i++) {
 		page = pfn_to_page(pfns[i]);
-		EXPECT(!PageOffline(page) && !__PageMovable(page));
+		EXPECT(!PageMovableOffline(page) && !__PageMovable(page));
 		EXPECT_EQ(page_ref_count(page), 0);
 	}
 	drain_all_pages(NULL);

@@ -1044,7 +1044,7 @@ TEST(vb_removal_without_reset_retires_held)
 	EXPECT_EQ(vb.pr_dev.retired_pages, held);
 	EXPECT_EQ(vm_stat_read(NR_REPORTING_RETIRED), held);
 	head = pfn_to_page(kept.seg[0].addr >> PAGE_SHIFT);
-	EXPECT(PageOffline(head) && page_ref_count(head) == 1 && !PageBuddy(head));
+	EXPECT(PageOffline(head) && page_ref_count(head) == 0 && !PageOfflineSkippable(head) && !PageBuddy(head));
 	drain_all_pages(NULL);
 	EXPECT_EQ(nr_free_pages_total() + held, free0);
 	EXPECT_EQ(mm_check_invariants(), 0);

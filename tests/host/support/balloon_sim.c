@@ -124,7 +124,8 @@ static void bs_report(struct bsim *s, const struct vsim_chain *c)
 		for (unsigned long p = pfn; p < pfn + np; p++) {
 			struct page *page = pfn_to_page(p);
 
-			if (PageBuddy(page) || PageOffline(page) || page_ref_count(page) || s->held[p])
+			if (PageBuddy(page) || PageOffline(page) || PageMovableOffline(page) ||
+			    page_ref_count(page) || s->held[p])
 				s->report_errors++;
 			memset(__va(PFN_PHYS(p)), 0, PAGE_SIZE);
 		}
