@@ -28,8 +28,12 @@
  * sub-block of an online block releases its PageOffline pages to the
  * buddy (page_offline_release). Unplugging takes a sub-block out of the
  * buddy with alloc_contig_frozen_range() (its pages come back frozen,
- * refcount 0), sends UNPLUG, and on ACK marks them PageOffline Skippable;
- * on anything else the frozen pages go back to the buddy. When the rest
+ * refcount 0), sends UNPLUG, and on ACK marks them PageOffline
+ * NeverOnlined and Skippable and takes them out of the zone's managed
+ * count (as Linux's virtio-mem does: MemTotal drops with the unplug; the
+ * NeverOnlined flag makes a later page_offline_release() count them again
+ * through generic_online_page()); on anything else the frozen pages go
+ * back to the buddy. When the rest
  * of the target is at least the plugged part of a whole online block, the
  * block is offlined in one go instead (migrates everything out), then its
  * sub-blocks are unplugged. Invariant (virtio_mem_check): a plugged
@@ -406,6 +410,38 @@ static void vm_online_range(unsigned long pfn, unsigned long n)
 	}
 }
 
+/*
+ * Keep unplugged [pfn, pfn + n) of a block going online away from the
+ * buddy: PageOffline, NeverOnlined (not counted as managed: plugging it
+ * later goes through generic_online_page(), which counts it), Skippable.
+ * A page still PageOffline from before the block was last offlined keeps
+ * its type; the others arrive as an offline section's pages (PG_reserved,
+ * refcount 1) and are frozen first. Nothing here touches the memory.
+ */
+static void vm_offline_unplugged(unsigned long pfn, unsigned long n)
+{
+	for (unsigned long k = 0; k < n; k++) {
+		struct page *p = pfn_to_page(pfn + k);
+
+		if (PageOffline(p))
+			continue;
+		__ClearPageReserved(p);
+		set_page_count(p, 0);
+		page_offline_mark(p, 1, PAGE_OFFLINE_NEVER_ONLINED | PAGE_OFFLINE_SKIPPABLE);
+	}
+}
+
+/* Subtract @nr pages of @page's zone from its managed count (they left for good). */
+static void vm_unmanage(struct page *page, unsigned long nr)
+{
+	struct zone *zone = page_zone(page);
+	unsigned long flags;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	WRITE_ONCE(zone->managed_pages, zone->managed_pages - nr);
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
 /* online_page_callback_t: plugged sub-blocks to the buddy, the rest PageOffline. */
 static void vm_online_page(struct page *page, unsigned int order)
 {
@@ -427,8 +463,7 @@ static void vm_online_page(struct page *page, unsigned int order)
 		if (vm->mbs[i].plugged & (1ull << sb))
 			vm_online_range(pfn, n);
 		else
-			page_offline_mark(pfn_to_page(pfn), n,
-					  PAGE_OFFLINE_NEVER_ONLINED | PAGE_OFFLINE_SKIPPABLE);
+			vm_offline_unplugged(pfn, n);
 		pfn += n;
 	}
 }
@@ -777,7 +812,10 @@ static int vm_unplug_online_mb(struct virtio_mem *vm, unsigned int i, unsigned i
 			vm_refused(vm, "UNPLUG", r, i, (unsigned int)sb, 1);
 			return (int)done;
 		}
-		page_offline_mark(pfn_to_page(pfn), vm_sb_pages(vm), PAGE_OFFLINE_SKIPPABLE);
+		/* as if never onlined: uncounted now, counted again when plugged */
+		vm_unmanage(pfn_to_page(pfn), vm_sb_pages(vm));
+		page_offline_mark(pfn_to_page(pfn), vm_sb_pages(vm),
+				  PAGE_OFFLINE_NEVER_ONLINED | PAGE_OFFLINE_SKIPPABLE);
 		vm->mbs[i].plugged &= ~(1ull << sb);
 		vm->plugged -= vm->sb_size;
 		vm->unplugged_sbs++;
