@@ -54,9 +54,14 @@
  *
  * Responses. ACK: done. NACK on PLUG: the device will not plug more now;
  * stop and retry after a back-off. NACK on UNPLUG: the same (the pages
- * go back to the buddy). BUSY: retry with exponential back-off. ERROR:
- * report, ask the device for the STATE of the range (the answer is
- * recorded in the message), back off. A sub-block that cannot be emptied
+ * go back to the buddy). BUSY: retry with exponential back-off. ERROR
+ * (or a malformed answer): ask the device for the STATE of the range; if
+ * it is in the state asked for, the device did it after all (count it as
+ * ACK: reconciled), else report (with the state) and back off. So an
+ * unplug the device carried out is never undone by giving its pages back
+ * to the buddy, and a plug it carried out is adopted on the next try. An
+ * UNPLUG whose outcome stays unknown (STATE answered badly too, or mixed)
+ * counts as done: memory that may be gone is never used again. A sub-block that cannot be emptied
  * (unmovable pages) is skipped for the pass; if no progress was made the
  * whole step backs off exponentially (VM_RETRY_MIN_MS doubling up to
  * VM_RETRY_MAX_MS) and the retry state is shown by the `virtio-mem`
@@ -297,8 +302,10 @@ static int vm_send(struct virtio_mem *vm)
 }
 
 /* One PLUG/UNPLUG/STATE request for @n sub-blocks from @sb of block @i. */
-static int vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, unsigned int sb,
-		      unsigned int n)
+static const char *vm_state_name(unsigned int s);
+
+static int __vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, unsigned int sb,
+			unsigned int n)
 {
 	memset(&vm->req, 0, sizeof(vm->req));
 	vm->req.type = type;
@@ -311,6 +318,53 @@ static int vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, unsi
 	else
 		vm->state_reqs++;
 	return vm_send(vm);
+}
+
+/*
+ * PLUG/UNPLUG (or STATE) of @n sub-blocks from (@i, @sb). An ERROR (or a
+ * malformed answer) on PLUG/UNPLUG is checked with a STATE request: if
+ * the range is now in the state asked for, the device did it and the
+ * answer is taken as ACK (else the driver would give memory the device
+ * took away back to the buddy, or forget memory it plugged). The STATE
+ * answer is kept in vm->last_state (-1: none) for the message.
+ */
+static int vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, unsigned int sb,
+		      unsigned int n)
+{
+	int r = __vm_request(vm, type, i, sb, n), st;
+
+	vm->last_state = -1;
+	if (r != VIRTIO_MEM_RESP_ERROR || type == VIRTIO_MEM_REQ_STATE)
+		return r;
+	st = __vm_request(vm, VIRTIO_MEM_REQ_STATE, i, sb, n);
+	if (st < 0)
+		return st;
+	if (st == VIRTIO_MEM_RESP_ACK)
+		vm->last_state = vm->resp.state;
+	if (type == VIRTIO_MEM_REQ_PLUG && vm->last_state == VIRTIO_MEM_STATE_PLUGGED) {
+		vm->reconciled++;
+		return VIRTIO_MEM_RESP_ACK;
+	}
+	if (type == VIRTIO_MEM_REQ_UNPLUG && vm->last_state != VIRTIO_MEM_STATE_PLUGGED) {
+		/*
+		 * Unplugged, partly, or unknown: the memory may be gone, so it
+		 * must never be used again; treat it as unplugged. If the
+		 * device kept it, a later PLUG of it is adopted (ERROR, STATE
+		 * plugged), and `virtio-mem check` shows the difference.
+		 */
+		if (vm->last_state != VIRTIO_MEM_STATE_UNPLUGGED) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "UNPLUG %#llx: ERROR, device state %s; treated as unplugged",
+				 (unsigned long long)vm->req.addr,
+				 vm->last_state >= 0 ? vm_state_name((unsigned int)vm->last_state) : "unknown");
+			vm_error(vm, msg);
+			vm->unplug_doubt++;
+		}
+		vm->reconciled++;
+		return VIRTIO_MEM_RESP_ACK;
+	}
+	return r;
 }
 
 static const char *vm_resp_name(int r)
@@ -363,11 +417,9 @@ static void vm_refused(struct virtio_mem *vm, const char *what, int r, unsigned 
 	uint64_t a = vm_mb_phys(vm, i) + (uint64_t)sb * vm->sb_size;
 
 	if (r == VIRTIO_MEM_RESP_ERROR) {
-		int s = vm_request(vm, VIRTIO_MEM_REQ_STATE, i, sb, n);
-
 		snprintf(msg, sizeof(msg), "%s %#llx+%u MiB: ERROR (device state of the range: %s)",
 			 what, (unsigned long long)a, (unsigned int)((n * vm->sb_size) >> 20),
-			 s == VIRTIO_MEM_RESP_ACK ? vm_state_name(vm->resp.state) : vm_resp_name(s));
+			 vm->last_state >= 0 ? vm_state_name((unsigned int)vm->last_state) : "unknown");
 		vm_error(vm, msg);
 	} else if (r >= 0) {
 		snprintf(msg, sizeof(msg), "%s %#llx+%u MiB: %s; retrying later", what,

@@ -158,6 +158,9 @@ struct virtio_mem {
 	unsigned long plugged_sbs, unplugged_sbs, mbs_added, mbs_removed, mbs_offlined;
 	unsigned long contig_failed, offline_failed, clamps, config_events, timeouts;
 	unsigned long others_offline_refused;
+	unsigned long reconciled;	/* ERROR answers whose STATE showed the change done */
+	unsigned long unplug_doubt;	/* UNPLUGs of unknown outcome, treated as done */
+	int last_state;			/* STATE answer after the last ERROR, -1 none */
 
 	char last_error[128];
 	uint64_t last_error_ms;

@@ -333,6 +333,12 @@ void vmsim_destroy(struct vmsim *s)
 	s->plugged = NULL;
 }
 
+void vmsim_protect_all(struct vmsim *s)
+{
+	if (mprotect(__va(s->addr), s->region_size, PROT_NONE))
+		abort();
+}
+
 void vmsim_set_requested(struct vmsim *s, uint64_t bytes)
 {
 	s->requested_size = bytes;

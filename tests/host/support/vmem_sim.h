@@ -70,6 +70,8 @@ void vmsim_init(struct vmsim *s, uint64_t addr, uint64_t region_size, uint64_t b
 void vmsim_destroy(struct vmsim *s);
 /* The host sets requested_size (as qom-set does) and raises a config change. */
 void vmsim_set_requested(struct vmsim *s, uint64_t bytes);
+/* Make the whole region inaccessible (before the driver starts: nothing is plugged). */
+void vmsim_protect_all(struct vmsim *s);
 /* Answer every pending request. */
 void vmsim_run(struct vmsim *s);
 /* Blocks plugged per the device's bitmap (bytes). */
