@@ -1244,3 +1244,15 @@ int virtio_mem_remove(struct virtio_mem *vm)
 	spin_unlock(&vm->lock);
 	return left ? -EBUSY : 0;
 }
+
+#ifdef HOST_BUILD
+void virtio_mem_host_reset(void)
+{
+	if (vm_nregistered) {
+		restore_online_page_callback(vm_online_page);
+		unregister_memory_notifier(&vm_notifier);
+	}
+	memset(vm_registered, 0, sizeof(vm_registered));
+	vm_nregistered = 0;
+}
+#endif

@@ -196,6 +196,11 @@ unsigned int vm_mb_plugged_count(const struct virtio_mem *vm, unsigned int i);
 /* Give everything back (driver removal / test teardown): unplug all, remove every block. */
 int virtio_mem_remove(struct virtio_mem *vm);
 
+#ifdef HOST_BUILD
+/* Host tests: forget every device (callback, notifier) before the memory is torn down. */
+void virtio_mem_host_reset(void);
+#endif
+
 /* Kernel glue. */
 int virtio_mem_probe(struct virtio_device *vdev);
 /* The i-th virtio-mem device, or NULL. */

@@ -74,6 +74,7 @@ static void teardown(void)
 {
 	if (vm.mbs && vm.ready && !vm.broken)
 		EXPECT_EQ(virtio_mem_remove(&vm), 0);
+	virtio_mem_host_reset();
 	vmsim_destroy(&sim);
 	host_mem_teardown();
 }
@@ -443,6 +444,7 @@ TEST(malformed_answers_are_errors)
 	EXPECT_EQ(sim.plugged_size, 0);
 	EXPECT_EQ(virtio_mem_check(&vm), 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
+	virtio_mem_host_reset();
 	vmsim_destroy(&sim);
 	host_mem_teardown();
 }
@@ -462,6 +464,7 @@ TEST(never_answering_device_breaks_cleanly)
 	EXPECT_EQ(virtio_mem_check(&vm), 0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	EXPECT_EQ(virtio_mem_step(&vm, 8), -EIO);
+	virtio_mem_host_reset();
 	vmsim_destroy(&sim);
 	host_mem_teardown();
 }
