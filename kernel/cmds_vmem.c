@@ -12,7 +12,7 @@
  *                           the buddy, frozen, owned by nobody movable):
  *                           those sub-blocks cannot be emptied, the way a
  *                           long-term pinned page blocks them (tests)
- *   virtio-mem unpin        give the pinned pages back
+ *   virtio-mem unpin        give the pinned pages back and retry at once
  */
 #include <kernel/shell.h>
 #include <kernel/printk.h>
@@ -132,6 +132,7 @@ static int cmd_vmem(int argc, char **argv)
 		while (vm_npins)
 			free_contig_frozen_range(vm_pins[--vm_npins], 1);
 		printk("virtio-mem: unpinned %u pages\n", n);
+		virtio_mem_kick(vm);	/* what they blocked can go now */
 		return 0;
 	}
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "check")))

@@ -121,6 +121,14 @@ int virtio_mem_probe(struct virtio_device *vdev)
 	return 0;
 }
 
+void virtio_mem_kick(struct virtio_mem *vm)
+{
+	struct vm_kernel *k = container_of(vm, struct vm_kernel, vm);
+
+	vm->retry_at = 0;
+	work_queue(&k->work);
+}
+
 struct virtio_mem *virtio_mem_get(unsigned int i)
 {
 	return i < vm_nkdevices ? &vm_kdevices[i]->vm : NULL;

@@ -203,6 +203,8 @@ void virtio_mem_host_reset(void);
 
 /* Kernel glue. */
 int virtio_mem_probe(struct virtio_device *vdev);
+/* Retry now: drop the back-off and queue the work item (memory was freed). */
+void virtio_mem_kick(struct virtio_mem *vm);
 /* The i-th virtio-mem device, or NULL. */
 struct virtio_mem *virtio_mem_get(unsigned int i);
 /* Total plugged bytes over every device (stats). */
