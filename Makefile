@@ -15,7 +15,8 @@
 #                   platform hooks cost (examples/hosted/bench.c)
 #   make soak       the threaded host suites (ASan and TSan builds) with --long
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
-#                   JSON lines + a table; then make bench-dump (the dump
+#                   JSON lines + a table; virtio-mem plug/unplug rates
+#                   (scripts/bench_vmem.py); then make bench-dump (the dump
 #                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
 #                   and make bench-boot
 #   make bench-boot what starting the other CPUs costs boot: -smp 1 and
@@ -278,6 +279,7 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
+	@python3 scripts/bench_vmem.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory bench-dump
 	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
@@ -285,6 +287,11 @@ bench: build/kvm-probe.elf | $(DEPS)
 .PHONY: bench-dump bench-boot
 bench-dump: build/tools/ballast-dump
 	@python3 scripts/dump_bench.py
+
+# virtio-mem plug/unplug rates alone (docs/virtio-mem.md).
+bench-vmem: build/kvm-probe.elf | $(DEPS)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bench_vmem.py --kernel build/release/ballast-bench.elf
 
 bench-boot: | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
