@@ -284,7 +284,7 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 # The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
-.PHONY: bench-dump bench-boot
+.PHONY: bench-dump bench-boot bench-vmem
 bench-dump: build/tools/ballast-dump
 	@python3 scripts/dump_bench.py
 
