@@ -38,6 +38,7 @@
 #include <mm/memblock.h>
 #include <mm/e820.h>
 #include <mm/compaction.h>
+#include <mm/memory_hotplug.h>
 #include <drivers/virtio.h>
 #include <drivers/pvpanic.h>
 #include <kernel/vmcoreinfo.h>
@@ -101,6 +102,7 @@ static void memory_init(void)
 	smp_reserve_trampoline();
 	memblock_reserve(0, 1ULL << 20);
 	memblock_reserve((phys_addr_t)_image_start_phys, kernel_image_bytes());
+	mhp_set_kernel_image((phys_addr_t)_image_start_phys, kernel_image_bytes());
 	if (boot_info.data_end > boot_info.data_start)
 		memblock_reserve(boot_info.data_start, boot_info.data_end - boot_info.data_start);
 	if (memblock_phys_mem_size() - memblock_reserved_size() < (4ULL << 20))

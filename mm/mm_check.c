@@ -215,6 +215,9 @@ static void check_memmap(struct zone *zone)
 			pfn |= MAX_ORDER_NR_PAGES - 1;
 			continue;
 		}
+		/* zones interleave (a Movable section inside DMA32's span): its own zone checks it */
+		if (!zone_has_pfn(zone, pfn))
+			continue;
 		p = pfn_to_page(pfn);
 		if (p->_check_mark == MARK_PCP || p->_check_mark == MARK_HELD) {
 			p->_check_mark = 0;

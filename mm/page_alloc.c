@@ -1186,6 +1186,11 @@ void pcp_set_batch_high(int batch, int high)
 			pcp_update_limits(cpu);
 }
 
+void zone_pcp_update(void)
+{
+	pcp_set_batch_high(pcp_batch_override, pcp_high_override);
+}
+
 /* ------------------------------------------------------------------ */
 /* allocation                                                          */
 /* ------------------------------------------------------------------ */

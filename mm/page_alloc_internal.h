@@ -94,6 +94,9 @@ void pcp_init_zone(struct zone *zone);
  */
 void __free_frozen_pages(struct page *page, unsigned int order);
 
+/* Recompute every CPU's list limits from the zone sizes (after memory came or went). */
+void zone_pcp_update(void);
+
 /* Reset hooks used by mm_reset_for_test(). */
 void page_alloc_reset(void);
 void slab_reset(void);

@@ -112,17 +112,25 @@ static void unset_migratetype_isolate(struct page *page)
 	spin_unlock_irqrestore(&zone->lock, irq);
 }
 
-/* True if [start, end) is a non-empty range of valid pfns of one zone. */
+/*
+ * True if [start, end) is a non-empty range of online pfns of one zone
+ * (sections: an offline one has struct pages but no zone; zones may
+ * interleave, so every section's zone is checked, not the span).
+ */
 static bool range_ok(unsigned long start, unsigned long end)
 {
-	if (start >= end || !pfn_valid(start) || !pfn_valid(end - 1))
+	enum zone_type z;
+
+	if (start >= end || !pfn_valid(start) || !pfn_valid(end - 1) ||
+	    !pfn_section_online(start) || !pfn_section_online(end - 1))
 		return false;
-	if (pfn_zonenum(start) != pfn_zonenum(end - 1))
+	z = pfn_zonenum(start);
+	if (pfn_zonenum(end - 1) != z)
 		return false;
 	for (unsigned long pfn = start; pfn < end; pfn += MAX_ORDER_NR_PAGES)
-		if (!pfn_valid(pfn))
+		if (!pfn_valid(pfn) || !pfn_section_online(pfn) || pfn_zonenum(pfn) != z)
 			return false;
-	return zone_spans_pfn(&zones[pfn_zonenum(start)], start);
+	return zone_spans_pfn(&zones[z], start);
 }
 
 /* Isolate blocks of [start, end), checking only [cs, ce) for unmovable pages. */

@@ -271,6 +271,44 @@ def step_shell(t, verbose):
         shell_pagemap(t, out, int(m.group(2)))
     shell_frag(t)
     shell_meminfo_linux(t)
+    shell_memory(t)
+
+
+def memory_rows(text):
+    """The block lines of `memory`: {block: (state, zone, valid_zones, removable, owner, offl)}."""
+    rows = {}
+    for m in re.finditer(r"^(\d+)\s+0x[0-9a-f]+\s+(\S+)\s+(\S+)\s+(\S+(?: Movable)?)\s+"
+                         r"([01])\s+(\S+)\s+(\d+)\s*$", text, re.M):
+        rows[int(m.group(1))] = (m.group(2), m.group(3), m.group(4), int(m.group(5)),
+                                 m.group(6), int(m.group(7)))
+    return rows
+
+
+def shell_memory(t):
+    """`memory`: list blocks, refuse the kernel's block, offline and online another."""
+    script = ("memory\nmemory offline 0\nmemory offline 2\nmemory\nmemory online 2 movable\n"
+              "memory\nmemory online 2\nmemory offline 9\nmmcheck\n")
+    rc, out, acc, secs = boot("microvm", "pvh", "512M", timeout=180, stdin=script)
+    print(f"  memory session: {acc.upper()}, {secs:.1f} s, exit {rc}")
+    expect_script(t, "shell/memory session: offline 0, online of an online block and block 9 "
+                  "fail, the rest succeed", out, script,
+                  expect_fail={"memory offline 0", "memory online 2", "memory offline 9"})
+    rows = [memory_rows(command_text(out, "memory", i)) for i in range(3)]
+    first = rows[0]
+    expect(t, "shell/memory lists blocks 0-3 online, block 0 not removable",
+           sorted(first) == [0, 1, 2, 3] and all(r[0] == "online" for r in first.values())
+           and first[0][3] == 0 and first[0][2] == "DMA32" and first[2][4] == "boot", out)
+    expect(t, "shell/memory offline 0 says the kernel image is there",
+           re.search(r"memory: offline failed: block 0: holds the kernel image", out) is not None,
+           out)
+    expect(t, "shell/memory offline 2: listed offline, valid zones DMA32 Movable",
+           len(rows) >= 3 and rows[1].get(2, ("",))[0] == "offline" and
+           rows[1][2][2] == "DMA32 Movable" and rows[1][2][1] == "-", out)
+    expect(t, "shell/memory online 2 movable: listed online in Movable",
+           len(rows) >= 3 and rows[2].get(2, ("",))[0] == "online" and
+           rows[2][2][1] == "Movable", out)
+    expect(t, "shell/memory errors say what to do",
+           "block 2 is already online" in out and "N must be a block number 0..3" in out, out)
 
 
 def shell_pagemap(t, out, count):
