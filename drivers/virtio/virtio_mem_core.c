@@ -872,6 +872,13 @@ static int vm_unplug_online_mb(struct virtio_mem *vm, unsigned int i, unsigned i
 		vm->plugged -= vm->sb_size;
 		vm->unplugged_sbs++;
 		done++;
+		/* a config change in the middle: follow the new size every 8 sub-blocks */
+		if ((done & 7) == 0) {
+			virtio_mem_update_target(vm);
+			if (vm->plugged < vm->target + vm->sb_size)
+				break;
+			want = done + (unsigned int)((vm->plugged - vm->target) / vm->sb_size);
+		}
 	}
 	vm->unplug_blocked += blocked;
 	if (blocked && !done) {
@@ -914,6 +921,15 @@ static int vm_unplug_step(struct virtio_mem *vm)
 		/* the whole block goes: offline it in one go, then unplug */
 		if (n <= want - total && vm_mb_offline(vm, (unsigned int)i) == 0) {
 			r = vm_unplug_offline_mb(vm, (unsigned int)i, n);
+			/* refused: its plugged memory is usable again meanwhile */
+			if (vm->mbs[i].plugged && vm->mbs[i].state == VM_MB_OFFLINE &&
+			    vm_mb_online(vm, (unsigned int)i)) {
+				char msg[96];
+
+				snprintf(msg, sizeof(msg), "memory block %lu: could not be onlined again after a refused unplug",
+					 vm->first_mb + i);
+				vm_error(vm, msg);
+			}
 			vm_mb_release(vm);
 			return r;
 		}
@@ -973,6 +989,8 @@ int virtio_mem_step(struct virtio_mem *vm, unsigned int max_reqs)
 		spin_unlock(&vm->lock);
 		return -EAGAIN;
 	}
+	/* the retry is due: a refusal in this pass sets it again (retry_ms doubles) */
+	vm->retry_at = 0;
 	if (vm->unplug_all_pending) {
 		ret = vm_unplug_all(vm);
 		if (ret) {
