@@ -31,6 +31,9 @@
 #define SECTION_ONLINE		0x04	/* its pages belong to a zone */
 #define SECTION_DEFERRED	0x08	/* memmap not initialised yet (deferred init) */
 #define SECTION_BOOT		0x10	/* present since boot (not hot-added) */
+#define SECTION_MEMMAP_PIECES	0x20	/* hot-added memmap in 4 KiB pieces: memmap_phys
+					   is the first piece only (the rest: the
+					   vmemmap's page tables) */
 
 struct mem_section {
 	uint64_t memmap_phys;		/* physical address of the struct page of the
