@@ -72,10 +72,7 @@ void mm_init_all(void)
 {
 	char opt[128];
 
-	if (cmdline_get("movablecore", opt, sizeof(opt)) && movablecore_parse(opt))
-		pr_warn("movablecore=%s not understood (a size such as 512M or 1G, or 1%%-99%%); "
-			"no ZONE_MOVABLE\n", opt);
-	mm_init();
+	mm_init();	/* movablecore= was parsed by memory_init() (kernel/main.c) */
 	if (zones[ZONE_MOVABLE].present_pages)
 		printk("ballast: ZONE_MOVABLE: %lu MiB of boot memory from pfn %#lx\n",
 		       pages_to_mib(zones[ZONE_MOVABLE].present_pages),

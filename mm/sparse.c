@@ -59,6 +59,9 @@ static unsigned long boot_span_lo, boot_span_hi;
 /* movablecore= as parsed: bytes (0 = none), or a percentage when movablecore_pct. */
 static uint64_t movablecore_bytes;
 static unsigned int movablecore_pct;
+/* sparse_boot_movable_first()'s answer, computed once per boot (memblock changes after). */
+static bool movable_first_known;
+static unsigned long movable_first_cached;
 
 const char *section_owner_name(unsigned long nr)
 {
@@ -305,12 +308,14 @@ int movablecore_parse(const char *opt)
 			return -EINVAL;
 		movablecore_pct = (unsigned int)v;
 		movablecore_bytes = 0;
+		movable_first_known = false;
 		return 0;
 	}
 	if (!parse_mem_size(opt, &v) || v == 0)
 		return -EINVAL;
 	movablecore_bytes = v;
 	movablecore_pct = 0;
+	movable_first_known = false;
 	return 0;
 }
 
@@ -318,12 +323,13 @@ void movablecore_reset(void)
 {
 	movablecore_bytes = 0;
 	movablecore_pct = 0;
+	movable_first_known = false;
 }
 
 /*
  * The first section of ZONE_MOVABLE at boot for movablecore=, or
- * NR_MEM_SECTIONS for none: whole sections from the top of boot memory
- * holding at least the asked amount of RAM, stopping below any section
+ * NR_MEM_SECTIONS for none: the asked size rounded up to whole sections,
+ * taken from the top of boot memory, stopping below any section
  * that has reserved memory (the kernel image, firmware, boot data) and
  * never taking section 0. Called before mm_init() allocates anything.
  */
@@ -332,8 +338,11 @@ unsigned long sparse_boot_movable_first(void)
 	uint64_t want = movablecore_bytes, got = 0;
 	unsigned long first = NR_MEM_SECTIONS, top = 0, nr;
 
+	if (movable_first_known)
+		return movable_first_cached;
 	if (!want && !movablecore_pct)
 		return NR_MEM_SECTIONS;
+	sparse_init_boot_sections();
 	if (movablecore_pct)
 		want = memblock_phys_mem_size() / 100 * movablecore_pct;
 	for (nr = 0; nr < NR_MEM_SECTIONS; nr++)
@@ -348,15 +357,23 @@ unsigned long sparse_boot_movable_first(void)
 			break;
 		if (section_nr_to_pfn(nr) < ZONE_DMA32_END_PFN && top > pfn_to_section_nr(ZONE_DMA32_END_PFN))
 			break;	/* keep DMA32 whole when there is Normal memory above it */
-		got += PFN_PHYS(memblock_pages_in(section_nr_to_pfn(nr),
-						  section_nr_to_pfn(nr) + PAGES_PER_SECTION));
+		got += e - s;	/* whole sections: a short top section counts whole */
 		first = nr;
 	}
 	if (got < want)
 		pr_warn("movablecore: %llu MiB asked, %llu MiB of whole sections above the kernel "
 			"available; Movable gets those\n", (unsigned long long)(want >> 20),
 			(unsigned long long)(got >> 20));
+	movable_first_known = true;
+	movable_first_cached = first;
 	return first;
+}
+
+phys_addr_t sparse_boot_movable_limit(void)
+{
+	unsigned long first = sparse_boot_movable_first();
+
+	return first < NR_MEM_SECTIONS ? PFN_PHYS(section_nr_to_pfn(first)) : ~(phys_addr_t)0;
 }
 
 void sparse_online_boot_sections(unsigned long movable_first,

@@ -99,6 +99,8 @@ unsigned long sparse_init_boot_sections(void);
  * (it then allocates below it: the boot memmap is never Movable).
  */
 unsigned long sparse_boot_movable_first(void);
+/* Its physical address (every boot allocation stays below it), or ~0 without Movable. */
+phys_addr_t sparse_boot_movable_limit(void);
 /*
  * After the boot memmap is set up: online every boot section with a memmap
  * into its zone (DMA32 below 4 GiB, Normal above, Movable from section
