@@ -55,7 +55,8 @@
  * Responses. ACK: done. NACK on PLUG: the device will not plug more now;
  * stop and retry after a back-off. NACK on UNPLUG: the same (the pages
  * go back to the buddy). BUSY: retry with exponential back-off. ERROR
- * (or a malformed answer): ask the device for the STATE of the range; if
+ * (or a malformed answer), or NACK on PLUG: ask the device for the STATE
+ * of the range; if
  * it is in the state asked for, the device did it after all (count it as
  * ACK: reconciled), else report (with the state) and back off. So an
  * unplug the device carried out is never undone by giving its pages back
@@ -322,7 +323,8 @@ static int __vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, un
 
 /*
  * PLUG/UNPLUG (or STATE) of @n sub-blocks from (@i, @sb). An ERROR (or a
- * malformed answer) on PLUG/UNPLUG is checked with a STATE request: if
+ * malformed answer) on PLUG/UNPLUG, and a NACK on PLUG, is checked with a
+ * STATE request: if
  * the range is now in the state asked for, the device did it and the
  * answer is taken as ACK (else the driver would give memory the device
  * took away back to the buddy, or forget memory it plugged). The STATE
@@ -334,8 +336,11 @@ static int vm_request(struct virtio_mem *vm, uint16_t type, unsigned int i, unsi
 	int r = __vm_request(vm, type, i, sb, n), st;
 
 	vm->last_state = -1;
-	if (r != VIRTIO_MEM_RESP_ERROR || type == VIRTIO_MEM_REQ_STATE)
+	if (type == VIRTIO_MEM_REQ_STATE || r == VIRTIO_MEM_RESP_ACK || r == VIRTIO_MEM_RESP_BUSY ||
+	    r < 0 || (type == VIRTIO_MEM_REQ_UNPLUG && r == VIRTIO_MEM_RESP_NACK))
 		return r;
+	/* ERROR, or NACK on PLUG (a device that plugged it already answers NACK
+	   when that filled requested_size) */
 	st = __vm_request(vm, VIRTIO_MEM_REQ_STATE, i, sb, n);
 	if (st < 0)
 		return st;

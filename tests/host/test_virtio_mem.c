@@ -428,7 +428,8 @@ TEST(malformed_answers_are_errors)
 	EXPECT_EQ(sim.plugged_size, 2 * MiB);
 	EXPECT_EQ(online_mbs(), 0);
 	sim.short_resp = false;
-	/* the retry's PLUG gets ERROR (already plugged), STATE says plugged: adopted */
+	/* the retry's PLUG gets NACK (the device's plugged_size already fills
+	   requested_size), STATE says plugged: adopted */
 	EXPECT_EQ(settle_retrying(2000), 0);
 	EXPECT_EQ(vm.reconciled, 1);
 	EXPECT_EQ(vm.plugged, 2 * MiB);
