@@ -203,7 +203,7 @@ def vmem_args(mem, vmem, block="2M", requested="0"):
     m = f"{mem},maxmem={total_mib}M"
     dev = ["-object", f"memory-backend-ram,id=vmem0,size={vmem}",
            "-device", f"virtio-mem-pci,id={VMEM_ID},memdev=vmem0,"
-                      f"requested-size={requested},block-size={block}"]
+                      f"requested-size={requested},block-size={block},unplugged-inaccessible=on"]
     return m, dev
 
 
