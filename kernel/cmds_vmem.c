@@ -76,6 +76,10 @@ static void vmem_show(unsigned int d, struct virtio_mem *vm)
 	printk("  sub-blocks plugged %lu unplugged %lu; blocks added %lu removed %lu offlined %lu; contig_failed %lu offline_failed %lu refused_offline %lu config_events %lu\n",
 	       vm->plugged_sbs, vm->unplugged_sbs, vm->mbs_added, vm->mbs_removed, vm->mbs_offlined,
 	       vm->contig_failed, vm->offline_failed, vm->others_offline_refused, vm->config_events);
+	printk("  time ms: requests %llu add_memory %llu online %llu offline %llu contig %llu remove_memory %llu\n",
+	       (unsigned long long)(vm->t_req / 1000000), (unsigned long long)(vm->t_add / 1000000),
+	       (unsigned long long)(vm->t_online / 1000000), (unsigned long long)(vm->t_offline / 1000000),
+	       (unsigned long long)(vm->t_contig / 1000000), (unsigned long long)(vm->t_remove / 1000000));
 	printk("  pinned %u pages\n", vm_npins);
 }
 

@@ -39,6 +39,7 @@ static uint64_t vm_now_ms(void)
 
 static const struct virtio_mem_env vm_kernel_env = {
 	.now_ms = vm_now_ms,
+	.now_ns = uptime_ns,
 	.wait_poll = NULL,
 };
 

@@ -91,6 +91,12 @@
 static struct virtio_mem *vm_registered[VM_MAX_DEVICES];
 static unsigned int vm_nregistered;
 
+/* Nanoseconds now, or 0 when the environment has no such clock. */
+static uint64_t vm_ns(const struct virtio_mem *vm)
+{
+	return vm->env->now_ns ? vm->env->now_ns() : 0;
+}
+
 /* ---- geometry helpers ---- */
 
 /* Physical address of memory block index @i. */
@@ -249,7 +255,7 @@ static int vm_send(struct virtio_mem *vm)
 		{ __pa(&vm->req), sizeof(vm->req) },
 		{ __pa(&vm->resp), sizeof(vm->resp) },
 	};
-	uint64_t deadline;
+	uint64_t deadline, t0;
 	unsigned long spins = 0;
 	uint32_t len = 0;
 	void *tok;
@@ -257,6 +263,7 @@ static int vm_send(struct virtio_mem *vm)
 
 	if (vm->broken)
 		return -EIO;
+	t0 = vm_ns(vm);
 	memset(&vm->resp, 0xff, sizeof(vm->resp));
 	err = virtqueue_add(vm->vq, sg, 1, 1, vm);
 	if (err) {
@@ -289,6 +296,7 @@ static int vm_send(struct virtio_mem *vm)
 		else
 			cpu_relax();
 	}
+	vm->t_req += vm_ns(vm) - t0;
 	if (len < sizeof(vm->resp.type) || vm->resp.type > VIRTIO_MEM_RESP_ERROR) {
 		vm->errors++;
 		return VIRTIO_MEM_RESP_ERROR;
@@ -642,9 +650,12 @@ static int vm_mb_online(struct virtio_mem *vm, unsigned int i)
 {
 	int err;
 
+	uint64_t t0 = vm_ns(vm);
+
 	vm_self_begin(vm, i);
 	err = online_memory_block(vm->first_mb + i, vm->zone);
 	vm_self_end(vm);
+	vm->t_online += vm_ns(vm) - t0;
 	if (!err) {
 		vm_mb_set_state(vm, i, VM_MB_ONLINE);
 		vm->mbs[i].zone = (uint8_t)vm->zone;
@@ -674,6 +685,7 @@ static int vm_unplug_unused(struct virtio_mem *vm, unsigned int i, unsigned int 
 static int vm_plug_new_mb(struct virtio_mem *vm, unsigned int i, unsigned int want)
 {
 	unsigned int n = 0;
+	uint64_t t0;
 	char msg[128];
 	int r, err;
 
@@ -690,7 +702,9 @@ static int vm_plug_new_mb(struct virtio_mem *vm, unsigned int i, unsigned int wa
 	}
 	vm->mbs[i].plugged = (n == 64 ? ~0ull : (1ull << n) - 1);
 	vm->plugged += n * vm->sb_size;
+	t0 = vm_ns(vm);
 	err = add_memory(vm_mb_phys(vm, i), memory_block_size_bytes(), "virtio-mem");
+	vm->t_add += vm_ns(vm) - t0;
 	if (err) {
 		snprintf(msg, sizeof(msg), "memory block %lu: add_memory failed (%d); block not used",
 			 vm->first_mb + i, err);
@@ -776,8 +790,10 @@ static int vm_plug_step(struct virtio_mem *vm)
 /* Remove block @i (offline, nothing plugged); reported on failure. */
 static void vm_mb_remove(struct virtio_mem *vm, unsigned int i)
 {
+	uint64_t t0 = vm_ns(vm);
 	int err = remove_memory(vm_mb_phys(vm, i), memory_block_size_bytes());
 
+	vm->t_remove += vm_ns(vm) - t0;
 	if (err) {
 		char msg[128];
 
@@ -794,12 +810,14 @@ static void vm_mb_remove(struct virtio_mem *vm, unsigned int i)
 static int vm_mb_offline(struct virtio_mem *vm, unsigned int i)
 {
 	char why[96], msg[128];
+	uint64_t t0 = vm_ns(vm);
 	int err;
 
 	why[0] = 0;
 	vm_self_begin(vm, i);
 	err = offline_memory_block(vm->first_mb + i, why, sizeof(why));
 	vm_self_end(vm);
+	vm->t_offline += vm_ns(vm) - t0;
 	if (err) {
 		vm->offline_failed++;
 		snprintf(msg, sizeof(msg), "offline: %s", why[0] ? why : "refused");
@@ -852,11 +870,15 @@ static int vm_unplug_online_mb(struct virtio_mem *vm, unsigned int i, unsigned i
 
 	for (int sb = (int)vm->sbs_per_mb - 1; sb >= 0 && done < want; sb--) {
 		unsigned long pfn = vm_sb_pfn(vm, i, (unsigned int)sb);
-		int r;
+		uint64_t t0;
+		int r, busy;
 
 		if (!(vm->mbs[i].plugged & (1ull << sb)))
 			continue;
-		if (alloc_contig_frozen_range(pfn, pfn + vm_sb_pages(vm), GFP_KERNEL)) {
+		t0 = vm_ns(vm);
+		busy = alloc_contig_frozen_range(pfn, pfn + vm_sb_pages(vm), GFP_KERNEL);
+		vm->t_contig += vm_ns(vm) - t0;
+		if (busy) {
 			vm->contig_failed++;
 			blocked++;
 			continue;

@@ -108,6 +108,8 @@ struct vm_mb {
 struct virtio_mem;
 struct virtio_mem_env {
 	uint64_t (*now_ms)(void);
+	/* nanoseconds, for the time spent per phase (may be NULL: not measured) */
+	uint64_t (*now_ns)(void);
 	/* called between polls of the used ring (host tests run the device here) */
 	void (*wait_poll)(struct virtio_mem *vm);
 };
@@ -161,6 +163,10 @@ struct virtio_mem {
 	unsigned long reconciled;	/* ERROR answers whose STATE showed the change done */
 	unsigned long unplug_doubt;	/* UNPLUGs of unknown outcome, treated as done */
 	int last_state;			/* STATE answer after the last ERROR, -1 none */
+
+	/* where the time goes (ns; `virtio-mem` shows them): requests answered,
+	   add_memory, onlining, offlining, emptying sub-blocks, remove_memory */
+	uint64_t t_req, t_add, t_online, t_offline, t_contig, t_remove;
 
 	char last_error[128];
 	uint64_t last_error_ms;
