@@ -63,9 +63,13 @@ static void vm_poll_work(struct work *w)
 	struct vm_kernel *k = container_of(w, struct vm_kernel, poll_work);
 	struct virtio_mem *vm = &k->vm;
 
-	if (vm->ready && !vm->broken && !vm->retry_at &&
-	    virtio_mem_update_target(vm) != vm->plugged)
-		work_queue(&k->work);
+	if (vm->ready && !vm->broken && spin_trylock(&vm->lock)) {
+		bool behind = !vm->retry_at && virtio_mem_update_target(vm) != vm->plugged;
+
+		spin_unlock(&vm->lock);
+		if (behind)
+			work_queue(&k->work);
+	}
 	work_queue_delayed(w, VM_POLL_MS);
 }
 
@@ -75,7 +79,7 @@ static void vm_config_changed(struct virtio_device *vdev)
 	struct vm_kernel *k = container_of((struct virtio_mem *)vdev->priv, struct vm_kernel, vm);
 
 	__atomic_fetch_add(&k->vm.config_events, 1, __ATOMIC_RELAXED);
-	k->vm.retry_at = 0;	/* a new size may be reachable now */
+	/* a new requested_size resets the back-off (virtio_mem_update_target) */
 	work_queue(&k->work);
 }
 
@@ -126,7 +130,7 @@ void virtio_mem_kick(struct virtio_mem *vm)
 {
 	struct vm_kernel *k = container_of(vm, struct vm_kernel, vm);
 
-	vm->retry_at = 0;
+	__atomic_store_n(&vm->kicked, true, __ATOMIC_RELEASE);
 	work_queue(&k->work);
 }
 

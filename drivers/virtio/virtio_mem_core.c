@@ -1012,6 +1012,8 @@ int virtio_mem_step(struct virtio_mem *vm, unsigned int max_reqs)
 	if (!spin_trylock(&vm->lock))
 		return -EBUSY;
 	virtio_mem_update_target(vm);
+	if (__atomic_exchange_n(&vm->kicked, false, __ATOMIC_ACQ_REL))
+		vm->retry_at = 0;	/* memory was freed: try now */
 	if (vm->retry_at && vm->env->now_ms() < vm->retry_at) {
 		spin_unlock(&vm->lock);
 		return -EAGAIN;

@@ -142,6 +142,7 @@ struct virtio_mem {
 
 	bool ready, broken;
 	bool unplug_all_pending;	/* UNPLUG_ALL not acknowledged yet */
+	bool kicked;			/* retry at the next step (any CPU sets it) */
 	bool inaccessible;		/* UNPLUGGED_INACCESSIBLE negotiated */
 	unsigned int timeout_ms;
 
