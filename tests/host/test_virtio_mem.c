@@ -171,6 +171,28 @@ TEST(init_negotiates_and_unplugs_all)
 	teardown();
 }
 
+/* Expect a BUSY answer to the first UNPLUG_ALL to be retried before anything is plugged. */
+TEST(unplug_all_busy_is_retried_first)
+{
+	setup_mem();
+	vmsim_init(&sim, host_mem_hotplug_base(), REGION, 2 * MiB);
+	sim.busy = 1;
+	ASSERT_EQ(virtio_mem_init(&vm, &sim.vdev, &vmsim_env, ZONE_MOVABLE), 0);
+	EXPECT(vm.unplug_all_pending);
+	EXPECT_EQ(vm.busys, 1);
+	EXPECT(vm.retry_at != 0);	/* backing off */
+	EXPECT_EQ(sim.unplug_all_reqs, 1);
+	/* a new requested_size resets the back-off: UNPLUG_ALL again, then the plug */
+	vmsim_set_requested(&sim, 4 * MiB);
+	EXPECT_EQ(settle(), 0);
+	EXPECT(!vm.unplug_all_pending);
+	EXPECT_EQ(sim.unplug_all_reqs, 2);
+	EXPECT_EQ(sim.plugs_before_unplug_all, 0);
+	EXPECT_EQ(vm.plugged, 4 * MiB);
+	expect_consistent();
+	teardown();
+}
+
 /* Expect a plug of 256 MiB to add and online 2 blocks, the RAM to be allocatable, and an unplug to 0 to remove them. */
 TEST(plug_and_unplug_free_memory)
 {

@@ -228,6 +228,8 @@ static void vs_handle(struct vmsim *s, unsigned int i)
 	switch (req.type) {
 	case VIRTIO_MEM_REQ_PLUG:
 		s->plug_reqs++;
+		if (!s->unplug_all_acks)
+			s->plugs_before_unplug_all++;
 		type = vs_range_req(s, req.type, req.addr, req.nb_blocks, &st);
 		break;
 	case VIRTIO_MEM_REQ_UNPLUG:
@@ -244,6 +246,7 @@ static void vs_handle(struct vmsim *s, unsigned int i)
 				vs_block_access(s, b, false);
 			}
 		s->plugged_size = 0;
+		s->unplug_all_acks++;
 		vs_resize_usable(s, true);
 		s->generation++;
 		type = VIRTIO_MEM_RESP_ACK;
@@ -275,6 +278,9 @@ void vmsim_run(struct vmsim *s)
 			struct virtio_mem_req req;
 
 			memcpy(&req, __va(c->seg[0].addr), sizeof(req));
+			s->plug_reqs += req.type == VIRTIO_MEM_REQ_PLUG;
+			s->unplug_reqs += req.type == VIRTIO_MEM_REQ_UNPLUG;
+			s->unplug_all_reqs += req.type == VIRTIO_MEM_REQ_UNPLUG_ALL;
 			if (req.type != VIRTIO_MEM_REQ_STATE && c->nseg == 2) {
 				struct virtio_mem_resp resp = { 0 };
 

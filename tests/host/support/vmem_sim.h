@@ -57,6 +57,8 @@ struct vmsim {
 	/* counters */
 	unsigned long plug_reqs, unplug_reqs, unplug_all_reqs, state_reqs, bad_reqs, config_irqs;
 	unsigned long plugged_blocks_total, unplugged_blocks_total;
+	/* requests are counted as received, whatever the answer */
+	unsigned long unplug_all_acks, plugs_before_unplug_all;
 	char last_bad[128];
 };
 
