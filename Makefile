@@ -15,7 +15,8 @@
 #                   platform hooks cost (examples/hosted/bench.c)
 #   make soak       the threaded host suites (ASan and TSan builds) with --long
 #   make bench      benchmarks (release build/release/ballast-bench.elf),
-#                   JSON lines + a table; then make bench-dump (the dump
+#                   JSON lines + a table; virtio-mem plug/unplug rates
+#                   (scripts/bench_vmem.py); then make bench-dump (the dump
 #                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
 #                   and make bench-boot
 #   make bench-boot what starting the other CPUs costs boot: -smp 1 and
@@ -44,6 +45,8 @@
 #   here replaces the default, e.g. BALLOON_OPTS="free-page-reporting=off")
 #   DUMP=path (make run: dump on panic; make dump: where the dump goes)
 #   QMP=path (a QMP socket for make run, with -device vmcoreinfo; make dump uses it)
+#   VMEM=4G (make run: a virtio-mem-pci device "vm0" of that size, requested 0;
+#   maxmem is MEM+VMEM) VMEM_BLOCK=2M (its block size); docs/virtio-mem.md
 
 MEM     ?= 1G
 SMP     ?= 2
@@ -53,6 +56,8 @@ ACCEL   ?= auto
 APPEND  ?=
 BALLOON_FEATURES ?= on
 BALLOON_OPTS ?=
+VMEM    ?=
+VMEM_BLOCK ?= 2M
 DEBUG   ?= 1
 BUILD   ?= build
 
@@ -252,7 +257,8 @@ run: $(ELF) build/kvm-probe.elf $(if $(filter iso,$(BOOT)),$(ISO)) | $(DEPS)
 	  --accel $(ACCEL) $(if $(APPEND),--append "$(APPEND)") \
 	  --balloon-features $(BALLOON_FEATURES) \
 	  $(if $(BALLOON_OPTS),--balloon-opts "$(BALLOON_OPTS)") \
-	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)")
+	  $(if $(DUMP),--dump "$(DUMP)") $(if $(QMP),--qmp "$(QMP)") \
+	  $(if $(VMEM),--vmem $(VMEM) --vmem-block $(VMEM_BLOCK))
 endif
 
 dump: | $(DEPS)
@@ -273,13 +279,19 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release APP=examples/kvcache build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
+	@python3 scripts/bench_vmem.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory bench-dump
 	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
 
 # The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
-.PHONY: bench-dump bench-boot
+.PHONY: bench-dump bench-boot bench-vmem
 bench-dump: build/tools/ballast-dump
 	@python3 scripts/dump_bench.py
+
+# virtio-mem plug/unplug rates alone (docs/virtio-mem.md).
+bench-vmem: build/kvm-probe.elf | $(DEPS)
+	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
+	@python3 scripts/bench_vmem.py --kernel build/release/ballast-bench.elf
 
 bench-boot: | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf

@@ -24,6 +24,7 @@
 #include <mm/mmzone.h>
 #include <mm/slab.h>
 #include <mm/shrinker.h>
+#include <drivers/virtio_mem.h>
 #include <mm/zsmalloc.h>
 #include <mm/compaction.h>
 #include <drivers/virtio_balloon.h>
@@ -116,7 +117,7 @@ void ballast_mem_stats(struct ballast_mem_stats *st)
 	st->available = si_mem_available();
 	for (unsigned int i = 0; (vb = virtio_balloon_get(i)) != NULL; i++)
 		st->ballooned += vb->num_pages;
-	st->plugged = 0;	/* no virtio-mem driver yet */
+	st->plugged = virtio_mem_plugged_bytes() >> PAGE_SHIFT;
 	for_each_populated_zone(z)
 		for (unsigned int o = 0; o <= BALLAST_MAX_ORDER && o <= MAX_ORDER; o++)
 			st->free_order[o] += READ_ONCE(z->free_area[o].nr_free);

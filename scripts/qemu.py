@@ -6,7 +6,8 @@ Used by `make run`, `make gdb`, `make bench` and the test harness.
   qemu.py [--machine q35|pc|microvm|microvm-pci] [--boot pvh|iso] [--mem 1G]
           [--accel auto|kvm|tcg] [--append "..."] [--timeout S] [--qmp PATH]
           [--gdb] [--no-balloon] [--balloon-features on|off] [--balloon-opts OPTS]
-          [--smp N] [--print-cmd] [-- extra qemu args]
+          [--smp N] [--vmem SIZE [--vmem-block 2M] [--vmem-requested 0]]
+          [--print-cmd] [-- extra qemu args]
 
 CPUs: --smp N gives the guest N CPUs (`make run` passes SMP, default 2);
 Ballast starts every CPU the firmware's MADT lists. Under TCG QEMU runs
@@ -21,6 +22,14 @@ shows on a first boot; --balloon-features off gives the plain device.
 build_cmd(), which the tests call, attaches the plain device unless asked
 (balloon_features=True): a test names the features it needs in balloon_opts,
 and the tests that check their absence get none.
+
+virtio-mem (docs/virtio-mem.md): --vmem SIZE (make run VMEM=4G) adds a
+virtio-mem-pci device (id=vm0) over a SIZE RAM backend (id=vmem0) with
+block-size --vmem-block (VMEM_BLOCK, default 2M) and requested-size
+--vmem-requested (default 0), and turns `-m MEM` into `-m MEM,maxmem=MEM+SIZE`
+(QEMU 7.2 places the region in its device-memory area, at 4 GiB on pc and q35
+with little RAM; virtio-mem needs no DIMM slots). Then `qom-set vm0
+requested-size 1G` in the QEMU monitor (or QMP) plugs memory. PCI machines only.
 
 Accelerator: `auto` uses KVM when /dev/kvm answers KVM_GET_API_VERSION, else
 TCG (and says so). The GRUB ISO path uses TCG under `auto`: BIOS -> GRUB
@@ -176,16 +185,44 @@ VMCOREINFO_ARGS = ["-device", "vmcoreinfo"]
 PANIC_DUMP_ARGS = ["-device", "pvpanic", "-action", "panic=pause"]
 
 
+VMEM_ID = "vm0"
+
+
+def size_bytes(text):
+    """QEMU-style size ("512M", "4G", "2048K", "1073741824") in bytes."""
+    t = str(text).strip().upper().rstrip("B")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    if t and t[-1] in mult:
+        return int(float(t[:-1]) * mult[t[-1]])
+    return int(t)
+
+
+def vmem_args(mem, vmem, block="2M", requested="0"):
+    """The -m value and the device arguments for a virtio-mem device of @vmem bytes."""
+    total_mib = (size_bytes(mem) + size_bytes(vmem)) >> 20
+    m = f"{mem},maxmem={total_mib}M"
+    dev = ["-object", f"memory-backend-ram,id=vmem0,size={vmem}",
+           "-device", f"virtio-mem-pci,id={VMEM_ID},memdev=vmem0,"
+                      f"requested-size={requested},block-size={block},unplugged-inaccessible=on"]
+    return m, dev
+
+
 def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
               kernel=None, iso=None, qmp=None, gdb=False, balloon=True,
               balloon_opts="", extra=(), quiet=False, smp=1, balloon_features=False,
-              vmcoreinfo=False, panic_dump=False):
+              vmcoreinfo=False, panic_dump=False, vmem=None, vmem_block="2M",
+              vmem_requested="0"):
     accel = pick_accel(accel, boot, quiet)
     kernel = kernel or os.path.join(ROOT, "build", "ballast.elf")
     iso = iso or os.path.join(ROOT, "build", "ballast.iso")
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
         sys.exit("qemu.py: qemu-system-x86_64 not found; run `make deps` (as root)")
+    vmem_dev = []
+    if vmem:
+        if machine not in ("q35", "pc"):
+            sys.exit("qemu.py: virtio-mem (--vmem) needs a PCI machine with device memory: q35 or pc")
+        mem, vmem_dev = vmem_args(mem, vmem, vmem_block, vmem_requested)
     cmd = [qemu, "-nodefaults", "-no-user-config", "-display", "none",
            "-m", mem, "-smp", str(smp), "-no-reboot",
            "-accel", accel, "-cpu", "host,-arch-capabilities" if accel == "kvm" else "max"]
@@ -208,6 +245,7 @@ def build_cmd(machine="q35", boot="pvh", mem="1G", accel="auto", append="",
     if balloon:
         dev = "virtio-balloon-device" if mmio else "virtio-balloon-pci"
         cmd += ["-device", balloon_device(dev, balloon_features, balloon_opts)]
+    cmd += vmem_dev
     if boot == "pvh":
         cmd += ["-kernel", kernel]
         if append:
@@ -469,6 +507,10 @@ def main():
     ap.add_argument("--balloon-features", choices=("on", "off"), default="on")
     ap.add_argument("--balloon-opts", default="")
     ap.add_argument("--smp", type=int, default=1, help="CPUs (1-8)")
+    ap.add_argument("--vmem", default=None, metavar="SIZE",
+                    help="add a virtio-mem-pci device (id vm0) of SIZE")
+    ap.add_argument("--vmem-block", default="2M", metavar="SIZE")
+    ap.add_argument("--vmem-requested", default="0", metavar="SIZE")
     ap.add_argument("--print-cmd", action="store_true")
     ap.add_argument("--dump", default=None, metavar="PATH",
                     help="on GUEST_PANICKED, dump guest memory and filter it into PATH")
@@ -500,7 +542,8 @@ def main():
                            balloon_opts=a.balloon_opts, extra=a.extra, smp=a.smp,
                            balloon_features=a.balloon_features == "on",
                            vmcoreinfo=bool(a.qmp), panic_dump=bool(a.dump),
-                           kernel=a.kernel, iso=a.iso)
+                           kernel=a.kernel, iso=a.iso, vmem=a.vmem or None,
+                           vmem_block=a.vmem_block, vmem_requested=a.vmem_requested)
     if a.print_cmd:
         print(" ".join(cmd))
         return 0

@@ -141,11 +141,11 @@ def step_tsan(t, verbose):
 
 
 FUZZ_RUNS = 100000
-FUZZ_SECONDS = 60     # a slow target (fuzz_balloon: ~90 s for 100000 runs alone) stops here
+FUZZ_SECONDS = 45     # a slow target (fuzz_balloon, fuzz_virtio_mem) stops here
 
 
 def step_fuzz(t, verbose):
-    # each target: 100000 runs from a fixed seed, or 60 s, whichever ends first
+    # each target: 100000 runs from a fixed seed, or 45 s, whichever ends first
     # (a fixed run count alone timed out under load); the runs done are printed
     fuzzers = sorted(glob.glob(os.path.join(ROOT, "build/host/fuzz_*")))
     for f in fuzzers:

@@ -1,7 +1,7 @@
 /*
  * virtio.c - virtio bring-up: finds devices on every transport, gives
  * transports their queue memory and interrupt dispatch, and hands devices
- * to drivers (the balloon, and a small entropy driver).
+ * to drivers (the balloon, virtio-mem, and a small entropy driver).
  *
  * Queue memory comes from the page allocator: the ring area (shared with
  * the device, physically contiguous, page aligned, which satisfies both the
@@ -11,6 +11,7 @@
 #include "virtio_transport.h"
 #include <drivers/virtio_balloon.h>
 #include <drivers/virtio_rng.h>
+#include <drivers/virtio_mem.h>
 #include <kernel/printk.h>
 #include <arch/x86.h>
 #include <arch/cpu.h>
@@ -195,6 +196,8 @@ void vt_probe_driver(struct vt_device *vt)
 		virtio_balloon_probe(&vt->vdev);
 	else if (vt->vdev.device_id == VIRTIO_ID_RNG)
 		virtio_rng_probe(&vt->vdev);
+	else if (vt->vdev.device_id == VIRTIO_ID_MEM)
+		virtio_mem_probe(&vt->vdev);
 }
 
 /* Probe one PCI function if it is a virtio device (vendor 0x1af4). */

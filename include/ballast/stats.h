@@ -6,8 +6,8 @@
  *   available   an estimate of what can be allocated without trouble
  *               (Linux's MemAvailable)
  *   ballooned   held by the host through virtio-balloon (all devices)
- *   plugged     added by virtio-mem: always 0 for now, Ballast has no
- *               virtio-mem driver yet
+ *   plugged     plugged by virtio-mem (all devices): part of total while
+ *               its memory blocks are online
  *   free_order  free blocks of each order 0..BALLAST_MAX_ORDER (/proc/buddyinfo)
  */
 #ifndef BALLAST_STATS_H

@@ -12,7 +12,8 @@ HOST_CFLAGS  := -std=gnu11 -O1 -g -Wall -Wextra -Wno-unused-parameter \
 # Portable sources: every mm/ and lib/ file, the workloads that shape memory for
 # tests (workloads/), plus the driver files that are written to compile
 # on the host (listed in HOST_PORTABLE_DRIVERS).
-HOST_PORTABLE_DRIVERS ?= $(wildcard drivers/virtio/virtqueue.c drivers/virtio/virtio_balloon_core.c)
+HOST_PORTABLE_DRIVERS ?= $(wildcard drivers/virtio/virtqueue.c drivers/virtio/virtio_balloon_core.c \
+                                   drivers/virtio/virtio_mem_core.c)
 HOST_PORTABLE := $(wildcard mm/*.c lib/*.c workloads/*.c) $(HOST_PORTABLE_DRIVERS)
 HOST_SUPPORT  := $(wildcard tests/host/support/*.c)
 HOST_TESTS    := $(patsubst tests/host/%.c,build/host/%,$(wildcard tests/host/test_*.c))

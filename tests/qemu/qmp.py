@@ -164,12 +164,15 @@ class Guest:
     scripted mode (so each command's status comes back with its output)."""
 
     def __init__(self, machine="q35", mem="1G", balloon_opts="", append="", accel="tcg",
-                 boot_timeout=120, extra=(), kernel=None, smp=1):
+                 boot_timeout=120, extra=(), kernel=None, smp=1, vmem=None, vmem_block="2M",
+                 balloon_features=False):
         self.tmp = tempfile.mkdtemp(prefix="ballast-qmp-")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
         cmd, self.accel = qemu.build_cmd(machine, "pvh", mem, accel, append, qmp=self.qmp_path,
                                          balloon_opts=balloon_opts, extra=extra, quiet=True,
-                                         kernel=kernel, smp=smp)
+                                         kernel=kernel, smp=smp, vmem=vmem,
+                                         vmem_block=vmem_block,
+                                         balloon_features=balloon_features)
         self.cmdline = cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT)
