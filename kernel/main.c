@@ -123,6 +123,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	gdt_init();
 	idt_init();
 	printk("\nballast: booting\n");
+	boot_mark("console");
 
 	if (bootinfo_parse(magic, info_pa, boot_p2v, &boot_info, err, sizeof(err)))
 		panic("boot: %s", err);
@@ -135,7 +136,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	if (!cpu_features.nx)
 		pr_warn("this CPU has no NX bit: data pages stay executable\n");
 
-	boot_mark("console+cpu");
+	boot_mark("bootinfo");
 	memory_init();
 	boot_mark("memory");
 	acpi_init(boot_info.rsdp);
@@ -144,6 +145,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during the calibrations */
 	boot_mark("acpi+apic+INIT");
 	tsc_calibrate();
+	boot_mark("tsc");
 	timer_init(100);
 	smp_start_cpus();       /* SIPIs: the APs set up and park while boot goes on */
 	serial_enable_irq();
@@ -153,7 +155,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	       cpu_features.x2apic ? "x2" : "x", acpi.ncpus, direct_map_bytes >> 20,
 	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
 
-	boot_mark("tsc+timer");
+	boot_mark("timer+SIPI");
 	mm_init_all();
 	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
 	pvpanic_init();
