@@ -157,10 +157,11 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 
 	boot_mark("timer+SIPI");
 	mm_init_all();
+	boot_mark("mm");
 	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
 	pvpanic_init();
 	kcompactd_start();
-	boot_mark("mm");
+	boot_mark("dumps+kcompactd");
 	/*
 	 * Devices first, then the parked APs: PCI enumeration changes QEMU's
 	 * memory map (BAR sizing and decode), and QEMU 7.2's multi-threaded
