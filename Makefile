@@ -183,7 +183,7 @@ build/tools/ballast-dump: $(DUMP_TOOL_SRC) tools/vmcore.h $(HOST_HDRS) | $(DEPS)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	@$(HOST_CC) -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-		-DHOST_BUILD -Itests/host/include -Iinclude -o $@ $(DUMP_TOOL_SRC)
+		-DHOST_BUILD -DMEMMAP_FLAT_READER -Itests/host/include -Iinclude -o $@ $(DUMP_TOOL_SRC)
 build/tools/page-types: tools/page-types.c mm/page_types.c lib/parse.c include/mm/kpageflags.h \
 			include/lib/parse.h include/lib/units.h | $(DEPS)
 	@mkdir -p $(dir $@)

@@ -12,6 +12,7 @@
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include <mm/compaction.h>
+#include <mm/sparse.h>
 #include <errno.h>
 #include <string.h>
 
@@ -22,11 +23,22 @@ static bool range_ok(uint64_t base, uint64_t size)
 	       base + size > base;
 }
 
+/*
+ * The memory model's arch hooks (<mm/sparse.h>): the library has no
+ * virtual memmap; mm_init() then uses its flat boot array directly, and
+ * memory cannot be hot-added.
+ */
+uintptr_t arch_vmemmap_base(void) { return 0; }
+int arch_vmemmap_map(unsigned long pfn, unsigned long nr_pages, phys_addr_t pa) { return -EOPNOTSUPP; }
+void arch_vmemmap_unmap(unsigned long pfn, unsigned long nr_pages) { }
+int arch_add_direct_map(phys_addr_t start, uint64_t size) { return -EOPNOTSUPP; }
+void arch_remove_direct_map(phys_addr_t start, uint64_t size) { }
+
 int ballast_mm_add_memory(uint64_t base, uint64_t size)
 {
 	if (mm_initialized)
 		return -EBUSY;
-	if (!range_ok(base, size))
+	if (!range_ok(base, size) || base + size > (1ULL << MAX_PHYSMEM_BITS))
 		return -EINVAL;
 	return memblock_add(base, size);
 }

@@ -1,29 +1,35 @@
 /*
- * memmap.c - the memmap (one struct page per frame) and mm_init().
+ * memmap.c - the boot memmap (one struct page per frame) and mm_init().
  *
- * Data structures:
- *   mem_map          a flat array of struct page for [memmap_start_pfn,
- *                    memmap_end_pfn), both aligned to MAX_ORDER_NR_PAGES
- *                    (1024 pages, 4 MiB); allocated from memblock.
- *   memmap_valid_map one bit per 4 MiB block: set if any RAM lies in it.
- *                    Struct pages of blocks with no RAM (a PCI hole, the
- *                    gap above 4 GiB) are never written, so a large hole
- *                    costs address space but no initialisation time.
- *   pageblock_flags  one byte per pageblock (migratetype + skip bit).
- *
- * Initialisation is arranged so that almost no per-page work is done:
- *   1. the memmap of every valid 4 MiB block is zero-filled (4 KiB at a
- *      time with arch_zero_page, the fastest fill the arch offers). A
- *      zeroed struct page is exactly "free tail page": no flags, no type,
- *      refcount 0, no mapping; and the zone is derived from the pfn.
- *   2. the pages that memblock does not call free (reservations, holes
- *      inside a valid block) are written PG_reserved with refcount 1;
- *   3. each free range is cut greedily into the largest naturally aligned
+ * Memory is in 128 MiB sections (mm/sparse.c, <mm/sparse.h>). At boot:
+ *   1. every section that holds RAM is marked present; movablecore= picks
+ *      the top sections for ZONE_MOVABLE before anything is allocated, and
+ *      every memblock allocation of mm_init() stays below them;
+ *   2. the memmap of the boot sections is one physically contiguous
+ *      memblock allocation (2 MiB per section, 2 MiB aligned) for
+ *      [memmap_start_pfn, memmap_end_pfn), section aligned. The 2 MiB of a
+ *      section without RAM (a PCI hole) is given back at once. Each
+ *      section with RAM gets SECTION_HAS_MEMMAP and its 2 MiB is mapped
+ *      into the virtual memmap (arch_vmemmap_map(): one 2 MiB page);
+ *      where the arch has none (the hosted library) vmemmap_base points
+ *      at the flat array itself;
+ *   3. the memmap of every section with a memmap is zero-filled, 4 KiB at
+ *      a time through the direct map (arch_zero_page). A zeroed struct
+ *      page is exactly "free tail page": no flags, no type, refcount 0;
+ *      the zone comes from the section;
+ *   4. sections go online into their zones (sparse_online_boot_sections);
+ *   5. the pages that memblock does not call free (reservations, holes
+ *      inside a section) are written PG_reserved with refcount 1;
+ *   6. each free range is cut greedily into the largest naturally aligned
  *      blocks (order <= MAX_ORDER) and each block's head page is put on
  *      its zone's MOVABLE list. Greedy aligned cutting of a maximal range
  *      never produces two mergeable buddies, so no merging is needed.
  * Invariant after mm_init(): every valid pfn is either PG_reserved or
  * inside exactly one free buddy block.
+ *
+ * memmap_valid_map (one bit per 4 MiB block, set for each block of a
+ * section with a memmap) and the mem_map pointer describe the boot memmap
+ * as a flat array for the dump export (kernel/vmcoreinfo.c).
  */
 #include "page_alloc_internal.h"
 #include <mm/memblock.h>
@@ -31,6 +37,7 @@
 #include <mm/slab.h>
 #include <mm/page_reporting.h>
 #include <mm/shrinker.h>
+#include <mm/sparse.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <string.h>
@@ -39,11 +46,17 @@
 uintptr_t vmemmap_base;
 unsigned long memmap_start_pfn, memmap_end_pfn;
 uint64_t *memmap_valid_map;
-uint8_t *pageblock_flags;
 struct mm_init_stats mm_init_stats;
 bool mm_initialized;
 
 static struct page *mem_map;
+/* The dump export's valid map: room for every 4 MiB block of MAX_PHYSMEM_BITS (8 KiB). */
+static uint64_t memmap_valid_bits[(NR_MEM_SECTIONS << (PFN_SECTION_SHIFT - MAX_ORDER)) / 64];
+#ifdef MEMMAP_FLAT_READER
+uint8_t *pageblock_flags;	/* the dump reader's flat copy (fuzz_dump links mm/) */
+#endif
+
+#define SECTION_MEMMAP_BYTES	(PAGES_PER_SECTION * sizeof(struct page))
 
 /* Where the mem_map pointer lives: VMCOREINFO's SYMBOL(mem_map), Linux's meaning. */
 struct page **memmap_mem_map_var(void)
@@ -52,36 +65,6 @@ struct page **memmap_mem_map_var(void)
 }
 
 const char * const zone_names[MAX_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
-
-/* Set the valid bit of every 4 MiB block that overlaps RAM. */
-static void memmap_mark_valid(void)
-{
-	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
-		const struct memblock_region *r = &memblock.memory.regions[i];
-		unsigned long s = PHYS_PFN(r->base), e = PHYS_PFN(r->base + r->size + PAGE_SIZE - 1);
-
-		for (unsigned long b = (s - memmap_start_pfn) >> MAX_ORDER;
-		     b <= (e - 1 - memmap_start_pfn) >> MAX_ORDER; b++)
-			memmap_valid_map[b / 64] |= 1ULL << (b % 64);
-	}
-}
-
-/* Zero the struct pages of every valid block (one 4 KiB memmap page at a time). */
-static void memmap_zero_valid(void)
-{
-	unsigned long nblocks = (memmap_end_pfn - memmap_start_pfn) >> MAX_ORDER;
-	const unsigned long bytes_per_block = MAX_ORDER_NR_PAGES * sizeof(struct page);
-
-	for (unsigned long b = 0; b < nblocks; b++) {
-		char *p;
-
-		if (!((memmap_valid_map[b / 64] >> (b % 64)) & 1))
-			continue;
-		p = (char *)(mem_map + (b << MAX_ORDER));
-		for (unsigned long off = 0; off < bytes_per_block; off += PAGE_SIZE)
-			arch_zero_page(p + off);
-	}
-}
 
 /* Mark valid pfns in [s, e) reserved (refcount 1: owned by "the system"). */
 static unsigned long memmap_mark_reserved(unsigned long s, unsigned long e)
@@ -92,8 +75,8 @@ static unsigned long memmap_mark_reserved(unsigned long s, unsigned long e)
 		struct page *page;
 
 		if (!pfn_valid(pfn)) {
-			/* skip the rest of this hole block */
-			pfn = ((pfn - memmap_start_pfn) | (MAX_ORDER_NR_PAGES - 1)) + memmap_start_pfn;
+			/* skip the rest of this section: it has no memmap */
+			pfn |= PAGES_PER_SECTION - 1;
 			continue;
 		}
 		page = pfn_to_page(pfn);
@@ -104,41 +87,17 @@ static unsigned long memmap_mark_reserved(unsigned long s, unsigned long e)
 	return n;
 }
 
-/* Set each zone's span and present pages from the memmap range and memblock.memory. */
-static void zones_init_spans(void)
+/* Locks, names and empty free lists for every zone. */
+static void zones_init_lists(void)
 {
-	static const unsigned long bound[MAX_NR_ZONES + 1] = {
-		0, ZONE_DMA_END_PFN, ZONE_DMA32_END_PFN, ~0UL, ~0UL };
-
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &zones[z];
-		unsigned long s = MAX(bound[z], memmap_start_pfn);
-		unsigned long e = MIN(bound[z + 1], memmap_end_pfn);
 
 		spin_lock_init(&zone->lock);
 		zone->name = zone_names[z];
 		for (int o = 0; o <= MAX_ORDER; o++)
 			for (int mt = 0; mt < MIGRATE_TYPES; mt++)
 				INIT_LIST_HEAD(&zone->free_area[o].free_list[mt]);
-		if (s >= e) {
-			zone->zone_start_pfn = s < memmap_end_pfn ? s : memmap_end_pfn;
-			zone->spanned_pages = 0;
-			continue;
-		}
-		zone->zone_start_pfn = s;
-		zone->spanned_pages = e - s;
-		for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
-			const struct memblock_region *r = &memblock.memory.regions[i];
-			unsigned long rs = PHYS_PFN(r->base + PAGE_SIZE - 1);
-			unsigned long re = PHYS_PFN(r->base + r->size);
-
-			rs = MAX(rs, s);
-			re = MIN(re, e);
-			if (rs < re)
-				zone->present_pages += re - rs;
-		}
-		zone->compact_cached_migrate_pfn = s;
-		zone->compact_cached_free_pfn = e;
 	}
 }
 
@@ -168,45 +127,117 @@ static unsigned long memmap_free_range(unsigned long s, unsigned long e)
 	return n;
 }
 
-/* Allocate @size bytes from memblock or panic with @what. */
-static void *mm_init_alloc(phys_addr_t size, const char *what)
+/* Allocate @size bytes aligned to @align from memblock or panic with @what. */
+static phys_addr_t mm_init_alloc(phys_addr_t size, phys_addr_t align, const char *what)
 {
-	phys_addr_t pa = memblock_alloc(ALIGN_UP(size, PAGE_SIZE), PAGE_SIZE);
+	phys_addr_t pa = memblock_alloc(ALIGN_UP(size, PAGE_SIZE), align);
 
 	if (!pa)
 		panic("mm_init: cannot allocate %s (%lu bytes) from memblock",
 		      what, (unsigned long)size);
-	return __va(pa);
+	return pa;
+}
+
+/*
+ * Give every boot section with RAM its slice of the flat boot memmap at
+ * @pa (SECTION_HAS_MEMMAP, memmap_phys, mapped into the virtual memmap);
+ * give the slices of sections without RAM back to memblock. Returns the
+ * number of sections with a memmap.
+ */
+static unsigned long memmap_setup_sections(phys_addr_t pa, uintptr_t vbase)
+{
+	unsigned long n = 0;
+
+	for (unsigned long pfn = memmap_start_pfn; pfn < memmap_end_pfn; pfn += PAGES_PER_SECTION) {
+		struct mem_section *ms = __pfn_to_section(pfn);
+		phys_addr_t mpa = pa + (pfn - memmap_start_pfn) * sizeof(struct page);
+
+		if (!(ms->state & SECTION_PRESENT)) {
+			memblock_free(mpa, SECTION_MEMMAP_BYTES);
+			continue;
+		}
+		if (vbase && arch_vmemmap_map(pfn, PAGES_PER_SECTION, mpa))
+			panic("mm_init: cannot map the memmap of section %lu", pfn_to_section_nr(pfn));
+		ms->memmap_phys = mpa;
+		memset(ms->pageblock_flags, MIGRATE_MOVABLE, sizeof(ms->pageblock_flags));
+		ms->state |= SECTION_HAS_MEMMAP;
+		n++;
+	}
+	return n;
+}
+
+/* Zero the struct pages of every section with a memmap (through the direct map). */
+static void memmap_zero_sections(void)
+{
+	for (unsigned long pfn = memmap_start_pfn; pfn < memmap_end_pfn; pfn += PAGES_PER_SECTION) {
+		char *p;
+
+		if (!pfn_valid(pfn))
+			continue;
+		p = (char *)mem_map + (pfn - memmap_start_pfn) * sizeof(struct page);
+		for (unsigned long off = 0; off < SECTION_MEMMAP_BYTES; off += PAGE_SIZE)
+			arch_zero_page(p + off);
+	}
+}
+
+/* Set the dump export's valid bit of each 4 MiB block of a section with a memmap. */
+static void memmap_fill_valid_map(void)
+{
+	unsigned long nblocks = (memmap_end_pfn - memmap_start_pfn) >> MAX_ORDER;
+
+	memset(memmap_valid_map, 0, ALIGN_UP(nblocks, 64) / 8);
+	for (unsigned long b = 0; b < nblocks; b++)
+		if (pfn_valid(memmap_start_pfn + (b << MAX_ORDER)))
+			memmap_valid_map[b / 64] |= 1ULL << (b % 64);
 }
 
 void mm_init(void)
 {
 	uint64_t t0 = arch_cycles(), t1;
 	phys_addr_t start = memblock_start_of_DRAM(), end = memblock_end_of_DRAM();
-	unsigned long nr, nblocks, cursor = 0, freed = 0, reserved = 0;
+	phys_addr_t old_limit = memblock.alloc_limit, pa;
+	unsigned long nr, cursor = 0, freed = 0, reserved = 0, movable_first, nsec;
+	uintptr_t vbase;
 	uint64_t idx = 0;
 	phys_addr_t fs, fe;
 
 	BUG_ON(mm_initialized);
 	BUG_ON(end <= start);
+	if (end > (1ULL << MAX_PHYSMEM_BITS))
+		panic("mm_init: RAM up to %#llx, beyond MAX_PHYSMEM_BITS (%d bits)",
+		      (unsigned long long)end, MAX_PHYSMEM_BITS);
 	memset(&mm_init_stats, 0, sizeof(mm_init_stats));
 	memset(zones, 0, sizeof(zones));
 
-	memmap_start_pfn = ALIGN_DOWN(PHYS_PFN(start), MAX_ORDER_NR_PAGES);
-	memmap_end_pfn = ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), MAX_ORDER_NR_PAGES);
+	sparse_init_boot_sections();
+	movable_first = sparse_boot_movable_first();
+	if (movable_first < NR_MEM_SECTIONS) {
+		phys_addr_t lim = PFN_PHYS(section_nr_to_pfn(movable_first));
+
+		if (!memblock.alloc_limit || lim < memblock.alloc_limit)
+			memblock.alloc_limit = lim;
+	}
+
+	memmap_start_pfn = ALIGN_DOWN(PHYS_PFN(start), PAGES_PER_SECTION);
+	memmap_end_pfn = ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), PAGES_PER_SECTION);
 	nr = memmap_end_pfn - memmap_start_pfn;
-	nblocks = nr >> MAX_ORDER;
 
-	mem_map = mm_init_alloc(nr * sizeof(struct page), "memmap");
-	vmemmap_base = (uintptr_t)mem_map - memmap_start_pfn * sizeof(struct page);
-	pageblock_flags = mm_init_alloc(nr >> pageblock_order, "pageblock flags");
-	memmap_valid_map = mm_init_alloc(ALIGN_UP(nblocks, 64) / 8, "memmap valid map");
-	memset(memmap_valid_map, 0, ALIGN_UP(nblocks, 64) / 8);
-	memset(pageblock_flags, MIGRATE_MOVABLE, nr >> pageblock_order);
-
-	memmap_mark_valid();
-	memmap_zero_valid();
-	zones_init_spans();
+	pa = mm_init_alloc(nr * sizeof(struct page), SECTION_MEMMAP_BYTES, "memmap");
+	mem_map = __va(pa);
+	vbase = arch_vmemmap_base();
+	vmemmap_base = vbase ? vbase : (uintptr_t)mem_map - memmap_start_pfn * sizeof(struct page);
+	nsec = memmap_setup_sections(pa, vbase);
+	memmap_valid_map = memmap_valid_bits;
+	memmap_fill_valid_map();
+	memmap_zero_sections();
+	zones_init_lists();
+	sparse_online_boot_sections(movable_first, ALIGN_DOWN(PHYS_PFN(start), MAX_ORDER_NR_PAGES),
+				    ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), MAX_ORDER_NR_PAGES));
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		zones[z].compact_cached_migrate_pfn = zones[z].zone_start_pfn;
+		zones[z].compact_cached_free_pfn = zone_end_pfn(&zones[z]);
+	}
+	memblock.alloc_limit = old_limit;
 	t1 = arch_cycles();
 
 	/* Everything memblock does not call free is reserved; the rest goes to the buddy. */
@@ -231,8 +262,8 @@ void mm_init(void)
 	mm_init_stats.memmap_cycles = t1 - t0;
 	mm_init_stats.total_cycles = arch_cycles() - t0;
 	mm_init_stats.buddy_cycles = mm_init_stats.total_cycles - mm_init_stats.memmap_cycles;
-	mm_init_stats.memmap_pages = nr;
-	mm_init_stats.memmap_bytes = nr * sizeof(struct page);
+	mm_init_stats.memmap_pages = nsec * PAGES_PER_SECTION;
+	mm_init_stats.memmap_bytes = nsec * SECTION_MEMMAP_BYTES;
 	mm_init_stats.freed_pages = freed;
 	mm_init_stats.reserved_pages = reserved;
 }
@@ -265,7 +296,7 @@ void dump_page(const struct page *page, const char *reason)
 	printk("flags: %#lx(%s) type:%s(%u) alloc_order:%u migratetype:%u",
 	       page->flags, fl, page_type_name(page->page_type), page->page_type,
 	       page->alloc_order, page->migratetype);
-	if (pfn >= memmap_start_pfn && pfn < memmap_end_pfn)
+	if (pfn_section_online(pfn))
 		printk(" zone:%s pageblock:%s", zone_names[pfn_zonenum(pfn)],
 		       migratetype_names[get_pfnblock_migratetype(pfn)]);
 	printk("\n");
@@ -300,7 +331,7 @@ void mm_reset_for_test(void)
 	vmemmap_base = 0;
 	memmap_start_pfn = memmap_end_pfn = 0;
 	memmap_valid_map = NULL;
-	pageblock_flags = NULL;
+	sparse_reset_for_test();
 	mm_initialized = false;
 }
 #endif

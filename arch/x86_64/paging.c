@@ -10,6 +10,14 @@
  *    The guard page under each stack (boot stack, IST stacks) is left
  *    unmapped, so an overflow faults instead of corrupting.
  *  - ioremap space: device registers, uncached, 4 KiB pages.
+ *  - the virtual memmap at VMEMMAP_BASE + pfn * 64: each memory section's
+ *    2 MiB of struct pages (<mm/sparse.h>), one 2 MiB page when its
+ *    memmap is one aligned 2 MiB block (always at boot), else 4 KiB pages
+ *    (a hot-added section whose memmap came in pieces). Sections without
+ *    memory stay unmapped. arch_vmemmap_unmap() and
+ *    arch_remove_direct_map() (memory hot-remove) change present entries:
+ *    they end with flush_tlb_kernel_range() like paging_unmap_page().
+ *    Page-table pages of removed ranges are kept (a later add reuses them).
  *  - the stack area: the APs' kernel and IST stacks, 4 KiB pages of RAM
  *    taken from the page allocator, each stack with an unmapped guard page
  *    below it (the direct map's large pages cannot have holes).
@@ -39,6 +47,8 @@
 #include <arch/spinlock.h>
 #include <mm/memblock.h>
 #include <mm/e820.h>
+#include <mm/sparse.h>
+#include <mm/page.h>
 #include <string.h>
 #include <errno.h>
 
@@ -56,6 +66,8 @@
 #define DIRECT_MAP_MAX (1ULL << 40)     /* 1 TiB of physical address space */
 #define STACK_AREA_BASE 0xffffc80000000000ULL
 #define STACK_AREA_SIZE (1ULL << 30)
+#define VMEMMAP_BASE 0xffffea0000000000ULL
+#define SZ_2M (1ULL << 21)
 
 uint64_t direct_map_bytes;
 unsigned direct_map_page_size_shift;
@@ -160,6 +172,113 @@ static void map_direct(const struct e820_entry *map, int n)
 			if (chunk_has_ram(map, n, mb2, 1ULL << 21))
 				pd[((PAGE_OFFSET + mb2) >> 21) & 511] = mb2 | PTE_P | PTE_W | PTE_PS | nx_bit;
 	}
+}
+
+/* Map one 2 MiB page @va -> @pa with @flags (PTE_P | PTE_PS added). */
+static void map_2m(uint64_t va, phys_addr_t pa, uint64_t flags)
+{
+	uint64_t *pdpt = next_level(pml4, (va >> 39) & 511);
+	uint64_t *pd = next_level(pdpt, (va >> 30) & 511);
+
+	pd[(va >> 21) & 511] = pa | flags | PTE_P | PTE_PS;
+}
+
+/*
+ * Clear the leaf entries (2 MiB or 4 KiB) that map [va, va + len) and are
+ * no larger than the range's alignment allows; a 1 GiB page is left alone
+ * (boot RAM). pgtable_lock held; the caller flushes.
+ */
+static void unmap_range(uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va; a < va + len;) {
+		uint64_t *t = pml4, *e = NULL;
+		unsigned lvl;
+
+		for (lvl = 4; lvl >= 1; lvl--) {
+			e = &t[(a >> (12 + 9 * (lvl - 1))) & 511];
+			if (!(*e & PTE_P) || lvl == 1 || (*e & PTE_PS))
+				break;
+			t = __va(*e & PTE_ADDR);
+		}
+		uint64_t step = 1ULL << (12 + 9 * (lvl - 1));
+		if ((*e & PTE_P) && lvl <= 2 && (lvl == 1 || (*e & PTE_PS)))
+			__atomic_store_n(e, 0, __ATOMIC_RELEASE);
+		a = ALIGN_DOWN(a, step) + step;
+	}
+}
+
+uintptr_t arch_vmemmap_base(void)
+{
+	return VMEMMAP_BASE;
+}
+
+int arch_vmemmap_map(unsigned long pfn, unsigned long nr_pages, phys_addr_t pa)
+{
+	uint64_t va = VMEMMAP_BASE + pfn * sizeof(struct page);
+	uint64_t len = nr_pages * sizeof(struct page);
+	unsigned long f;
+
+	if ((va | pa | len) & (PAGE_SIZE - 1))
+		return -EINVAL;
+	spin_lock_irqsave(&pgtable_lock, f);
+	for (uint64_t off = 0; off < len;) {
+		if (!((va + off) & (SZ_2M - 1)) && !((pa + off) & (SZ_2M - 1)) && len - off >= SZ_2M) {
+			map_2m(va + off, pa + off, PTE_W | nx_bit);
+			off += SZ_2M;
+		} else {
+			map_4k(va + off, pa + off, PTE_W | nx_bit);
+			off += PAGE_SIZE;
+		}
+	}
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	return 0;                               /* only empty entries filled: nothing to flush */
+}
+
+void arch_vmemmap_unmap(unsigned long pfn, unsigned long nr_pages)
+{
+	uint64_t va = VMEMMAP_BASE + pfn * sizeof(struct page);
+	uint64_t len = nr_pages * sizeof(struct page);
+	unsigned long f;
+
+	spin_lock_irqsave(&pgtable_lock, f);
+	unmap_range(va, len);
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	flush_tlb_kernel_range(va, len);
+}
+
+int arch_add_direct_map(phys_addr_t start, uint64_t size)
+{
+	unsigned long f;
+
+	if ((start | size) & (SZ_2M - 1))
+		return -EINVAL;
+	if (start + size > DIRECT_MAP_MAX)
+		return -ERANGE;
+	spin_lock_irqsave(&pgtable_lock, f);
+	for (uint64_t pa = start; pa < start + size; pa += SZ_2M) {
+		uint64_t va = PAGE_OFFSET + pa;
+		uint64_t *pdpt = next_level(pml4, (va >> 39) & 511);
+
+		if ((pdpt[(va >> 30) & 511] & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
+			continue;                   /* inside a boot 1 GiB page */
+		uint64_t *pd = next_level(pdpt, (va >> 30) & 511);
+		if (!(pd[(va >> 21) & 511] & PTE_P))
+			pd[(va >> 21) & 511] = pa | PTE_P | PTE_W | PTE_PS | nx_bit;
+	}
+	if (start + size > direct_map_bytes)
+		direct_map_bytes = start + size;
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	return 0;
+}
+
+void arch_remove_direct_map(phys_addr_t start, uint64_t size)
+{
+	unsigned long f;
+
+	spin_lock_irqsave(&pgtable_lock, f);
+	unmap_range(PAGE_OFFSET + start, size);
+	spin_unlock_irqrestore(&pgtable_lock, f);
+	flush_tlb_kernel_range(PAGE_OFFSET + start, size);
 }
 
 /* Map [start, end) of the image with @flags, skipping guard pages. */

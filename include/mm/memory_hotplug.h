@@ -77,6 +77,29 @@ int offline_memory_block(unsigned long nr, char *why, size_t whylen);
 int online_pages(unsigned long start_pfn, unsigned long nr_pages, enum zone_type zone);
 int offline_pages(unsigned long start_pfn, unsigned long nr_pages, char *why, size_t whylen);
 
+/* ---- zones of sections (mm/sparse.c; called by online_pages/offline_pages) ---- */
+
+/*
+ * mem_hotplug_lock: serialises add_memory, remove_memory, online and
+ * offline (taken by those, outermost in docs/locking.md).
+ */
+extern spinlock_t mem_hotplug_lock;
+
+/*
+ * Make present section @nr (HAS_MEMMAP, not ONLINE) part of @zone: its
+ * zone byte, SECTION_ONLINE, the zone's span and present_pages (section 0's
+ * first 16 MiB count for DMA). Managed pages are the caller's: it frees
+ * the pages to the buddy (generic_online_page() counts them) and then
+ * calls setup_per_zone_wmarks(). Takes zone->lock.
+ */
+void zone_add_section(struct zone *zone, unsigned long nr);
+/*
+ * The reverse, for an online section of @zone whose pages the caller has
+ * already taken out of the buddy (and out of managed_pages): clears
+ * ONLINE and the zone byte, shrinks the span and present_pages.
+ */
+void zone_remove_section(struct zone *zone, unsigned long nr);
+
 /* ---- adding and removing memory (mm/sparse.c + arch) ---- */
 
 /*

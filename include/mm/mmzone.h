@@ -1,8 +1,11 @@
 /*
  * mmzone.h - zones, orders, migratetypes, pageblocks and per-CPU lists.
  *
- * Physical memory is split into three zones by address: DMA (< 16 MiB),
- * DMA32 (< 4 GiB) and Normal. Each zone has a buddy allocator: for every
+ * Physical memory is split into zones: DMA (< 16 MiB), DMA32 (< 4 GiB),
+ * Normal, and Movable (sections that must stay unpluggable: only
+ * __GFP_MOVABLE allocations land there). Above 16 MiB a page's zone is its
+ * section's zone byte (<mm/sparse.h>), so Movable sections may sit between
+ * Normal ones: a zone's span is a bound, membership is zone_has_pfn(). Each zone has a buddy allocator: for every
  * order 0..MAX_ORDER a free_area with one free list per migratetype and
  * exact counts. Memory is also cut into pageblocks of 2^pageblock_order
  * pages, each tagged with one migratetype in a per-pageblock byte.
@@ -143,7 +146,8 @@ static inline unsigned long zone_isolated_free_pages(const struct zone *z)
 #define for_each_populated_zone(z) \
 	for_each_zone(z) if (!populated_zone(z)) ; else
 
-/* Zone index of a pfn (fixed address boundaries). */
+#ifdef MEMMAP_FLAT_READER
+/* The dump tool: zones by address, as the flat export describes them. */
 static inline enum zone_type pfn_zonenum(unsigned long pfn)
 {
 	if (pfn < ZONE_DMA_END_PFN)
@@ -152,11 +156,35 @@ static inline enum zone_type pfn_zonenum(unsigned long pfn)
 		return ZONE_DMA32;
 	return ZONE_NORMAL;
 }
+#else
+/*
+ * Zone index of an online pfn: DMA below 16 MiB, else its section's zone
+ * byte. Only meaningful while the section is online (pfn_to_online_page()
+ * or a page the caller holds); a walker checks pfn_section_online() first.
+ */
+static inline enum zone_type pfn_zonenum(unsigned long pfn)
+{
+	if (pfn < ZONE_DMA_END_PFN)
+		return ZONE_DMA;
+	return (enum zone_type)READ_ONCE(__pfn_to_section(pfn)->zone);
+}
+#endif
 static inline enum zone_type page_zonenum(const struct page *page)
 { return pfn_zonenum(page_to_pfn(page)); }
 static inline struct zone *page_zone(const struct page *page)
 { return &zones[page_zonenum(page)]; }
 static inline int zone_idx(const struct zone *z) { return (int)(z - zones); }
+/*
+ * True if @pfn belongs to @zone: inside its span, its section online, and
+ * the section's zone is @zone. Zones can interleave (Movable sections
+ * between Normal ones), so a walker over a zone's span asks this, never
+ * the span alone.
+ */
+static inline bool zone_has_pfn(const struct zone *z, unsigned long pfn)
+{
+	return zone_spans_pfn(z, pfn) && pfn_section_online(pfn) &&
+	       pfn_zonenum(pfn) == (enum zone_type)zone_idx(z);
+}
 
 /* ---- pageblock migratetypes (mm/page_alloc.c) ---- */
 
@@ -166,14 +194,20 @@ static inline int zone_idx(const struct zone *z) { return (int)(z - zones); }
  * isolation is undone), bit 7 PB_migrate_skip (compaction's "skip this
  * block" hint).
  */
-extern uint8_t *pageblock_flags;
 #define PB_MIGRATETYPE_MASK	0x07
 #define PB_SAVED_MT_SHIFT	3
 #define PB_SAVED_MT_MASK	0x18
 #define PB_MIGRATE_SKIP		0x80
 
+#ifdef MEMMAP_FLAT_READER
+extern uint8_t *pageblock_flags;	/* the dump tool's flat copy */
 static inline uint8_t *pfn_pageblock_byte(unsigned long pfn)
 { return &pageblock_flags[(pfn - memmap_start_pfn) >> pageblock_order]; }
+#else
+/* The byte lives in the pfn's section (mem_section.pageblock_flags). */
+static inline uint8_t *pfn_pageblock_byte(unsigned long pfn)
+{ return &__pfn_to_section(pfn)->pageblock_flags[(pfn & (PAGES_PER_SECTION - 1)) >> pageblock_order]; }
+#endif
 
 /* Migratetype of the pageblock holding @pfn (racy read: lock for certainty). */
 static inline int get_pfnblock_migratetype(unsigned long pfn)

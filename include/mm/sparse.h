@@ -20,7 +20,8 @@
 #define SECTION_SIZE_BITS	27			/* 128 MiB */
 #define PFN_SECTION_SHIFT	(SECTION_SIZE_BITS - 12)
 #define PAGES_PER_SECTION	(1UL << PFN_SECTION_SHIFT)
-#define MAX_PHYSMEM_BITS	40			/* 1 TiB of physical address space */
+#define MAX_PHYSMEM_BITS	38			/* 256 GiB of physical address space:
+							   2048 sections, a 557 KiB table */
 #define NR_MEM_SECTIONS		(1UL << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS))
 #define SECTION_PAGEBLOCKS	(PAGES_PER_SECTION >> 9)	/* pageblock_order 9 */
 
@@ -41,6 +42,8 @@ struct mem_section {
 	uint8_t pageblock_flags[SECTION_PAGEBLOCKS];	/* one byte per pageblock */
 };
 
+#define SECTION_NO_ZONE		0xff	/* mem_section.zone while not online */
+
 extern struct mem_section mem_sections[NR_MEM_SECTIONS];
 
 static inline unsigned long pfn_to_section_nr(unsigned long pfn) { return pfn >> PFN_SECTION_SHIFT; }
@@ -48,7 +51,73 @@ static inline unsigned long section_nr_to_pfn(unsigned long nr) { return nr << P
 static inline struct mem_section *__pfn_to_section(unsigned long pfn)
 { return &mem_sections[pfn_to_section_nr(pfn)]; }
 
+/* True if section @nr exists and has struct pages (pfn_valid() of its pfns). */
+static inline bool section_has_memmap(unsigned long nr)
+{ return nr < NR_MEM_SECTIONS && (READ_ONCE(mem_sections[nr].state) & SECTION_HAS_MEMMAP); }
+/* True if section @nr is online: its pages belong to the zone in its zone byte. */
+static inline bool section_online(unsigned long nr)
+{ return nr < NR_MEM_SECTIONS && (READ_ONCE(mem_sections[nr].state) & SECTION_ONLINE); }
+static inline bool pfn_section_online(unsigned long pfn)
+{ return section_online(pfn_to_section_nr(pfn)); }
+
+struct page;
 /* The struct page of @pfn if its section is online (belongs to a zone), else NULL. */
 struct page *pfn_to_online_page(unsigned long pfn);
+
+/*
+ * Arch hooks of the virtual memmap and the direct map (kernel:
+ * arch/x86_64/paging.c; host harness: tests/host/support/host_mem.c;
+ * hosted library: libmm/init.c).
+ *
+ * arch_vmemmap_base()     address of pfn 0's struct page in the virtual
+ *                         memmap, or 0 where there is none (the hosted
+ *                         library: its memmap is one flat array, no hot-add).
+ * arch_vmemmap_map()      back the struct pages of [pfn, pfn + nr_pages)
+ *                         with physical memory at @pa (2 MiB pages where
+ *                         both sides are 2 MiB aligned); 0 or -ENOMEM.
+ * arch_vmemmap_unmap()    undo it; no CPU uses the old translation after.
+ * arch_add_direct_map()   make [start, start + size) reachable by __va();
+ *                         0, -ENOMEM or -ERANGE (beyond the direct map).
+ * arch_remove_direct_map() undo it (TLB shootdown on every CPU).
+ */
+uintptr_t arch_vmemmap_base(void);
+int arch_vmemmap_map(unsigned long pfn, unsigned long nr_pages, phys_addr_t pa);
+void arch_vmemmap_unmap(unsigned long pfn, unsigned long nr_pages);
+int arch_add_direct_map(phys_addr_t start, uint64_t size);
+void arch_remove_direct_map(phys_addr_t start, uint64_t size);
+
+/* ---- mm/sparse.c internals shared with mm/memmap.c and the tests ---- */
+
+/* Mark boot RAM's sections present (memblock.memory); returns how many. */
+unsigned long sparse_init_boot_sections(void);
+/*
+ * The first boot section movablecore= gives to ZONE_MOVABLE (every present
+ * one from it up), or NR_MEM_SECTIONS; before mm_init() allocates anything
+ * (it then allocates below it: the boot memmap is never Movable).
+ */
+unsigned long sparse_boot_movable_first(void);
+/*
+ * After the boot memmap is set up: online every boot section with a memmap
+ * into its zone (DMA32 below 4 GiB, Normal above, Movable from section
+ * @movable_first up), set spans and present pages; boot spans stop at
+ * pfns [@span_lo, @span_hi).
+ */
+void sparse_online_boot_sections(unsigned long movable_first,
+				 unsigned long span_lo, unsigned long span_hi);
+/*
+ * movablecore=@opt: "SIZE" (bytes, K/M/G/T suffixes) or "N%" (1-99) of
+ * boot RAM for ZONE_MOVABLE at the next mm_init(); 0, or -EINVAL (nothing
+ * changed). movablecore_reset() forgets it.
+ */
+int movablecore_parse(const char *opt);
+void movablecore_reset(void);
+/* Name of the owner that added section @nr ("boot", "virtio-mem", ...). */
+const char *section_owner_name(unsigned long nr);
+#ifdef HOST_BUILD
+void sparse_reset_for_test(void);
+#endif
+/* Sections with SECTION_HAS_MEMMAP, and those also SECTION_ONLINE. */
+unsigned long nr_present_sections(void);
+unsigned long nr_online_sections(void);
 
 #endif

@@ -84,3 +84,6 @@ soak: $(filter build/host/test_smp_%,$(HOST_TESTS)) $(HOST_TSAN_TESTS)
 
 # fuzz_dump compiles the dump tool's reader in (#include): rebuild when it changes.
 build/host/fuzz_dump: tools/vmcore.c tools/vmcore.h
+# The dump reader reads the flat boot memmap export (MEMMAP_FLAT_READER,
+# <mm/page.h>) until the dump tool reads sections.
+build/host/fuzz_dump: FUZZ_CFLAGS += -DMEMMAP_FLAT_READER

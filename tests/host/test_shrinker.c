@@ -74,12 +74,20 @@ static void setup(unsigned long fill)
 	cache.s.count = tc_count;
 	cache.s.scan = tc_scan;
 	cache.s.priv = &cache;
+	/*
+	 * fill == 0: every page, until a drain of the per-CPU lists (whose
+	 * refills ignore the watermark) leaves nothing a GFP_NOWAIT can take.
+	 */
 	for (;;) {
 		struct page *p;
 
 		if (fill && cache.nr == fill)
 			break;
 		p = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+		if (!p && !fill) {
+			drain_all_pages(NULL);
+			p = alloc_page(GFP_NOWAIT | __GFP_NOWARN);
+		}
 		if (!p)
 			break;
 		list_add_tail(&p->lru, &cache.pages);

@@ -1,20 +1,95 @@
 /*
- * host_mem.c - sets up "physical memory" for host tests: a MAP_NORESERVE
- * buffer as large as the highest address of the memory map (so a sparse
- * multi-GiB layout with a PCI hole costs only the pages touched), memblock
- * filled from the map, and the page allocator brought up with mm_init().
+ * host_mem.c - sets up "physical memory" for host tests: a memfd as large
+ * as the highest address of the memory map (plus room for hot-add),
+ * mapped shared (MAP_NORESERVE: a sparse multi-GiB layout with a PCI hole
+ * costs only the pages touched), memblock filled from the map, and the
+ * page allocator brought up with mm_init().
+ *
+ * The virtual memmap: one PROT_NONE MAP_NORESERVE reservation covering
+ * the struct pages of all of MAX_PHYSMEM_BITS (4 GiB of address space),
+ * made once per process. arch_vmemmap_map() maps a piece of "physical
+ * memory" (the memfd at offset pa) into it with MAP_FIXED, so the struct
+ * pages are in simulated RAM exactly as in the kernel (the memmap's pages
+ * are PG_reserved, a dump of the buffer holds them) and reachable both
+ * through __va() and pfn_to_page(). arch_vmemmap_unmap() puts PROT_NONE
+ * back: a stale pfn_to_page() faults, as in the kernel.
  */
+#define _GNU_SOURCE	/* memfd_create */
 #include "host_mem.h"
 #include <mm/memblock.h>
 #include <mm/page_alloc.h>
 #include <lib/parse.h>
 #include <arch/page.h>
+#include <mm/sparse.h>
+#include <mm/page.h>
 #include <sys/mman.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void *buf;
 static size_t buf_size;
+static int buf_fd = -1;
+static uint64_t hotplug_base;		/* first address past boot RAM, section aligned */
+static void *vmemmap_area;
+#define VMEMMAP_AREA_BYTES	((size_t)NR_MEM_SECTIONS * PAGES_PER_SECTION * sizeof(struct page))
+unsigned long host_direct_map_adds, host_direct_map_removes;
+
+uintptr_t arch_vmemmap_base(void)
+{
+	if (!vmemmap_area) {
+		vmemmap_area = mmap(NULL, VMEMMAP_AREA_BYTES, PROT_NONE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (vmemmap_area == MAP_FAILED) {
+			perror("host_mem: vmemmap reservation");
+			abort();
+		}
+	}
+	return (uintptr_t)vmemmap_area;
+}
+
+int arch_vmemmap_map(unsigned long pfn, unsigned long nr_pages, phys_addr_t pa)
+{
+	size_t len = nr_pages * sizeof(struct page);
+	void *va = (char *)arch_vmemmap_base() + pfn * sizeof(struct page);
+
+	if (pa + len > buf_size || len % PAGE_SIZE || pa % PAGE_SIZE)
+		return -ENOMEM;
+	if (mmap(va, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, buf_fd, (off_t)pa) == MAP_FAILED)
+		return -ENOMEM;
+	return 0;
+}
+
+void arch_vmemmap_unmap(unsigned long pfn, unsigned long nr_pages)
+{
+	size_t len = nr_pages * sizeof(struct page);
+	void *va = (char *)arch_vmemmap_base() + pfn * sizeof(struct page);
+
+	if (mmap(va, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		 -1, 0) == MAP_FAILED) {
+		perror("host_mem: vmemmap unmap");
+		abort();
+	}
+}
+
+int arch_add_direct_map(phys_addr_t start, uint64_t size)
+{
+	if (start + size > buf_size)
+		return -ERANGE;
+	host_direct_map_adds++;
+	return 0;
+}
+
+void arch_remove_direct_map(phys_addr_t start, uint64_t size)
+{
+	host_direct_map_removes++;
+}
+
+uint64_t host_mem_hotplug_base(void)
+{
+	return hotplug_base;
+}
 
 /*
  * Every host test runs under the every-N-operations count check
@@ -33,7 +108,7 @@ unsigned long host_debug_check_every(void)
 	return HOST_DEBUG_CHECK_EVERY;
 }
 
-void host_mem_init(const struct e820_entry *map, int n)
+void host_mem_init_hotplug(const struct e820_entry *map, int n, uint64_t extra_bytes)
 {
 	uint64_t top = 0;
 
@@ -41,9 +116,15 @@ void host_mem_init(const struct e820_entry *map, int n)
 	for (int i = 0; i < n; i++)
 		if (map[i].type == E820_RAM && map[i].addr + map[i].size > top)
 			top = map[i].addr + map[i].size;
-	buf_size = (size_t)ALIGN_UP(top, 1UL << 22);
-	buf = mmap(NULL, buf_size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	hotplug_base = ALIGN_UP(top, 1ULL << SECTION_SIZE_BITS);
+	buf_size = (size_t)(extra_bytes ? hotplug_base + ALIGN_UP(extra_bytes, 1ULL << SECTION_SIZE_BITS)
+				       : ALIGN_UP(top, 1UL << 22));
+	buf_fd = memfd_create("ballast-phys", 0);
+	if (buf_fd < 0 || ftruncate(buf_fd, (off_t)buf_size)) {
+		perror("host_mem_init: memfd");
+		abort();
+	}
+	buf = mmap(NULL, buf_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, buf_fd, 0);
 	if (buf == MAP_FAILED) {
 		perror("host_mem_init: mmap");
 		abort();
@@ -56,6 +137,11 @@ void host_mem_init(const struct e820_entry *map, int n)
 	memblock_reserve(0, 1UL << 20);
 	mm_init();
 	mm_debug_check_set(host_debug_check_every());
+}
+
+void host_mem_init(const struct e820_entry *map, int n)
+{
+	host_mem_init_hotplug(map, n, 0);
 }
 
 void host_mem_init_mb(unsigned long mb)
@@ -75,9 +161,15 @@ void host_mem_teardown(void)
 		return;
 	mm_reset_for_test();
 	memblock_reset();
+	if (vmemmap_area)
+		arch_vmemmap_unmap(0, NR_MEM_SECTIONS * PAGES_PER_SECTION);
 	munmap(buf, buf_size);
+	close(buf_fd);
+	buf_fd = -1;
 	buf = NULL;
 	buf_size = 0;
+	hotplug_base = 0;
+	host_direct_map_adds = host_direct_map_removes = 0;
 	host_phys_base = 0;
 }
 

@@ -19,6 +19,15 @@
 #include <stddef.h>
 
 void host_mem_init(const struct e820_entry *map, int n);
+/*
+ * host_mem_init() with @extra_bytes (rounded up to sections) of address
+ * space above boot RAM for add_memory(): it starts at
+ * host_mem_hotplug_base() (boot RAM's end rounded up to a section).
+ */
+void host_mem_init_hotplug(const struct e820_entry *map, int n, uint64_t extra_bytes);
+uint64_t host_mem_hotplug_base(void);
+/* arch_add_direct_map()/arch_remove_direct_map() calls since the last init. */
+extern unsigned long host_direct_map_adds, host_direct_map_removes;
 void host_mem_init_mb(unsigned long mb);
 void host_mem_teardown(void);
 /* The harness's mm_debug_check interval (HTEST_MM_DEBUG_CHECK, default 256). */

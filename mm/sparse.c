@@ -1,0 +1,395 @@
+/*
+ * sparse.c - the section table: which physical memory exists, which zone
+ * each piece is in, and memory that is added and removed at run time.
+ *
+ * Physical memory is cut into 128 MiB sections (<mm/sparse.h>). Each
+ * mem_sections[] entry holds a state byte (PRESENT, HAS_MEMMAP, ONLINE,
+ * BOOT), the zone while online, the owner, the physical address of the
+ * section's struct pages, and its 64 pageblock bytes. The struct pages of
+ * every section are mapped at vmemmap_base + pfn * 64 (the virtual memmap,
+ * arch hooks below), so pfn_to_page() is one add and pfn_valid() one load.
+ *
+ * Zones: below 16 MiB a page is in DMA; above, in its section's zone. A
+ * section's zone is set when it is onlined (zone_add_section()) and
+ * cleared when it is offlined (zone_remove_section()); the zone's span
+ * grows to cover it and shrinks back over the sections that remain. So
+ * zones may interleave: a Movable section between Normal ones lies inside
+ * Normal's span without being Normal's. Walkers ask zone_has_pfn().
+ *
+ * movablecore= puts the top of boot memory (whole sections, never one
+ * holding the kernel image or the boot memmap) into ZONE_MOVABLE.
+ *
+ * Hot-add: add_memory() allocates a section's memmap from the buddy (one
+ * order-9 unmovable block, 2 MiB, mapped with one 2 MiB page; else 512
+ * order-0 pages mapped one by one), never from the added memory itself
+ * (virtio-mem memory may be unplugged and must never be touched), fills
+ * it PG_reserved with refcount 1, extends the direct map, and marks the
+ * section PRESENT | HAS_MEMMAP: offline. Onlining is mm/memory_hotplug.c's
+ * job. remove_memory() undoes it once every section is offline.
+ *
+ * Locks: mem_hotplug_lock (outermost, docs/locking.md) serialises
+ * add/remove/online/offline. Section state bytes are written with it held
+ * and read racily (READ_ONCE) by pfn_valid() and the walkers; a section
+ * loses HAS_MEMMAP before its memmap is unmapped.
+ */
+#include "page_alloc_internal.h"
+#include <mm/memory_hotplug.h>
+#include <mm/memblock.h>
+#include <mm/gfp.h>
+#include <kernel/printk.h>
+#include <lib/parse.h>
+#include <string.h>
+#include <errno.h>
+
+struct mem_section mem_sections[NR_MEM_SECTIONS];
+DEFINE_SPINLOCK(mem_hotplug_lock);
+
+#define SECTION_MEMMAP_BYTES	(PAGES_PER_SECTION * sizeof(struct page))	/* 2 MiB */
+#define SECTION_MEMMAP_ORDER	9
+BUILD_BUG_ON(SECTION_MEMMAP_BYTES != (PAGE_SIZE << SECTION_MEMMAP_ORDER));
+
+/* Owner names; mem_section.owner indexes them (0 is "boot"). */
+#define MAX_OWNERS 8
+static const char *owner_names[MAX_OWNERS] = { "boot" };
+
+/* Boot RAM's extent rounded to MAX_ORDER blocks: where boot sections' spans stop. */
+static unsigned long boot_span_lo, boot_span_hi;
+
+/* movablecore= as parsed: bytes (0 = none), or a percentage when movablecore_pct. */
+static uint64_t movablecore_bytes;
+static unsigned int movablecore_pct;
+
+const char *section_owner_name(unsigned long nr)
+{
+	unsigned int o = mem_sections[nr].owner;
+
+	return o < MAX_OWNERS && owner_names[o] ? owner_names[o] : "?";
+}
+
+/* Index of @name in owner_names, adding it; 0 ("boot") if the table is full. */
+static uint8_t owner_index(const char *name)
+{
+	for (unsigned int i = 0; i < MAX_OWNERS; i++) {
+		if (owner_names[i] && !strcmp(owner_names[i], name))
+			return (uint8_t)i;
+		if (!owner_names[i]) {
+			owner_names[i] = name;
+			return (uint8_t)i;
+		}
+	}
+	return 0;
+}
+
+struct page *pfn_to_online_page(unsigned long pfn)
+{
+	if (!pfn_section_online(pfn))
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+unsigned long nr_present_sections(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < NR_MEM_SECTIONS; i++)
+		n += section_has_memmap(i);
+	return n;
+}
+
+unsigned long nr_online_sections(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < NR_MEM_SECTIONS; i++)
+		n += section_online(i);
+	return n;
+}
+
+/* RAM pages (memblock.memory) in [s, e). */
+static unsigned long memblock_pages_in(unsigned long s, unsigned long e)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
+		const struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long rs = MAX(PHYS_PFN(r->base + PAGE_SIZE - 1), s);
+		unsigned long re = MIN(PHYS_PFN(r->base + r->size), e);
+
+		if (rs < re)
+			n += re - rs;
+	}
+	return n;
+}
+
+/* True if any byte of [s, e) is reserved in memblock. */
+static bool memblock_overlaps_reserved(phys_addr_t s, phys_addr_t e)
+{
+	for (unsigned int i = 0; i < memblock.reserved.cnt; i++) {
+		const struct memblock_region *r = &memblock.reserved.regions[i];
+
+		if (r->base < e && r->base + r->size > s)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The part of section @nr that zone @z covers: [*s, *e) (empty if none).
+ * DMA owns pfns below 16 MiB; every other zone the rest of the section.
+ * A boot section is clipped to boot RAM's MAX_ORDER-rounded extent.
+ */
+static void section_zone_range(unsigned long nr, enum zone_type z,
+				unsigned long *s, unsigned long *e)
+{
+	unsigned long lo = section_nr_to_pfn(nr), hi = lo + PAGES_PER_SECTION;
+
+	if (mem_sections[nr].state & SECTION_BOOT) {
+		lo = MAX(lo, boot_span_lo);
+		hi = MIN(hi, boot_span_hi);
+	}
+	if (z == ZONE_DMA)
+		hi = MIN(hi, ZONE_DMA_END_PFN);
+	else
+		lo = MAX(lo, ZONE_DMA_END_PFN);
+	*s = lo;
+	*e = hi > lo ? hi : lo;
+}
+
+/* RAM pages of section @nr's part in zone @z. */
+static unsigned long section_zone_present(unsigned long nr, enum zone_type z)
+{
+	unsigned long s, e;
+
+	section_zone_range(nr, z, &s, &e);
+	if (s >= e)
+		return 0;
+	if (mem_sections[nr].state & SECTION_BOOT)
+		return memblock_pages_in(s, e);
+	return e - s;
+}
+
+/*
+ * Recompute @zone's span from the online sections in it (zone->lock held,
+ * or the zone not yet in use). An empty zone keeps its start and spans 0.
+ */
+static void zone_recompute_span(struct zone *zone)
+{
+	enum zone_type z = (enum zone_type)zone_idx(zone);
+	unsigned long lo = ~0UL, hi = 0;
+
+	for (unsigned long nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		unsigned long s, e;
+		const struct mem_section *ms = &mem_sections[nr];
+
+		if (!(ms->state & SECTION_ONLINE))
+			continue;
+		/* section 0's low 16 MiB is DMA whatever its zone byte says */
+		if (z != ZONE_DMA && ms->zone != z)
+			continue;
+		if (z == ZONE_DMA && nr != 0)
+			continue;
+		section_zone_range(nr, z, &s, &e);
+		if (s >= e)
+			continue;
+		lo = MIN(lo, s);
+		hi = MAX(hi, e);
+	}
+	if (lo >= hi) {
+		zone->spanned_pages = 0;
+		return;
+	}
+	zone->zone_start_pfn = lo;
+	zone->spanned_pages = hi - lo;
+}
+
+void zone_add_section(struct zone *zone, unsigned long nr)
+{
+	struct mem_section *ms = &mem_sections[nr];
+	unsigned long flags;
+
+	BUG_ON(!(ms->state & SECTION_HAS_MEMMAP) || (ms->state & SECTION_ONLINE));
+	spin_lock_irqsave(&zone->lock, flags);
+	WRITE_ONCE(ms->zone, (uint8_t)zone_idx(zone));
+	WRITE_ONCE(ms->state, ms->state | SECTION_ONLINE);
+	zone_recompute_span(zone);
+	zone->present_pages += section_zone_present(nr, (enum zone_type)zone_idx(zone));
+	if (nr == 0 && zone_idx(zone) != ZONE_DMA) {
+		zone_recompute_span(&zones[ZONE_DMA]);
+		zones[ZONE_DMA].present_pages += section_zone_present(0, ZONE_DMA);
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+void zone_remove_section(struct zone *zone, unsigned long nr)
+{
+	struct mem_section *ms = &mem_sections[nr];
+	unsigned long flags;
+
+	BUG_ON(!(ms->state & SECTION_ONLINE) || ms->zone != zone_idx(zone));
+	spin_lock_irqsave(&zone->lock, flags);
+	WRITE_ONCE(ms->state, ms->state & ~SECTION_ONLINE);
+	WRITE_ONCE(ms->zone, SECTION_NO_ZONE);
+	zone->present_pages -= section_zone_present(nr, (enum zone_type)zone_idx(zone));
+	zone_recompute_span(zone);
+	if (nr == 0 && zone_idx(zone) != ZONE_DMA) {
+		zones[ZONE_DMA].present_pages -= section_zone_present(0, ZONE_DMA);
+		zone_recompute_span(&zones[ZONE_DMA]);
+	}
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/* ---- boot ---- */
+
+unsigned long sparse_init_boot_sections(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
+		const struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long s = PHYS_PFN(r->base), e = PHYS_PFN(r->base + r->size + PAGE_SIZE - 1);
+
+		if (e <= s)
+			continue;
+		for (unsigned long nr = pfn_to_section_nr(s); nr <= pfn_to_section_nr(e - 1) &&
+		     nr < NR_MEM_SECTIONS; nr++) {
+			if (!(mem_sections[nr].state & SECTION_PRESENT))
+				n++;
+			mem_sections[nr].state |= SECTION_PRESENT | SECTION_BOOT;
+			mem_sections[nr].zone = SECTION_NO_ZONE;
+			mem_sections[nr].owner = 0;
+		}
+	}
+	return n;
+}
+
+/* The zone a boot section goes online into, movablecore= aside. */
+static enum zone_type boot_section_zone(unsigned long nr)
+{
+	return section_nr_to_pfn(nr) < ZONE_DMA32_END_PFN ? ZONE_DMA32 : ZONE_NORMAL;
+}
+
+/* "SIZE" with an optional K/M/G/T suffix (binary units) into *@v; false if malformed. */
+static bool parse_mem_size(const char *opt, uint64_t *v)
+{
+	const char *p = opt;
+	unsigned int shift = 0;
+
+	if (!parse_u64(&p, 10, v))
+		return false;
+	switch (*p) {
+	case 'K': case 'k': shift = 10; p++; break;
+	case 'M': case 'm': shift = 20; p++; break;
+	case 'G': case 'g': shift = 30; p++; break;
+	case 'T': case 't': shift = 40; p++; break;
+	}
+	if (*p || (shift && *v > (UINT64_MAX >> shift)))
+		return false;
+	*v <<= shift;
+	return true;
+}
+
+int movablecore_parse(const char *opt)
+{
+	uint64_t v;
+	size_t len = strlen(opt);
+
+	if (len > 1 && opt[len - 1] == '%') {
+		char num[24];
+
+		if (len - 1 >= sizeof(num))
+			return -EINVAL;
+		memcpy(num, opt, len - 1);
+		num[len - 1] = 0;
+		if (!parse_u64_str(num, 0, &v) || v == 0 || v >= 100)
+			return -EINVAL;
+		movablecore_pct = (unsigned int)v;
+		movablecore_bytes = 0;
+		return 0;
+	}
+	if (!parse_mem_size(opt, &v) || v == 0)
+		return -EINVAL;
+	movablecore_bytes = v;
+	movablecore_pct = 0;
+	return 0;
+}
+
+void movablecore_reset(void)
+{
+	movablecore_bytes = 0;
+	movablecore_pct = 0;
+}
+
+/*
+ * The first section of ZONE_MOVABLE at boot for movablecore=, or
+ * NR_MEM_SECTIONS for none: whole sections from the top of boot memory
+ * holding at least the asked amount of RAM, stopping below any section
+ * that has reserved memory (the kernel image, firmware, boot data) and
+ * never taking section 0. Called before mm_init() allocates anything.
+ */
+unsigned long sparse_boot_movable_first(void)
+{
+	uint64_t want = movablecore_bytes, got = 0;
+	unsigned long first = NR_MEM_SECTIONS, top = 0, nr;
+
+	if (!want && !movablecore_pct)
+		return NR_MEM_SECTIONS;
+	if (movablecore_pct)
+		want = memblock_phys_mem_size() / 100 * movablecore_pct;
+	for (nr = 0; nr < NR_MEM_SECTIONS; nr++)
+		if (mem_sections[nr].state & SECTION_PRESENT)
+			top = nr + 1;
+	for (nr = top; nr-- > 1 && got < want;) {
+		phys_addr_t s = PFN_PHYS(section_nr_to_pfn(nr)), e = s + (1ULL << SECTION_SIZE_BITS);
+
+		if (!(mem_sections[nr].state & SECTION_PRESENT))
+			continue;
+		if (memblock_overlaps_reserved(s, e))
+			break;
+		if (section_nr_to_pfn(nr) < ZONE_DMA32_END_PFN && top > pfn_to_section_nr(ZONE_DMA32_END_PFN))
+			break;	/* keep DMA32 whole when there is Normal memory above it */
+		got += PFN_PHYS(memblock_pages_in(section_nr_to_pfn(nr),
+						  section_nr_to_pfn(nr) + PAGES_PER_SECTION));
+		first = nr;
+	}
+	if (got < want)
+		pr_warn("movablecore: %llu MiB asked, %llu MiB of whole sections above the kernel "
+			"available; Movable gets those\n", (unsigned long long)(want >> 20),
+			(unsigned long long)(got >> 20));
+	return first;
+}
+
+void sparse_online_boot_sections(unsigned long movable_first,
+				 unsigned long span_lo, unsigned long span_hi)
+{
+	boot_span_lo = span_lo;
+	boot_span_hi = span_hi;
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		zones[z].zone_start_pfn = z == ZONE_DMA ? span_lo : MAX(span_lo, ZONE_DMA_END_PFN);
+		zones[z].spanned_pages = 0;
+	}
+	for (unsigned long nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		struct mem_section *ms = &mem_sections[nr];
+		enum zone_type z;
+
+		if (!(ms->state & SECTION_HAS_MEMMAP))
+			continue;
+		z = nr >= movable_first ? ZONE_MOVABLE : boot_section_zone(nr);
+		ms->zone = (uint8_t)z;
+		ms->state |= SECTION_ONLINE;
+		zones[z].present_pages += section_zone_present(nr, z);
+		if (nr == 0)
+			zones[ZONE_DMA].present_pages += section_zone_present(0, ZONE_DMA);
+	}
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		zone_recompute_span(&zones[z]);
+}
+
+#ifdef HOST_BUILD
+void sparse_reset_for_test(void)
+{
+	memset(mem_sections, 0, sizeof(mem_sections));
+	for (unsigned int i = 1; i < MAX_OWNERS; i++)
+		owner_names[i] = NULL;
+	boot_span_lo = boot_span_hi = 0;
+}
+#endif
