@@ -42,6 +42,7 @@
 #include <errno.h>
 
 struct mem_section mem_sections[NR_MEM_SECTIONS];
+unsigned long deferred_boot_end_pfn;	/* set by mm/deferred_init.c at boot */
 DEFINE_SPINLOCK(mem_hotplug_lock);
 
 #define SECTION_MEMMAP_BYTES	(PAGES_PER_SECTION * sizeof(struct page))	/* 2 MiB */
