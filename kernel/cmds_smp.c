@@ -29,6 +29,9 @@
 #include <kernel/kernel.h>
 #include <kernel/bug.h>
 #include <arch/x86.h>
+#include <mm/deferred_init.h>
+#include <mm/page_alloc.h>
+#include <mm/memblock.h>
 #include <string.h>
 
 static const char *const state_names[] = {
@@ -219,6 +222,20 @@ static int cmd_boottime(int argc, char **argv)
 	       tsc_calibration_info.lost_wrap, tsc_calibration_info.samples,
 	       (unsigned long)tsc_calibration_info.spread_khz,
 	       tsc_us(tsc_calibration_info.cycles));
+	{
+		char line[160];
+		const struct deferred_init_stats *st = &deferred_init_stats;
+
+		deferred_init_describe(line, sizeof(line));
+		printk("boottime: mm init %lu us at boot for %lu MiB (%lu MiB deferred); deferred init %s\n",
+		       tsc_us(mm_init_stats.total_cycles),
+		       (unsigned long)(memblock_phys_mem_size() >> 20),
+		       st->pages >> (20 - PAGE_SHIFT), line);
+		if (st->end_tsc)
+			printk("boottime: deferred init background %lu us (CPU time %lu us), done %lu us "
+			       "after kmain\n", tsc_us(st->end_tsc - st->start_tsc), tsc_us(st->busy_cycles),
+			       tsc_us(st->end_tsc - t0));
+	}
 	smp_get_boot_times(&bt);
 	if (!bt.sipi_tsc)
 		return 0;

@@ -18,8 +18,9 @@
  *     (virtio_init; the balloon needs the page allocator); then the
  *     parked CPUs released (smp_boot_cpus) and waited for
  *     (smp_wait_cpus, bounded);
- *  8. ktest=/bench= runs, then the linked application (kernel/app.c),
- *     or the shell.
+ *  8. the background init of the memmap that mm init deferred (one work
+ *     item per CPU, mm/deferred_init.c), ktest=/bench= runs, then the
+ *     linked application (kernel/app.c), or the shell.
  *
  * boot_mark() notes the TSC at the end of each step (the `boottime` command
  * prints them, scripts/bootbench.py reads them): the guest's own figure for
@@ -38,6 +39,7 @@
 #include <mm/memblock.h>
 #include <mm/e820.h>
 #include <mm/compaction.h>
+#include <mm/deferred_init.h>
 #include <drivers/virtio.h>
 #include <drivers/pvpanic.h>
 #include <kernel/vmcoreinfo.h>
@@ -174,6 +176,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	boot_mark("smp_boot_cpus");
 	smp_wait_cpus();
 	boot_mark("smp_wait_cpus");
+	deferred_init_start();	/* the rest of the memmap, on every CPU (mm/deferred_init.c) */
 
 	char spec[128];
 	if (cmdline_get("ktest", spec, sizeof(spec)))

@@ -21,6 +21,7 @@
 #include <mm/fault_inject.h>
 #include <mm/compaction.h>
 #include <mm/shrinker.h>
+#include <mm/deferred_init.h>
 #include <lib/parse.h>
 #include <lib/units.h>
 #include <string.h>
@@ -66,11 +67,17 @@ void mm_init_all(void)
 {
 	char opt[128];
 
+	if (cmdline_get("deferred_init", opt, sizeof(opt)) && deferred_init_parse(opt))
+		pr_warn("deferred_init=%s not understood (on, off); it stays on\n", opt);
 	mm_init();
 	uint64_t us = mm_init_stats.total_cycles * 1000 / tsc_khz;
-	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms\n",
+	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms",
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
 	       us / 1000, us % 1000);
+	if (deferred_init_stats.sections)
+		printk(", %lu MiB in %lu sections deferred", deferred_init_stats.pages >> (20 - PAGE_SHIFT),
+		       deferred_init_stats.sections);
+	printk("\n");
 	malloc_set_backend(&kmalloc_backend);
 	shrinker_clock_ns = uptime_ns;	/* scan deadlines; the timer runs the watchdog */
 	paging_set_table_allocator(pgtable_page);

@@ -57,6 +57,7 @@
  * when it puts it back). The pcp lists themselves need no atomics.
  */
 #include "page_alloc_internal.h"
+#include <mm/deferred_init.h>
 #include <mm/fault_inject.h>
 #include <mm/mm_show.h>
 #include <mm/page_reporting.h>
@@ -1175,6 +1176,12 @@ static void pcp_update_limits_fn(void *unused)
 	pcp_update_limits(arch_cpu_id());
 }
 
+void pcp_update_all_limits(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_update_limits(cpu);
+}
+
 void pcp_set_batch_high(int batch, int high)
 {
 	pcp_batch_override = batch > 0 ? batch : 0;
@@ -1318,6 +1325,12 @@ static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order)
 
 	count_vm_event(PGALLOC_SLOWPATH);
 	gfp = slowpath_check_irqs(gfp);
+	/* memory whose memmap is not initialised yet (mm/deferred_init.c) comes first */
+	while (deferred_grow_zone(gfp, order)) {
+		page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW);
+		if (page)
+			return page;
+	}
 	page = get_page_from_freelist(gfp, order, alloc_flags);
 	if (page)
 		return page;
