@@ -17,7 +17,7 @@
  * every section from the one holding pfn DEFERRED_BOOT_MB MiB up gets
  * SECTION_DEFERRED; mm_init() initialises and frees [start, boot_end_pfn)
  * as it always did and does not touch the rest. If boot_end_pfn falls
- * inside a section (32 MiB is inside section 0), that section is deferred
+ * inside a section (8 MiB is inside section 0), that section is deferred
  * too and its remainder [boot_end_pfn, section end) is its deferred part.
  * The sections are online in their zones from the start (spans and
  * present_pages are final); only managed_pages and the free lists grow.

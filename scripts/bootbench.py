@@ -3,9 +3,18 @@
 what starting the other CPUs costs boot, measured in the guest.
 
   bootbench.py [--kernel build/release/ballast-bench.elf] [--baseline OLD.elf]
-               [--modes ready,smp] [--boots 20] [--ready-mem 512M]
+               [--modes ready,memmap,smp] [--boots 20] [--ready-mem 512M]
+               [--memmap-mem 1G,8G,16G] [--memmap-boots 5] [--memmap-smp 2]
                [--pairs 15] [--smp 1,4] [--machine microvm] [--mem 256M]
                [--append ...] [--out build/bootbench.jsonl] [--timeout S]
+
+Mode "memmap" (issue 12's goal: the allocator's boot-time cost at most 1 ms
+per GiB at -m 1G, 8G and 16G under TCG): --memmap-boots boots per size of
+each kernel (-smp --memmap-smp), each running `boottime`; reported per size:
+mm init at boot per GiB of RAM (the kernel's `init ... ms` / `mm init`
+figure), and the deferred init's background time per GiB deferred and on
+how many CPUs, set against the calibration bench's cold copy of 1 GiB
+(one bench=calibration boot at 1 GiB).
 
 Mode "ready" (issue 12's goal: `ballast: ready` within 120 ms of QEMU's
 start, microvm PVH, TCG, -m 512M): --boots boots of --kernel (and of
@@ -251,6 +260,97 @@ def ready_mode(a, f):
     return ok
 
 
+def parse_mm(out):
+    """The page allocator's boot and background figures of one boot: {boot_ms, ram_mib,
+    deferred_mib, bg_ms, bg_cpu_ms, sections, cpus}; old kernels only print boot_ms."""
+    r = {}
+    m = re.search(r"^ballast: page allocator up: .* init (\d+)\.(\d+) ms", out, re.M)
+    if m:
+        r["boot_ms"] = int(m.group(1)) + int(m.group(2)) / 1000
+    m = re.search(r"^boottime: mm init (\d+) us at boot for (\d+) MiB \((\d+) MiB deferred\)", out, re.M)
+    if m:
+        r.update(boot_ms=int(m.group(1)) / 1000, ram_mib=int(m.group(2)), deferred_mib=int(m.group(3)))
+    m = re.search(r"^boottime: deferred init background (\d+) us \(CPU time (\d+) us\)", out, re.M)
+    if m:
+        r.update(bg_ms=int(m.group(1)) / 1000, bg_cpu_ms=int(m.group(2)) / 1000)
+    m = re.search(r"deferred init done: (\d+) sections, (\d+) MiB, \d+ ms on (\d+) CPU", out)
+    if m:
+        r.update(sections=int(m.group(1)), cpus=int(m.group(3)))
+    return r
+
+
+def memmap_mode(a, f):
+    """The allocator's boot cost per GiB at each --memmap-mem size, and the background's."""
+    kernels = [("after", a.kernel)]
+    if a.baseline:
+        kernels.insert(0, ("before", a.baseline))
+    sizes = a.memmap_mem.split(",")
+    res = {(n, m): [] for n, _ in kernels for m in sizes}
+    ok = True
+    for i in range(a.memmap_boots):
+        for mem in sizes:
+            for name, kernel in (kernels if i % 2 == 0 else kernels[::-1]):
+                cmd, _ = qemu.build_cmd(a.machine, "pvh", mem, "tcg", a.append, kernel=kernel,
+                                        smp=a.memmap_smp, quiet=True, balloon=False)
+                rc, out, _ = boot_timed(cmd, qemu.script_bytes("boottime\n"), a.timeout)
+                r = parse_mm(out.replace("\r", ""))
+                if "boot_ms" not in r:
+                    print(f"bootbench: {name} -m {mem}: no page allocator figures (status {rc})\n"
+                          f"{out[-1500:]}", file=sys.stderr)
+                    ok = False
+                    continue
+                gib = r.get("ram_mib", qemu_mem_mib(mem)) / 1024
+                r.update(mode="memmap", kernel=name, mem=mem, gib=gib, boot=i)
+                f.write(json.dumps(r) + "\n")
+                res[(name, mem)].append(r)
+    cal = calibration(a)
+    print(f"\nthe page allocator's init, microvm TCG -smp {a.memmap_smp}, {a.memmap_boots} boots per "
+          f"size and kernel (median, range); goal at boot: <= 1 ms per GiB")
+    if cal:
+        print(f"calibration (bench=calibration, -m 1G): copy4k_cold {cal.get('copy4k_cold_MBps', 0):.0f} MB/s "
+              f"= {1024 / max(cal.get('copy4k_cold_MBps', 1), 1) * 1000 * 1.048576:.1f} ms to cold-copy 1 GiB; "
+              f"copy4k_hot {cal.get('copy4k_hot_MBps', 0):.0f} MB/s, lifo_pair {cal.get('lifo_pair_cycles', 0):.0f} cycles")
+    for name, kernel in kernels:
+        print(f"\n{name}: {os.path.relpath(kernel, ROOT)}")
+        for mem in sizes:
+            rs = res[(name, mem)]
+            if not rs:
+                continue
+            gib = rs[0]["gib"]
+            boot = [r["boot_ms"] / r["gib"] for r in rs]
+            line = (f"  -m {mem:>4s}: at boot {statistics.median(boot):6.2f} ms/GiB "
+                    f"({min(boot):.2f} .. {max(boot):.2f}; {statistics.median([r['boot_ms'] for r in rs]):.2f} ms), "
+                    f"goal {'met' if statistics.median(boot) <= 1.0 else 'NOT met'}")
+            bg = [r for r in rs if "bg_ms" in r]
+            if bg:
+                per = [r["bg_ms"] / (r["deferred_mib"] / 1024) for r in bg]
+                line += (f"; background {statistics.median([r['bg_ms'] for r in bg]):.0f} ms for "
+                         f"{bg[0]['deferred_mib']} MiB on {bg[0].get('cpus', '?')} CPU(s), "
+                         f"{statistics.median(per):.1f} ms/GiB ({min(per):.1f} .. {max(per):.1f})")
+                if cal and cal.get("copy4k_cold_MBps"):
+                    cold = 1024 / cal["copy4k_cold_MBps"] * 1000 * 1.048576
+                    line += f", {statistics.median(per) / cold:.2f}x a cold copy"
+            print(line)
+    return ok
+
+
+def qemu_mem_mib(mem):
+    """-m SIZE in MiB."""
+    units = {"M": 1, "G": 1024, "T": 1024 * 1024}
+    return int(mem[:-1]) * units[mem[-1].upper()] if mem[-1].upper() in units else int(mem)
+
+
+def calibration(a):
+    """The calibration bench's figures from one boot of --kernel at 1 GiB (bench=calibration)."""
+    cmd, _ = qemu.build_cmd(a.machine, "pvh", "1G", "tcg", "bench=calibration", kernel=a.kernel,
+                            smp=1, quiet=True, balloon=False)
+    rc, out = qemu.run(cmd, timeout=a.timeout, echo=False)
+    cal = {}
+    for m in re.finditer(r'^\{"bench": "calibration", "metric": "(\w+)", "value": ([\d.]+)', out, re.M):
+        cal[m.group(1)] = float(m.group(2))
+    return cal
+
+
 def smp_mode(a, f):
     """-smp A against -smp B in interleaved pairs (issue 11's goal)."""
     sa, sb = (int(x) for x in a.smp.split(","))
@@ -343,15 +443,20 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--out", default=os.path.join(ROOT, "build", "bootbench.jsonl"))
     ap.add_argument("--baseline", help="a second kernel for the ready mode: before/after in one run")
-    ap.add_argument("--modes", default="ready,smp", help="ready, smp (comma separated)")
+    ap.add_argument("--modes", default="ready,memmap,smp", help="ready, memmap, smp (comma separated)")
     ap.add_argument("--boots", type=int, default=20, help="ready mode: boots per kernel")
     ap.add_argument("--ready-mem", default="512M")
+    ap.add_argument("--memmap-mem", default="1G,8G,16G", help="memmap mode: the sizes")
+    ap.add_argument("--memmap-boots", type=int, default=5, help="memmap mode: boots per size and kernel")
+    ap.add_argument("--memmap-smp", type=int, default=2, help="memmap mode: CPUs")
     a = ap.parse_args()
     ok = True
     modes = a.modes.split(",")
     with open(a.out, "w") as f:
         if "ready" in modes:
             ok &= ready_mode(a, f)
+        if "memmap" in modes:
+            ok &= memmap_mode(a, f)
         if "smp" in modes:
             ok &= smp_mode(a, f)
     print(f"\n(every boot: {a.out})")

@@ -15,7 +15,7 @@
 #include <mm/gfp.h>
 
 /* What boot initialises itself: the first DEFERRED_BOOT_MB MiB of RAM. */
-#define DEFERRED_BOOT_MB	32
+#define DEFERRED_BOOT_MB	8
 
 struct deferred_init_stats {
 	unsigned long sections;		/* sections (or section remainders) deferred at boot */

@@ -4,7 +4,7 @@
  *
  * Each test brings up the allocator on a 1 GiB PC-like map (RAM below
  * 640 KiB and from 1 MiB, eight 128 MiB sections) or a 5 GiB one with a
- * hole below 4 GiB, with deferral on: boot initialises the first 32 MiB
+ * hole below 4 GiB, with deferral on: boot initialises the first 8 MiB
  * and defers the rest of section 0 and every other section. The tests
  * play the background (deferred_init_run_one(), the work items' body),
  * the allocator that needs more (alloc_pages through the slow path's
@@ -113,10 +113,10 @@ static void done(void)
 }
 
 /*
- * Expect boot to initialise only the first 32 MiB: 8 sections pending
- * (section 0's remainder and sections 1-7), managed pages below 32 MiB,
+ * Expect boot to initialise only the first 8 MiB: 8 sections pending
+ * (section 0's remainder and sections 1-7), managed pages below 8 MiB,
  * SECTION_DEFERRED on each, and pfn_to_online_page() NULL for every
- * deferred pfn (section 0 above 32 MiB included) but not below 32 MiB.
+ * deferred pfn (section 0 above 8 MiB included) but not below 8 MiB.
  */
 TEST(deferred_boot_is_partial)
 {
@@ -174,7 +174,7 @@ TEST(deferred_background_completes_exactly)
 /*
  * Expect allocations that need more than boot initialised to grow the
  * zone on demand (no background at all): 64 order-9 blocks (128 MiB,
- * four times what boot freed) all succeed, sections are initialised by
+ * far more than boot freed) all succeed, sections are initialised by
  * demand only, and as few as needed (not all 8); after freeing them and
  * finishing, the counts equal a full boot's.
  */
@@ -260,8 +260,8 @@ TEST(deferred_force_one_section)
 }
 
 /*
- * Expect the 5 GiB map with a hole to defer every section with RAM (23
- * below 4 GiB counting section 0's remainder, 8 above), a DMA32-only
+ * Expect the 5 GiB map with a hole to defer every section with RAM (24
+ * below 4 GiB: section 0's remainder and sections 1-23; 8 above), a DMA32-only
  * allocation to grow only DMA32 sections, and completion to match a full
  * boot of the same map.
  */
