@@ -58,9 +58,11 @@
  * until it is DONE, unless interrupts are off (it may be the interrupt
  * that stopped that very CPU's work item): then it goes on without it.
  *
- * When the last part is done: the watermarks are recomputed from the full
- * managed_pages (min_free_kbytes too, unless someone set it), the per-CPU
- * list limits follow the zone sizes, and the kernel prints
+ * After each part: the watermarks are recomputed from the new
+ * managed_pages (min_free_kbytes too, unless someone set it) and the
+ * per-CPU list limits follow the zone sizes, so reserves grow with the
+ * zones (di_limits_lock, a leaf, serialises that). When the last part is
+ * done the kernel prints
  * "mm: deferred init done: N sections, M MiB, T ms on C CPUs".
  * deferred_init=off (boot option) initialises everything in mm_init(), the
  * old way: the exact-count test compares the two.
@@ -89,7 +91,8 @@ static uint8_t di_state[NR_MEM_SECTIONS];	/* DI_* per section */
 static unsigned long di_pending;		/* sections PENDING */
 static unsigned long di_running;		/* sections RUNNING */
 static unsigned long di_first, di_end;		/* sections [di_first, di_end) may be deferred */
-static unsigned long di_min_free_kbytes;	/* min_free_kbytes as boot computed it */
+static unsigned long di_min_free_kbytes;	/* min_free_kbytes as the kernel last computed it */
+static DEFINE_SPINLOCK(di_limits_lock);		/* recomputing watermarks and limits (a leaf) */
 static uint64_t di_cpus_mask;			/* CPUs that did a section (first 64) */
 #ifdef HOST_BUILD
 static bool di_enabled;				/* host tests ask for it */
@@ -253,13 +256,31 @@ static void deferred_init_range(unsigned long s, unsigned long e,
 	*reserved += di_mark_reserved(cursor, e);
 }
 
-/* Recompute what depends on the zone sizes, once everything is in. */
+/*
+ * The watermarks and the per-CPU list limits from the zone sizes as they
+ * are now, min_free_kbytes too while it is the value the kernel computed
+ * itself (a value someone set stays). After every section: a zone grows
+ * its reserves as it grows, not only at the end.
+ */
+static void di_update_limits(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&di_limits_lock, flags);
+	if (min_free_kbytes == di_min_free_kbytes) {
+		min_free_kbytes = 0;		/* compute it again from the new total */
+		setup_per_zone_wmarks();
+		di_min_free_kbytes = min_free_kbytes;
+	} else {
+		setup_per_zone_wmarks();
+	}
+	pcp_update_all_limits();
+	spin_unlock_irqrestore(&di_limits_lock, flags);
+}
+
+/* Once everything is in: say how long it took. */
 static void deferred_init_complete(void)
 {
-	if (min_free_kbytes == di_min_free_kbytes)
-		min_free_kbytes = 0;		/* boot's automatic value: compute it again */
-	setup_per_zone_wmarks();
-	pcp_update_all_limits();
 #ifndef HOST_BUILD
 	{
 		char line[160];
@@ -281,6 +302,7 @@ static void deferred_init_do(unsigned long nr, unsigned long *why)
 	di_part(nr, &s, &e);
 	deferred_init_range(s, e, &freed, &reserved);
 	di_valid_bits(s, e, true);
+	di_update_limits();
 	__atomic_fetch_and(&ms->state, (uint8_t)~SECTION_DEFERRED, __ATOMIC_RELEASE);
 	__atomic_store_n(&di_state[nr], DI_DONE, __ATOMIC_RELEASE);
 
