@@ -37,6 +37,7 @@
 #include <arch/io.h>
 #include <arch/page.h>
 #include <mm/memblock.h>
+#include <mm/sparse.h>
 #include <mm/e820.h>
 #include <mm/compaction.h>
 #include <mm/deferred_init.h>
@@ -84,6 +85,16 @@ uint64_t kernel_image_bytes(void)
 	return (uint64_t)(_image_end_phys - _image_start_phys);
 }
 
+/* movablecore=: parsed once memblock knows RAM, before anything is allocated. */
+static void movablecore_boot_option(void)
+{
+	char opt[64];
+
+	if (cmdline_get("movablecore", opt, sizeof(opt)) && movablecore_parse(opt))
+		pr_warn("movablecore=%s not understood (a size such as 512M or 1G, or 1%%-99%%); "
+			"no ZONE_MOVABLE\n", opt);
+}
+
 /* Sanitize the firmware map and hand RAM and reservations to memblock. */
 static void memory_init(void)
 {
@@ -108,7 +119,9 @@ static void memory_init(void)
 	if (memblock_phys_mem_size() - memblock_reserved_size() < (4ULL << 20))
 		panic("memory: only %lu KiB of RAM is free after the kernel; Ballast needs at least 4 MiB",
 		      (unsigned long)((memblock_phys_mem_size() - memblock_reserved_size()) >> 10));
-	memblock.alloc_limit = BOOT_WINDOW;
+	movablecore_boot_option();
+	/* the boot page tables stay out of the sections movablecore= made Movable */
+	memblock.alloc_limit = MIN(BOOT_WINDOW, sparse_boot_movable_limit());
 	paging_init_map(mem_map, mem_map_n);
 	memblock.alloc_limit = 0;
 }

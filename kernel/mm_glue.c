@@ -8,6 +8,10 @@
  *   fail_page_alloc=SPEC    fault injection (see fault_inject_parse())
  *   mm_debug_check=N        every N-th allocator operation checks the free
  *                           counts against the lists (CONFIG_DEBUG_VM only)
+ *   movablecore=SIZE|N%     the top SIZE (K/M/G suffix) or N% (1-99) of boot
+ *                           memory, whole sections above the kernel, goes to
+ *                           ZONE_MOVABLE (mm/sparse.c); bad values are
+ *                           reported and ignored
  */
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -22,6 +26,8 @@
 #include <mm/compaction.h>
 #include <mm/shrinker.h>
 #include <mm/deferred_init.h>
+#include <mm/sparse.h>
+#include <mm/mmzone.h>
 #include <lib/parse.h>
 #include <lib/units.h>
 #include <string.h>
@@ -69,7 +75,11 @@ void mm_init_all(void)
 
 	if (cmdline_get("deferred_init", opt, sizeof(opt)) && deferred_init_parse(opt))
 		pr_warn("deferred_init=%s not understood (on, off); it stays on\n", opt);
-	mm_init();
+	mm_init();	/* movablecore= was parsed by memory_init() (kernel/main.c) */
+	if (zones[ZONE_MOVABLE].present_pages)
+		printk("ballast: ZONE_MOVABLE: %lu MiB of boot memory from pfn %#lx\n",
+		       pages_to_mib(zones[ZONE_MOVABLE].present_pages),
+		       zones[ZONE_MOVABLE].zone_start_pfn);
 	uint64_t us = mm_init_stats.total_cycles * 1000 / tsc_khz;
 	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms",
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,

@@ -36,6 +36,7 @@
 #include <mm/memory_hotplug.h>
 #include <mm/memblock.h>
 #include <mm/gfp.h>
+#include <mm/slab.h>
 #include <kernel/printk.h>
 #include <lib/parse.h>
 #include <string.h>
@@ -59,6 +60,9 @@ static unsigned long boot_span_lo, boot_span_hi;
 /* movablecore= as parsed: bytes (0 = none), or a percentage when movablecore_pct. */
 static uint64_t movablecore_bytes;
 static unsigned int movablecore_pct;
+/* sparse_boot_movable_first()'s answer, computed once per boot (memblock changes after). */
+static bool movable_first_known;
+static unsigned long movable_first_cached;
 
 const char *section_owner_name(unsigned long nr)
 {
@@ -305,12 +309,14 @@ int movablecore_parse(const char *opt)
 			return -EINVAL;
 		movablecore_pct = (unsigned int)v;
 		movablecore_bytes = 0;
+		movable_first_known = false;
 		return 0;
 	}
 	if (!parse_mem_size(opt, &v) || v == 0)
 		return -EINVAL;
 	movablecore_bytes = v;
 	movablecore_pct = 0;
+	movable_first_known = false;
 	return 0;
 }
 
@@ -318,12 +324,13 @@ void movablecore_reset(void)
 {
 	movablecore_bytes = 0;
 	movablecore_pct = 0;
+	movable_first_known = false;
 }
 
 /*
  * The first section of ZONE_MOVABLE at boot for movablecore=, or
- * NR_MEM_SECTIONS for none: whole sections from the top of boot memory
- * holding at least the asked amount of RAM, stopping below any section
+ * NR_MEM_SECTIONS for none: the asked size rounded up to whole sections,
+ * taken from the top of boot memory, stopping below any section
  * that has reserved memory (the kernel image, firmware, boot data) and
  * never taking section 0. Called before mm_init() allocates anything.
  */
@@ -332,8 +339,11 @@ unsigned long sparse_boot_movable_first(void)
 	uint64_t want = movablecore_bytes, got = 0;
 	unsigned long first = NR_MEM_SECTIONS, top = 0, nr;
 
+	if (movable_first_known)
+		return movable_first_cached;
 	if (!want && !movablecore_pct)
 		return NR_MEM_SECTIONS;
+	sparse_init_boot_sections();
 	if (movablecore_pct)
 		want = memblock_phys_mem_size() / 100 * movablecore_pct;
 	for (nr = 0; nr < NR_MEM_SECTIONS; nr++)
@@ -348,15 +358,23 @@ unsigned long sparse_boot_movable_first(void)
 			break;
 		if (section_nr_to_pfn(nr) < ZONE_DMA32_END_PFN && top > pfn_to_section_nr(ZONE_DMA32_END_PFN))
 			break;	/* keep DMA32 whole when there is Normal memory above it */
-		got += PFN_PHYS(memblock_pages_in(section_nr_to_pfn(nr),
-						  section_nr_to_pfn(nr) + PAGES_PER_SECTION));
+		got += e - s;	/* whole sections: a short top section counts whole */
 		first = nr;
 	}
 	if (got < want)
 		pr_warn("movablecore: %llu MiB asked, %llu MiB of whole sections above the kernel "
 			"available; Movable gets those\n", (unsigned long long)(want >> 20),
 			(unsigned long long)(got >> 20));
+	movable_first_known = true;
+	movable_first_cached = first;
 	return first;
+}
+
+phys_addr_t sparse_boot_movable_limit(void)
+{
+	unsigned long first = sparse_boot_movable_first();
+
+	return first < NR_MEM_SECTIONS ? PFN_PHYS(section_nr_to_pfn(first)) : ~(phys_addr_t)0;
 }
 
 void sparse_online_boot_sections(unsigned long movable_first,
@@ -385,10 +403,184 @@ void sparse_online_boot_sections(unsigned long movable_first,
 		zone_recompute_span(&zones[z]);
 }
 
+/* ---- hot-add and hot-remove ---- */
+
+/* Section @nr's memmap in 4 KiB pieces: their pfns (NULL when it is one 2 MiB block). */
+static unsigned long *memmap_pieces[NR_MEM_SECTIONS];
+#define MEMMAP_PIECES	(SECTION_MEMMAP_BYTES / PAGE_SIZE)
+
+/* Free the memmap of hot-added section @nr (already unmapped). */
+static void section_free_memmap(unsigned long nr)
+{
+	unsigned long *pieces = memmap_pieces[nr];
+
+	if (!pieces) {
+		__free_pages(pfn_to_page(PHYS_PFN(mem_sections[nr].memmap_phys)), SECTION_MEMMAP_ORDER);
+		return;
+	}
+	for (unsigned long i = 0; i < MEMMAP_PIECES; i++)
+		if (pieces[i])
+			__free_page(pfn_to_page(pieces[i]));
+	kfree(pieces);
+	memmap_pieces[nr] = NULL;
+}
+
+/*
+ * Allocate and map section @nr's memmap from the buddy: one order-9
+ * unmovable block, else 512 order-0 pages mapped one by one. 0 or -ENOMEM
+ * (nothing left behind).
+ */
+static int section_alloc_memmap(unsigned long nr)
+{
+	unsigned long pfn = section_nr_to_pfn(nr), *pieces;
+	struct page *blk = alloc_pages(GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY, SECTION_MEMMAP_ORDER);
+
+	if (blk) {
+		if (!arch_vmemmap_map(pfn, PAGES_PER_SECTION, page_to_phys(blk))) {
+			mem_sections[nr].memmap_phys = page_to_phys(blk);
+			return 0;
+		}
+		__free_pages(blk, SECTION_MEMMAP_ORDER);
+		return -ENOMEM;
+	}
+	pieces = kzalloc(MEMMAP_PIECES * sizeof(*pieces), GFP_KERNEL);
+	if (!pieces)
+		return -ENOMEM;
+	memmap_pieces[nr] = pieces;
+	for (unsigned long i = 0; i < MEMMAP_PIECES; i++) {
+		struct page *p = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		unsigned long per = PAGE_SIZE / sizeof(struct page);
+
+		if (!p || arch_vmemmap_map(pfn + i * per, per, page_to_phys(p))) {
+			if (p)
+				__free_page(p);
+			arch_vmemmap_unmap(pfn, i * per);
+			section_free_memmap(nr);
+			return -ENOMEM;
+		}
+		pieces[i] = page_to_pfn(p);
+	}
+	mem_sections[nr].memmap_phys = PFN_PHYS(pieces[0]);
+	return 0;
+}
+
+/* Fill section @nr's (mapped) memmap: every page PG_reserved, refcount 1, offline. */
+static void section_init_memmap(unsigned long nr)
+{
+	struct page *first = pfn_to_page(section_nr_to_pfn(nr));
+
+	for (unsigned long off = 0; off < SECTION_MEMMAP_BYTES; off += PAGE_SIZE)
+		arch_zero_page((char *)first + off);
+	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++) {
+		first[i].flags = 1UL << PG_reserved;
+		first[i]._refcount = 1;
+	}
+	memset(mem_sections[nr].pageblock_flags, MIGRATE_MOVABLE, sizeof(mem_sections[nr].pageblock_flags));
+}
+
+/* Take section @nr (present, offline, hot-added) away: state first, then its memmap. */
+static void section_remove(unsigned long nr)
+{
+	struct mem_section *ms = &mem_sections[nr];
+
+	WRITE_ONCE(ms->state, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	arch_vmemmap_unmap(section_nr_to_pfn(nr), PAGES_PER_SECTION);
+	section_free_memmap(nr);
+	ms->memmap_phys = 0;
+	ms->zone = SECTION_NO_ZONE;
+	ms->owner = 0;
+}
+
+/* Validate a section-aligned, non-empty range below MAX_PHYSMEM_BITS; its sections in *@first, *@n. */
+static bool hotplug_range_ok(phys_addr_t start, uint64_t size, unsigned long *first, unsigned long *n)
+{
+	uint64_t sec = 1ULL << SECTION_SIZE_BITS;
+
+	if (!size || (start | size) & (sec - 1) || start + size < start ||
+	    start + size > (1ULL << MAX_PHYSMEM_BITS))
+		return false;
+	*first = pfn_to_section_nr(PHYS_PFN(start));
+	*n = (unsigned long)(size >> SECTION_SIZE_BITS);
+	return true;
+}
+
+int add_memory(phys_addr_t start, uint64_t size, const char *owner)
+{
+	unsigned long first, n, i;
+	int ret;
+
+	if (!hotplug_range_ok(start, size, &first, &n) || !owner)
+		return -EINVAL;
+	if (!arch_vmemmap_base())
+		return -EOPNOTSUPP;
+	spin_lock(&mem_hotplug_lock);
+	for (i = 0; i < n; i++)
+		if (READ_ONCE(mem_sections[first + i].state) & SECTION_PRESENT) {
+			spin_unlock(&mem_hotplug_lock);
+			return -EINVAL;
+		}
+	ret = arch_add_direct_map(start, size);
+	if (ret) {
+		spin_unlock(&mem_hotplug_lock);
+		return ret == -ENOMEM ? -ENOMEM : -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		struct mem_section *ms = &mem_sections[first + i];
+
+		if (section_alloc_memmap(first + i)) {
+			while (i--)
+				section_remove(first + i);
+			arch_remove_direct_map(start, size);
+			spin_unlock(&mem_hotplug_lock);
+			return -ENOMEM;
+		}
+		section_init_memmap(first + i);
+		ms->zone = SECTION_NO_ZONE;
+		ms->owner = owner_index(owner);
+		__atomic_store_n(&ms->state, SECTION_PRESENT | SECTION_HAS_MEMMAP |
+				 (memmap_pieces[first + i] ? SECTION_MEMMAP_PIECES : 0), __ATOMIC_RELEASE);
+	}
+	spin_unlock(&mem_hotplug_lock);
+	return 0;
+}
+
+int remove_memory(phys_addr_t start, uint64_t size)
+{
+	unsigned long first, n, i;
+
+	if (!hotplug_range_ok(start, size, &first, &n))
+		return -EINVAL;
+	spin_lock(&mem_hotplug_lock);
+	for (i = 0; i < n; i++) {
+		uint8_t st = READ_ONCE(mem_sections[first + i].state);
+
+		if (!(st & SECTION_PRESENT) || (st & SECTION_BOOT)) {
+			spin_unlock(&mem_hotplug_lock);
+			return -EINVAL;
+		}
+		if (st & SECTION_ONLINE) {
+			spin_unlock(&mem_hotplug_lock);
+			return -EBUSY;
+		}
+	}
+	for (i = 0; i < n; i++)
+		section_remove(first + i);
+	arch_remove_direct_map(start, size);
+	spin_unlock(&mem_hotplug_lock);
+	return 0;
+}
+
 #ifdef HOST_BUILD
 void sparse_reset_for_test(void)
 {
 	memset(mem_sections, 0, sizeof(mem_sections));
+	for (unsigned long i = 0; i < NR_MEM_SECTIONS; i++)
+		if (memmap_pieces[i]) {
+			kfree(memmap_pieces[i]);	/* the pages went with the buffer */
+			memmap_pieces[i] = NULL;
+		}
+	movablecore_reset();
 	for (unsigned int i = 1; i < MAX_OWNERS; i++)
 		owner_names[i] = NULL;
 	boot_span_lo = boot_span_hi = 0;

@@ -58,6 +58,9 @@ static inline enum zone_type gfp_zone(gfp_t gfp)
 		return ZONE_DMA;
 	if (gfp & __GFP_DMA32)
 		return ZONE_DMA32;
+	/* only movable allocations may use ZONE_MOVABLE; they prefer it */
+	if (gfp & __GFP_MOVABLE)
+		return ZONE_MOVABLE;
 	return ZONE_NORMAL;
 }
 
@@ -67,7 +70,8 @@ char *gfp_format(gfp_t gfp, char *buf, size_t len);
 /*
  * Allocate 2^@order contiguous pages. Returns the first struct page with
  * refcount 1 (tail pages refcount 0), or NULL. Zonelist: gfp_zone(@gfp)
- * then lower zones (Normal -> DMA32 -> DMA).
+ * then lower zones (Movable -> Normal -> DMA32 -> DMA; only __GFP_MOVABLE
+ * starts at Movable, so nothing else ever lands there).
  */
 struct page *alloc_pages(gfp_t gfp, unsigned int order);
 static inline struct page *alloc_page(gfp_t gfp) { return alloc_pages(gfp, 0); }

@@ -107,11 +107,18 @@ void zone_remove_section(struct zone *zone, unsigned long nr);
  * initialise its memmap (every page PG_reserved, offline), map it into the
  * direct map. The memory itself is not touched. @owner names the caller in
  * the `memory` listing. The blocks stay offline; the caller onlines them.
- * 0, -EINVAL (unaligned, beyond MAX_PHYSMEM_BITS, overlaps present memory),
- * -ENOMEM (no memory for the memmap).
+ * 0, -EINVAL (unaligned, beyond MAX_PHYSMEM_BITS, overlaps present memory,
+ * beyond what the direct map can reach, @owner NULL), -ENOMEM (no memory
+ * for the memmap or the page tables), -EOPNOTSUPP (no virtual memmap: the
+ * hosted library). The memmap comes from the buddy (one order-9 unmovable
+ * block per section, else 512 order-0 pages), never from the range itself.
  */
 int add_memory(phys_addr_t start, uint64_t size, const char *owner);
-/* Undo add_memory(): every block offline (else -EBUSY, nothing changed). */
+/*
+ * Undo add_memory(): every block offline (else -EBUSY, nothing changed);
+ * -EINVAL if a section is absent, boot memory, or the range unaligned.
+ * Frees the memmap, unmaps it and the direct map (TLB shootdown).
+ */
 int remove_memory(phys_addr_t start, uint64_t size);
 
 /* ---- online-page callback (virtio-mem) ---- */

@@ -31,6 +31,9 @@
 #define SECTION_ONLINE		0x04	/* its pages belong to a zone */
 #define SECTION_DEFERRED	0x08	/* memmap not initialised yet (deferred init) */
 #define SECTION_BOOT		0x10	/* present since boot (not hot-added) */
+#define SECTION_MEMMAP_PIECES	0x20	/* hot-added memmap in 4 KiB pieces: memmap_phys
+					   is the first piece only (the rest: the
+					   vmemmap's page tables) */
 
 struct mem_section {
 	uint64_t memmap_phys;		/* physical address of the struct page of the
@@ -116,6 +119,8 @@ unsigned long sparse_init_boot_sections(void);
  * (it then allocates below it: the boot memmap is never Movable).
  */
 unsigned long sparse_boot_movable_first(void);
+/* Its physical address (every boot allocation stays below it), or ~0 without Movable. */
+phys_addr_t sparse_boot_movable_limit(void);
 /*
  * After the boot memmap is set up: online every boot section with a memmap
  * into its zone (DMA32 below 4 GiB, Normal above, Movable from section
