@@ -25,8 +25,9 @@
  *  - the host descheduling the vCPU: between reads it does no harm (both
  *    clocks run on, the points stay on the line), but for longer than a
  *    PIT wrap (55 ms) it loses whole wraps. A window whose longest gap
- *    between reads ran the TSC more than 4 times faster than the PIT (a
- *    lost wrap makes it 27 times and more) is thrown away and taken again;
+ *    between reads is large and ran the TSC more than 1.5 times faster
+ *    per PIT tick than the rest of the window (a lost wrap makes it 55
+ *    times in a 1 ms window) is thrown away and taken again;
  *    so is an implausible rate (the retry issue 11 added after 1 boot in
  *    22 panicked on a loaded host).
  * Boot takes TSC_WINDOWS windows of TSC_WINDOW_US each and keeps the
@@ -42,7 +43,7 @@
 #include <errno.h>
 
 #define PIT_HZ			1193182
-#define TSC_WINDOW_US		2000	/* one boot window */
+#define TSC_WINDOW_US		1000	/* one boot window */
 #define TSC_WINDOWS		3	/* boot keeps their median */
 #define TSC_AGAIN_US		50000	/* the tests' independent measurement */
 #define TSC_PIT_TRIES		8	/* windows thrown away before giving up */
@@ -180,12 +181,24 @@ static int pit_measure_window(uint32_t us, uint64_t *khz, unsigned int *used)
 	/*
 	 * A gap between two reads is harmless unless it hid a PIT wrap: then
 	 * the TSC ran on for 65536 more ticks than the PIT shows, and the
-	 * gap's own rate is far above the window's. Allow 4 times (reads are
-	 * uneven); a lost wrap makes it at least 65536 / want = 27 times.
+	 * gap's own rate (TSC cycles per PIT tick across it) is far above the
+	 * rest of the window's. Only a gap of more than an eighth of the
+	 * window can hide one (a wrap is 55 ms), and its tick count is large
+	 * enough that quantisation does not matter: such a gap whose rate is
+	 * more than 1.5 times the rest's is thrown away (a lost wrap makes it
+	 * 55 times in a 1 ms window, and still twice or more in the tests' 50
+	 * ms one unless the gap itself is over 105 ms).
 	 */
-	if ((unsigned __int128)gap * pit_samples[n - 1].ticks > (unsigned __int128)4 * span * (gap_ticks + 2)) {
-		tsc_calibration_info.lost_wrap++;
-		return 0;
+	if (gap > span / 8) {
+		uint64_t total = pit_samples[n - 1].ticks;
+		uint64_t rest_ticks = total > gap_ticks ? total - gap_ticks : 0;
+		uint64_t rest = span > gap ? span - gap : 0;
+
+		if (!rest_ticks || (unsigned __int128)gap * rest_ticks * 2 >
+				   (unsigned __int128)rest * (gap_ticks + 2) * 3) {
+			tsc_calibration_info.lost_wrap++;
+			return 0;
+		}
 	}
 	*khz = pit_fit_khz(n, used);
 	return 0;
