@@ -128,21 +128,28 @@ static void di_part(unsigned long nr, unsigned long *s, unsigned long *e)
 	*e = section_nr_to_pfn(nr) + PAGES_PER_SECTION;
 }
 
-/* Set (@on) or clear the dump export's valid bits of [s, e) (MAX_ORDER blocks). */
+/* Set (@on) or clear the dump export's valid bits of [s, e): one word (atomic) at a time. */
 static void di_valid_bits(unsigned long s, unsigned long e, bool on)
 {
+	unsigned long b0, b1;
+
 	if (!memmap_valid_map)
 		return;
-	for (unsigned long pfn = s; pfn < e; pfn += MAX_ORDER_NR_PAGES) {
-		unsigned long b;
+	s = MAX(s, memmap_start_pfn);
+	e = MIN(e, memmap_end_pfn);
+	if (s >= e)
+		return;
+	b0 = (s - memmap_start_pfn) >> MAX_ORDER;
+	b1 = (e - memmap_start_pfn + MAX_ORDER_NR_PAGES - 1) >> MAX_ORDER;
+	while (b0 < b1) {
+		unsigned long lo = b0 % 64, n = MIN(64 - lo, b1 - b0);
+		uint64_t mask = (n == 64 ? ~0ULL : ((1ULL << n) - 1)) << lo;
 
-		if (pfn < memmap_start_pfn || pfn >= memmap_end_pfn)
-			continue;
-		b = (pfn - memmap_start_pfn) >> MAX_ORDER;
 		if (on)
-			__atomic_fetch_or(&memmap_valid_map[b / 64], 1ULL << (b % 64), __ATOMIC_RELAXED);
+			__atomic_fetch_or(&memmap_valid_map[b0 / 64], mask, __ATOMIC_RELAXED);
 		else
-			__atomic_fetch_and(&memmap_valid_map[b / 64], ~(1ULL << (b % 64)), __ATOMIC_RELAXED);
+			__atomic_fetch_and(&memmap_valid_map[b0 / 64], ~mask, __ATOMIC_RELAXED);
+		b0 += n;
 	}
 }
 
