@@ -295,10 +295,7 @@ void tsc_calibrate(void)
 		tsc_calibration_info.spread_khz = got[n - 1] - got[0];
 		tsc_calibration_info.cycles = arch_cycles() - t0;
 		tsc_calibration_source = "PIT";
-		if (bad)
-			printk("tsc: %d PIT window(s) of %d thrown away (implausible or a lost wrap)\n",
-			       bad, bad + n);
-		return;
+		return;			/* windows thrown away: boottime says how many */
 	}
 	panic("tsc: cannot calibrate the TSC (no PIT, no CPUID frequency leaf)");
 }
