@@ -73,6 +73,7 @@ void mm_init_all(void)
 {
 	char opt[128];
 
+	deferred_init_set_enabled(true);	/* the kernel defers; deferred_init=off does not */
 	if (cmdline_get("deferred_init", opt, sizeof(opt)) && deferred_init_parse(opt))
 		pr_warn("deferred_init=%s not understood (on, off); it stays on\n", opt);
 	mm_init();	/* movablecore= was parsed by memory_init() (kernel/main.c) */

@@ -78,11 +78,6 @@
 #include <string.h>
 #include <stdio.h>
 #include <errno.h>
-#ifndef HOST_BUILD
-#include <kernel/work.h>
-#include <kernel/smp.h>
-#include <arch/x86.h>
-#endif
 
 enum { DI_NONE, DI_PENDING, DI_RUNNING, DI_DONE };
 
@@ -94,11 +89,8 @@ static unsigned long di_first, di_end;		/* sections [di_first, di_end) may be de
 static unsigned long di_min_free_kbytes;	/* min_free_kbytes as the kernel last computed it */
 static DEFINE_SPINLOCK(di_limits_lock);		/* recomputing watermarks and limits (a leaf) */
 static uint64_t di_cpus_mask;			/* CPUs that did a section (first 64) */
-#ifdef HOST_BUILD
-static bool di_enabled;				/* host tests ask for it */
-#else
-static bool di_enabled = true;
-#endif
+static bool di_enabled;				/* the kernel turns it on (kernel/mm_glue.c) */
+static uint64_t di_cycles_per_ms;		/* for the figures; 0: print kilocycles */
 
 int deferred_init_parse(const char *opt)
 {
@@ -288,14 +280,10 @@ static void di_update_limits(void)
 /* Once everything is in: say how long it took. */
 static void deferred_init_complete(void)
 {
-#ifndef HOST_BUILD
-	{
-		char line[160];
+	char line[160];
 
-		deferred_init_describe(line, sizeof(line));
-		printk("mm: deferred init %s\n", line);
-	}
-#endif
+	deferred_init_describe(line, sizeof(line));
+	printk("mm: deferred init %s\n", line);
 }
 
 /* Initialise the claimed (RUNNING) section @nr; @why counts who did it. */
@@ -443,14 +431,10 @@ void deferred_init_wait(void)
 		di_wait_section(n);
 }
 
-/* Cycles as milliseconds (kernel: the TSC rate; host: cycles / 1e6). */
+/* Cycles as milliseconds at the rate deferred_init_begin() was given (else kilocycles / 1000). */
 static unsigned long di_ms(uint64_t cycles)
 {
-#ifndef HOST_BUILD
-	return tsc_khz ? (unsigned long)(cycles / tsc_khz) : 0;
-#else
-	return (unsigned long)(cycles / 1000000);
-#endif
+	return (unsigned long)(cycles / (di_cycles_per_ms ? di_cycles_per_ms : 1000000));
 }
 
 int deferred_init_describe(char *buf, size_t len)
@@ -470,34 +454,13 @@ int deferred_init_describe(char *buf, size_t len)
 			st->sections, mib);
 }
 
-#ifndef HOST_BUILD
-static struct work di_work[NR_CPUS];
-
-/* One section per call; queue again while sections are pending. */
-static void di_work_fn(struct work *w)
+void deferred_init_begin(uint64_t cycles_per_ms)
 {
-	if (deferred_init_run_one() && READ_ONCE(di_pending))
-		work_queue(w);
-}
-
-void deferred_init_start(void)
-{
-	if (!deferred_init_stats.sections)
-		return;
-	deferred_init_stats.start_tsc = arch_cycles();
-	unsigned int cpu;
-
-	for_each_online_cpu(cpu) {
-		work_init(&di_work[cpu], di_work_fn);
-		work_queue_on(cpu, &di_work[cpu]);
-	}
-}
-#else
-void deferred_init_start(void)
-{
+	di_cycles_per_ms = cycles_per_ms;
 	deferred_init_stats.start_tsc = arch_cycles();
 }
 
+#ifdef HOST_BUILD
 void deferred_init_reset_for_test(void)
 {
 	memset(di_state, 0, sizeof(di_state));
@@ -505,6 +468,7 @@ void deferred_init_reset_for_test(void)
 	di_first = di_end = 0;
 	di_cpus_mask = 0;
 	di_enabled = false;
+	di_cycles_per_ms = 0;
 	deferred_boot_end_pfn = 0;
 	memset(&deferred_init_stats, 0, sizeof(deferred_init_stats));
 }

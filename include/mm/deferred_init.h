@@ -36,7 +36,10 @@ extern struct deferred_init_stats deferred_init_stats;
 
 /* "on" or "off" (deferred_init= boot option); -EINVAL otherwise. */
 int deferred_init_parse(const char *opt);
-/* Turn deferral on or off for the next mm_init() (host tests; the kernel parses the option). */
+/*
+ * Turn deferral on or off for the next mm_init(). Off by default (host
+ * tests, the hosted library); the kernel turns it on, then parses the option.
+ */
 void deferred_init_set_enabled(bool on);
 bool deferred_init_enabled(void);
 
@@ -65,7 +68,13 @@ bool deferred_init_run_one(void);
 /* Initialise everything still pending here and wait for the sections other CPUs are on. */
 void deferred_init_wait(void);
 
-/* Queue the background work on every online CPU (kernel; after the CPUs are up). */
+/*
+ * The background starts now (its time is measured from here); figures are
+ * printed in ms at @cycles_per_ms (0: in units of a million cycles).
+ * deferred_init_start() (kernel/deferred_work.c) calls it, then queues one
+ * work item per online CPU running deferred_init_run_one().
+ */
+void deferred_init_begin(uint64_t cycles_per_ms);
 void deferred_init_start(void);
 
 /* One line about the state: "done: 15 sections, 1920 MiB, 212 ms on 2 CPUs" or "pending ...". */

@@ -103,7 +103,7 @@ static void boot(unsigned long mb, bool on, struct counts *full)
 		host_mem_init_mb(mb);
 	else
 		host_mem_init(map5g, 4);
-	deferred_init_start();
+	deferred_init_begin(0);
 }
 
 static void done(void)

@@ -1,0 +1,39 @@
+/*
+ * deferred_work.c - the kernel's side of deferred memmap init
+ * (mm/deferred_init.c): the background, one work item per online CPU.
+ *
+ * kmain calls deferred_init_start() once every CPU is up. Each CPU's item
+ * initialises one section per call (deferred_init_run_one()) and queues
+ * itself again while sections are pending, so the CPU's work loop - the
+ * shell's, on CPU 0 - gets a turn between sections; the sections are
+ * claimed from a shared table, so the CPUs never do one twice. The mm
+ * side stays portable (host tests, the hosted library): it knows nothing
+ * of work items or the TSC rate, which it is given here.
+ */
+#include <kernel/work.h>
+#include <kernel/smp.h>
+#include <arch/x86.h>
+#include <mm/deferred_init.h>
+#include <mm/memory_hotplug.h>
+
+static struct work di_work[NR_CPUS];
+
+/* One section per call; queue again while sections are pending. */
+static void di_work_fn(struct work *w)
+{
+	if (deferred_init_run_one() && deferred_sections_pending())
+		work_queue(w);
+}
+
+void deferred_init_start(void)
+{
+	unsigned int cpu;
+
+	if (!deferred_sections_pending())
+		return;
+	deferred_init_begin(tsc_khz);
+	for_each_online_cpu(cpu) {
+		work_init(&di_work[cpu], di_work_fn);
+		work_queue_on(cpu, &di_work[cpu]);
+	}
+}
