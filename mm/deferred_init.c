@@ -427,8 +427,9 @@ void deferred_init_wait(void)
 		deferred_init_do((unsigned long)nr, &deferred_init_stats.by_force);
 	if (irqs_disabled())
 		return;
-	for (unsigned long n = di_first; n < di_end && READ_ONCE(di_running); n++)
-		di_wait_section(n);
+	/* di_running drops after a section's figures (and the last one's summary) are in */
+	while (__atomic_load_n(&di_running, __ATOMIC_ACQUIRE))
+		cpu_relax();
 }
 
 /* Cycles as milliseconds at the rate deferred_init_begin() was given (else kilocycles / 1000). */
