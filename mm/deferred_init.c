@@ -83,6 +83,7 @@ enum { DI_NONE, DI_PENDING, DI_RUNNING, DI_DONE };
 
 struct deferred_init_stats deferred_init_stats;
 static uint8_t di_state[NR_MEM_SECTIONS];	/* DI_* per section */
+static uint32_t di_ram[NR_MEM_SECTIONS];	/* RAM pages in a section's deferred part */
 static unsigned long di_pending;		/* sections PENDING */
 static unsigned long di_running;		/* sections RUNNING */
 static unsigned long di_first, di_end;		/* sections [di_first, di_end) may be deferred */
@@ -145,12 +146,29 @@ static void di_valid_bits(unsigned long s, unsigned long e, bool on)
 	}
 }
 
+/* RAM pages (memblock.memory) in [s, e). */
+static unsigned long di_ram_pages(unsigned long s, unsigned long e)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
+		const struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long rs = MAX(PHYS_PFN(r->base + PAGE_SIZE - 1), s);
+		unsigned long re = MIN(PHYS_PFN(r->base + r->size), e);
+
+		if (rs < re)
+			n += re - rs;
+	}
+	return n;
+}
+
 unsigned long deferred_init_boot_setup(unsigned long start_pfn, unsigned long end_pfn)
 {
 	unsigned long boot_end = ALIGN_UP(start_pfn + ((unsigned long)DEFERRED_BOOT_MB << (20 - PAGE_SHIFT)),
 					  MAX_ORDER_NR_PAGES);
 
 	memset(di_state, 0, sizeof(di_state));
+	memset(di_ram, 0, sizeof(di_ram));
 	di_pending = di_running = 0;
 	di_cpus_mask = 0;
 	di_min_free_kbytes = 0;
@@ -172,9 +190,10 @@ unsigned long deferred_init_boot_setup(unsigned long start_pfn, unsigned long en
 		di_part(nr, &s, &e);
 		ms->state |= SECTION_DEFERRED;
 		di_state[nr] = DI_PENDING;
+		di_ram[nr] = (uint32_t)di_ram_pages(s, e);
 		di_pending++;
 		deferred_init_stats.sections++;
-		deferred_init_stats.pages += e - s;
+		deferred_init_stats.pages += di_ram[nr];
 		di_valid_bits(s, e, false);
 	}
 	if (!di_pending) {
@@ -371,12 +390,8 @@ unsigned long deferred_pending_pages(void)
 	unsigned long n = 0;
 
 	for (unsigned long nr = di_first; nr < di_end; nr++)
-		if (READ_ONCE(di_state[nr]) == DI_PENDING || READ_ONCE(di_state[nr]) == DI_RUNNING) {
-			unsigned long s, e;
-
-			di_part(nr, &s, &e);
-			n += e - s;
-		}
+		if (READ_ONCE(di_state[nr]) == DI_PENDING || READ_ONCE(di_state[nr]) == DI_RUNNING)
+			n += di_ram[nr];
 	return n;
 }
 

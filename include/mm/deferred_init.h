@@ -19,7 +19,7 @@
 
 struct deferred_init_stats {
 	unsigned long sections;		/* sections (or section remainders) deferred at boot */
-	unsigned long pages;		/* struct pages they hold */
+	unsigned long pages;		/* RAM pages in them */
 	unsigned long done;		/* of them initialised so far */
 	unsigned long by_background;	/* ... by the background work items */
 	unsigned long by_demand;	/* ... by an allocation that needed memory */
@@ -59,7 +59,7 @@ unsigned long deferred_init_boot_setup(unsigned long start_pfn, unsigned long en
  */
 bool deferred_grow_zone(gfp_t gfp, unsigned int order);
 
-/* Struct pages of the parts not done yet (meminfo's DeferredPending). */
+/* RAM pages of the parts not done yet (meminfo's DeferredPending). */
 unsigned long deferred_pending_pages(void);
 
 /* Initialise one pending section, any zone (the work items' body); false if none was left. */
