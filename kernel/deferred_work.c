@@ -8,15 +8,28 @@
  * shell's, on CPU 0 - gets a turn between sections; the sections are
  * claimed from a shared table, so the CPUs never do one twice. The mm
  * side stays portable (host tests, the hosted library): it knows nothing
- * of work items or the TSC rate, which it is given here.
+ * of work items, the TSC rate or the log ring, which it is given here.
  */
 #include <kernel/work.h>
 #include <kernel/smp.h>
 #include <arch/x86.h>
 #include <mm/deferred_init.h>
 #include <mm/memory_hotplug.h>
+#include <kernel/printk.h>
+#include <string.h>
 
 static struct work di_work[NR_CPUS];
+
+/*
+ * The completion line goes to the log ring only (`dmesg` shows it;
+ * `boottime` and `meminfo` carry the figures): on the console it would
+ * land in the middle of whatever the shell is printing at that moment.
+ */
+static void di_report(const char *line)
+{
+	log_buf_write(line, strlen(line));
+	log_buf_write("\n", 1);
+}
 
 /* One section per call; queue again while sections are pending. */
 static void di_work_fn(struct work *w)
@@ -31,6 +44,7 @@ void deferred_init_start(void)
 
 	if (!deferred_sections_pending())
 		return;
+	deferred_init_report = di_report;
 	deferred_init_begin(tsc_khz);
 	for_each_online_cpu(cpu) {
 		work_init(&di_work[cpu], di_work_fn);

@@ -62,8 +62,9 @@
  * managed_pages (min_free_kbytes too, unless someone set it) and the
  * per-CPU list limits follow the zone sizes, so reserves grow with the
  * zones (di_limits_lock, a leaf, serialises that). When the last part is
- * done the kernel prints
- * "mm: deferred init done: N sections, M MiB, T ms on C CPUs".
+ * done it reports "mm: deferred init done: N sections, M MiB, T ms on C
+ * CPUs" (the kernel writes it to the log ring only, see dmesg: on the
+ * console it would land inside whatever command the shell is running).
  * deferred_init=off (boot option) initialises everything in mm_init(), the
  * old way: the exact-count test compares the two.
  */
@@ -296,13 +297,19 @@ static void di_update_limits(void)
 	spin_unlock_irqrestore(&di_limits_lock, flags);
 }
 
-/* Once everything is in: say how long it took. */
+void (*deferred_init_report)(const char *line);
+
+/* Once everything is in: say how long it took (to deferred_init_report, else printk). */
 static void deferred_init_complete(void)
 {
-	char line[160];
+	char line[192];
 
-	deferred_init_describe(line, sizeof(line));
-	printk("mm: deferred init %s\n", line);
+	snprintf(line, sizeof(line), "mm: deferred init ");
+	deferred_init_describe(line + strlen(line), sizeof(line) - strlen(line));
+	if (deferred_init_report)
+		deferred_init_report(line);
+	else
+		printk("%s\n", line);
 }
 
 /* Initialise the claimed (RUNNING) section @nr; @why counts who did it. */

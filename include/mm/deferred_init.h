@@ -77,6 +77,12 @@ void deferred_init_wait(void);
 void deferred_init_begin(uint64_t cycles_per_ms);
 void deferred_init_start(void);
 
+/*
+ * Where the completion line goes ("mm: deferred init done: ..."); NULL:
+ * printk. The kernel points it at the log ring (kernel/deferred_work.c).
+ */
+extern void (*deferred_init_report)(const char *line);
+
 /* One line about the state: "done: 15 sections, 1920 MiB, 212 ms on 2 CPUs" or "pending ...". */
 int deferred_init_describe(char *buf, size_t len);
 
