@@ -172,6 +172,30 @@ static unsigned long section_zone_present(unsigned long nr, enum zone_type z)
 	return e - s;
 }
 
+bool sparse_section_in_zone_span(unsigned long nr)
+{
+	const struct zone *zone = &zones[mem_sections[nr].zone];
+	unsigned long s, e;
+
+	section_zone_range(nr, (enum zone_type)mem_sections[nr].zone, &s, &e);
+	return s >= e || (s >= zone->zone_start_pfn && e <= zone_end_pfn(zone));
+}
+
+unsigned long sparse_zone_present_pages(int z)
+{
+	unsigned long n = 0;
+
+	for (unsigned long nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		const struct mem_section *ms = &mem_sections[nr];
+
+		if (!(READ_ONCE(ms->state) & SECTION_ONLINE))
+			continue;
+		if (z == ZONE_DMA ? nr == 0 : ms->zone == z)
+			n += section_zone_present(nr, z);
+	}
+	return n;
+}
+
 /*
  * Recompute @zone's span from the online sections in it (zone->lock held,
  * or the zone not yet in use). An empty zone keeps its start and spans 0.

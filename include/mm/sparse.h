@@ -116,6 +116,10 @@ void sparse_online_boot_sections(unsigned long movable_first,
  */
 int movablecore_parse(const char *opt);
 void movablecore_reset(void);
+/* present_pages zone @z should have: RAM pages of its online sections (mm_check). */
+unsigned long sparse_zone_present_pages(int z);
+/* True if online section @nr's part of its zone lies inside the zone's span (mm_check). */
+bool sparse_section_in_zone_span(unsigned long nr);
 /* Name of the owner that added section @nr ("boot", "virtio-mem", ...). */
 const char *section_owner_name(unsigned long nr);
 #ifdef HOST_BUILD
