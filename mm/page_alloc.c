@@ -134,9 +134,8 @@ struct page *pageblock_pfn_to_page(unsigned long start_pfn, unsigned long end_pf
 {
 	if (end_pfn <= start_pfn)
 		return NULL;
-	if (!pfn_valid(start_pfn) || !pfn_valid(end_pfn - 1))
-		return NULL;
-	if (!zone_spans_pfn(zone, start_pfn) || !zone_spans_pfn(zone, end_pfn - 1))
+	/* zone_has_pfn(): a memmap, online, and this zone's (spans interleave) */
+	if (!zone_has_pfn(zone, start_pfn) || !zone_has_pfn(zone, end_pfn - 1))
 		return NULL;
 	return pfn_to_page(start_pfn);
 }

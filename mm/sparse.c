@@ -91,6 +91,14 @@ struct page *pfn_to_online_page(unsigned long pfn)
 	return pfn_to_page(pfn);
 }
 
+unsigned long sparse_end_pfn(void)
+{
+	for (unsigned long nr = NR_MEM_SECTIONS; nr-- > 0;)
+		if (section_has_memmap(nr))
+			return MAX(section_nr_to_pfn(nr + 1), memmap_end_pfn);
+	return memmap_end_pfn;
+}
+
 unsigned long nr_present_sections(void)
 {
 	unsigned long n = 0;
