@@ -111,6 +111,7 @@ static void init_1g(const char *movablecore)
 		{ 0x100000, GiB - 0x100000, E820_RAM },
 	};
 
+	host_mem_teardown();	/* a failed test may have left memory up: parse after its reset */
 	if (movablecore)
 		ASSERT_EQ(movablecore_parse(movablecore), 0);
 	host_mem_init(map, 2);
