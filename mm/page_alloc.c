@@ -845,6 +845,17 @@ void pcp_init_zone(struct zone *zone)
 	}
 }
 
+void pcp_update_zone(struct zone *zone)
+{
+	int batch = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
+
+	/* each CPU reads its own limits with interrupts off; a racy update is harmless */
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		WRITE_ONCE(zone->pcp[cpu].batch, batch);
+		WRITE_ONCE(zone->pcp[cpu].high, pcp_high_for(batch, pcp_high_override));
+	}
+}
+
 /* floor(log2(@n)), @n > 0. */
 static inline unsigned int ilog2_ul(unsigned long n)
 {

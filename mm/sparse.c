@@ -274,6 +274,13 @@ void zone_remove_section(struct zone *zone, unsigned long nr)
 	spin_unlock_irqrestore(&zone->lock, flags);
 }
 
+void zone_managed_changed(void)
+{
+	setup_per_zone_wmarks();
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		pcp_update_zone(&zones[z]);
+}
+
 /* ---- boot ---- */
 
 unsigned long sparse_init_boot_sections(void)

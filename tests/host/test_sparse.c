@@ -14,6 +14,7 @@
 #include <mm/gfp.h>
 #include <mm/compaction.h>
 #include <mm/page_isolation.h>
+#include <mm/fault_inject.h>
 #include <errno.h>
 
 #define SEC_BYTES	(1ULL << SECTION_SIZE_BITS)
@@ -318,5 +319,67 @@ TEST(mm_check_sees_bad_sections)
 	mem_sections[nr].zone = SECTION_NO_ZONE;
 	EXPECT_EQ(mm_check_invariants(), 0);
 	EXPECT_EQ(remove_memory(256 * MiB, SEC_BYTES), 0);
+	host_mem_teardown();
+}
+
+/* Expect zone_managed_changed() to recompute watermarks and per-CPU limits from managed pages, and to give the same values back. */
+TEST(zone_managed_changed_recomputes)
+{
+	struct zone *z = &zones[ZONE_DMA32];
+	unsigned long low0, min0, managed0;
+	int batch0;
+
+	init_1g("256M");
+	low0 = low_wmark_pages(z);
+	min0 = min_wmark_pages(z);
+	batch0 = z->pcp[0].batch;
+	managed0 = z->managed_pages;
+	EXPECT_EQ(batch0, (int)(managed0 / 1024 < 256 ? managed0 / 1024 : 256));
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 64);	/* 65536 managed / 1024 */
+	/* as if Movable's two sections went offline: its pages no longer managed */
+	zones[ZONE_MOVABLE].managed_pages = 0;
+	zone_managed_changed();
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 1);
+	EXPECT_EQ(low_wmark_pages(&zones[ZONE_MOVABLE]), 0);
+	EXPECT(min_wmark_pages(z) > min0);	/* DMA32 carries a larger share of min_free */
+	zones[ZONE_MOVABLE].managed_pages = 2 * PAGES_PER_SECTION;
+	zone_managed_changed();
+	EXPECT_EQ(low_wmark_pages(z), low0);
+	EXPECT_EQ(min_wmark_pages(z), min0);
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 64);
+	host_mem_teardown();
+}
+
+/* Expect add_memory() to map the memmap page by page when no order-9 block comes, and to fail with -ENOMEM leaving nothing when no page does. */
+TEST(hot_add_memmap_fallback_and_enomem)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, 256 * MiB - 0x100000, E820_RAM },
+	};
+	unsigned long nr = pfn_to_section_nr(PHYS_PFN(256 * MiB)), base_pfn = PHYS_PFN(256 * MiB), free0;
+
+	host_mem_init_hotplug(map, 1, SEC_BYTES);
+	drain_all_pages(NULL);
+	free0 = nr_free_pages();
+	ASSERT_EQ(fault_inject_parse("every=1,order=9,sites=alloc"), 0);
+	ASSERT_EQ(add_memory(256 * MiB, SEC_BYTES, "pieces"), 0);
+	fault_inject_parse("off");
+	EXPECT_EQ(mem_sections[nr].state, SECTION_PRESENT | SECTION_HAS_MEMMAP | SECTION_MEMMAP_PIECES);
+	EXPECT_EQ(count_reserved(base_pfn, base_pfn + PAGES_PER_SECTION), PAGES_PER_SECTION);
+	EXPECT_EQ(page_to_pfn(pfn_to_page(base_pfn + PAGES_PER_SECTION - 1)), base_pfn + PAGES_PER_SECTION - 1);
+	EXPECT(mem_sections[nr].memmap_phys < 256 * MiB);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(remove_memory(256 * MiB, SEC_BYTES), 0);
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages(), free0);
+	/* nothing at all: -ENOMEM, the section absent, every page back */
+	ASSERT_EQ(fault_inject_parse("every=1,sites=alloc"), 0);
+	EXPECT_EQ(add_memory(256 * MiB, SEC_BYTES, "none"), -ENOMEM);
+	fault_inject_parse("off");
+	EXPECT_EQ(mem_sections[nr].state, 0);
+	EXPECT(!pfn_valid(base_pfn));
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages(), free0);
+	EXPECT_EQ(mm_check_invariants(), 0);
 	host_mem_teardown();
 }
