@@ -5,7 +5,8 @@
  * and page_to_pfn() round-trip in every section, across the section
  * boundaries, and above 4 GiB when the machine has memory there (make
  * test boots it on q35 at -m 5G: RAM at 0-2 GiB and 4-7 GiB); the
- * virtual memmap is what the section's memmap_phys says.
+ * virtual memmap is what the section's memmap_phys says; a section added
+ * and removed at 64 GiB maps and unmaps its memmap and direct map.
  */
 #include <kernel/ktest.h>
 #include <arch/page.h>
@@ -14,6 +15,9 @@
 #include <mm/mmzone.h>
 #include <mm/memblock.h>
 #include <mm/memory_hotplug.h>
+#include <mm/page_alloc.h>
+#include <mm/gfp.h>
+#include <errno.h>
 
 /* True if any RAM (memblock.memory) lies in section @nr. */
 static bool section_has_ram(unsigned long nr)
@@ -121,7 +125,54 @@ static void test_sparse_round_trip(struct ktest *t)
 		ktest_skip(t, "no RAM above 4 GiB here (make test boots this suite at -m 5G too)");
 }
 
+/*
+ * add_memory()/remove_memory() on the real page tables: a section at
+ * 64 GiB (no RAM there; the range itself is never touched) gets its
+ * memmap from the buddy, mapped in the virtual memmap, and a direct-map
+ * mapping; removal unmaps both (a TLB shootdown on every CPU) and gives
+ * the memmap back.
+ */
+static void test_sparse_hot_add_remove(struct ktest *t)
+{
+	const phys_addr_t start = 64ULL << 30, size = 1ULL << SECTION_SIZE_BITS;
+	unsigned long pfn = PHYS_PFN(start), nr = pfn_to_section_nr(pfn), free0, bad = 0;
+
+	KT_ASSERT(t, memblock_end_of_DRAM() < start);
+	/* the first add allocates the page-table pages, kept after removal: warm them up */
+	KT_ASSERT_EQ(t, add_memory(start, size, "ktest"), 0);
+	KT_ASSERT_EQ(t, remove_memory(start, size), 0);
+	drain_all_pages(NULL);
+	free0 = nr_free_pages();
+	KT_ASSERT_EQ(t, add_memory(start, size, "ktest"), 0);
+	KT_EXPECT_EQ(t, mem_sections[nr].state & (SECTION_PRESENT | SECTION_HAS_MEMMAP | SECTION_ONLINE),
+		     SECTION_PRESENT | SECTION_HAS_MEMMAP);
+	KT_EXPECT(t, pfn_valid(pfn) && pfn_valid(pfn + PAGES_PER_SECTION - 1));
+	KT_EXPECT(t, pfn_to_online_page(pfn) == NULL);
+	for (unsigned long i = 0; i < PAGES_PER_SECTION; i++) {
+		struct page *p = pfn_to_page(pfn + i);
+
+		if (!PageReserved(p) || page_ref_count(p) != 1)
+			bad++;
+	}
+	KT_EXPECT_EQ(t, bad, 0);
+	KT_EXPECT(t, paging_lookup((uint64_t)__va(start), NULL) != 0);
+	KT_EXPECT(t, paging_lookup((uint64_t)__va(start + size - 1), NULL) != 0);
+	KT_EXPECT_EQ(t, vmemmap_phys(pfn_to_page(pfn)), mem_sections[nr].memmap_phys);
+	KT_EXPECT(t, mem_sections[nr].memmap_phys < memblock_end_of_DRAM());
+	drain_all_pages(NULL);
+	KT_EXPECT_EQ(t, free0 - nr_free_pages(), 512);
+	KT_EXPECT_EQ(t, add_memory(start, size, "ktest"), -EINVAL);
+	KT_EXPECT_EQ(t, remove_memory(start, size), 0);
+	KT_EXPECT(t, !pfn_valid(pfn));
+	KT_EXPECT_EQ(t, paging_lookup((uint64_t)__va(start), NULL), 0);
+	KT_EXPECT_EQ(t, paging_lookup((uint64_t)pfn_to_page(pfn), NULL), 0);
+	drain_all_pages(NULL);
+	KT_EXPECT_EQ(t, nr_free_pages(), free0);
+	KT_EXPECT_EQ(t, mm_check_invariants(), 0);
+}
+
 KTEST_SUITE(mm_sparse,
 	KTEST_CASE(test_sparse_ram_pfns_valid),
 	KTEST_CASE(test_sparse_absent_sections_invalid),
-	KTEST_CASE(test_sparse_round_trip));
+	KTEST_CASE(test_sparse_round_trip),
+	KTEST_CASE(test_sparse_hot_add_remove));
