@@ -62,7 +62,7 @@ static void count_pageblocks(struct zone *zone, unsigned long *counts)
 	memset(counts, 0, sizeof(unsigned long) * MIGRATE_TYPES);
 	for (unsigned long pfn = ALIGN_UP(zone->zone_start_pfn, pageblock_nr_pages);
 	     pfn < end; pfn += pageblock_nr_pages)
-		if (pfn_valid(pfn))
+		if (zone_has_pfn(zone, pfn))	/* zones interleave: this zone's blocks only */
 			counts[get_pfnblock_migratetype(pfn)]++;
 }
 

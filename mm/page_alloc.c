@@ -135,9 +135,8 @@ struct page *pageblock_pfn_to_page(unsigned long start_pfn, unsigned long end_pf
 {
 	if (end_pfn <= start_pfn)
 		return NULL;
-	if (!pfn_valid(start_pfn) || !pfn_valid(end_pfn - 1))
-		return NULL;
-	if (!zone_spans_pfn(zone, start_pfn) || !zone_spans_pfn(zone, end_pfn - 1))
+	/* zone_has_pfn(): a memmap, online, and this zone's (spans interleave) */
+	if (!zone_has_pfn(zone, start_pfn) || !zone_has_pfn(zone, end_pfn - 1))
 		return NULL;
 	return pfn_to_page(start_pfn);
 }
@@ -844,6 +843,17 @@ void pcp_init_zone(struct zone *zone)
 		pcp->high = pcp_high_for(batch, pcp_high_override);
 		for (int mt = 0; mt < MIGRATE_PCPTYPES; mt++)
 			INIT_LIST_HEAD(&pcp->lists[mt]);
+	}
+}
+
+void pcp_update_zone(struct zone *zone)
+{
+	int batch = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
+
+	/* each CPU reads its own limits with interrupts off; a racy update is harmless */
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		WRITE_ONCE(zone->pcp[cpu].batch, batch);
+		WRITE_ONCE(zone->pcp[cpu].high, pcp_high_for(batch, pcp_high_override));
 	}
 }
 

@@ -86,6 +86,8 @@ void warn_alloc(gfp_t gfp, unsigned int order, const char *why);
 
 /* Per-CPU list initial batch and high. */
 void pcp_init_zone(struct zone *zone);
+/* Recompute @zone's per-CPU batch and high from its managed pages (lists untouched). */
+void pcp_update_zone(struct zone *zone);
 
 /* Reset hooks used by mm_reset_for_test(). */
 void page_alloc_reset(void);

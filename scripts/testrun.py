@@ -20,7 +20,7 @@ Steps (each bounded by a timeout):
             boots -smp 1/2/4/8 on pc, q35, microvm and the GRUB ISO
 
 Boots are -smp 2 (make run's default) unless a step says otherwise; the
-ktest step boots q35 with 4 CPUs, microvm with 2.
+ktest step boots q35 with 4 CPUs, microvm with 2, and q35 -m 5G for mm_sparse.
 
 Every scripted session runs in the shell's scripted mode and is checked
 command by command (tests/qemu/qmp.py script_problems: each command ran, in
@@ -178,11 +178,13 @@ def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
 
 def step_ktest(t, verbose):
     # every suite on several CPUs (the SMP cases need three or more), the lock checker armed
-    runs = [("q35", "pvh", "512M", 4), ("microvm", "pvh", "512M", 2), ("q35", "iso", "512M", 4)]
-    for machine, path, mem, smp in runs:
-        label = f"ktest[{machine},{path}]"
+    # and the section model once more with memory above 4 GiB (q35 -m 5G: 0-2 and 4-7 GiB)
+    runs = [("q35", "pvh", "512M", 4, "all"), ("microvm", "pvh", "512M", 2, "all"),
+            ("q35", "iso", "512M", 4, "all"), ("q35", "pvh", "5G", 2, "mm_sparse")]
+    for machine, path, mem, smp, suites in runs:
+        label = f"ktest[{machine},{path}]" + ("" if suites == "all" else f"[{mem},{suites}]")
         rc, out, acc, secs = boot(machine, path, mem, smp=smp,
-                                  append="" if path == "iso" else "ktest=all", timeout=900)
+                                  append="" if path == "iso" else f"ktest={suites}", timeout=900)
         before = (t.passed, t.failed)
         count_tap(out, f"{label}/", t, leaf_indent=4)
         print(f"  {label}: {acc.upper()}, {secs:.1f} s, exit {rc}, "

@@ -136,11 +136,17 @@ void sparse_online_boot_sections(unsigned long movable_first,
  */
 int movablecore_parse(const char *opt);
 void movablecore_reset(void);
+/* present_pages zone @z should have: RAM pages of its online sections (mm_check). */
+unsigned long sparse_zone_present_pages(int z);
+/* True if online section @nr's part of its zone lies inside the zone's span (mm_check). */
+bool sparse_section_in_zone_span(unsigned long nr);
 /* Name of the owner that added section @nr ("boot", "virtio-mem", ...). */
 const char *section_owner_name(unsigned long nr);
 #ifdef HOST_BUILD
 void sparse_reset_for_test(void);
 #endif
+/* One past the last pfn of the highest section with a memmap (boot memmap's end at least). */
+unsigned long sparse_end_pfn(void);
 /* Sections with SECTION_HAS_MEMMAP, and those also SECTION_ONLINE. */
 unsigned long nr_present_sections(void);
 unsigned long nr_online_sections(void);
