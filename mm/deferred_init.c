@@ -7,8 +7,9 @@
  * Why: writing the memmap is the page allocator's whole boot cost (64
  * bytes of struct page per 4 KiB page, 2 MiB per 128 MiB section, zeroed
  * and then the free ranges cut into buddy blocks), and it grows with RAM.
- * Under TCG one section costs about a millisecond. The kernel needs a few
- * MiB to reach `ballast: ready`; the rest can wait, as in Linux's
+ * Under TCG one section costs a few milliseconds, most of it the first
+ * touch of its 2 MiB of memmap. The kernel needs a few pages to reach
+ * `ballast: ready`; the rest can wait, as in Linux's
  * deferred struct page init (there one thread per node, here one work
  * item per CPU taking sections off a shared list).
  *
@@ -45,8 +46,8 @@
  *
  * Claims: di_state[nr] goes PENDING -> RUNNING (one compare-and-swap:
  * exactly one CPU initialises a part) -> DONE. Three kinds of claimant:
- *  - the background: deferred_init_start() queues one work item per
- *    online CPU; each initialises one section per call and queues itself
+ *  - the background: deferred_init_start() (kernel/deferred_work.c)
+ *    queues one work item per online CPU running deferred_init_run_one(); each initialises one section per call and queues itself
  *    again while sections are pending, so a CPU's work loop (the shell's,
  *    on CPU 0) stays responsive between sections;
  *  - the allocator (deferred_grow_zone(), from the slow path: the fast
