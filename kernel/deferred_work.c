@@ -2,7 +2,8 @@
  * deferred_work.c - the kernel's side of deferred memmap init
  * (mm/deferred_init.c): the background, one work item per online CPU.
  *
- * kmain calls deferred_init_start() once every CPU is up. Each CPU's item
+ * kmain calls deferred_init_start() once every CPU is up, right after
+ * the boot's last mark (ktest=/bench= runs call it first; it starts once). Each CPU's item
  * initialises one section per call (deferred_init_run_one()) and queues
  * itself again while sections are pending, so the CPU's work loop - the
  * shell's, on CPU 0 - gets a turn between sections; the sections are
@@ -40,10 +41,12 @@ static void di_work_fn(struct work *w)
 
 void deferred_init_start(void)
 {
+	static bool started;
 	unsigned int cpu;
 
-	if (!deferred_sections_pending())
+	if (started || !deferred_sections_pending())
 		return;
+	started = true;
 	deferred_init_report = di_report;
 	deferred_init_begin(tsc_khz);
 	for_each_online_cpu(cpu) {

@@ -102,6 +102,7 @@ void ktest_run(const char *spec)
 	size_t len;
 
 	/* suites count pages: let the deferred memmap finish first (mm/deferred_init.c) */
+	deferred_init_start();	/* every CPU helps */
 	deferred_init_wait();
 	if (all) {
 		n = (unsigned)(__ktest_suites_end - __ktest_suites_start);
