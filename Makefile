@@ -19,9 +19,12 @@
 #                   (scripts/bench_vmem.py); then make bench-dump (the dump
 #                   filter on a synthetic 4 GiB dump, scripts/dump_bench.py)
 #                   and make bench-boot
-#   make bench-boot what starting the other CPUs costs boot: -smp 1 and
-#                   -smp 4 microvm TCG boots in interleaved pairs, the
-#                   guest's TSC timeline (scripts/bootbench.py)
+#   make bench-boot boot time (scripts/bootbench.py): wall time from QEMU's
+#                   start to `ballast: ready` (microvm PVH TCG -m 512M, 20
+#                   boots; BOOT_BASELINE=old.elf interleaves a second kernel
+#                   for before/after), the TSC calibration's error against
+#                   the host; what starting the other CPUs costs: -smp 1 and
+#                   -smp 4 boots in interleaved pairs, the guest's timeline
 #   make run DUMP=path   the same, and when the guest panics: dump its memory
 #                   (QMP GUEST_PANICKED -> dump-guest-memory) and filter it
 #                   into path (README "After a crash")
@@ -281,7 +284,8 @@ bench: build/kvm-probe.elf | $(DEPS)
 	@python3 scripts/bench_app.py --kernel build/release/app-kvcache/ballast.elf
 	@python3 scripts/bench_vmem.py --kernel build/release/ballast-bench.elf
 	@$(MAKE) --no-print-directory bench-dump
-	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf \
+		$(if $(BOOT_BASELINE),--baseline $(BOOT_BASELINE))
 
 # The dump filter on a synthetic 4 GiB guest dump (docs/dumps.md): sizes, speed, cat as the limit.
 .PHONY: bench-dump bench-boot bench-vmem
@@ -295,7 +299,8 @@ bench-vmem: build/kvm-probe.elf | $(DEPS)
 
 bench-boot: | $(DEPS)
 	@$(MAKE) --no-print-directory DEBUG=0 BUILD=build/release build/release/ballast-bench.elf
-	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf
+	@python3 scripts/bootbench.py --kernel build/release/ballast-bench.elf \
+		$(if $(BOOT_BASELINE),--baseline $(BOOT_BASELINE))
 
 clean:
 	rm -rf build/k build/app-* build/release build/host build/lib build/lib-bench-* build/bench-host build/*.elf build/*.elf.* build/*.iso build/iso-* build/sym* build/*.log

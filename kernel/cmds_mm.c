@@ -4,6 +4,7 @@
  * flags (kpageflags, page-types), invariant checks (mmcheck), and shaping
  * memory by hand (alloc / free / drain / fail_page_alloc).
  */
+#include <mm/sparse.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <kernel/shell.h>
@@ -38,9 +39,10 @@ SHOW_COMMAND(vmstat, show_vmstat, "event counters (like /proc/vmstat)");
 SHOW_COMMAND(extfrag, show_extfrag, "unusable free space and fragmentation index per zone and order");
 SHOW_COMMAND(slabinfo, show_slabinfo, "kmalloc caches");
 
-/* Parse "[START [COUNT]]" defaulting to the whole memmap. */
+/* Parse "[START [COUNT]]" defaulting to the whole memmap (boot and hot-added sections). */
 static int pfn_range(int argc, char **argv, int first, unsigned long *start, unsigned long *count)
 {
+	unsigned long memmap_end_pfn = sparse_end_pfn();
 	uint64_t s = memmap_start_pfn, c = memmap_end_pfn - memmap_start_pfn;
 	if (argc > first && !shell_parse_u64(argv[first], &s))
 		return shell_usage_error(argv, "'%s' is not a PFN", argv[first]);

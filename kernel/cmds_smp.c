@@ -29,6 +29,9 @@
 #include <kernel/kernel.h>
 #include <kernel/bug.h>
 #include <arch/x86.h>
+#include <mm/deferred_init.h>
+#include <mm/page_alloc.h>
+#include <mm/memblock.h>
 #include <string.h>
 
 static const char *const state_names[] = {
@@ -49,6 +52,9 @@ static int cmd_cpuinfo(int argc, char **argv)
 	printk("features:%s%s%s%s\n", cpu_features.nx ? " nx" : "",
 	       cpu_features.gbpages ? " pdpe1gb" : "", cpu_features.x2apic ? " x2apic" : "",
 	       cpu_features.tsc_deadline ? " tsc-deadline" : "");
+	printk("CPUID: basic leaves to %#x, hypervisor leaves to %#x (a TSC rate in 0x15 or "
+	       "0x40000010 is used when present)\n", tsc_calibration_info.cpuid_max,
+	       tsc_calibration_info.hv_max);
 	printk("CPUs in ACPI: %u; this command runs on CPU %u\n", acpi.ncpus, arch_cpu_id());
 	printk("CPU  APIC  mode     TSC kHz  state     interrupts  ticks\n");
 	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
@@ -210,6 +216,26 @@ static int cmd_boottime(int argc, char **argv)
 	for (unsigned int i = 0; i < boot_marks_n; i++)
 		printk("boottime: mark %-16s %9lu us\n", boot_marks[i].what,
 		       tsc_us(boot_marks[i].tsc - t0));
+	printk("boottime: tsc %s, %u PIT windows kept (%u thrown away, %u for a gap), %u reads "
+	       "fitted, spread %lu kHz, %lu us\n", tsc_calibration_source,
+	       tsc_calibration_info.windows, tsc_calibration_info.rejected,
+	       tsc_calibration_info.lost_wrap, tsc_calibration_info.samples,
+	       (unsigned long)tsc_calibration_info.spread_khz,
+	       tsc_us(tsc_calibration_info.cycles));
+	{
+		char line[160];
+		const struct deferred_init_stats *st = &deferred_init_stats;
+
+		deferred_init_describe(line, sizeof(line));
+		printk("boottime: mm init %lu us at boot for %lu MiB (%lu MiB deferred); deferred init %s\n",
+		       tsc_us(mm_init_stats.total_cycles),
+		       (unsigned long)(memblock_phys_mem_size() >> 20),
+		       st->pages >> (20 - PAGE_SHIFT), line);
+		if (st->end_tsc)
+			printk("boottime: deferred init background %lu us (CPU time %lu us), done %lu us "
+			       "after kmain\n", tsc_us(st->end_tsc - st->start_tsc), tsc_us(st->busy_cycles),
+			       tsc_us(st->end_tsc - t0));
+	}
 	smp_get_boot_times(&bt);
 	if (!bt.sipi_tsc)
 		return 0;

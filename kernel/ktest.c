@@ -10,6 +10,7 @@
  * and QEMU exits through isa-debug-exit: 0x10 (all passed) or 0x11 (something failed).
  */
 #include <kernel/ktest.h>
+#include <mm/deferred_init.h>
 #include <kernel/lockdep.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
@@ -100,6 +101,9 @@ void ktest_run(const char *spec)
 	const char *cur = spec, *item;
 	size_t len;
 
+	/* suites count pages: let the deferred memmap finish first (mm/deferred_init.c) */
+	deferred_init_start();	/* every CPU helps */
+	deferred_init_wait();
 	if (all) {
 		n = (unsigned)(__ktest_suites_end - __ktest_suites_start);
 	} else {

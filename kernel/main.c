@@ -18,8 +18,10 @@
  *     (virtio_init; the balloon needs the page allocator); then the
  *     parked CPUs released (smp_boot_cpus) and waited for
  *     (smp_wait_cpus, bounded);
- *  8. ktest=/bench= runs, then the linked application (kernel/app.c),
- *     or the shell.
+ *  8. ktest=/bench= runs (they start the deferred memmap init on every
+ *     CPU and wait for it), then the background init of the rest of the
+ *     memmap (one work item per CPU, kernel/deferred_work.c), the linked
+ *     application (kernel/app.c), or the shell.
  *
  * boot_mark() notes the TSC at the end of each step (the `boottime` command
  * prints them, scripts/bootbench.py reads them): the guest's own figure for
@@ -40,6 +42,7 @@
 #include <mm/e820.h>
 #include <mm/compaction.h>
 #include <mm/memory_hotplug.h>
+#include <mm/deferred_init.h>
 #include <drivers/virtio.h>
 #include <drivers/pvpanic.h>
 #include <kernel/vmcoreinfo.h>
@@ -138,6 +141,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	gdt_init();
 	idt_init();
 	printk("\nballast: booting\n");
+	boot_mark("console");
 
 	if (bootinfo_parse(magic, info_pa, boot_p2v, &boot_info, err, sizeof(err)))
 		panic("boot: %s", err);
@@ -150,7 +154,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	if (!cpu_features.nx)
 		pr_warn("this CPU has no NX bit: data pages stay executable\n");
 
-	boot_mark("console+cpu");
+	boot_mark("bootinfo");
 	memory_init();
 	boot_mark("memory");
 	acpi_init(boot_info.rsdp);
@@ -159,6 +163,7 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	smp_prepare_cpus();     /* INIT to the APs now: their 10 ms pass during the calibrations */
 	boot_mark("acpi+apic+INIT");
 	tsc_calibrate();
+	boot_mark("tsc");
 	timer_init(100);
 	smp_start_cpus();       /* SIPIs: the APs set up and park while boot goes on */
 	serial_enable_irq();
@@ -168,12 +173,13 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 	       cpu_features.x2apic ? "x2" : "x", acpi.ncpus, direct_map_bytes >> 20,
 	       direct_map_page_size_shift == 30 ? "1 GiB" : "2 MiB");
 
-	boot_mark("tsc+timer");
+	boot_mark("timer+SIPI");
 	mm_init_all();
+	boot_mark("mm");
 	vmcoreinfo_init();	/* needs the memmap (kernel/vmcoreinfo.c) */
 	pvpanic_init();
 	kcompactd_start();
-	boot_mark("mm");
+	boot_mark("dumps+kcompactd");
 	/*
 	 * Devices first, then the parked APs: PCI enumeration changes QEMU's
 	 * memory map (BAR sizing and decode), and QEMU 7.2's multi-threaded
@@ -195,6 +201,12 @@ void kmain(uint32_t magic, uint32_t info_pa, uint32_t ext_edx)
 
 	boot_tsc_ready = arch_cycles();
 	boot_mark("ready");
+	/*
+	 * The rest of the memmap, on every CPU (kernel/deferred_work.c); not
+	 * earlier: under TCG with more vCPUs than host cores the APs' work
+	 * slowed CPU 0's last steps by about 4 ms at -smp 4.
+	 */
+	deferred_init_start();
 	app_run();
 	shell_start();
 	idle_loop();

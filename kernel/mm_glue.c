@@ -25,6 +25,7 @@
 #include <mm/fault_inject.h>
 #include <mm/compaction.h>
 #include <mm/shrinker.h>
+#include <mm/deferred_init.h>
 #include <mm/sparse.h>
 #include <mm/mmzone.h>
 #include <lib/parse.h>
@@ -72,15 +73,22 @@ void mm_init_all(void)
 {
 	char opt[128];
 
+	deferred_init_set_enabled(true);	/* the kernel defers; deferred_init=off does not */
+	if (cmdline_get("deferred_init", opt, sizeof(opt)) && deferred_init_parse(opt))
+		pr_warn("deferred_init=%s not understood (on, off); it stays on\n", opt);
 	mm_init();	/* movablecore= was parsed by memory_init() (kernel/main.c) */
 	if (zones[ZONE_MOVABLE].present_pages)
 		printk("ballast: ZONE_MOVABLE: %lu MiB of boot memory from pfn %#lx\n",
 		       pages_to_mib(zones[ZONE_MOVABLE].present_pages),
 		       zones[ZONE_MOVABLE].zone_start_pfn);
 	uint64_t us = mm_init_stats.total_cycles * 1000 / tsc_khz;
-	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms\n",
+	printk("ballast: page allocator up: %lu pages free of %lu, memmap %lu KiB, init %lu.%03lu ms",
 	       nr_free_pages(), totalram_pages(), mm_init_stats.memmap_bytes >> 10,
 	       us / 1000, us % 1000);
+	if (deferred_init_stats.sections)
+		printk(", %lu MiB in %lu sections deferred", deferred_init_stats.pages >> (20 - PAGE_SHIFT),
+		       deferred_init_stats.sections);
+	printk("\n");
 	malloc_set_backend(&kmalloc_backend);
 	shrinker_clock_ns = uptime_ns;	/* scan deadlines; the timer runs the watchdog */
 	paging_set_table_allocator(pgtable_page);

@@ -21,6 +21,7 @@
  * right words; an interactive user never sees the line.
  */
 #include <kernel/shell.h>
+#include <mm/deferred_init.h>
 #include <kernel/kernel.h>
 #include <kernel/printk.h>
 #include <lib/parse.h>
@@ -189,6 +190,7 @@ static void run_line(void)
 	if (line_len) {
 		if (hist_count == 0 || strcmp(history[(hist_count - 1) % HISTORY], line))
 			snprintf(history[hist_count++ % HISTORY], LINE_MAX, "%s", line);
+		deferred_init_wait();	/* every command sees all of memory (mm/deferred_init.c) */
 		report_status(line, shell_exec(line));
 	}
 	hist_pos = hist_count;

@@ -469,7 +469,7 @@ static void reset_isolation_suitable(struct zone *zone)
 	for (; pfn < zone_end_pfn(zone); pfn += pageblock_nr_pages) {
 		unsigned long p = MAX(pfn, zone->zone_start_pfn);
 
-		if (pfn_valid(p))
+		if (zone_has_pfn(zone, p))
 			clear_pageblock_skip(pfn_to_page(p));
 	}
 	WRITE_ONCE(blockskip_flush[zone_idx(zone)], false);

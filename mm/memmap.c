@@ -38,6 +38,7 @@
 #include <mm/page_reporting.h>
 #include <mm/shrinker.h>
 #include <mm/sparse.h>
+#include <mm/deferred_init.h>
 #include <kernel/printk.h>
 #include <arch/cpu.h>
 #include <string.h>
@@ -166,16 +167,17 @@ static unsigned long memmap_setup_sections(phys_addr_t pa, uintptr_t vbase)
 	return n;
 }
 
-/* Zero the struct pages of every section with a memmap (through the direct map). */
-static void memmap_zero_sections(void)
+/* Zero the struct pages below @end of every section with a memmap (through the direct map). */
+static void memmap_zero_sections(unsigned long end)
 {
-	for (unsigned long pfn = memmap_start_pfn; pfn < memmap_end_pfn; pfn += PAGES_PER_SECTION) {
+	for (unsigned long pfn = memmap_start_pfn; pfn < end; pfn += PAGES_PER_SECTION) {
+		unsigned long bytes = MIN(end - pfn, PAGES_PER_SECTION) * sizeof(struct page);
 		char *p;
 
 		if (!pfn_valid(pfn))
 			continue;
 		p = (char *)mem_map + (pfn - memmap_start_pfn) * sizeof(struct page);
-		for (unsigned long off = 0; off < SECTION_MEMMAP_BYTES; off += PAGE_SIZE)
+		for (unsigned long off = 0; off < bytes; off += PAGE_SIZE)
 			arch_zero_page(p + off);
 	}
 }
@@ -196,7 +198,7 @@ void mm_init(void)
 	uint64_t t0 = arch_cycles(), t1;
 	phys_addr_t start = memblock_start_of_DRAM(), end = memblock_end_of_DRAM();
 	phys_addr_t old_limit = memblock.alloc_limit, pa;
-	unsigned long nr, cursor = 0, freed = 0, reserved = 0, movable_first, nsec;
+	unsigned long nr, cursor = 0, freed = 0, reserved = 0, movable_first, nsec, boot_end;
 	uintptr_t vbase;
 	uint64_t idx = 0;
 	phys_addr_t fs, fe;
@@ -229,7 +231,9 @@ void mm_init(void)
 	nsec = memmap_setup_sections(pa, vbase);
 	memmap_valid_map = memmap_valid_bits;
 	memmap_fill_valid_map();
-	memmap_zero_sections();
+	/* above boot_end the memmap is left to mm/deferred_init.c */
+	boot_end = deferred_init_boot_setup(memmap_start_pfn, memmap_end_pfn);
+	memmap_zero_sections(boot_end);
 	zones_init_lists();
 	sparse_online_boot_sections(movable_first, ALIGN_DOWN(PHYS_PFN(start), MAX_ORDER_NR_PAGES),
 				    ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), MAX_ORDER_NR_PAGES));
@@ -247,11 +251,14 @@ void mm_init(void)
 
 		if (s >= e)
 			continue;
+		if (s >= boot_end)
+			break;
+		e = MIN(e, boot_end);
 		reserved += memmap_mark_reserved(cursor, s);
 		freed += memmap_free_range(s, e);
 		cursor = e;
 	}
-	reserved += memmap_mark_reserved(cursor, memmap_end_pfn);
+	reserved += memmap_mark_reserved(cursor, boot_end);
 
 	for (int z = 0; z < MAX_NR_ZONES; z++)
 		pcp_init_zone(&zones[z]);

@@ -20,6 +20,7 @@
  *   5. walking the memmap, every PageBuddy head was found on a list, no
  *      page inside a free block is a PageBuddy head itself, allocated
  *      (refcount > 0) or on a pcp list;
+ *   7. the section table (check_sections() below);
  *   6. every page of a block free page reporting holds for the device
  *      (page_reporting_held()) is off every list, not PageBuddy, not
  *      allocated and not inside a free block: those pages are neither
@@ -44,6 +45,7 @@
  * checks its structures around every change. Tests may ask for a report
  * and a count instead of the panic.
  */
+#include <mm/sparse.h>
 #include "page_alloc_internal.h"
 #include <kernel/printk.h>
 #include <kernel/smp.h>
@@ -112,7 +114,7 @@ static unsigned long check_free_lists(struct zone *zone)
 					viol(pfn, "free list entry not PageBuddy of the list's order");
 				if (pfn & ((1UL << o) - 1))
 					viol(pfn, "free block misaligned");
-				if (!zone_spans_pfn(zone, pfn) || !zone_spans_pfn(zone, pfn + (1UL << o) - 1))
+				if (!zone_has_pfn(zone, pfn) || !zone_has_pfn(zone, pfn + (1UL << o) - 1))
 					viol(pfn, "free block outside its zone");
 				if (p->_refcount || p->mapping || (p->flags & ~(1UL << PG_reported)))
 					viol(pfn, "free block with refcount/mapping/flags");
@@ -166,7 +168,7 @@ static void check_pcp_lists(struct zone *zone)
 				p->_check_mark = MARK_PCP;
 				if (PageBuddy(p) || p->_refcount || p->mapping || p->flags)
 					viol(pfn, "pcp page is PageBuddy or has refcount/mapping/flags");
-				if (!zone_spans_pfn(zone, pfn))
+				if (!zone_has_pfn(zone, pfn))
 					viol(pfn, "pcp page outside its zone");
 				if (p->migratetype != mt)
 					viol(pfn, "pcp page on the wrong migratetype list");
@@ -188,7 +190,7 @@ static void check_held(struct zone *zone)
 		for (unsigned long pfn = e[i].pfn; pfn < e[i].pfn + (1UL << e[i].order); pfn++) {
 			struct page *p = pfn_to_page(pfn);
 
-			if (!zone_spans_pfn(zone, pfn)) {
+			if (!zone_has_pfn(zone, pfn)) {
 				viol(pfn, "held reporting block outside its zone");
 				break;
 			}
@@ -211,8 +213,9 @@ static void check_memmap(struct zone *zone)
 	for (unsigned long pfn = zone->zone_start_pfn; pfn < end; pfn++) {
 		struct page *p;
 
-		if (!pfn_valid(pfn)) {
-			pfn |= MAX_ORDER_NR_PAGES - 1;
+		/* sections without a memmap, offline or of another zone: skip whole */
+		if (!zone_has_pfn(zone, pfn)) {
+			pfn |= PAGES_PER_SECTION - 1;
 			continue;
 		}
 		/* zones interleave (a Movable section inside DMA32's span): its own zone checks it */
@@ -250,9 +253,57 @@ static void check_memmap(struct zone *zone)
 	}
 }
 
+/*
+ * Check 7: the section table. Each state is consistent (ONLINE needs
+ * HAS_MEMMAP needs PRESENT; the zone byte is set exactly while online),
+ * an online section lies inside its zone's span, each zone's
+ * present_pages is the sum over its sections, and no page of a present
+ * but offline section is PageBuddy. Racy against hotplug: call it with
+ * memory not being added, removed, onlined or offlined.
+ */
+static void check_sections(void)
+{
+	for (unsigned long nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		const struct mem_section *ms = &mem_sections[nr];
+		unsigned long pfn = section_nr_to_pfn(nr);
+		uint8_t st = READ_ONCE(ms->state);
+
+		if (!(st & SECTION_PRESENT)) {
+			if (st)
+				viol(pfn, "absent section with state bits");
+			continue;
+		}
+		if (((st & SECTION_ONLINE) && !(st & SECTION_HAS_MEMMAP)) ||
+		    ((st & SECTION_HAS_MEMMAP) && !(st & SECTION_PRESENT))) {
+			viol(pfn, "section state inconsistent");
+			continue;
+		}
+		if (!(st & SECTION_ONLINE) != (ms->zone == SECTION_NO_ZONE) || (ms->zone != SECTION_NO_ZONE && ms->zone >= MAX_NR_ZONES)) {
+			viol(pfn, "section zone byte differs from its online state");
+			continue;
+		}
+		if (st & SECTION_ONLINE) {
+			if (!sparse_section_in_zone_span(nr))
+				viol(pfn, "online section outside its zone's span");
+			continue;
+		}
+		if (!(st & SECTION_HAS_MEMMAP))
+			continue;
+		for (unsigned long i = 0; i < PAGES_PER_SECTION; i++)
+			if (PageBuddy(pfn_to_page(pfn + i))) {
+				viol(pfn + i, "free page in an offline section");
+				break;
+			}
+	}
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (sparse_zone_present_pages(z) != zones[z].present_pages)
+			viol(zones[z].zone_start_pfn, "zone present_pages differs from its sections");
+}
+
 unsigned long mm_check_invariants(void)
 {
 	nviol = 0;
+	check_sections();
 	for (int z = 0; z < MAX_NR_ZONES; z++) {
 		struct zone *zone = &zones[z];
 		unsigned long flags;

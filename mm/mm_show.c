@@ -10,6 +10,7 @@
  * serial console; the lock is held only for the copy).
  */
 #include <mm/mm_show.h>
+#include <mm/deferred_init.h>
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <mm/slab.h>
@@ -61,7 +62,7 @@ static void count_pageblocks(struct zone *zone, unsigned long *counts)
 	memset(counts, 0, sizeof(unsigned long) * MIGRATE_TYPES);
 	for (unsigned long pfn = ALIGN_UP(zone->zone_start_pfn, pageblock_nr_pages);
 	     pfn < end; pfn += pageblock_nr_pages)
-		if (pfn_valid(pfn))
+		if (zone_has_pfn(zone, pfn))	/* zones interleave: this zone's blocks only */
 			counts[get_pfnblock_migratetype(pfn)]++;
 }
 
@@ -149,6 +150,13 @@ void show_meminfo(void)
 	printk("%-16s %10lu kB\n", "Slab:", pages_to_kb(slab_pages()));
 	printk("%-16s %10lu kB\n", "KmallocLarge:", pages_to_kb(kmalloc_large_pages()));
 	printk("%-16s %10lu kB\n", "Memmap:", mm_init_stats.memmap_bytes >> 10);
+	{
+		char line[160];
+
+		printk("%-16s %10lu kB\n", "DeferredPending:", pages_to_kb(deferred_pending_pages()));
+		deferred_init_describe(line, sizeof(line));
+		printk("%-16s %s\n", "DeferredInit:", line);
+	}
 }
 
 void show_vmstat(void)

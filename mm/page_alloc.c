@@ -57,6 +57,7 @@
  * when it puts it back). The pcp lists themselves need no atomics.
  */
 #include "page_alloc_internal.h"
+#include <mm/deferred_init.h>
 #include <mm/fault_inject.h>
 #include <mm/mm_show.h>
 #include <mm/page_reporting.h>
@@ -134,9 +135,8 @@ struct page *pageblock_pfn_to_page(unsigned long start_pfn, unsigned long end_pf
 {
 	if (end_pfn <= start_pfn)
 		return NULL;
-	if (!pfn_valid(start_pfn) || !pfn_valid(end_pfn - 1))
-		return NULL;
-	if (!zone_spans_pfn(zone, start_pfn) || !zone_spans_pfn(zone, end_pfn - 1))
+	/* zone_has_pfn(): a memmap, online, and this zone's (spans interleave) */
+	if (!zone_has_pfn(zone, start_pfn) || !zone_has_pfn(zone, end_pfn - 1))
 		return NULL;
 	return pfn_to_page(start_pfn);
 }
@@ -846,6 +846,17 @@ void pcp_init_zone(struct zone *zone)
 	}
 }
 
+void pcp_update_zone(struct zone *zone)
+{
+	int batch = pcp_batch_override ? pcp_batch_override : zone_batchsize(zone);
+
+	/* each CPU reads its own limits with interrupts off; a racy update is harmless */
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		WRITE_ONCE(zone->pcp[cpu].batch, batch);
+		WRITE_ONCE(zone->pcp[cpu].high, pcp_high_for(batch, pcp_high_override));
+	}
+}
+
 /* floor(log2(@n)), @n > 0. */
 static inline unsigned int ilog2_ul(unsigned long n)
 {
@@ -1175,6 +1186,12 @@ static void pcp_update_limits_fn(void *unused)
 	pcp_update_limits(arch_cpu_id());
 }
 
+void pcp_update_all_limits(void)
+{
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++)
+		pcp_update_limits(cpu);
+}
+
 void pcp_set_batch_high(int batch, int high)
 {
 	pcp_batch_override = batch > 0 ? batch : 0;
@@ -1323,6 +1340,12 @@ static struct page *__alloc_pages_slowpath(gfp_t gfp, unsigned int order)
 
 	count_vm_event(PGALLOC_SLOWPATH);
 	gfp = slowpath_check_irqs(gfp);
+	/* memory whose memmap is not initialised yet (mm/deferred_init.c) comes first */
+	while (deferred_grow_zone(gfp, order)) {
+		page = get_page_from_freelist(gfp, order, ALLOC_WMARK_LOW);
+		if (page)
+			return page;
+	}
 	page = get_page_from_freelist(gfp, order, alloc_flags);
 	if (page)
 		return page;

@@ -86,6 +86,8 @@ void warn_alloc(gfp_t gfp, unsigned int order, const char *why);
 
 /* Per-CPU list initial batch and high. */
 void pcp_init_zone(struct zone *zone);
+/* Recompute @zone's per-CPU batch and high from its managed pages (lists untouched). */
+void pcp_update_zone(struct zone *zone);
 
 /*
  * Give a block whose refcount is already 0 on every page (a frozen block,

@@ -114,23 +114,21 @@ static void unset_migratetype_isolate(struct page *page)
 
 /*
  * True if [start, end) is a non-empty range of online pfns of one zone
- * (sections: an offline one has struct pages but no zone; zones may
- * interleave, so every section's zone is checked, not the span).
+ * (zone_has_pfn() on every MAX_ORDER block: sections and the 16 MiB DMA
+ * boundary are aligned to it; zones may interleave, so the span is not
+ * enough).
  */
 static bool range_ok(unsigned long start, unsigned long end)
 {
-	enum zone_type z;
+	const struct zone *zone;
 
-	if (start >= end || !pfn_valid(start) || !pfn_valid(end - 1) ||
-	    !pfn_section_online(start) || !pfn_section_online(end - 1))
+	if (start >= end || !pfn_section_online(start))
 		return false;
-	z = pfn_zonenum(start);
-	if (pfn_zonenum(end - 1) != z)
-		return false;
-	for (unsigned long pfn = start; pfn < end; pfn += MAX_ORDER_NR_PAGES)
-		if (!pfn_valid(pfn) || !pfn_section_online(pfn) || pfn_zonenum(pfn) != z)
+	zone = &zones[pfn_zonenum(start)];
+	for (unsigned long pfn = start; pfn < end; pfn = ALIGN_DOWN(pfn, MAX_ORDER_NR_PAGES) + MAX_ORDER_NR_PAGES)
+		if (!zone_has_pfn(zone, pfn))
 			return false;
-	return zone_spans_pfn(&zones[z], start);
+	return zone_has_pfn(zone, end - 1);
 }
 
 /* Isolate blocks of [start, end), checking only [cs, ce) for unmovable pages. */
@@ -167,7 +165,7 @@ void undo_isolate_page_range(unsigned long start_pfn, unsigned long end_pfn, int
 {
 	(void)migratetype;	/* each block remembers its own type */
 	for (unsigned long pfn = start_pfn; pfn < end_pfn; pfn += pageblock_nr_pages)
-		if (pfn_valid(pfn))
+		if (pfn_section_online(pfn))
 			unset_migratetype_isolate(pfn_to_page(pfn));
 }
 
@@ -206,7 +204,7 @@ int test_pages_isolated(unsigned long start_pfn, unsigned long end_pfn, int flag
 	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
 		unsigned long h = start_pfn & ~((1UL << o) - 1);
 
-		if (h >= zone->zone_start_pfn && pfn_valid(h) && PageBuddy(pfn_to_page(h)) &&
+		if (zone_has_pfn(zone, h) && PageBuddy(pfn_to_page(h)) &&
 		    buddy_order(pfn_to_page(h)) >= o) {
 			pfn = h;
 			break;
@@ -287,7 +285,7 @@ static int take_isolated_range(unsigned long start, unsigned long end, gfp_t gfp
 	for (unsigned int o = 0; o <= MAX_ORDER; o++) {
 		unsigned long h = start & ~((1UL << o) - 1);
 
-		if (h >= zone->zone_start_pfn && pfn_valid(h) && PageBuddy(pfn_to_page(h)) &&
+		if (zone_has_pfn(zone, h) && PageBuddy(pfn_to_page(h)) &&
 		    buddy_order(pfn_to_page(h)) >= o) {
 			outer = h;
 			break;
@@ -388,7 +386,8 @@ unsigned long alloc_contig_pages(unsigned int order, gfp_t gfp)
 			continue;
 		pfn = (zone->zone_start_pfn + n - 1) & ~(n - 1);
 		for (; pfn + n <= zone_end_pfn(zone); pfn += n) {
-			if (!contig_range_candidate(pfn, n))
+			/* this zone's pfns only: a Movable section may sit inside Normal's span */
+			if (!zone_has_pfn(zone, pfn) || !contig_range_candidate(pfn, n))
 				continue;
 			if (!alloc_contig_range(pfn, pfn + n, MIGRATE_MOVABLE, gfp))
 				return pfn;

@@ -43,6 +43,7 @@
 #include <errno.h>
 
 struct mem_section mem_sections[NR_MEM_SECTIONS];
+unsigned long deferred_boot_end_pfn;	/* set by mm/deferred_init.c at boot */
 DEFINE_SPINLOCK(mem_hotplug_lock);
 
 #define SECTION_MEMMAP_BYTES	(PAGES_PER_SECTION * sizeof(struct page))	/* 2 MiB */
@@ -89,6 +90,14 @@ struct page *pfn_to_online_page(unsigned long pfn)
 	if (!pfn_section_online(pfn))
 		return NULL;
 	return pfn_to_page(pfn);
+}
+
+unsigned long sparse_end_pfn(void)
+{
+	for (unsigned long nr = NR_MEM_SECTIONS; nr-- > 0;)
+		if (section_has_memmap(nr))
+			return MAX(section_nr_to_pfn(nr + 1), memmap_end_pfn);
+	return memmap_end_pfn;
 }
 
 unsigned long nr_present_sections(void)
@@ -172,6 +181,30 @@ static unsigned long section_zone_present(unsigned long nr, enum zone_type z)
 	return e - s;
 }
 
+bool sparse_section_in_zone_span(unsigned long nr)
+{
+	const struct zone *zone = &zones[mem_sections[nr].zone];
+	unsigned long s, e;
+
+	section_zone_range(nr, (enum zone_type)mem_sections[nr].zone, &s, &e);
+	return s >= e || (s >= zone->zone_start_pfn && e <= zone_end_pfn(zone));
+}
+
+unsigned long sparse_zone_present_pages(int z)
+{
+	unsigned long n = 0;
+
+	for (unsigned long nr = 0; nr < NR_MEM_SECTIONS; nr++) {
+		const struct mem_section *ms = &mem_sections[nr];
+
+		if (!(READ_ONCE(ms->state) & SECTION_ONLINE))
+			continue;
+		if (z == ZONE_DMA ? nr == 0 : ms->zone == z)
+			n += section_zone_present(nr, z);
+	}
+	return n;
+}
+
 /*
  * Recompute @zone's span from the online sections in it (zone->lock held,
  * or the zone not yet in use). An empty zone keeps its start and spans 0.
@@ -240,6 +273,13 @@ void zone_remove_section(struct zone *zone, unsigned long nr)
 		zone_recompute_span(&zones[ZONE_DMA]);
 	}
 	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+void zone_managed_changed(void)
+{
+	setup_per_zone_wmarks();
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		pcp_update_zone(&zones[z]);
 }
 
 /* ---- boot ---- */

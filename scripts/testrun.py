@@ -20,7 +20,7 @@ Steps (each bounded by a timeout):
             boots -smp 1/2/4/8 on pc, q35, microvm and the GRUB ISO
 
 Boots are -smp 2 (make run's default) unless a step says otherwise; the
-ktest step boots q35 with 4 CPUs, microvm with 2.
+ktest step boots q35 with 4 CPUs, microvm with 2, and q35 -m 5G for mm_sparse.
 
 Every scripted session runs in the shell's scripted mode and is checked
 command by command (tests/qemu/qmp.py script_problems: each command ran, in
@@ -186,11 +186,13 @@ def boot(machine="q35", boot_path="pvh", mem="512M", accel="auto", append="",
 
 def step_ktest(t, verbose):
     # every suite on several CPUs (the SMP cases need three or more), the lock checker armed
-    runs = [("q35", "pvh", "512M", 4), ("microvm", "pvh", "512M", 2), ("q35", "iso", "512M", 4)]
-    for machine, path, mem, smp in runs:
-        label = f"ktest[{machine},{path}]"
+    # and the section model once more with memory above 4 GiB (q35 -m 5G: 0-2 and 4-7 GiB)
+    runs = [("q35", "pvh", "512M", 4, "all"), ("microvm", "pvh", "512M", 2, "all"),
+            ("q35", "iso", "512M", 4, "all"), ("q35", "pvh", "5G", 2, "mm_sparse")]
+    for machine, path, mem, smp, suites in runs:
+        label = f"ktest[{machine},{path}]" + ("" if suites == "all" else f"[{mem},{suites}]")
         rc, out, acc, secs = boot(machine, path, mem, smp=smp,
-                                  append="" if path == "iso" else "ktest=all", timeout=900)
+                                  append="" if path == "iso" else f"ktest={suites}", timeout=900)
         before = (t.passed, t.failed)
         count_tap(out, f"{label}/", t, leaf_indent=4)
         print(f"  {label}: {acc.upper()}, {secs:.1f} s, exit {rc}, "
@@ -493,6 +495,57 @@ def shell_meminfo_linux(t):
            dev_off.group(1) == "id=balloon0", r.stdout + r_off.stdout)
 
 
+def check_deferred_init_counts(t):
+    """Deferred memmap init (mm/deferred_init.c) ends where deferred_init=off starts:
+    q35 -m 2G -smp 2 booted both ways; meminfo's totals (MemTotal, MemManaged,
+    MemFree + FreePcp, MemReserved, Memmap) and, per zone, zoneinfo's spanned,
+    present, managed, the watermarks and every CPU's list limits must be equal,
+    and the pages free (buddy + per-CPU lists) summed over the zones. Where the
+    few pages the kernel allocated before the shell came from may differ (boot
+    has only its first 8 MiB, in ZONE_DMA, until the rest is in)."""
+    def figures(out):
+        mi = {m.group(1): int(m.group(2)) for m in
+              re.finditer(r"^(\w+):\s+(\d+) kB", command_text(out, "meminfo"), re.M)}
+        f = {k: mi.get(k) for k in ("MemTotal", "MemManaged", "MemReserved", "Memmap")}
+        f["MemFree+FreePcp"] = (mi.get("MemFree") or 0) + (mi.get("FreePcp") or 0)
+        zone, free = None, 0
+        for line in command_text(out, "zoneinfo").splitlines():
+            m = re.match(r"^Node 0, zone\s+(\w+)", line)
+            if m:
+                zone = m.group(1)
+                continue
+            m = re.match(r"^\s+(spanned|present|managed|min|low|high|high:|batch:)\s+(\d+)$", line)
+            if m and zone:
+                key = f"{zone}.{m.group(1)}"
+                if key.endswith(":"):      # a per-CPU list's limit: every CPU's, in order
+                    f[key] = f.get(key, "") + f" {m.group(2)}"
+                else:
+                    f[key] = int(m.group(2))
+            m = re.match(r"^\s+(pages free|nr_free_pcp)\s+(\d+)$", line)
+            if m:
+                free += int(m.group(2))
+        f["zones free+pcp"] = free
+        return f
+    got = {}
+    for opt in ("", "deferred_init=off"):
+        rc, out, acc, secs = boot("q35", "pvh", "2G", append=opt, stdin="meminfo\nzoneinfo\n",
+                                  smp=2, timeout=180)
+        di = re.search(r"^DeferredInit:\s+(\w+):(?: (\d+) sections)?", command_text(out, "meminfo"), re.M)
+        got[opt] = (rc, out, figures(out), di)
+    on, off = got[""], got["deferred_init=off"]
+    expect(t, "boot/deferred init: on by default and done before the first command, "
+           "off with deferred_init=off",
+           on[3] is not None and on[3].group(1) == "done" and int(on[3].group(2) or 0) > 0 and
+           off[3] is not None and off[3].group(1) == "off" and on[0] == 0 and off[0] == 0,
+           on[1][-3000:] + off[1][-3000:])
+    diff = [f"{k}: {on[2].get(k)} against {off[2].get(k)}" for k in sorted(set(on[2]) | set(off[2]))
+            if on[2].get(k) != off[2].get(k)]
+    expect(t, "boot/deferred init: the same totals, zone sizes, watermarks and per-CPU limits "
+           "as deferred_init=off",
+           len(on[2]) >= 30 and on[2].get("MemTotal") and not diff,
+           "\n".join(diff[:20]) or f"{len(on[2])} figures")
+
+
 def step_boot(t, verbose):
     for mem, mib in [("128M", 131072), ("2G", 2097152), ("6G", 6291456)]:
         script = "meminfo\nmemmap\n"
@@ -515,6 +568,7 @@ def step_boot(t, verbose):
                    0 < low_end <= 3 * 2**30 and bool(high) and min(s for s, e in high) == 2**32
                    and 6 * 2**30 - 4 * 2**20 <= total <= 6 * 2**30,
                    f"low end {low_end:#x}, high {high}, total {total}\n{out}")
+    check_deferred_init_counts(t)
     rc, out, acc, secs = boot("q35", "pvh", "6G", append="ktest=memmap,wx", timeout=300)
     before = (t.passed, t.failed, t.skipped)
     count_tap(out, "boot/6G ktest/", t, leaf_indent=4)

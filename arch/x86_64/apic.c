@@ -17,10 +17,9 @@
  * vector 0-7, delivery mode 8-10 (fixed 0, NMI 4, INIT 5, start-up 6),
  * level-assert 14, shorthand 18-19 (unused: Ballast names every target).
  *
- * Time: the TSC is the clock. It is calibrated against the PIT (channel 0
- * polled through latched reads), falling back to the frequency the CPU or the
- * hypervisor reports in CPUID. The local APIC timer, calibrated against the
- * TSC, ticks periodically on every CPU to wake its work loop for delayed
+ * Time: the TSC is the clock (tsc.c calibrates it: the frequency the CPU
+ * or the hypervisor reports, else the PIT). The local APIC timer, calibrated
+ * against the TSC over 1 ms, ticks periodically on every CPU to wake its work loop for delayed
  * work; all CPUs share one bus clock, so the APs reuse the boot CPU's count.
  */
 #include <mm/shrinker.h>
@@ -254,113 +253,6 @@ unsigned ioapic_describe(unsigned i, uint64_t *phys, uint32_t *gsi_base)
 	return ioapics[i].nr_pins;
 }
 
-/* Latch and read PIT channel 0's current count. */
-static uint16_t pit_read_ch0(void)
-{
-	outb(0x43, 0x00);
-	uint8_t lo = inb(0x40);
-	uint8_t hi = inb(0x40);
-	return (uint16_t)(lo | (hi << 8));
-}
-
-/*
- * TSC kHz measured against 50 ms of the PIT (1.193182 MHz). Channel 0 is
- * set free-running (mode 2, full 65536 count; its IRQ stays masked) and
- * the elapsed PIT ticks are summed from latched reads, so no speaker port
- * is needed (microvm has none). Returns 0 if the PIT does not count.
- */
-static uint64_t pit_measure_tsc_khz(void)
-{
-	const uint32_t want = 1193182 / 20;
-	outb(0x43, 0x34);                       /* channel 0, lo/hi, mode 2 */
-	outb(0x40, 0);
-	outb(0x40, 0);
-	uint16_t prev = pit_read_ch0();
-	uint32_t elapsed = 0;
-	uint64_t spins = 0;
-	/* start on a count change so the first partial tick does not count */
-	while (pit_read_ch0() == prev)
-		if (++spins > 1000000)
-			return 0;
-	prev = pit_read_ch0();
-	uint64_t t0 = arch_cycles();
-	spins = 0;
-	while (elapsed < want) {
-		uint16_t now = pit_read_ch0();
-		elapsed += (uint16_t)(prev - now);   /* counts down, wraps at 0 */
-		prev = now;
-		if (++spins > 100000000)
-			return 0;
-	}
-	uint64_t t1 = arch_cycles();
-	return (t1 - t0) * 1193182 / elapsed / 1000;
-}
-
-/* TSC kHz from CPUID leaves 0x15/0x16 or the hypervisor leaf 0x40000010. */
-static uint64_t cpuid_tsc_khz(const char **src)
-{
-	uint32_t a, b, c, d;
-	cpuid(0, 0, &a, &b, &c, &d);
-	if (a >= 0x15) {
-		cpuid(0x15, 0, &a, &b, &c, &d);
-		if (a && b && c) {
-			*src = "CPUID 0x15";
-			return (uint64_t)c * b / a / 1000;
-		}
-	}
-	if (cpu_features.hypervisor) {
-		cpuid(0x40000000, 0, &a, &b, &c, &d);
-		if (a >= 0x40000010) {
-			cpuid(0x40000010, 0, &a, &b, &c, &d);
-			if (a) {
-				*src = "hypervisor CPUID 0x40000010";
-				return a;
-			}
-		}
-	}
-	return 0;
-}
-
-/* Measure the TSC against the PIT again (tests); 0 if there is no PIT. */
-uint64_t tsc_measure_khz_again(void)
-{
-	return pit_measure_tsc_khz();
-}
-
-#define TSC_PIT_TRIES	5
-
-/*
- * Find the TSC rate; panic if no source gives a plausible one. A PIT
- * measurement out of range is taken again (up to TSC_PIT_TRIES times): a
- * vCPU that the host deschedules for longer than one PIT wrap (55 ms)
- * between two reads misses whole wraps, and the rate comes out far too
- * high. Seen under TCG on a loaded host: 1 boot in 22 panicked here.
- */
-void tsc_calibrate(void)
-{
-	uint64_t khz = 0;
-
-	for (int i = 0; i < TSC_PIT_TRIES; i++) {
-		khz = pit_measure_tsc_khz();
-		if (!khz)
-			break;				/* no PIT: no point in trying again */
-		if (khz >= 100000 && khz <= 20000000) {
-			tsc_khz = khz;
-			tsc_calibration_source = "PIT";
-			if (i)
-				printk("tsc: PIT measurement %d of %d was plausible\n", i + 1,
-				       TSC_PIT_TRIES);
-			return;
-		}
-	}
-	khz = cpuid_tsc_khz(&tsc_calibration_source);
-	if (khz >= 100000 && khz <= 20000000) {
-		tsc_khz = khz;
-		return;
-	}
-	panic("tsc: cannot calibrate the TSC (no PIT, no CPUID frequency leaf)");
-}
-
 uint64_t tsc_hz(void) { return tsc_khz * 1000; }
 
 uint64_t uptime_ns(void)
@@ -404,6 +296,54 @@ void lapic_init_ap(void)
 	lapic_write(LAPIC_TICR, timer_initial_count);
 }
 
+/*
+ * One reading of the LAPIC timer's current count between two TSC reads:
+ * the narrowest of up to 8 tries (an interrupt or a host hiccup inside a
+ * read makes it wide). *@tsc gets the midpoint, *@width the bracket.
+ */
+static uint32_t lapic_count_read(uint64_t *tsc, uint64_t *width)
+{
+	uint32_t best = 0;
+
+	*width = ~0ULL;
+	for (int i = 0; i < 8; i++) {
+		uint64_t a = arch_cycles();
+		uint32_t c = lapic_read(LAPIC_TCCR);
+		uint64_t b = arch_cycles();
+
+		if (b - a < *width) {
+			*width = b - a;
+			*tsc = a + (b - a) / 2;
+			best = c;
+		}
+		if (*width <= tsc_khz / 1000)	/* within 1 us: good enough */
+			break;
+	}
+	return best;
+}
+
+/*
+ * Local APIC timer counts per 10 ms, measured against the TSC over 1 ms:
+ * each count read sits between two TSC reads (the narrowest of a few is
+ * kept), so the error is the brackets' width over the window, well under
+ * 1% even under TCG. The counter runs at the bus clock / 16 (62.5 MHz
+ * under QEMU), so 1 ms holds tens of thousands of counts.
+ */
+static uint32_t lapic_timer_per_10ms(void)
+{
+	uint64_t t0, t1, w0, w1, per_10ms;
+	uint32_t c0, c1;
+
+	lapic_write(LAPIC_TICR, 0xffffffff);
+	c0 = lapic_count_read(&t0, &w0);
+	while (arch_cycles() - t0 < tsc_khz)	/* 1 ms */
+		cpu_relax();
+	c1 = lapic_count_read(&t1, &w1);
+	lapic_write(LAPIC_TICR, 0);
+	per_10ms = t1 > t0 ? (uint64_t)(c0 - c1) * tsc_khz * 10 / (t1 - t0) : 0;
+	return (uint32_t)MIN(per_10ms, 0xffffffffULL);
+}
+
 /* Start the local APIC timer in periodic mode at @hz. */
 void timer_init(unsigned hz)
 {
@@ -412,10 +352,7 @@ void timer_init(unsigned hz)
 		panic("timer: no vector");
 	lapic_write(LAPIC_TDCR, 0x3);           /* divide by 16 */
 	lapic_write(LAPIC_LVT_T, 1u << 16);     /* masked while measuring */
-	lapic_write(LAPIC_TICR, 0xffffffff);
-	udelay(10000);
-	uint32_t per_10ms = 0xffffffff - lapic_read(LAPIC_TCCR);
-	lapic_write(LAPIC_TICR, 0);
+	uint32_t per_10ms = lapic_timer_per_10ms();
 	if (per_10ms == 0)
 		panic("timer: the local APIC timer does not count");
 	timer_hz = hz;

@@ -37,8 +37,10 @@
 
 /*
  * Add RAM [@base, @base + @size) before ballast_mm_start(). 0; -EINVAL if
- * not page aligned, empty or wrapping; -EBUSY after start; -ENOSPC when
- * too many ranges (128) were given.
+ * not page aligned, empty, wrapping or above 2^38 (the memory model's
+ * 256 GiB of physical address space, docs/memory-model.md); -EBUSY after
+ * start; -ENOSPC when too many ranges (128) were given. The memmap costs
+ * 2 MiB for each 128 MiB section the ranges touch.
  */
 int ballast_mm_add_memory(uint64_t base, uint64_t size);
 

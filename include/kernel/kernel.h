@@ -55,7 +55,7 @@ uint64_t kernel_image_bytes(void);
 /* TSC reading when kmain started, and when the shell became ready. */
 extern uint64_t boot_tsc_start, boot_tsc_ready;
 /* The TSC at the end of each boot step (kmain's timeline, `boottime`). */
-#define BOOT_MARKS_MAX 16
+#define BOOT_MARKS_MAX 32
 struct boot_mark {
 	const char *what;
 	uint64_t tsc;

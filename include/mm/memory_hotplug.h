@@ -110,9 +110,14 @@ extern spinlock_t mem_hotplug_lock;
  * zone byte, SECTION_ONLINE, the zone's span and present_pages (section 0's
  * first 16 MiB count for DMA). Managed pages are the caller's: it frees
  * the pages to the buddy (generic_online_page() counts them) and then
- * calls setup_per_zone_wmarks(). Takes zone->lock.
+ * calls zone_managed_changed(). Takes zone->lock.
  */
 void zone_add_section(struct zone *zone, unsigned long nr);
+/*
+ * After managed_pages of any zone changed (online/offline): recompute the
+ * watermarks of every zone and the per-CPU batch/high of each zone.
+ */
+void zone_managed_changed(void);
 /*
  * The reverse, for an online section of @zone whose pages the caller has
  * already taken out of the buddy (and out of managed_pages): clears

@@ -313,5 +313,7 @@ unsigned long nr_pcp_pages(const struct zone *zone);
 
 /* The per-CPU batch and high limits (settable for experiments; drains first). */
 void pcp_set_batch_high(int batch, int high);
+/* Every CPU's batch and high again from the zone sizes (deferred init grew them); no drain. */
+void pcp_update_all_limits(void);
 
 #endif

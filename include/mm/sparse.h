@@ -60,8 +60,28 @@ static inline bool section_has_memmap(unsigned long nr)
 /* True if section @nr is online: its pages belong to the zone in its zone byte. */
 static inline bool section_online(unsigned long nr)
 { return nr < NR_MEM_SECTIONS && (READ_ONCE(mem_sections[nr].state) & SECTION_ONLINE); }
+/*
+ * Boot initialised the memmap below this pfn; above it, a section marked
+ * SECTION_DEFERRED has struct pages nobody but mm/deferred_init.c may read.
+ */
+extern unsigned long deferred_boot_end_pfn;
+/*
+ * True if @pfn's struct page may be read by a walker: its section is
+ * online and its memmap is initialised (not SECTION_DEFERRED, or the pfn
+ * lies below deferred_boot_end_pfn in a section that boot cut in two).
+ */
 static inline bool pfn_section_online(unsigned long pfn)
-{ return section_online(pfn_to_section_nr(pfn)); }
+{
+	unsigned long nr = pfn_to_section_nr(pfn);
+	uint8_t st;
+
+	if (nr >= NR_MEM_SECTIONS)
+		return false;
+	st = __atomic_load_n(&mem_sections[nr].state, __ATOMIC_ACQUIRE);
+	if (!(st & SECTION_ONLINE))
+		return false;
+	return !(st & SECTION_DEFERRED) || pfn < READ_ONCE(deferred_boot_end_pfn);
+}
 
 struct page;
 /* The struct page of @pfn if its section is online (belongs to a zone), else NULL. */
@@ -116,11 +136,17 @@ void sparse_online_boot_sections(unsigned long movable_first,
  */
 int movablecore_parse(const char *opt);
 void movablecore_reset(void);
+/* present_pages zone @z should have: RAM pages of its online sections (mm_check). */
+unsigned long sparse_zone_present_pages(int z);
+/* True if online section @nr's part of its zone lies inside the zone's span (mm_check). */
+bool sparse_section_in_zone_span(unsigned long nr);
 /* Name of the owner that added section @nr ("boot", "virtio-mem", ...). */
 const char *section_owner_name(unsigned long nr);
 #ifdef HOST_BUILD
 void sparse_reset_for_test(void);
 #endif
+/* One past the last pfn of the highest section with a memmap (boot memmap's end at least). */
+unsigned long sparse_end_pfn(void);
 /* Sections with SECTION_HAS_MEMMAP, and those also SECTION_ONLINE. */
 unsigned long nr_present_sections(void);
 unsigned long nr_online_sections(void);

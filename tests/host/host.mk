@@ -57,6 +57,8 @@ fuzz: $(HOST_FUZZERS)
 # test_acpi_aml compiles the arch AML walker in (#include): rebuild when it changes.
 build/host/test_acpi_aml: arch/x86_64/acpi_aml.c
 build/host/test_fw_cfg: drivers/firmware/fw_cfg.c
+# test_tsc compiles the TSC calibration in the same way.
+build/host/test_tsc: arch/x86_64/tsc.c
 
 # ThreadSanitizer: the threaded suites (tests/host/test_smp_*.c) again, built
 # with -fsanitize=thread (+ UBSan; TSan cannot be combined with ASan) into

@@ -2,7 +2,9 @@
  * test_fw_cfg.c - the fw_cfg guest driver against a simulated device.
  *
  * drivers/firmware/fw_cfg.c is compiled in (it talks to ports; the
- * harness's <arch/io.h> makes inb/outw/outl calls into this file). The
+ * harness's <arch/io.h> sends inb/outw/outl to this file's hooks). The
+ * device offers no DMA, so the port reader of the directory is the one
+ * tested; the DMA reader shares its entry check (fw_cfg_dir_entry). The
  * simulated device serves the signature, the feature word and a file
  * directory built by each test, and counts every data-port read: a
  * hostile directory (a count far beyond its entries, selectors below
@@ -34,7 +36,7 @@ static uint8_t sim_item_byte(uint32_t off)
 	case FW_CFG_SIGNATURE:
 		return off < 4 ? (uint8_t)"QEMU"[off] : 0;
 	case FW_CFG_ID:
-		return off == 0 ? (FW_CFG_VERSION_TRADITIONAL | FW_CFG_VERSION_DMA) : 0;
+		return off == 0 ? FW_CFG_VERSION_TRADITIONAL : 0;	/* the port path: no DMA */
 	case FW_CFG_FILE_DIR:
 		if (off < 4)
 			return (uint8_t)(sim.count >> (8 * (3 - off)));	/* big-endian */
@@ -47,7 +49,7 @@ static uint8_t sim_item_byte(uint32_t off)
 	}
 }
 
-uint8_t inb(uint16_t port)
+static uint8_t sim_inb(uint16_t port)
 {
 	if (port != FW_CFG_PORT_DATA)
 		return 0xff;
@@ -59,7 +61,7 @@ uint8_t inb(uint16_t port)
 	return sim_item_byte(sim.offset++);
 }
 
-void outw(uint16_t port, uint16_t val)
+static void sim_outw(uint16_t port, uint16_t val)
 {
 	if (port == FW_CFG_PORT_SEL) {
 		sim.selected = val;
@@ -67,12 +69,23 @@ void outw(uint16_t port, uint16_t val)
 	}
 }
 
-void outl(uint16_t port, uint32_t val) { (void)port; (void)val; }
+static void sim_outl(uint16_t port, uint32_t val) { (void)port; (void)val; }
+
+/* The harness's port hooks (<arch/io.h>): this file plays the device. */
+uint8_t (*host_inb_hook)(uint16_t port);
+void (*host_outb_hook)(uint16_t port, uint8_t v);
+void (*host_outw_hook)(uint16_t port, uint16_t v);
+void (*host_outl_hook)(uint16_t port, uint32_t v);
+void (*host_cpuid_hook)(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b,
+			uint32_t *c, uint32_t *d);
 
 /* Reset the simulation with a directory claiming @count entries. */
 static void sim_reset(uint32_t count)
 {
 	memset(&sim, 0, sizeof(sim));
+	host_inb_hook = sim_inb;
+	host_outw_hook = sim_outw;
+	host_outl_hook = sim_outl;
 	sim.count = count;
 	sim.read_limit = 1UL << 20;
 }

@@ -12,6 +12,9 @@
 #include <mm/memory_hotplug.h>
 #include <string.h>
 #include <mm/gfp.h>
+#include <mm/compaction.h>
+#include <mm/page_isolation.h>
+#include <mm/fault_inject.h>
 #include <errno.h>
 
 #define SEC_BYTES	(1ULL << SECTION_SIZE_BITS)
@@ -109,6 +112,7 @@ static void init_1g(const char *movablecore)
 		{ 0x100000, GiB - 0x100000, E820_RAM },
 	};
 
+	host_mem_teardown();	/* a failed test may have left memory up: parse after its reset */
 	if (movablecore)
 		ASSERT_EQ(movablecore_parse(movablecore), 0);
 	host_mem_init(map, 2);
@@ -247,6 +251,135 @@ TEST(hot_add_and_remove)
 	ASSERT_EQ(add_memory(base, SEC_BYTES, "test"), 0);
 	EXPECT_EQ(count_reserved(base_pfn, base_pfn + PAGES_PER_SECTION), PAGES_PER_SECTION);
 	EXPECT_EQ(remove_memory(base, SEC_BYTES), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
+/*
+ * Expect zones that interleave (hot-added DMA32 sections above boot's
+ * Movable ones, so Movable lies inside DMA32's span) to keep the checker,
+ * the pageblock walker, compaction and alloc_contig_pages() to their own
+ * zone's sections.
+ */
+TEST(interleaved_zones_walkers)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, GiB - 0x100000, E820_RAM },
+	};
+	unsigned long mpfn = PHYS_PFN(768 * MiB), hpfn = PHYS_PFN(GiB), pfn;
+	struct compact_stats st;
+
+	ASSERT_EQ(movablecore_parse("256M"), 0);
+	host_mem_init_hotplug(map, 1, 256 * MiB);
+	ASSERT_EQ(add_memory(GiB, 2 * SEC_BYTES, "test"), 0);
+	zone_add_section(&zones[ZONE_DMA32], pfn_to_section_nr(hpfn));
+	zone_add_section(&zones[ZONE_DMA32], pfn_to_section_nr(hpfn) + 1);
+	EXPECT_EQ(zone_end_pfn(&zones[ZONE_DMA32]), hpfn + 2 * PAGES_PER_SECTION);
+	EXPECT(zone_spans_pfn(&zones[ZONE_DMA32], mpfn));
+	EXPECT(!zone_has_pfn(&zones[ZONE_DMA32], mpfn));
+	EXPECT(zone_has_pfn(&zones[ZONE_MOVABLE], mpfn));
+	EXPECT(zone_has_pfn(&zones[ZONE_DMA32], hpfn));
+	EXPECT_EQ(zones[ZONE_DMA32].present_pages, PHYS_PFN(768 * MiB) - 0x1000 + 2 * PAGES_PER_SECTION);
+	EXPECT(pageblock_pfn_to_page(mpfn, mpfn + pageblock_nr_pages, &zones[ZONE_DMA32]) == NULL);
+	EXPECT(pageblock_pfn_to_page(mpfn, mpfn + pageblock_nr_pages, &zones[ZONE_MOVABLE]) == pfn_to_page(mpfn));
+	EXPECT_EQ(mm_check_invariants(), 0);
+	/* a non-movable contiguous allocation never comes from the Movable sections */
+	for (int i = 0; i < 8; i++) {
+		pfn = alloc_contig_pages(pageblock_order, GFP_KERNEL | __GFP_NOWARN);
+		ASSERT(pfn);
+		EXPECT(page_zonenum(pfn_to_page(pfn)) != ZONE_MOVABLE);
+	}
+	memset(&st, 0, sizeof(st));
+	compact_all(&st);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
+/* Expect the checker to find a broken section table: a free page in an offline section, a wrong present count, a zone byte while offline. */
+TEST(mm_check_sees_bad_sections)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, 256 * MiB - 0x100000, E820_RAM },
+	};
+	unsigned long nr = pfn_to_section_nr(PHYS_PFN(256 * MiB));
+	struct page *p;
+
+	host_mem_init_hotplug(map, 1, SEC_BYTES);
+	ASSERT_EQ(add_memory(256 * MiB, SEC_BYTES, "test"), 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	p = pfn_to_page(PHYS_PFN(256 * MiB) + 100);
+	p->page_type = PGTY_BUDDY;
+	EXPECT_EQ(mm_check_invariants(), 1);
+	p->page_type = PGTY_NONE;
+	zones[ZONE_DMA32].present_pages++;
+	EXPECT_EQ(mm_check_invariants(), 1);
+	zones[ZONE_DMA32].present_pages--;
+	mem_sections[nr].zone = ZONE_NORMAL;
+	EXPECT_EQ(mm_check_invariants(), 1);
+	mem_sections[nr].zone = SECTION_NO_ZONE;
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(remove_memory(256 * MiB, SEC_BYTES), 0);
+	host_mem_teardown();
+}
+
+/* Expect zone_managed_changed() to recompute watermarks and per-CPU limits from managed pages, and to give the same values back. */
+TEST(zone_managed_changed_recomputes)
+{
+	struct zone *z = &zones[ZONE_DMA32];
+	unsigned long low0, min0, managed0;
+	int batch0;
+
+	init_1g("256M");
+	low0 = low_wmark_pages(z);
+	min0 = min_wmark_pages(z);
+	batch0 = z->pcp[0].batch;
+	managed0 = z->managed_pages;
+	EXPECT_EQ(batch0, (int)(managed0 / 1024 < 256 ? managed0 / 1024 : 256));
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 64);	/* 65536 managed / 1024 */
+	/* as if Movable's two sections went offline: its pages no longer managed */
+	zones[ZONE_MOVABLE].managed_pages = 0;
+	zone_managed_changed();
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 1);
+	EXPECT_EQ(low_wmark_pages(&zones[ZONE_MOVABLE]), 0);
+	EXPECT(min_wmark_pages(z) > min0);	/* DMA32 carries a larger share of min_free */
+	zones[ZONE_MOVABLE].managed_pages = 2 * PAGES_PER_SECTION;
+	zone_managed_changed();
+	EXPECT_EQ(low_wmark_pages(z), low0);
+	EXPECT_EQ(min_wmark_pages(z), min0);
+	EXPECT_EQ(zones[ZONE_MOVABLE].pcp[0].batch, 64);
+	host_mem_teardown();
+}
+
+/* Expect add_memory() to map the memmap page by page when no order-9 block comes, and to fail with -ENOMEM leaving nothing when no page does. */
+TEST(hot_add_memmap_fallback_and_enomem)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, 256 * MiB - 0x100000, E820_RAM },
+	};
+	unsigned long nr = pfn_to_section_nr(PHYS_PFN(256 * MiB)), base_pfn = PHYS_PFN(256 * MiB), free0;
+
+	host_mem_init_hotplug(map, 1, SEC_BYTES);
+	drain_all_pages(NULL);
+	free0 = nr_free_pages();
+	ASSERT_EQ(fault_inject_parse("every=1,order=9,sites=alloc"), 0);
+	ASSERT_EQ(add_memory(256 * MiB, SEC_BYTES, "pieces"), 0);
+	fault_inject_parse("off");
+	EXPECT_EQ(mem_sections[nr].state, SECTION_PRESENT | SECTION_HAS_MEMMAP | SECTION_MEMMAP_PIECES);
+	EXPECT_EQ(count_reserved(base_pfn, base_pfn + PAGES_PER_SECTION), PAGES_PER_SECTION);
+	EXPECT_EQ(page_to_pfn(pfn_to_page(base_pfn + PAGES_PER_SECTION - 1)), base_pfn + PAGES_PER_SECTION - 1);
+	EXPECT(mem_sections[nr].memmap_phys < 256 * MiB);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	EXPECT_EQ(remove_memory(256 * MiB, SEC_BYTES), 0);
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages(), free0);
+	/* nothing at all: -ENOMEM, the section absent, every page back */
+	ASSERT_EQ(fault_inject_parse("every=1,sites=alloc"), 0);
+	EXPECT_EQ(add_memory(256 * MiB, SEC_BYTES, "none"), -ENOMEM);
+	fault_inject_parse("off");
+	EXPECT_EQ(mem_sections[nr].state, 0);
+	EXPECT(!pfn_valid(base_pfn));
+	drain_all_pages(NULL);
+	EXPECT_EQ(nr_free_pages(), free0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	host_mem_teardown();
 }

@@ -282,6 +282,18 @@ uint32_t lapic_id(void);
 void tsc_calibrate(void);
 uint64_t tsc_measure_khz_again(void);
 extern uint64_t tsc_khz;
+/* How tsc_calibrate() got there (cpuinfo, boottime, docs/boot.md). */
+struct tsc_calibration_info {
+	uint32_t cpuid_max;		/* CPUID leaf 0's EAX */
+	uint32_t hv_max;		/* CPUID 0x40000000's EAX (0 without a hypervisor) */
+	unsigned int windows;		/* PIT windows kept (their median is tsc_khz) */
+	unsigned int rejected;		/* PIT windows thrown away */
+	unsigned int lost_wrap;		/* of them, for a gap that may have hidden a PIT wrap */
+	unsigned int samples;		/* PIT reads in the kept windows' fits */
+	uint64_t spread_khz;		/* highest minus lowest kept window */
+	uint64_t cycles;		/* TSC cycles the PIT windows took */
+};
+extern struct tsc_calibration_info tsc_calibration_info;
 extern const char *tsc_calibration_source;
 void timer_init(unsigned hz);
 uint64_t uptime_ns(void);
