@@ -318,10 +318,23 @@ static int __online_pages(unsigned long start, unsigned long nr, enum zone_type 
 	return 0;
 }
 
+/* Finish the deferred memmap init of every section [start_pfn, +nr_pages) touches. */
+static void hotplug_init_deferred(unsigned long start_pfn, unsigned long nr_pages)
+{
+	unsigned long end = start_pfn + nr_pages;
+
+	if (!nr_pages || start_pfn >= end)
+		return;
+	for (unsigned long nr = pfn_to_section_nr(start_pfn);
+	     nr <= pfn_to_section_nr(end - 1) && nr < NR_MEM_SECTIONS; nr++)
+		deferred_init_section(nr);
+}
+
 int online_pages(unsigned long start_pfn, unsigned long nr_pages, enum zone_type zone)
 {
 	int ret;
 
+	hotplug_init_deferred(start_pfn, nr_pages);
 	mem_hotplug_begin();
 	ret = __online_pages(start_pfn, nr_pages, zone);
 	mem_hotplug_done();
@@ -615,6 +628,7 @@ int offline_pages(unsigned long start_pfn, unsigned long nr_pages, char *why, si
 {
 	int ret;
 
+	hotplug_init_deferred(start_pfn, nr_pages);	/* a deferred section is online, just unwritten */
 	mem_hotplug_begin();
 	ret = __offline_pages(start_pfn, nr_pages, why, whylen);
 	mem_hotplug_done();

@@ -313,3 +313,29 @@ TEST(deferred_off_defers_nothing)
 	expect_same_counts(&got, &full);
 	done();
 }
+
+/*
+ * Expect offlining a block whose memmap is still deferred to initialise it
+ * first and then succeed (a deferred section is online, only unwritten:
+ * the old offline_pages() refused it as "not online"), and onlining it
+ * back to give the same free count as before, with invariants intact.
+ */
+TEST(deferred_block_offline_and_online)
+{
+	char why[160] = "";
+	unsigned long free_before;
+
+	boot(1024, true, NULL);
+	ASSERT(mem_sections[5].state & SECTION_DEFERRED);
+	EXPECT_EQ(offline_memory_block(5, why, sizeof(why)), 0);
+	if (why[0])
+		printf("# offline said: %s\n", why);
+	EXPECT(!(mem_sections[5].state & SECTION_DEFERRED));
+	EXPECT(pfn_to_online_page(section_nr_to_pfn(5)) == NULL);
+	free_before = nr_free_pages();
+	EXPECT_EQ(online_memory_block(5, ZONE_NORMAL), 0);
+	EXPECT_EQ(nr_free_pages(), free_before + PAGES_PER_SECTION);
+	EXPECT(pfn_to_online_page(section_nr_to_pfn(5)) != NULL);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	done();
+}
