@@ -6,15 +6,19 @@
  *      the top sections for ZONE_MOVABLE before anything is allocated, and
  *      every memblock allocation of mm_init() stays below them;
  *   2. the memmap of the boot sections is one physically contiguous
- *      memblock allocation (2 MiB per section, 2 MiB aligned) for
- *      [memmap_start_pfn, memmap_end_pfn), section aligned. The 2 MiB of a
+ *      memblock allocation (2 MiB per section, 2 MiB aligned) for the
+ *      sections [sec_start_pfn, sec_end_pfn). memmap_start_pfn and
+ *      memmap_end_pfn (the flat export's range, and what pfn walkers
+ *      default to) are boot RAM's extent rounded to MAX_ORDER blocks, as
+ *      before sections; the struct pages beyond them up to the section
+ *      end exist too (PG_reserved). The 2 MiB of a
  *      section without RAM (a PCI hole) is given back at once. Each
  *      section with RAM gets SECTION_HAS_MEMMAP and its 2 MiB is mapped
  *      into the virtual memmap (arch_vmemmap_map(): one 2 MiB page);
  *      where the arch has none (the hosted library) vmemmap_base points
  *      at the flat array itself;
  *   3. the memmap of every section with a memmap is zero-filled, 4 KiB at
- *      a time through the direct map (arch_zero_page). A zeroed struct
+ *      a time through the virtual memmap (arch_zero_page). A zeroed struct
  *      page is exactly "free tail page": no flags, no type, refcount 0;
  *      the zone comes from the section;
  *   4. sections go online into their zones (sparse_online_boot_sections);
@@ -46,6 +50,8 @@
 
 uintptr_t vmemmap_base;
 unsigned long memmap_start_pfn, memmap_end_pfn;
+/* The boot memmap's sections: [sec_start_pfn, sec_end_pfn), covering memmap_*_pfn. */
+static unsigned long sec_start_pfn, sec_end_pfn;
 uint64_t *memmap_valid_map;
 struct mm_init_stats mm_init_stats;
 bool mm_initialized;
@@ -149,9 +155,9 @@ static unsigned long memmap_setup_sections(phys_addr_t pa, uintptr_t vbase)
 {
 	unsigned long n = 0;
 
-	for (unsigned long pfn = memmap_start_pfn; pfn < memmap_end_pfn; pfn += PAGES_PER_SECTION) {
+	for (unsigned long pfn = sec_start_pfn; pfn < sec_end_pfn; pfn += PAGES_PER_SECTION) {
 		struct mem_section *ms = __pfn_to_section(pfn);
-		phys_addr_t mpa = pa + (pfn - memmap_start_pfn) * sizeof(struct page);
+		phys_addr_t mpa = pa + (pfn - sec_start_pfn) * sizeof(struct page);
 
 		if (!(ms->state & SECTION_PRESENT)) {
 			memblock_free(mpa, SECTION_MEMMAP_BYTES);
@@ -167,16 +173,20 @@ static unsigned long memmap_setup_sections(phys_addr_t pa, uintptr_t vbase)
 	return n;
 }
 
-/* Zero the struct pages below @end of every section with a memmap (through the direct map). */
+/*
+ * Zero the struct pages below @end of every section with a memmap, through
+ * the memmap's own addresses (the virtual memmap: the host harness
+ * populated it when mapping, so this takes no page faults there).
+ */
 static void memmap_zero_sections(unsigned long end)
 {
-	for (unsigned long pfn = memmap_start_pfn; pfn < end; pfn += PAGES_PER_SECTION) {
+	for (unsigned long pfn = sec_start_pfn; pfn < end; pfn += PAGES_PER_SECTION) {
 		unsigned long bytes = MIN(end - pfn, PAGES_PER_SECTION) * sizeof(struct page);
 		char *p;
 
 		if (!pfn_valid(pfn))
 			continue;
-		p = (char *)mem_map + (pfn - memmap_start_pfn) * sizeof(struct page);
+		p = (char *)pfn_to_page(pfn);
 		for (unsigned long off = 0; off < bytes; off += PAGE_SIZE)
 			arch_zero_page(p + off);
 	}
@@ -220,19 +230,22 @@ void mm_init(void)
 			memblock.alloc_limit = lim;
 	}
 
-	memmap_start_pfn = ALIGN_DOWN(PHYS_PFN(start), PAGES_PER_SECTION);
-	memmap_end_pfn = ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), PAGES_PER_SECTION);
-	nr = memmap_end_pfn - memmap_start_pfn;
+	sec_start_pfn = ALIGN_DOWN(PHYS_PFN(start), PAGES_PER_SECTION);
+	sec_end_pfn = ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), PAGES_PER_SECTION);
+	/* the flat export (and the pfn range walkers default to) stops at RAM's MAX_ORDER-rounded end */
+	memmap_start_pfn = ALIGN_DOWN(PHYS_PFN(start), MAX_ORDER_NR_PAGES);
+	memmap_end_pfn = ALIGN_UP(PHYS_PFN(end + PAGE_SIZE - 1), MAX_ORDER_NR_PAGES);
+	nr = sec_end_pfn - sec_start_pfn;
 
 	pa = mm_init_alloc(nr * sizeof(struct page), SECTION_MEMMAP_BYTES, "memmap");
-	mem_map = __va(pa);
+	mem_map = (struct page *)__va(pa) + (memmap_start_pfn - sec_start_pfn);
 	vbase = arch_vmemmap_base();
 	vmemmap_base = vbase ? vbase : (uintptr_t)mem_map - memmap_start_pfn * sizeof(struct page);
 	nsec = memmap_setup_sections(pa, vbase);
 	memmap_valid_map = memmap_valid_bits;
 	memmap_fill_valid_map();
 	/* above boot_end the memmap is left to mm/deferred_init.c */
-	boot_end = deferred_init_boot_setup(memmap_start_pfn, memmap_end_pfn);
+	boot_end = deferred_init_boot_setup(sec_start_pfn, sec_end_pfn);
 	memmap_zero_sections(boot_end);
 	zones_init_lists();
 	sparse_online_boot_sections(movable_first, ALIGN_DOWN(PHYS_PFN(start), MAX_ORDER_NR_PAGES),
@@ -245,7 +258,7 @@ void mm_init(void)
 	t1 = arch_cycles();
 
 	/* Everything memblock does not call free is reserved; the rest goes to the buddy. */
-	cursor = memmap_start_pfn;
+	cursor = sec_start_pfn;
 	while (memblock_next_free_range(&idx, &fs, &fe)) {
 		unsigned long s = PHYS_PFN(fs + PAGE_SIZE - 1), e = PHYS_PFN(fe);
 
@@ -338,6 +351,7 @@ void mm_reset_for_test(void)
 	mem_map = NULL;
 	vmemmap_base = 0;
 	memmap_start_pfn = memmap_end_pfn = 0;
+	sec_start_pfn = sec_end_pfn = 0;
 	memmap_valid_map = NULL;
 	sparse_reset_for_test();
 	mm_initialized = false;

@@ -95,7 +95,7 @@ struct page *pfn_to_online_page(unsigned long pfn)
 unsigned long sparse_end_pfn(void)
 {
 	for (unsigned long nr = NR_MEM_SECTIONS; nr-- > 0;)
-		if (section_has_memmap(nr))
+		if (section_has_memmap(nr) && !(mem_sections[nr].state & SECTION_BOOT))
 			return MAX(section_nr_to_pfn(nr + 1), memmap_end_pfn);
 	return memmap_end_pfn;
 }

@@ -145,7 +145,7 @@ const char *section_owner_name(unsigned long nr);
 #ifdef HOST_BUILD
 void sparse_reset_for_test(void);
 #endif
-/* One past the last pfn of the highest section with a memmap (boot memmap's end at least). */
+/* memmap_end_pfn, or one past the highest hot-added section if that is higher. */
 unsigned long sparse_end_pfn(void);
 /* Sections with SECTION_HAS_MEMMAP, and those also SECTION_ONLINE. */
 unsigned long nr_present_sections(void);

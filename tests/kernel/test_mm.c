@@ -30,6 +30,7 @@
 #include <mm/fault_inject.h>
 #include <mm/mm_show.h>
 #include <mm/kpageflags.h>
+#include <mm/sparse.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -832,7 +833,7 @@ static void test_kpageflags_reserved(struct ktest *t)
 	f = page_kpageflags(1);			/* the first MiB is reserved at boot */
 	KT_EXPECT(t, f & ((1ULL << KPF_RESERVED) | (1ULL << KPF_NOPAGE)));
 	KT_EXPECT(t, !(f & (1ULL << KPF_BUDDY)));
-	KT_EXPECT_EQ(t, page_kpageflags(memmap_end_pfn + 12345), 1ULL << KPF_NOPAGE);
+	KT_EXPECT_EQ(t, page_kpageflags(sparse_end_pfn() + PAGES_PER_SECTION + 12345), 1ULL << KPF_NOPAGE);
 	KT_EXPECT_EQ(t, KPF_RESERVED, 32);
 }
 
