@@ -148,22 +148,6 @@ static void di_valid_bits(unsigned long s, unsigned long e, bool on)
 	}
 }
 
-/* RAM pages (memblock.memory) in [s, e). */
-static unsigned long di_ram_pages(unsigned long s, unsigned long e)
-{
-	unsigned long n = 0;
-
-	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
-		const struct memblock_region *r = &memblock.memory.regions[i];
-		unsigned long rs = MAX(PHYS_PFN(r->base + PAGE_SIZE - 1), s);
-		unsigned long re = MIN(PHYS_PFN(r->base + r->size), e);
-
-		if (rs < re)
-			n += re - rs;
-	}
-	return n;
-}
-
 unsigned long deferred_init_boot_setup(unsigned long start_pfn, unsigned long end_pfn)
 {
 	unsigned long boot_end = ALIGN_UP(start_pfn + ((unsigned long)DEFERRED_BOOT_MB << (20 - PAGE_SHIFT)),
@@ -192,7 +176,7 @@ unsigned long deferred_init_boot_setup(unsigned long start_pfn, unsigned long en
 		di_part(nr, &s, &e);
 		ms->state |= SECTION_DEFERRED;
 		di_state[nr] = DI_PENDING;
-		di_ram[nr] = (uint32_t)di_ram_pages(s, e);
+		di_ram[nr] = (uint32_t)memblock_memory_pages_in(s, e);
 		di_pending++;
 		deferred_init_stats.sections++;
 		deferred_init_stats.pages += di_ram[nr];

@@ -25,6 +25,7 @@
  * the last range returned (0 to start).
  */
 #include <mm/memblock.h>
+#include <mm/page.h>
 #include <kernel/bug.h>
 #include <kernel/printk.h>
 #include <errno.h>
@@ -336,4 +337,19 @@ void memblock_dump(void)
 	       (unsigned long long)(memblock_phys_mem_size() >> 10),
 	       (unsigned long long)(memblock_reserved_size() >> 10),
 	       (unsigned long long)memblock.alloc_limit);
+}
+
+unsigned long memblock_memory_pages_in(unsigned long start_pfn, unsigned long end_pfn)
+{
+	unsigned long n = 0;
+
+	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
+		const struct memblock_region *r = &memblock.memory.regions[i];
+		unsigned long rs = MAX(PHYS_PFN(r->base + PAGE_SIZE - 1), start_pfn);
+		unsigned long re = MIN(PHYS_PFN(r->base + r->size), end_pfn);
+
+		if (rs < re)
+			n += re - rs;
+	}
+	return n;
 }

@@ -448,41 +448,13 @@ static struct page *offline_new_page(struct page *page, unsigned long priv)
  */
 static int offline_migrate_range(unsigned long start, unsigned long end, int *passes)
 {
+	struct migrate_range_result res;
+
 	for (*passes = 1; *passes <= OFFLINE_MIGRATE_PASSES; (*passes)++) {
-		unsigned long pfn = start, left = 0;
-
-		while (pfn < end) {
-			LIST_HEAD(l);
-			unsigned int n = 0;
-			int rc;
-
-			for (; pfn < end && n < OFFLINE_MIGRATE_BATCH; pfn++) {
-				struct page *page = pfn_to_page(pfn);
-
-				if (PageBuddy(page)) {
-					unsigned int o = buddy_order_unsafe(page);
-
-					if (o <= MAX_ORDER)
-						pfn += (1UL << o) - 1;
-					continue;
-				}
-				if (page_ref_count(page) == 0 || PageOffline(page))
-					continue;
-				left++;
-				if (__PageMovable(page) && isolate_movable_page(page, 0)) {
-					list_add_tail(&page->lru, &l);
-					n++;
-				}
-			}
-			if (!n)
-				continue;
-			rc = migrate_pages(&l, offline_new_page, NULL, 0, MIGRATE_SYNC,
-					   MR_MEMORY_HOTPLUG, NULL);
-			putback_movable_pages(&l);
-			if (rc == -ENOMEM)
-				return -ENOMEM;
-		}
-		if (!left)
+		if (migrate_range_pass(start, end, offline_new_page, 0, MR_MEMORY_HOTPLUG, true,
+				       OFFLINE_MIGRATE_BATCH, &res))
+			return -ENOMEM;
+		if (!res.in_use)
 			return 0;
 		drain_all_pages(NULL);
 	}

@@ -299,3 +299,47 @@ out:
 		*nr_succeeded = succeeded;
 	return rc;
 }
+
+int migrate_range_pass(unsigned long start, unsigned long end, new_page_t new_page,
+		       unsigned long private, int reason, bool skip_offline,
+		       unsigned int batch, struct migrate_range_result *res)
+{
+	unsigned long pfn = start;
+
+	memset(res, 0, sizeof(*res));
+	while (pfn < end) {
+		LIST_HEAD(l);
+		unsigned int n = 0;
+		int rc;
+
+		for (; pfn < end && n < batch; pfn++) {
+			struct page *page = pfn_to_page(pfn);
+
+			if (PageBuddy(page)) {
+				unsigned int o = buddy_order_unsafe(page);
+
+				if (o <= MAX_ORDER)
+					pfn += (1UL << o) - 1;
+				continue;
+			}
+			if (page_ref_count(page) == 0 || (skip_offline && PageOffline(page)))
+				continue;
+			res->in_use++;
+			if (__PageMovable(page) && isolate_movable_page(page, 0)) {
+				list_add_tail(&page->lru, &l);
+				n++;
+			} else {
+				res->unmovable++;
+			}
+		}
+		if (!n)
+			continue;
+		rc = migrate_pages(&l, new_page, NULL, private, MIGRATE_SYNC, reason, NULL);
+		if (rc)
+			res->failed_batches++;
+		putback_movable_pages(&l);
+		if (rc == -ENOMEM)
+			return -ENOMEM;
+	}
+	return 0;
+}

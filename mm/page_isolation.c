@@ -224,48 +224,13 @@ static struct page *contig_new_page(struct page *page, unsigned long gfp)
 /* Migrate every movable page of [start, end) elsewhere; 0 or -EBUSY/-ENOMEM. */
 static int contig_migrate_range(unsigned long start, unsigned long end, gfp_t gfp)
 {
+	struct migrate_range_result res;
+
 	for (int tries = 0; tries < CONTIG_MIGRATE_TRIES; tries++) {
-		unsigned long pfn = start, busy = 0;
-
-		while (pfn < end) {
-			LIST_HEAD(l);
-			unsigned int n = 0;
-			int rc;
-
-			for (; pfn < end && n < 32; pfn++) {
-				struct page *page = pfn_to_page(pfn);
-
-				if (PageBuddy(page)) {
-					unsigned int o = buddy_order_unsafe(page);
-
-					if (o <= MAX_ORDER)
-						pfn += (1UL << o) - 1;
-					continue;
-				}
-				if (page_ref_count(page) == 0)
-					continue;
-				if (!__PageMovable(page)) {
-					busy++;
-					continue;
-				}
-				if (isolate_movable_page(page, 0)) {
-					list_add_tail(&page->lru, &l);
-					n++;
-				} else {
-					busy++;
-				}
-			}
-			if (!n)
-				continue;
-			rc = migrate_pages(&l, contig_new_page, NULL, gfp, MIGRATE_SYNC,
-					   MR_CONTIG_RANGE, NULL);
-			if (rc)
-				busy++;
-			putback_movable_pages(&l);
-			if (rc == -ENOMEM)
-				return -ENOMEM;
-		}
-		if (!busy)
+		if (migrate_range_pass(start, end, contig_new_page, gfp, MR_CONTIG_RANGE, false,
+				       32, &res))
+			return -ENOMEM;
+		if (!res.unmovable && !res.failed_batches)
 			return 0;
 	}
 	return -EBUSY;

@@ -118,22 +118,6 @@ unsigned long nr_online_sections(void)
 	return n;
 }
 
-/* RAM pages (memblock.memory) in [s, e). */
-static unsigned long memblock_pages_in(unsigned long s, unsigned long e)
-{
-	unsigned long n = 0;
-
-	for (unsigned int i = 0; i < memblock.memory.cnt; i++) {
-		const struct memblock_region *r = &memblock.memory.regions[i];
-		unsigned long rs = MAX(PHYS_PFN(r->base + PAGE_SIZE - 1), s);
-		unsigned long re = MIN(PHYS_PFN(r->base + r->size), e);
-
-		if (rs < re)
-			n += re - rs;
-	}
-	return n;
-}
-
 /* True if any byte of [s, e) is reserved in memblock. */
 static bool memblock_overlaps_reserved(phys_addr_t s, phys_addr_t e)
 {
@@ -177,7 +161,7 @@ static unsigned long section_zone_present(unsigned long nr, enum zone_type z)
 	if (s >= e)
 		return 0;
 	if (mem_sections[nr].state & SECTION_BOOT)
-		return memblock_pages_in(s, e);
+		return memblock_memory_pages_in(s, e);
 	return e - s;
 }
 

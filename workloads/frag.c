@@ -720,3 +720,14 @@ void frag_zs_get_stats(struct frag_zs_stats *st)
 		st->migrate_busy = ps.migrate_busy;
 	}
 }
+
+int frag_fill_pattern(const char *pattern, unsigned int unmovable_pct)
+{
+	struct frag_opts o;
+
+	memset(&o, 0, sizeof(o));
+	if (frag_parse_pattern(pattern, &o.pattern))
+		return -EINVAL;
+	o.unmovable_pct = unmovable_pct;
+	return frag_fill(&o);
+}

@@ -50,6 +50,8 @@ phys_addr_t memblock_alloc(phys_addr_t size, phys_addr_t align);
 /* Total bytes in memory / reserved-and-inside-memory. */
 phys_addr_t memblock_phys_mem_size(void);
 phys_addr_t memblock_reserved_size(void);
+/* Whole RAM pages (memblock.memory) among the pfns [start_pfn, end_pfn). */
+unsigned long memblock_memory_pages_in(unsigned long start_pfn, unsigned long end_pfn);
 /* Lowest and highest (exclusive) address of usable memory. */
 phys_addr_t memblock_start_of_DRAM(void);
 phys_addr_t memblock_end_of_DRAM(void);

@@ -117,6 +117,25 @@ int migrate_pages(struct list_head *from, new_page_t get_new_page, free_page_t p
 		  unsigned long private, enum migrate_mode mode, int reason,
 		  unsigned int *nr_succeeded);
 
+/* What one migrate_range_pass() saw. */
+struct migrate_range_result {
+	unsigned long in_use;		/* pages in use (not free, not skipped) */
+	unsigned long unmovable;	/* ... of them not movable, or refused isolation */
+	unsigned long failed_batches;	/* batches migrate_pages() did not fully move */
+};
+
+/*
+ * One pass over [start, end) (memory whose free pages cannot be taken:
+ * isolated pageblocks): isolate the in-use movable pages @batch at a time
+ * and migrate each batch to pages from @new_page(@private) for @reason.
+ * Free buddy blocks and refcount-0 pages are passed over, PageOffline
+ * pages too when @skip_offline. Fills @res; 0, or -ENOMEM when no target
+ * page could be had. Memory offlining and alloc_contig_range() share it.
+ */
+int migrate_range_pass(unsigned long start, unsigned long end, new_page_t new_page,
+		       unsigned long private, int reason, bool skip_offline,
+		       unsigned int batch, struct migrate_range_result *res);
+
 /* Core statistics by outcome, for tests and the shell (reset with mm state). */
 struct migrate_stats {
 	unsigned long isolated, isolate_refused, isolate_skipped_isolated;

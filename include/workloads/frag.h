@@ -82,6 +82,8 @@ bool frag_pattern_frees(const struct frag_pattern *p, unsigned long pfn, uint64_
  * not a single page could be taken.
  */
 int frag_fill(const struct frag_opts *o);
+/* frag_fill() with pattern @pattern and @unmovable_pct pinned, other options default; same returns. */
+int frag_fill_pattern(const char *pattern, unsigned int unmovable_pct);
 
 /*
  * Check every held page: contents equal its painting, movable pages are

@@ -56,22 +56,6 @@ static struct zone *biggest_zone(void)
 	return best;
 }
 
-/* Fragment with @pattern, @pct pinned; true on success. */
-static bool do_frag(struct ktest *t, const char *pattern, unsigned int pct)
-{
-	struct frag_opts o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	if (frag_parse_pattern(pattern, &o.pattern))
-		return false;
-	o.unmovable_pct = pct;
-	rc = frag_fill(&o);
-	if (rc)
-		ktest_fail(t, __FILE__, __LINE__, "frag_fill(%s) = %d", pattern, rc);
-	return rc == 0;
-}
-
 /* ---------------- compaction ---------------- */
 
 /*
@@ -98,7 +82,7 @@ static void test_frag_compact_all(struct ktest *t)
 	};
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 0));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 0), 0);
 	free_frag = free_now();
 	big_frag = free_order9();
 	ktest_log("after frag 3of4: free %lu, in order>=9 blocks %lu", free_frag, big_frag);
@@ -158,7 +142,7 @@ static void test_direct_compaction(struct ktest *t)
 	struct page *page;
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 0));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 0), 0);
 	KT_EXPECT(t, free_order9() * 20 < free_now());
 	for_each_populated_zone(z)
 		compaction_defer_reset(z, pageblock_order, true);
@@ -187,7 +171,7 @@ static void test_pinned_pages_stay(struct ktest *t)
 	struct zone *z;
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 2));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 2), 0);
 	frag_get_stats(&st);
 	KT_EXPECT(t, st.held_pinned > 0);
 	for_each_populated_zone(z)
@@ -262,7 +246,7 @@ static void test_contig_movable_block(struct ktest *t)
 	int rc;
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 0));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 0), 0);
 	b = find_block(biggest_zone(), 1);
 	KT_ASSERT(t, b != 0);
 	for (unsigned long pfn = b; pfn < b + pageblock_nr_pages; pfn++)
@@ -316,7 +300,7 @@ static void test_contig_pinned_block_fails(struct ktest *t)
 	int mt;
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 5));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 5), 0);
 	b = find_block(biggest_zone(), 2);
 	KT_ASSERT(t, b != 0);
 	for (unsigned long i = 0; i < pageblock_nr_pages; i++)
@@ -349,7 +333,7 @@ static void test_zs_objects_survive_compaction(struct ktest *t)
 	unsigned long before, n, big0;
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 0));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 0), 0);
 	n = frag_zs_fill(16UL << 20, 0);		/* 16 MiB of mixed sizes, in frag's holes */
 	n += frag_zs_fill(2UL << 20, 40);
 	KT_EXPECT(t, n > 10000);

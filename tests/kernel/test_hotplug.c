@@ -37,21 +37,6 @@ static unsigned long free_now(void)
 	return nr_free_pages_total();
 }
 
-static bool do_frag(struct ktest *t, const char *pattern, unsigned int pct)
-{
-	struct frag_opts o;
-	int rc;
-
-	memset(&o, 0, sizeof(o));
-	if (frag_parse_pattern(pattern, &o.pattern))
-		return false;
-	o.unmovable_pct = pct;
-	rc = frag_fill(&o);
-	if (rc)
-		ktest_fail(t, __FILE__, __LINE__, "frag_fill(%s) = %d", pattern, rc);
-	return rc == 0;
-}
-
 /* Frag pages (movable or pinned) in block @nr. */
 static unsigned long frag_pages_in(unsigned long nr, bool pinned)
 {
@@ -89,7 +74,7 @@ static void test_offline_frag_block(struct ktest *t)
 	char why[160];
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 0));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 0), 0);
 	nr = pick_block(false);
 	KT_ASSERT(t, nr != 0);
 	s = section_nr_to_pfn(nr);
@@ -144,7 +129,7 @@ static void test_offline_pinned_block(struct ktest *t)
 	char why[160], kind[64];
 
 	before = free_now();
-	KT_ASSERT(t, do_frag(t, "3of4", 5));
+	KT_ASSERT_EQ(t, frag_fill_pattern("3of4", 5), 0);
 	nr = pick_block(true);
 	KT_ASSERT(t, nr != 0);
 	s = section_nr_to_pfn(nr);
