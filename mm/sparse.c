@@ -55,9 +55,16 @@
  * runs its own code in order (an interrupt handler's walk nests inside).
  * The release/acquire pair on `active`/`gen` orders the walker's reads of
  * the memmap before the unmap. The read side costs two atomics and a
- * fence per walk, so walks are short (a pfn, a pageblock) and must not
- * wait for anything another CPU may hold while it waits here:
- * mem_hotplug_lock, another CPU's call, a page lock.
+ * fence per walk, so walks are a pfn (kpageflags) or a pageblock
+ * (compaction's scanners). The remover waits holding mem_hotplug_lock
+ * (and virtio-mem's &vm->lock) with interrupts on, so a walk must never
+ * wait for those two nor call memmap_walk_sync() itself; every other lock
+ * is below them in docs/locking.md, so its holder never waits for the
+ * remover, and a walk may take it (compaction's free scanner takes
+ * zone->lock). Walkers that hold zone->lock across their whole walk
+ * (mm_check) need none of this: offlining clears SECTION_ONLINE under
+ * zone->lock, so a section they see online stays online, hence mapped,
+ * until they drop it.
  */
 #include "page_alloc_internal.h"
 #include <mm/memory_hotplug.h>

@@ -98,9 +98,10 @@ struct page *pfn_to_online_page(unsigned long pfn);
  * docs/locking.md "Memmap walkers and hot-remove"). A walker brackets each
  * "test a section's state, then read its struct pages" in
  * memmap_walk_begin() / memmap_walk_end(): between them a memmap it saw
- * online stays mapped. The section is short (a pageblock, a section, one
- * pfn): no waiting for another CPU, for mem_hotplug_lock, or for a page
- * lock inside it; nesting (an interrupt handler that walks) is allowed.
+ * online stays mapped. The walk is short (one pfn, one pageblock) and
+ * never waits for mem_hotplug_lock or &vm->lock (remove_memory() waits
+ * for it holding them) nor calls memmap_walk_sync(); other locks are
+ * fine. Nesting (an interrupt handler that walks) is allowed.
  * memmap_walk_sync() returns once every walk that may have seen a section
  * state from before the call has ended (remove_memory() calls it between
  * clearing the states and unmapping the memmaps). Kernel and host: one
