@@ -59,6 +59,7 @@
 #include <mm/page_alloc.h>
 #include <mm/vmstat.h>
 #include <mm/mm_show.h>
+#include <mm/sparse.h>
 #include <kernel/printk.h>
 #include <errno.h>
 #include <string.h>
@@ -276,10 +277,12 @@ static void isolate_freepages(struct compact_control *cc)
 	while (block_start >= low_pfn && block_start >= pageblock_start_pfn(zone->zone_start_pfn)) {
 		unsigned long s = MAX(block_start, zone->zone_start_pfn);
 		unsigned long e = MIN(block_start + pageblock_nr_pages, zone_end_pfn(zone));
-		struct page *page = pageblock_pfn_to_page(s, e, zone);
 		unsigned long from = MAX(s, resume), next = e, taken;
+		struct page *page;
 
 		resume = 0;	/* only the first block resumes mid-way */
+		memmap_walk_begin();	/* the block's memmap stays mapped until the end */
+		page = pageblock_pfn_to_page(s, e, zone);
 		if (page && (cc->ignore_skip_hint || !get_pageblock_skip(page)) &&
 		    suitable_migration_target(page)) {
 			unsigned long want = cc->nr_migratepages > cc->nr_freepages ?
@@ -289,6 +292,7 @@ static void isolate_freepages(struct compact_control *cc)
 			/* a whole block scanned without a free page: hint it */
 			if (!taken && from == s && next == e && !cc->ignore_skip_hint)
 				set_pageblock_skip(page);
+			memmap_walk_end();
 			if (next < e) {
 				/* stopped inside the block: resume there next time */
 				cc->free_pfn = next;
@@ -300,6 +304,8 @@ static void isolate_freepages(struct compact_control *cc)
 					block_start -= pageblock_nr_pages;
 				break;
 			}
+		} else {
+			memmap_walk_end();
 		}
 		if (block_start < pageblock_nr_pages)
 			break;
@@ -413,11 +419,14 @@ static bool isolate_migratepages(struct compact_control *cc)
 		unsigned long bs = pageblock_start_pfn(pfn);
 		unsigned long s = MAX(bs, zone->zone_start_pfn);
 		unsigned long e = MIN(bs + pageblock_nr_pages, zone_end_pfn(zone));
-		struct page *page = pageblock_pfn_to_page(s, e, zone);
 		unsigned long before = cc->nr_migratepages;
+		struct page *page;
 
+		memmap_walk_begin();	/* the block's memmap stays mapped until the end */
+		page = pageblock_pfn_to_page(s, e, zone);
 		if (!page || (!cc->ignore_skip_hint && pfn == s && get_pageblock_skip(page)) ||
 		    !suitable_migration_source(cc, page)) {
+			memmap_walk_end();
 			pfn = bs + pageblock_nr_pages;
 			continue;
 		}
@@ -425,6 +434,7 @@ static bool isolate_migratepages(struct compact_control *cc)
 		/* a whole block scanned without finding anything: hint it */
 		if (pfn == e && cc->nr_migratepages == before && !cc->ignore_skip_hint)
 			set_pageblock_skip(page);
+		memmap_walk_end();
 		if (pfn == e)
 			pfn = bs + pageblock_nr_pages;
 		if (cc->nr_migratepages)
@@ -469,8 +479,10 @@ static void reset_isolation_suitable(struct zone *zone)
 	for (; pfn < zone_end_pfn(zone); pfn += pageblock_nr_pages) {
 		unsigned long p = MAX(pfn, zone->zone_start_pfn);
 
+		memmap_walk_begin();
 		if (zone_has_pfn(zone, p))
 			clear_pageblock_skip(pfn_to_page(p));
+		memmap_walk_end();
 	}
 	WRITE_ONCE(blockskip_flush[zone_idx(zone)], false);
 }

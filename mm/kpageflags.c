@@ -9,9 +9,19 @@
  * block whose refcount is 0 (as Linux's stable_page_flags() does). Ballast
  * adds the pageblock migratetype + 1 in bits 56-59 and __PageMovable in
  * bit 60. Reads are lockless snapshots: a page may change while it is read.
+ *
+ * Which pfns have a page: like Linux's stable_page_flags(pfn_to_online_page()),
+ * only those whose section is online with an initialised memmap
+ * (pfn_section_online()); every other pfn is NOPAGE. An offline section
+ * has struct pages (PG_reserved, in no zone) and a SECTION_DEFERRED one
+ * has struct pages nobody has written yet (zeros, which would read as
+ * free pages): neither describes memory the buddy owns. Each pfn is one
+ * memmap walk (memmap_walk_begin()/end(), <mm/sparse.h>), so a section
+ * that goes away meanwhile keeps its memmap mapped until the read is done.
  */
 #include <mm/mm_show.h>
 #include <mm/page_alloc.h>
+#include <mm/sparse.h>
 #include <kernel/printk.h>
 
 uint64_t page_kpageflags(unsigned long pfn)
@@ -27,8 +37,15 @@ uint64_t page_kpageflags(unsigned long pfn)
 	unsigned long f;
 	uint64_t u = 0;
 
-	if (!pfn_valid(pfn))
+	memmap_walk_begin();
+	if (!pfn_section_online(pfn)) {
+		memmap_walk_end();
 		return 1ULL << KPF_NOPAGE;
+	}
+#ifdef HOST_BUILD
+	if (kpageflags_walk_hook)
+		kpageflags_walk_hook(pfn);
+#endif
 	page = pfn_to_page(pfn);
 	f = READ_ONCE(page->flags);
 	for (unsigned int i = 0; i < ARRAY_SIZE(map); i++)
@@ -52,6 +69,7 @@ uint64_t page_kpageflags(unsigned long pfn)
 		u |= 1ULL << KPF_BUDDY;
 	if (__PageMovable(page))
 		u |= 1ULL << KPF_BALLAST_MOVABLE;
+	memmap_walk_end();
 	u |= (uint64_t)(get_pfnblock_migratetype(pfn) + 1) << KPF_BALLAST_MT_SHIFT;
 	return u;
 }

@@ -31,6 +31,40 @@
  * add/remove/online/offline. Section state bytes are written with it held
  * and read racily (READ_ONCE) by pfn_valid() and the walkers; a section
  * loses HAS_MEMMAP before its memmap is unmapped.
+ *
+ * Walkers against hot-remove. A lockless walker (kpageflags, a scanner)
+ * reads a section's state and then its struct pages. Clearing the state
+ * before unmapping is not enough on its own: a walker that read ONLINE
+ * just before the clear still goes on to read the memmap after it. The
+ * unmap must wait until no CPU can hold such a stale view. Ballast has no
+ * preemption, so a walk ends as soon as its CPU runs on; what is needed is
+ * to know where every CPU is. An IPI to every CPU with wait (a call
+ * function) does not tell it: the IPI interrupts a walker between its
+ * state test and its first struct page read, the handler returns, and the
+ * walker carries on with the stale view after on_each_cpu() returned. So
+ * a walker says where it is: memmap_walk_begin() raises its CPU's
+ * `active` count and issues a full fence before the state test;
+ * memmap_walk_end() drops it (release) and, back at 0, bumps the CPU's
+ * `gen`. remove_memory() clears every state, issues a full fence, then
+ * memmap_walk_sync() waits, per CPU, until `active` is 0 or `gen` moved.
+ * The two fences make a Dekker pair: either the walker's state test comes
+ * after the clear (it sees the section gone and touches nothing) or the
+ * remover's read of `active` comes after the walker raised it (it waits
+ * for that walk to end). A `gen` that moved means the CPU left every walk
+ * it was in, because `gen` only moves when `active` returns to 0 and a CPU
+ * runs its own code in order (an interrupt handler's walk nests inside).
+ * The release/acquire pair on `active`/`gen` orders the walker's reads of
+ * the memmap before the unmap. The read side costs two atomics and a
+ * fence per walk, so walks are a pfn (kpageflags) or a pageblock
+ * (compaction's scanners). The remover waits holding mem_hotplug_lock
+ * (and virtio-mem's &vm->lock) with interrupts on, so a walk must never
+ * wait for those two nor call memmap_walk_sync() itself; every other lock
+ * is below them in docs/locking.md, so its holder never waits for the
+ * remover, and a walk may take it (compaction's free scanner takes
+ * zone->lock). Walkers that hold zone->lock across their whole walk
+ * (mm_check) need none of this: offlining clears SECTION_ONLINE under
+ * zone->lock, so a section they see online stays online, hence mapped,
+ * until they drop it.
  */
 #include "page_alloc_internal.h"
 #include <mm/memory_hotplug.h>
@@ -38,6 +72,7 @@
 #include <mm/gfp.h>
 #include <mm/slab.h>
 #include <kernel/printk.h>
+#include <arch/cpu.h>
 #include <lib/parse.h>
 #include <string.h>
 #include <errno.h>
@@ -83,6 +118,47 @@ static uint8_t owner_index(const char *name)
 		}
 	}
 	return 0;
+}
+
+/* Per-CPU walk state: `active` nesting count, `gen` bumped when it returns to 0. */
+struct memmap_walk_cpu {
+	unsigned long active;
+	unsigned long gen;
+} __attribute__((aligned(64)));
+static struct memmap_walk_cpu memmap_walk[NR_CPUS];
+#ifdef HOST_BUILD
+void (*kpageflags_walk_hook)(unsigned long pfn);
+#endif
+
+void memmap_walk_begin(void)
+{
+	struct memmap_walk_cpu *w = &memmap_walk[arch_cpu_id()];
+
+	__atomic_add_fetch(&w->active, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* before the walker's state test */
+}
+
+void memmap_walk_end(void)
+{
+	struct memmap_walk_cpu *w = &memmap_walk[arch_cpu_id()];
+
+	VM_BUG_ON(!__atomic_load_n(&w->active, __ATOMIC_RELAXED));
+	if (__atomic_sub_fetch(&w->active, 1, __ATOMIC_RELEASE) == 0)
+		__atomic_add_fetch(&w->gen, 1, __ATOMIC_RELEASE);
+}
+
+void memmap_walk_sync(void)
+{
+	VM_BUG_ON(__atomic_load_n(&memmap_walk[arch_cpu_id()].active, __ATOMIC_RELAXED));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);	/* the cleared states before the reads below */
+	for (unsigned int cpu = 0; cpu < NR_CPUS; cpu++) {
+		struct memmap_walk_cpu *w = &memmap_walk[cpu];
+		unsigned long gen = __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE);
+
+		while (__atomic_load_n(&w->active, __ATOMIC_ACQUIRE) &&
+		       __atomic_load_n(&w->gen, __ATOMIC_ACQUIRE) == gen)
+			cpu_relax();
+	}
 }
 
 struct page *pfn_to_online_page(unsigned long pfn)
@@ -501,18 +577,29 @@ static void section_init_memmap(unsigned long nr)
 	memset(mem_sections[nr].pageblock_flags, MIGRATE_MOVABLE, sizeof(mem_sections[nr].pageblock_flags));
 }
 
-/* Take section @nr (present, offline, hot-added) away: state first, then its memmap. */
-static void section_remove(unsigned long nr)
+/* Unmap and free section @nr's memmap; its state is already 0 and memmap_walk_sync() ran since. */
+static void section_release(unsigned long nr)
 {
 	struct mem_section *ms = &mem_sections[nr];
 
-	WRITE_ONCE(ms->state, 0);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	arch_vmemmap_unmap(section_nr_to_pfn(nr), PAGES_PER_SECTION);
 	section_free_memmap(nr);
 	ms->memmap_phys = 0;
 	ms->zone = SECTION_NO_ZONE;
 	ms->owner = 0;
+}
+
+/*
+ * Take sections [@first, @first + @n) (present, offline, hot-added) away:
+ * every state first, then wait out the walkers that saw one, then the memmaps.
+ */
+static void sections_remove(unsigned long first, unsigned long n)
+{
+	for (unsigned long i = 0; i < n; i++)
+		WRITE_ONCE(mem_sections[first + i].state, 0);
+	memmap_walk_sync();
+	for (unsigned long i = 0; i < n; i++)
+		section_release(first + i);
 }
 
 /* Validate a section-aligned, non-empty range below MAX_PHYSMEM_BITS; its sections in *@first, *@n. */
@@ -552,8 +639,7 @@ int add_memory(phys_addr_t start, uint64_t size, const char *owner)
 		struct mem_section *ms = &mem_sections[first + i];
 
 		if (section_alloc_memmap(first + i)) {
-			while (i--)
-				section_remove(first + i);
+			sections_remove(first, i);
 			arch_remove_direct_map(start, size);
 			spin_unlock(&mem_hotplug_lock);
 			return -ENOMEM;
@@ -587,8 +673,7 @@ int remove_memory(phys_addr_t start, uint64_t size)
 			return -EBUSY;
 		}
 	}
-	for (i = 0; i < n; i++)
-		section_remove(first + i);
+	sections_remove(first, n);
 	arch_remove_direct_map(start, size);
 	spin_unlock(&mem_hotplug_lock);
 	return 0;

@@ -55,6 +55,17 @@
 /* The kernel's memory model (mm/sparse.c, mm/memmap.c in the guest); vmcore.c points it into the dump. */
 uintptr_t vmemmap_base;
 struct mem_section mem_sections[NR_MEM_SECTIONS];
+/*
+ * Deferred init and hot-remove as mm/kpageflags.c sees them: the hooked
+ * table holds no SECTION_DEFERRED entry (vmcore.c copies VS_ONLINE ones
+ * only), and a dump never changes under the reader, so a walk needs no
+ * protection.
+ */
+unsigned long deferred_boot_end_pfn;
+void (*kpageflags_walk_hook)(unsigned long pfn);
+void memmap_walk_begin(void) { }
+void memmap_walk_end(void) { }
+void memmap_walk_sync(void) { }
 
 static const char * const zone_label[VMCORE_NR_ZONES] = { "DMA", "DMA32", "Normal", "Movable" };
 static const char *kernel_path;

@@ -84,8 +84,36 @@ static inline bool pfn_section_online(unsigned long pfn)
 }
 
 struct page;
-/* The struct page of @pfn if its section is online (belongs to a zone), else NULL. */
+/*
+ * The struct page of @pfn if its section is online (belongs to a zone)
+ * and its memmap initialised (pfn_section_online()), else NULL. A lockless
+ * caller that goes on to read the page must be inside memmap_walk_begin()
+ * / memmap_walk_end(): outside, the section may be removed and its memmap
+ * unmapped under it.
+ */
 struct page *pfn_to_online_page(unsigned long pfn);
+
+/*
+ * Lockless memmap walkers against remove_memory() (mm/sparse.c's essay,
+ * docs/locking.md "Memmap walkers and hot-remove"). A walker brackets each
+ * "test a section's state, then read its struct pages" in
+ * memmap_walk_begin() / memmap_walk_end(): between them a memmap it saw
+ * online stays mapped. The walk is short (one pfn, one pageblock) and
+ * never waits for mem_hotplug_lock or &vm->lock (remove_memory() waits
+ * for it holding them) nor calls memmap_walk_sync(); other locks are
+ * fine. Nesting (an interrupt handler that walks) is allowed.
+ * memmap_walk_sync() returns once every walk that may have seen a section
+ * state from before the call has ended (remove_memory() calls it between
+ * clearing the states and unmapping the memmaps). Kernel and host: one
+ * sequence word per CPU; the dump tool: no-ops (a dump does not change).
+ */
+void memmap_walk_begin(void);
+void memmap_walk_end(void);
+void memmap_walk_sync(void);
+#ifdef HOST_BUILD
+/* Tests: called by page_kpageflags() between its section test and its first read of the page. */
+extern void (*kpageflags_walk_hook)(unsigned long pfn);
+#endif
 
 /*
  * Arch hooks of the virtual memmap and the direct map (kernel:

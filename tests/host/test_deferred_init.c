@@ -21,6 +21,8 @@
 #include <mm/gfp.h>
 #include <mm/sparse.h>
 #include <mm/mmzone.h>
+#include <mm/kpageflags.h>
+#include <mm/mm_show.h>
 #include <string.h>
 #include <errno.h>
 
@@ -137,6 +139,44 @@ TEST(deferred_boot_is_partial)
 	EXPECT(pfn_to_online_page(MIB_PFN(300)) == NULL);
 	EXPECT(pfn_valid(MIB_PFN(300)));		/* the memmap exists, unwritten */
 	EXPECT_EQ(mm_check_invariants(), 0);
+	done();
+}
+
+/* page-types' census of [memmap_start_pfn, sparse_end_pfn()) (the shell's default range). */
+static void kpf_census(unsigned long *nopage, unsigned long *buddy)
+{
+	*nopage = *buddy = 0;
+	for (unsigned long pfn = memmap_start_pfn; pfn < sparse_end_pfn(); pfn++) {
+		uint64_t f = page_kpageflags(pfn);
+
+		*nopage += !!(f & (1ULL << KPF_NOPAGE));
+		*buddy += !!(f & (1ULL << KPF_BUDDY));
+	}
+}
+
+/*
+ * Expect kpageflags to say NOPAGE for exactly the deferred pfns (their
+ * memmap is unwritten: zeros, not pages), BUDDY for exactly the free
+ * pages, and, once one section is initialised, its pfns to become pages.
+ */
+TEST(kpageflags_nopage_while_deferred)
+{
+	unsigned long nopage, buddy, pending;
+
+	boot(1024, true, NULL);
+	drain_all_pages(NULL);
+	ASSERT_EQ(sparse_end_pfn(), MIB_PFN(1024));
+	pending = deferred_pending_pages();
+	ASSERT_EQ(pending, MIB_PFN(1024 - DEFERRED_BOOT_MB));
+	kpf_census(&nopage, &buddy);
+	EXPECT_EQ(nopage, pending);
+	EXPECT_EQ(buddy, nr_free_pages());
+	ASSERT(deferred_init_run_one());
+	drain_all_pages(NULL);
+	kpf_census(&nopage, &buddy);
+	EXPECT_EQ(nopage, deferred_pending_pages());
+	EXPECT_EQ(nopage, MIB_PFN(1024) - PAGES_PER_SECTION);
+	EXPECT_EQ(buddy, nr_free_pages());
 	done();
 }
 

@@ -261,7 +261,8 @@ TEST(seed003_four_cases)
 		struct page *p = pfn_to_page(pfn);
 
 		EXPECT(PageOffline(p) && PageReserved(p) && page_count(p) == 0);
-		EXPECT(page_kpageflags(pfn) & (1ULL << KPF_OFFLINE));
+		/* an offline block has no online page: kpageflags says NOPAGE only, as Linux's does */
+		EXPECT_EQ(page_kpageflags(pfn), 1ULL << KPF_NOPAGE);
 	}
 	EXPECT(!PageOffline(pfn_to_page(s + 700)) && PageReserved(pfn_to_page(s + 700)));
 	/* the whole block left the buddy: its free pages, not the offline ones again */
@@ -273,6 +274,63 @@ TEST(seed003_four_cases)
 	EXPECT_EQ(free_now(), free0);
 	EXPECT_EQ(mm_check_invariants(), 0);
 	unregister_memory_notifier(&rec_nb);
+	host_mem_teardown();
+}
+
+/*
+ * Expect page-types over the shell's default range (memmap_start_pfn up to
+ * sparse_end_pfn()) to count an offline block's pages as NOPAGE, exactly
+ * its PAGES_PER_SECTION and nothing else, and a hot-added block onlined
+ * Movable as pages: every one of them free in the buddy.
+ */
+TEST(page_types_counts_online_blocks_only)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, (512UL << 20) - 0x100000, E820_RAM },
+	};
+	unsigned long hot, nopage = 0, nopage_blk = 0, buddy_hot = 0;
+	struct page_types_summary *sum = calloc(1, sizeof(*sum));
+	struct page_types_filter f;
+	char why[160];
+
+	ASSERT(sum);
+	host_mem_init_hotplug(map, 1, 1ULL << SECTION_SIZE_BITS);
+	compaction_init();
+	migrate_stats_reset();
+	hot = pfn_to_section_nr(PHYS_PFN(host_mem_hotplug_base()));
+	ASSERT_EQ(hot, 4);
+	ASSERT_EQ(add_memory(host_mem_hotplug_base(), 1ULL << SECTION_SIZE_BITS, "test"), 0);
+	ASSERT_EQ(online_memory_block(hot, ZONE_MOVABLE), 0);
+	ASSERT_EQ(offline_memory_block(BLK, why, sizeof(why)), 0);
+	drain_all_pages(NULL);
+	ASSERT_EQ(sparse_end_pfn(), (hot + 1) * PAGES_PER_SECTION);
+	/* `page-types -b nopage`, as show_page_types() counts it */
+	ASSERT_EQ(page_types_parse_filter("nopage", &f, why, sizeof(why)), 0);
+	page_types_init(sum, &f);
+	for (unsigned long pfn = memmap_start_pfn; pfn < sparse_end_pfn(); pfn++) {
+		uint64_t kpf = page_kpageflags(pfn);
+
+		page_types_add(sum, kpf, 1);
+		if (kpf & (1ULL << KPF_NOPAGE)) {
+			nopage++;
+			nopage_blk += pfn >= BS && pfn < BE;
+		}
+		if (pfn_to_section_nr(pfn) == hot && (kpf & (1ULL << KPF_BUDDY)))
+			buddy_hot++;
+	}
+	EXPECT_EQ(sum->total, PAGES_PER_SECTION);
+	EXPECT_EQ(nopage, PAGES_PER_SECTION);
+	EXPECT_EQ(nopage_blk, PAGES_PER_SECTION);
+	EXPECT_EQ(buddy_hot, PAGES_PER_SECTION);
+	/* online again: the block's pages are pages again, all free */
+	ASSERT_EQ(online_memory_block(BLK, ZONE_NORMAL), 0);
+	drain_all_pages(NULL);
+	nopage = 0;
+	for (unsigned long pfn = BS; pfn < BE; pfn++)
+		nopage += !!(page_kpageflags(pfn) & (1ULL << KPF_NOPAGE));
+	EXPECT_EQ(nopage, 0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	free(sum);
 	host_mem_teardown();
 }
 

@@ -16,6 +16,12 @@
 #include <mm/page_isolation.h>
 #include <mm/fault_inject.h>
 #include <errno.h>
+#include <mm/mm_show.h>
+#include <mm/kpageflags.h>
+#include "support/host_smp.h"
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 
 #define SEC_BYTES	(1ULL << SECTION_SIZE_BITS)
 #define GiB		(1ULL << 30)
@@ -380,6 +386,118 @@ TEST(hot_add_memmap_fallback_and_enomem)
 	EXPECT(!pfn_valid(base_pfn));
 	drain_all_pages(NULL);
 	EXPECT_EQ(nr_free_pages(), free0);
+	EXPECT_EQ(mm_check_invariants(), 0);
+	host_mem_teardown();
+}
+
+/* ---- a walker parked between its section test and its memmap read ---- */
+
+static unsigned long park_pfn;
+static int parked, park_go, removed;
+static uint64_t walk_flags;
+static int remove_ret;
+static uint64_t remove_base;
+
+/* kpageflags_walk_hook: at park_pfn, say so and wait for park_go (interrupts "on": poll). */
+static void park_hook(unsigned long pfn)
+{
+	if (pfn != park_pfn)
+		return;
+	__atomic_store_n(&parked, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&park_go, __ATOMIC_ACQUIRE)) {
+		host_smp_poll();
+		sched_yield();
+	}
+}
+
+/* CPU 1: one kpageflags read of park_pfn. */
+static void *walker_cpu(void *arg)
+{
+	if (!host_smp_register(1))
+		return NULL;
+	walk_flags = page_kpageflags(park_pfn);
+	host_smp_unregister();
+	return arg;
+}
+
+/* CPU 2: remove_memory() of the hot-added section. */
+static void *remover_cpu(void *arg)
+{
+	if (!host_smp_register(2))
+		return NULL;
+	remove_ret = remove_memory(remove_base, SEC_BYTES);
+	__atomic_store_n(&removed, 1, __ATOMIC_RELEASE);
+	host_smp_unregister();
+	return arg;
+}
+
+/* Spin (serving CPU 0's mailbox) until *@flag is set or @ms pass; the flag's value. */
+static int wait_flag(int *flag, unsigned int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+		host_smp_poll();
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= (long)ms)
+			break;
+	}
+	return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Expect remove_memory() to wait for a walker that saw the section online:
+ * CPU 1's page_kpageflags() passes its section test on a hot-added online
+ * block and parks; CPU 0 offlines the block; CPU 2 removes it. remove_memory()
+ * must not return (nor unmap the memmap) while the walker is parked; once
+ * released, the walker reads the page it saw (a free buddy page), and the
+ * removal completes. Without the wait the walker reads a PROT_NONE memmap.
+ */
+TEST(remove_memory_waits_for_walkers)
+{
+	static const struct e820_entry map[] = {
+		{ 0x100000, 512 * MiB - 0x100000, E820_RAM },
+	};
+	pthread_t walker, remover;
+	unsigned long nr;
+	char why[160];
+
+	host_mem_init_hotplug(map, 1, SEC_BYTES);
+	compaction_init();
+	remove_base = host_mem_hotplug_base();
+	nr = pfn_to_section_nr(PHYS_PFN(remove_base));
+	ASSERT_EQ(add_memory(remove_base, SEC_BYTES, "test"), 0);
+	ASSERT_EQ(online_memory_block(nr, ZONE_MOVABLE), 0);
+	park_pfn = PHYS_PFN(remove_base) + 4096;
+	parked = park_go = removed = 0;
+	walk_flags = 0;
+	remove_ret = -1;
+	kpageflags_walk_hook = park_hook;
+	ASSERT_EQ(pthread_create(&walker, NULL, walker_cpu, NULL), 0);
+	ASSERT(wait_flag(&parked, 10000));
+	ASSERT_EQ(offline_memory_block(nr, why, sizeof(why)), 0);
+	ASSERT_EQ(pthread_create(&remover, NULL, remover_cpu, NULL), 0);
+	/* the removal must still be waiting for the parked walker */
+	EXPECT_EQ(wait_flag(&removed, 300), 0);
+	EXPECT_EQ(__atomic_load_n(&mem_sections[nr].state, __ATOMIC_ACQUIRE), 0);	/* cleared first */
+	__atomic_store_n(&park_go, 1, __ATOMIC_RELEASE);
+	host_smp_join(walker, NULL);
+	host_smp_join(remover, NULL);
+	kpageflags_walk_hook = NULL;
+	EXPECT_EQ(removed, 1);
+	EXPECT_EQ(remove_ret, 0);
+	/*
+	 * What the walker read: the struct page as offlining left it (PG_reserved,
+	 * out of the buddy), a snapshot of a page that changed under it, from a
+	 * memmap that was still mapped.
+	 */
+	EXPECT_EQ(walk_flags & ((1ULL << KPF_RESERVED) | (1ULL << KPF_BUDDY) | (1ULL << KPF_NOPAGE)),
+		  1ULL << KPF_RESERVED);
+	/* and a walk after the removal finds nothing */
+	EXPECT_EQ(page_kpageflags(park_pfn), 1ULL << KPF_NOPAGE);
+	EXPECT(!pfn_valid(park_pfn));
 	EXPECT_EQ(mm_check_invariants(), 0);
 	host_mem_teardown();
 }

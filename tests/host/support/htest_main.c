@@ -31,6 +31,7 @@ void htest_fail(const char *file, int line, const char *what)
 {
 	cur_failed++;
 	printf("#   FAILED %s:%d: %s\n", file, line, what);
+	fflush(stdout);		/* survives a crash that follows (ASan exits without flushing) */
 }
 
 void htest_fail_eq(const char *file, int line, const char *a, const char *b,
@@ -38,6 +39,7 @@ void htest_fail_eq(const char *file, int line, const char *a, const char *b,
 {
 	cur_failed++;
 	printf("#   FAILED %s:%d: %s == %s (%lld vs %lld)\n", file, line, a, b, va, vb);
+	fflush(stdout);
 }
 
 void htest_abort_test(void) { longjmp(cur_jmp, 1); }
