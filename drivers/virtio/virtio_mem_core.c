@@ -1101,6 +1101,16 @@ static int vm_read_geometry(struct virtio_mem *vm)
 		vm_error(vm, msg);
 		return -EINVAL;
 	}
+	for (uint64_t nr = first; nr < last && nr < NR_MEM_SECTIONS; nr++) {
+		/* the region is the device's alone: memory the kernel has there is not ours to plug */
+		if (READ_ONCE(mem_sections[nr].state) & SECTION_PRESENT) {
+			snprintf(msg, sizeof(msg), "device refused: region %#llx+%#llx overlaps memory "
+				 "already present (memory block %llu)", (unsigned long long)addr,
+				 (unsigned long long)size, (unsigned long long)nr);
+			vm_error(vm, msg);
+			return -EINVAL;
+		}
+	}
 	if ((addr | size) & (memory_block_size_bytes() - 1))
 		vm_clamp_report(vm, "region not aligned to 128 MiB memory blocks; its ragged ends are not used");
 	if (last - first > VM_MAX_MBS) {

@@ -409,7 +409,7 @@ TEST(hostile_sizes_are_clamped)
 	teardown();
 }
 
-/* Expect impossible geometry to refuse the device with nothing added and the device FAILED. */
+/* Expect impossible geometry (a region over present memory too) to refuse the device with nothing added and the device FAILED. */
 TEST(hostile_geometry_refused)
 {
 	static const struct { uint64_t bs; int field; uint64_t val; } cases[] = {
@@ -420,6 +420,7 @@ TEST(hostile_geometry_refused)
 		{ 2 * MiB, VIRTIO_MEM_CFG_REGION_SIZE, ~0ull - (1ull << 21) + 1 },	/* wraps */
 		{ 2 * MiB, VIRTIO_MEM_CFG_ADDR, 1ull << 41 },	/* beyond MAX_PHYSMEM_BITS */
 		{ 2 * MiB, VIRTIO_MEM_CFG_REGION_SIZE, 64 * MiB }, /* no whole memory block */
+		{ 2 * MiB, VIRTIO_MEM_CFG_ADDR, 0 },		/* over boot RAM (fuzz_virtio_mem found it) */
 	};
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
